@@ -1,0 +1,42 @@
+// Normalize: a Record plus the rule set in force -> its canonical form, with what was held back and why.
+//
+// Pure function of its inputs. `rejected` non-empty means the record is refused as a whole (dead letter);
+// `quarantined` values are governed values that mapped to nothing: the record is kept, those fields are not
+// written to canonical fields. `keys` are matching keys (email_key, company_key, ...) used by blocking and
+// matching, never shown as canonical values.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hygiene/record.h"
+#include "hygiene/rule_set.h"
+
+namespace canon {
+
+struct FieldIssue {
+  std::string field;
+  std::string value;
+  std::string reason;
+};
+
+struct NormalizedRecord {
+  std::map<std::string, std::string> fields;  // canonical field -> canonical value
+  std::map<std::string, std::string> keys;    // matching keys
+  std::vector<std::string> flags;             // e.g. "email:role", "phone:invalid"
+  std::vector<FieldIssue> quarantined;
+  std::vector<FieldIssue> rejected;
+  std::string rules_version;
+
+  bool accepted() const { return rejected.empty(); }
+  const std::string& Get(const std::string& field) const {
+    static const std::string kEmpty;
+    auto it = fields.find(field);
+    return it == fields.end() ? kEmpty : it->second;
+  }
+};
+
+NormalizedRecord Normalize(const Record& record, const RuleSet& rules);
+
+}  // namespace canon

@@ -1,0 +1,129 @@
+#include "store/pg.h"
+
+#include <cstdio>
+
+namespace canon::store {
+
+Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return Status::Unavailable("cannot connect to PostgreSQL: " + msg);
+  }
+  return std::unique_ptr<PgConn>(new PgConn(c, conninfo));
+}
+
+PgConn::~PgConn() { PQfinish(conn_); }
+
+bool PgConn::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+Status PgConn::EnsureConnected() {
+  if (Healthy()) return Status::Ok();
+  PQreset(conn_);
+  if (Healthy()) return Status::Ok();
+  return Status::Unavailable("PostgreSQL connection lost");
+}
+
+namespace {
+Status ResultStatus(PGconn* conn, PGresult* r) {
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
+  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  Code code = PQstatus(conn) == CONNECTION_OK ? Code::kInternal : Code::kUnavailable;
+  return Status(code, msg, state ? std::string("sqlstate ") + state : std::string());
+}
+}  // namespace
+
+Result<PgResult> PgConn::Exec(const std::string& sql, const std::vector<Param>& params) {
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size()), formats(params.size());
+  // Text parameters must be NUL-terminated for libpq; keep copies alive for the call.
+  std::vector<std::string> copies(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!params[i].value) {
+      values[i] = nullptr;
+      continue;
+    }
+    if (params[i].binary) {
+      values[i] = params[i].value->data();
+      lengths[i] = static_cast<int>(params[i].value->size());
+      formats[i] = 1;
+    } else {
+      copies[i] = std::string(*params[i].value);
+      values[i] = copies[i].c_str();
+    }
+  }
+  PgResult r(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                          lengths.data(), formats.data(), 0));
+  Status s = ResultStatus(conn_, r.get());
+  if (!s.ok()) return s;
+  return r;
+}
+
+Status PgConn::ExecScript(const std::string& sql) {
+  PgResult r(PQexec(conn_, sql.c_str()));
+  return ResultStatus(conn_, r.get());
+}
+
+Tx::~Tx() {
+  if (open_) c_.Exec("ROLLBACK");
+}
+
+Status Tx::Begin() {
+  auto r = c_.Exec("BEGIN");
+  if (!r.ok()) return r.status();
+  open_ = true;
+  return Status::Ok();
+}
+
+Status Tx::Commit() {
+  auto r = c_.Exec("COMMIT");
+  open_ = false;
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace canon::store

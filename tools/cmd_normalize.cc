@@ -1,0 +1,13 @@
+#include <cstdio>
+
+#include "tools/commands.h"
+
+namespace canon::tools {
+
+// Placeholder until this subcommand is built; says so and fails, so nobody mistakes it for working.
+int CmdNormalize(const Args&) {
+  std::fprintf(stderr, "canonctl normalize: not implemented yet\n");
+  return 2;
+}
+
+}  // namespace canon::tools
