@@ -64,7 +64,9 @@ Result<std::vector<Record>> ParseJson(const SourceConfig& source, const Payload&
     int i = 0;
     simdjson::dom::array arr = root.get_array().value();
     for (simdjson::dom::element el : arr) {
-      auto rec = FromObject(source, el, i, "/" + std::to_string(i));
+      std::string where = "/";
+      where += std::to_string(i);
+      auto rec = FromObject(source, el, i, where);
       if (!rec.ok()) return rec.status();
       out.push_back(std::move(*rec));
       ++i;
