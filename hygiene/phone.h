@@ -1,0 +1,62 @@
+// Phone normalization with libphonenumber: E.164 plus extension, or the raw text flagged "invalid".
+//
+// NormalizePhone(raw, default_region): default_region is an ISO 3166-1 alpha-2 code ("US", "de"; case does not
+// matter) used for numbers written without "+country code"; pass the record's country if known, else the
+// source's default, else "" (then only international numbers parse). A number libphonenumber cannot parse or
+// does not consider valid for its region is NOT guessed: `value` is the trimmed raw text, `e164` is empty and
+// the flag "invalid" is set; the record keeps what the sender gave. `error` is reserved for input that cannot be
+// kept at all (empty after trimming, not UTF-8, longer than 256 bytes).
+//
+// Parsing is expensive (regular expressions per call), so results are memoized in a bounded, sharded LRU
+// cache keyed by (region, trimmed raw): a PhoneNormalizer owns one. The free function uses one process-wide
+// PhoneNormalizer; the cache only remembers results of a pure function, so sharing it changes nothing
+// observable. Thread-safety: PhoneNormalizer::Normalize and NormalizePhone may be called from any thread
+// concurrently (each shard has its own mutex; libphonenumber's PhoneNumberUtil is thread-safe).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hygiene/status.h"
+
+namespace canon {
+
+struct PhoneResult {
+  std::string value;               // E.164 ("+14155552671") when valid, else the trimmed raw text
+  std::string e164;                // E.164 when valid, else empty
+  std::string extension;           // "12" for "... ext. 12"; empty when none
+  std::string region;              // region of the number when valid ("US", "DE"), else empty
+  std::string type;                // "mobile", "fixed_line", "fixed_line_or_mobile", "toll_free", "voip", ...
+  std::vector<std::string> flags;  // "invalid"; "region_mismatch" when valid but not in default_region
+  Status error;                    // see the header comment: only for input that cannot be kept
+};
+
+class PhoneNormalizer {
+ public:
+  // `capacity`: cached results across all shards (about 200 bytes each); 0 disables the cache.
+  explicit PhoneNormalizer(size_t capacity = 65536);
+  ~PhoneNormalizer();
+  PhoneNormalizer(const PhoneNormalizer&) = delete;
+  PhoneNormalizer& operator=(const PhoneNormalizer&) = delete;
+
+  PhoneResult Normalize(std::string_view raw, std::string_view default_region) const;
+
+  // Cache statistics (approximate under concurrency), for benchmarks and metrics.
+  size_t hits() const;
+  size_t misses() const;
+
+ private:
+  struct Cache;
+  std::unique_ptr<Cache> cache_;
+};
+
+// The uncached computation (exposed for tests and for callers that keep their own cache).
+PhoneResult NormalizePhoneUncached(std::string_view raw, std::string_view default_region);
+
+// Uses a process-wide PhoneNormalizer with the default capacity.
+PhoneResult NormalizePhone(std::string_view raw, std::string_view default_region);
+
+}  // namespace canon

@@ -1,0 +1,128 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hygiene/phone.h"
+
+using namespace canon;
+
+namespace {
+bool HasFlag(const PhoneResult& r, const std::string& f) {
+  return std::find(r.flags.begin(), r.flags.end(), f) != r.flags.end();
+}
+}  // namespace
+
+TEST_CASE("phone: the issue's examples", "[norm][phone]") {
+  auto us = NormalizePhone("(415) 555-2671", "US");
+  REQUIRE(us.error.ok());
+  CHECK(us.value == "+14155552671");
+  CHECK(us.e164 == "+14155552671");
+  CHECK(us.extension.empty());
+  CHECK(us.region == "US");
+  CHECK(us.flags.empty());
+
+  auto de = NormalizePhone("030 1234567", "DE");
+  CHECK(de.value == "+49301234567");
+  CHECK(de.region == "DE");
+  CHECK(de.type == "fixed_line");
+
+  auto uk = NormalizePhone("+44 20 7946 0958 ext. 12", "US");
+  CHECK(uk.value == "+442079460958");
+  CHECK(uk.extension == "12");
+  CHECK(uk.region == "GB");
+  CHECK(HasFlag(uk, "region_mismatch"));
+}
+
+TEST_CASE("phone: formats and regions", "[norm][phone]") {
+  CHECK(NormalizePhone("+1 415-555-2671", "").value == "+14155552671");
+  CHECK(NormalizePhone("415.555.2671", "us").value == "+14155552671");  // region case does not matter
+  CHECK(NormalizePhone("1-415-555-2671", "US").value == "+14155552671");
+  CHECK(NormalizePhone("00 49 30 1234567", "DE").value == "+49301234567");
+  CHECK(NormalizePhone("+49 (0)30 1234567", "").value == "+49301234567");
+  CHECK(NormalizePhone("0049301234567", "FR").value == "+49301234567");
+  CHECK(NormalizePhone("01512 3456789", "DE").type == "mobile");
+  CHECK(NormalizePhone("020 7946 0958", "GB").value == "+442079460958");
+  CHECK(NormalizePhone("415-555-2671 x 305", "US").extension == "305");
+  CHECK(NormalizePhone("(415) 555-2671;ext=99", "US").extension == "99");
+  CHECK(NormalizePhone("tel:+1-415-555-2671", "").value == "+14155552671");
+  CHECK(NormalizePhone("\xC2\xA0 +1 415 555 2671 \t", "").value == "+14155552671");
+}
+
+TEST_CASE("phone: invalid numbers are kept raw and flagged, never guessed", "[norm][phone]") {
+  auto r = NormalizePhone(" 12345 ", "US");
+  REQUIRE(r.error.ok());
+  CHECK(r.value == "12345");
+  CHECK(r.e164.empty());
+  CHECK(HasFlag(r, "invalid"));
+  // A national number with no region to read it in.
+  auto n = NormalizePhone("(415) 555-2671", "");
+  CHECK(n.value == "(415) 555-2671");
+  CHECK(HasFlag(n, "invalid"));
+  CHECK(HasFlag(NormalizePhone("call me", "US"), "invalid"));
+  CHECK(HasFlag(NormalizePhone("+1 000 000 0000", "US"), "invalid"));
+  CHECK(HasFlag(NormalizePhone("030 1234567", "XX"), "invalid"));
+  CHECK(HasFlag(NormalizePhone("+999 123456", ""), "invalid"));
+}
+
+TEST_CASE("phone: errors only for what cannot be kept", "[norm][phone]") {
+  CHECK(NormalizePhone("", "US").error.message() == "the phone number is empty");
+  CHECK(NormalizePhone(" \t ", "US").error.message() == "the phone number is empty");
+  CHECK(NormalizePhone("415\xFF", "US").error.message() == "the phone number is not valid UTF-8");
+  CHECK(NormalizePhone(std::string(5000, '1'), "US").error.message() == "the phone number is longer than 256 bytes");
+}
+
+TEST_CASE("phone: the cache returns the same results and counts hits", "[norm][phone]") {
+  PhoneNormalizer cached(8);
+  auto a = cached.Normalize("(415) 555-2671", "US");
+  auto b = cached.Normalize("(415) 555-2671", "US");
+  CHECK(a.value == b.value);
+  CHECK(cached.hits() == 1);
+  CHECK(cached.misses() == 1);
+  // The region is part of the key: the same text under another region is another result.
+  auto c = cached.Normalize("030 1234567", "DE");
+  auto d = cached.Normalize("030 1234567", "US");
+  CHECK(c.value == "+49301234567");
+  CHECK(HasFlag(d, "invalid"));
+  // Eviction: more distinct numbers than the capacity, then the first again, still right.
+  for (int i = 0; i < 100; ++i) cached.Normalize("+1 415 555 " + std::to_string(1000 + i), "");
+  CHECK(cached.Normalize("(415) 555-2671", "US").value == "+14155552671");
+  PhoneNormalizer uncached(0);
+  CHECK(uncached.Normalize("030 1234567", "DE").value == "+49301234567");
+  CHECK(uncached.hits() == 0);
+}
+
+TEST_CASE("phone: concurrent use of one normalizer", "[norm][phone]") {
+  PhoneNormalizer shared(64);
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        std::string n = "+1 415 555 " + std::to_string(2000 + (i * 7 + t) % 150);
+        auto r = shared.Normalize(n, "US");
+        if (r.value != "+1415555" + std::to_string(2000 + (i * 7 + t) % 150)) ++wrong[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong == std::vector<int>(4, 0));
+}
+
+TEST_CASE("phone: random bytes never crash", "[norm][phone][robust]") {
+  std::mt19937 rng(11);
+  const std::string alphabet = "0123456789+()-. extEXT;=#*\xC2\xA0\xFF";
+  PhoneNormalizer n(128);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(rng() % 40, '\0');
+    for (char& c : s) c = (i % 2) ? static_cast<char>(rng() & 0xFF) : alphabet[rng() % alphabet.size()];
+    auto r = n.Normalize(s, (i % 3) ? "US" : "DE");
+    if (r.error.ok() && !HasFlag(r, "invalid")) {
+      CHECK(r.value.front() == '+');
+      CHECK(r.value == r.e164);
+    }
+  }
+}
