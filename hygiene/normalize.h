@@ -37,6 +37,15 @@ struct NormalizedRecord {
   }
 };
 
+// Per field, by its definition in rules.fields(): email, phone (default region: the record's country, else the
+// source's `default_country`), names (first/last/full, honorific, suffix), company (+ company_key,
+// company_domain), country and region (ISO codes), vocabularies (lead_source, lifecycle_stage; lead_source derived
+// from attribution when absent), dates, booleans, urls, free text. Then lengths, patterns, required fields and the
+// record's require_any groups. Issues name the field ("record" for record-level rules).
 NormalizedRecord Normalize(const Record& record, const RuleSet& rules);
+
+// Runs one rule-file example through Normalize; returns "" when it holds, else what differed
+// ("lead_source: expected 'paid_search', got 'other'").
+std::string CheckExample(const RuleExample& example, const RuleSet& rules);
 
 }  // namespace canon

@@ -1,29 +1,26 @@
 #include "hygiene/rule_set.h"
 
-#include <toml++/toml.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <set>
 
-namespace canon {
-namespace {
+#include "hygiene/normalizer_data.h"
+#include "hygiene/rule_parse.h"
 
-// Canonical field names a source may map onto. Kept here until the governed field definitions in schemas/
-// replace it (issue 3).
-const std::set<std::string, std::less<>> kKnownFields = {
-    "email", "phone", "first_name", "last_name", "full_name", "job_title", "company", "website",
-    "country", "region", "city", "postal_code", "street", "street_2", "birth_date", "external_id",
-    "lead_source", "lifecycle_stage", "consent", "owner", "utm_source", "utm_medium", "utm_campaign",
-    "utm_term", "utm_content", "gclid", "fbclid", "msclkid", "created_at", "page_url", "message"};
+namespace canon {
+
+using rule_parse::CheckKeys;
+using rule_parse::ReadString;
+using rule_parse::ReadStrings;
+using rule_parse::Where;
+
+namespace {
 
 const std::set<std::string, std::less<>> kConnectorKinds = {"form", "json", "meta_leads", "google_ads",
                                                              "typeform", "csv"};
-
-std::string Where(const std::string& path, const toml::source_region& r) {
-  return path + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
-}
 
 // FNV-1a 64: a stable, dependency-free fingerprint of the rule files; not a security hash.
 uint64_t Fnv1a(uint64_t h, std::string_view s) {
@@ -34,10 +31,29 @@ uint64_t Fnv1a(uint64_t h, std::string_view s) {
   return h;
 }
 
-Status ParseSources(const RuleFile& file, const toml::table& root,
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string BaseName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
+std::string Stem(const std::string& path) {
+  std::string b = BaseName(path);
+  return b.substr(0, b.rfind('.'));
+}
+// The name of the folder holding the file ("vocabularies", "lists", ...).
+std::string ParentName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return {};
+  size_t prev = path.find_last_of('/', slash - 1);
+  return path.substr(prev == std::string::npos ? 0 : prev + 1, slash - (prev == std::string::npos ? 0 : prev + 1));
+}
+
+Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSchema& schema,
                     std::map<std::string, SourceConfig, std::less<>>* out) {
   for (const auto& [key, node] : root) {
     std::string name(key.str());
+    if (name == "example") continue;
     const toml::table* t = node.as_table();
     if (!t) return Status::Invalid("source '" + name + "' must be a table", Where(file.path, node.source()));
     SourceConfig src;
@@ -58,24 +74,22 @@ Status ParseSources(const RuleFile& file, const toml::table& root,
           if (!s) return Status::Invalid("source '" + name + "': " + opt + " values must be strings",
                                          Where(file.path, mv.source()));
           if (opt == "map") {
-            if (!kKnownFields.count(mk.str()))
+            if (!schema.Find(mk.str()))
               return Status::Invalid("source '" + name + "': unknown canonical field '" +
                                          std::string(mk.str()) + "'",
                                      Where(file.path, mv.source()));
             src.map.emplace_back(std::string(mk.str()), *s);
           } else {
-            if (!kKnownFields.count(*s))
+            if (!schema.Find(*s))
               return Status::Invalid("source '" + name + "': synonym maps to unknown field '" + *s + "'",
                                      Where(file.path, mv.source()));
-            std::string lower(mk.str());
-            std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-            src.synonyms[lower] = *s;
+            src.synonyms[Lower(std::string(mk.str()))] = *s;
           }
         }
       } else if (v.is_string() || v.is_integer() || v.is_boolean() || v.is_floating_point()) {
-        if (auto s = v.value<std::string>()) src.options[opt] = *s;
-        else if (auto i = v.value<int64_t>()) src.options[opt] = std::to_string(*i);
-        else if (auto b = v.value<bool>()) src.options[opt] = *b ? "true" : "false";
+        if (auto s = v.value<std::string>(); s && v.is_string()) src.options[opt] = *s;
+        else if (auto i = v.value<int64_t>(); i && v.is_integer()) src.options[opt] = std::to_string(*i);
+        else if (auto b = v.value<bool>(); b && v.is_boolean()) src.options[opt] = *b ? "true" : "false";
         else if (auto d = v.value<double>()) src.options[opt] = std::to_string(*d);
       } else {
         return Status::Invalid("source '" + name + "': unsupported value for '" + opt + "'",
@@ -89,40 +103,221 @@ Status ParseSources(const RuleFile& file, const toml::table& root,
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(const std::vector<RuleFile>& files) {
-  auto set = std::make_shared<RuleSet>();
-  std::vector<const RuleFile*> sorted;
-  for (const auto& f : files) sorted.push_back(&f);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->path < b->path; });
-  uint64_t h = 1469598103934665603ull;
-  bool have_sources = false;
-  for (const RuleFile* f : sorted) {
-    h = Fnv1a(Fnv1a(h, f->path), f->text);
-    toml::table parsed;
-    try {
-      parsed = toml::parse(f->text, f->path);
-    } catch (const toml::parse_error& err) {
-      return Status::Invalid(std::string(err.description()), Where(f->path, err.source()));
-    }
-    std::string base = f->path.substr(f->path.find_last_of('/') + 1);
-    if (base == "sources.toml") {
-      have_sources = true;
-      Status s = ParseSources(*f, parsed, &set->sources_);
-      if (!s.ok()) return s;
+Status ParseList(const RuleFile& file, const toml::table& root, std::map<std::string, RuleList, std::less<>>* out) {
+  Status s = CheckKeys(file.path, root, {"list", "kind", "description", "entries", "map", "example"}, "a list file");
+  if (!s.ok()) return s;
+  RuleList list;
+  list.name = Stem(file.path);
+  list.where = file.path;
+  if (const toml::node* n = root.get("list"))
+    if (!(s = ReadString(file.path, *n, "list", &list.name)).ok()) return s;
+  if (const toml::node* n = root.get("entries")) {
+    std::vector<std::string> entries;
+    if (!(s = ReadStrings(file.path, *n, "entries", &entries)).ok()) return s;
+    list.entries.reserve(entries.size());
+    for (auto& e : entries) list.entries.insert(Lower(std::move(e)));
+  }
+  if (const toml::node* n = root.get("map")) {
+    const toml::table* m = n->as_table();
+    if (!m) return Status::Invalid("map must be a table", Where(file.path, n->source()));
+    for (const auto& [k, v] : *m) {
+      std::string val;
+      if (!(s = ReadString(file.path, v, "map value", &val)).ok()) return s;
+      list.map[Lower(std::string(k.str()))] = val;
     }
   }
-  if (!have_sources) return Status::Invalid("no sources.toml in the rule set");
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  set->version_ = buf;
-  return std::shared_ptr<const RuleSet>(std::move(set));
+  auto [it, fresh] = out->emplace(list.name, RuleList{});
+  if (!fresh) {
+    // Several files may feed one list (a generated file plus a hand-kept one).
+    it->second.entries.insert(list.entries.begin(), list.entries.end());
+    for (auto& [k, v] : list.map) it->second.map[k] = v;
+  } else {
+    it->second = std::move(list);
+  }
+  return Status::Ok();
+}
+
+Status ReadStringTable(const std::string& path, const toml::node& n, std::string_view what,
+                       std::map<std::string, std::string>* out) {
+  const toml::table* t = n.as_table();
+  if (!t) return Status::Invalid(std::string(what) + " must be a table", Where(path, n.source()));
+  for (const auto& [k, v] : *t) {
+    if (v.is_string()) (*out)[std::string(k.str())] = *v.value<std::string>();
+    else if (v.is_integer()) (*out)[std::string(k.str())] = std::to_string(*v.value<int64_t>());
+    else if (v.is_boolean()) (*out)[std::string(k.str())] = *v.value<bool>() ? "true" : "false";
+    else return Status::Invalid(std::string(what) + " values must be strings", Where(path, v.source()));
+  }
+  return Status::Ok();
+}
+
+Status ParseExamples(const RuleFile& file, const toml::table& root, std::vector<RuleExample>* out) {
+  const toml::node* n = root.get("example");
+  if (!n) return Status::Ok();
+  const toml::array* arr = n->as_array();
+  if (!arr) return Status::Invalid("'example' must be an array of tables ([[example]])", Where(file.path, n->source()));
+  Status s;
+  for (const auto& e : *arr) {
+    const toml::table* t = e.as_table();
+    if (!t) return Status::Invalid("[[example]] entries must be tables", Where(file.path, e.source()));
+    if (!(s = CheckKeys(file.path, *t,
+                        {"field", "input", "expect", "keys", "flags", "quarantined", "rejected", "source", "note"},
+                        "[[example]]"))
+             .ok())
+      return s;
+    RuleExample ex;
+    ex.where = Where(file.path, t->source());
+    if (const toml::node* f = t->get("source"))
+      if (!(s = ReadString(file.path, *f, "source", &ex.source)).ok()) return s;
+    const toml::node* input = t->get("input");
+    if (!input) return Status::Invalid("[[example]] needs an 'input'", ex.where);
+    if (const toml::node* f = t->get("field")) {
+      if (!(s = ReadString(file.path, *f, "field", &ex.field)).ok()) return s;
+      std::string in;
+      if (!(s = ReadString(file.path, *input, "input (with 'field')", &in)).ok()) return s;
+      ex.input[ex.field] = in;
+      if (const toml::node* x = t->get("expect")) {
+        std::string want;
+        if (!(s = ReadString(file.path, *x, "expect (with 'field')", &want)).ok()) return s;
+        ex.expect[ex.field] = want;
+      }
+      for (const char* k : {"quarantined", "rejected"}) {
+        const toml::node* q = t->get(k);
+        if (!q) continue;
+        if (!q->is_boolean()) return Status::Invalid(std::string(k) + " must be true or false with 'field'",
+                                                     Where(file.path, q->source()));
+        std::vector<std::string> v;
+        if (*q->value<bool>()) v.push_back(ex.field);
+        (std::string_view(k) == "quarantined" ? ex.quarantined : ex.rejected) = v;
+      }
+    } else {
+      if (!(s = ReadStringTable(file.path, *input, "input", &ex.input)).ok()) return s;
+      if (const toml::node* x = t->get("expect"))
+        if (!(s = ReadStringTable(file.path, *x, "expect", &ex.expect)).ok()) return s;
+      for (const char* k : {"quarantined", "rejected"}) {
+        const toml::node* q = t->get(k);
+        if (!q) continue;
+        std::vector<std::string> v;
+        if (!(s = ReadStrings(file.path, *q, k, &v)).ok()) return s;
+        (std::string_view(k) == "quarantined" ? ex.quarantined : ex.rejected) = v;
+      }
+    }
+    if (const toml::node* k = t->get("keys"))
+      if (!(s = ReadStringTable(file.path, *k, "keys", &ex.keys)).ok()) return s;
+    if (const toml::node* f = t->get("flags"))
+      if (!(s = ReadStrings(file.path, *f, "flags", &ex.flags)).ok()) return s;
+    if (ex.expect.empty() && ex.keys.empty() && ex.flags.empty() && !ex.quarantined && !ex.rejected)
+      return Status::Invalid("[[example]] expects nothing (give expect, keys, flags, quarantined or rejected)",
+                             ex.where);
+    out->push_back(std::move(ex));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct RuleSetParser {
+  static Result<std::shared_ptr<const RuleSet>> Run(const std::vector<RuleFile>& files) {
+    auto set = std::make_shared<RuleSet>();
+    std::vector<const RuleFile*> sorted;
+    for (const auto& f : files) sorted.push_back(&f);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->path < b->path; });
+    uint64_t h = 1469598103934665603ull;
+    std::vector<std::pair<const RuleFile*, toml::table>> parsed;
+    parsed.reserve(sorted.size());
+    for (const RuleFile* f : sorted) {
+      // The name relative to its kind's folder, so the same files hash the same wherever they are checked out.
+      std::string parent = ParentName(f->path);
+      std::string rel = (parent == "vocabularies" || parent == "lists" ? parent + "/" : "") + BaseName(f->path);
+      h = Fnv1a(Fnv1a(h, rel), f->text);
+      try {
+        parsed.emplace_back(f, toml::parse(f->text, f->path));
+      } catch (const toml::parse_error& err) {
+        return Status::Invalid("TOML syntax error: " + std::string(err.description()),
+                               Where(f->path, err.source()));
+      }
+    }
+    Status s;
+    // Field definitions first: sources and examples are checked against them.
+    bool have_fields = false;
+    for (auto& [f, root] : parsed) {
+      if (BaseName(f->path) != "fields.toml") continue;
+      if (have_fields) return Status::Invalid("a second fields.toml in the rule set", f->path + ":1:1");
+      have_fields = true;
+      if (!(s = rule_parse::ParseFieldSchema(f->path, root, &set->fields_)).ok()) return s;
+    }
+    if (!have_fields) set->fields_ = BuiltinFieldSchema();
+
+    bool have_sources = false;
+    std::map<std::string, rule_parse::VocabularyBuilder> vocab_builders;
+    for (auto& [f, root] : parsed) {
+      std::string base = BaseName(f->path);
+      std::string parent = ParentName(f->path);
+      if (base == "sources.toml") {
+        have_sources = true;
+        if (!(s = ParseSources(*f, root, set->fields_, &set->sources_)).ok()) return s;
+      } else if (parent == "vocabularies") {
+        std::string name = Stem(f->path);
+        if (const toml::node* n = root.get("vocabulary"))
+          if (!(s = ReadString(f->path, *n, "vocabulary", &name)).ok()) return s;
+        auto it = vocab_builders.try_emplace(name, name).first;
+        if (!(s = it->second.AddFile(f->path, root)).ok()) return s;
+      } else if (parent == "lists") {
+        if (!(s = ParseList(*f, root, &set->lists_)).ok()) return s;
+      } else if (base == "names.toml") {
+        set->names_toml_ = f->text;
+      } else if (base == "companies.toml") {
+        set->companies_toml_ = f->text;
+      }
+      if (!(s = ParseExamples(*f, root, &set->examples_)).ok()) return s;
+    }
+    if (!have_sources) return Status::Invalid("no sources.toml in the rule set");
+    for (auto& [name, builder] : vocab_builders) {
+      Vocabulary v;
+      if (!(s = builder.Finish(&v)).ok()) return s;
+      set->vocabularies_.emplace(name, std::move(v));
+    }
+    for (const auto& [name, def] : set->fields_.fields) {
+      if (!def.vocabulary.empty() && !set->vocabularies_.count(def.vocabulary) && have_fields)
+        return Status::Invalid("field '" + name + "' refers to unknown vocabulary '" + def.vocabulary + "'",
+                               def.where);
+    }
+    for (const auto& ex : set->examples_) {
+      if (!ex.source.empty() && !set->sources_.count(ex.source))
+        return Status::Invalid("example names unknown source '" + ex.source + "'", ex.where);
+    }
+    set->file_count_ = sorted.size();
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    set->version_ = buf;
+    auto data = BuildNormalizerData(*set);
+    if (!data.ok()) return data.status();
+    set->normalizer_data_ = std::move(*data);
+    return std::shared_ptr<const RuleSet>(std::move(set));
+  }
+};
+
+Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(const std::vector<RuleFile>& files) {
+  return RuleSetParser::Run(files);
 }
 
 const SourceConfig* RuleSet::FindSource(std::string_view name) const {
   auto it = sources_.find(name);
   return it == sources_.end() ? nullptr : &it->second;
+}
+
+const Vocabulary* RuleSet::FindVocabulary(std::string_view name) const {
+  auto it = vocabularies_.find(name);
+  return it == vocabularies_.end() ? nullptr : &it->second;
+}
+
+const RuleList* RuleSet::FindList(std::string_view name) const {
+  auto it = lists_.find(name);
+  return it == lists_.end() ? nullptr : &it->second;
+}
+
+bool LifecycleMayMove(const RuleSet& rules, std::string_view from, std::string_view to, bool by_steward) {
+  const Vocabulary* v = rules.FindVocabulary("lifecycle_stage");
+  return v && v->MayMove(from, to, by_steward);
 }
 
 }  // namespace canon
