@@ -1,0 +1,228 @@
+#include "daemon/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "connectors/connector.h"
+#include "connectors/rule_dir.h"
+#include "store/migrate.h"
+
+namespace canon::daemon {
+namespace {
+
+std::string ErrorJson(const std::string& code, const std::string& message, const std::string& where = {}) {
+  std::string out = "{\"error\":" + store::JsonEscape(code) + ",\"message\":" + store::JsonEscape(message);
+  if (!where.empty()) out += ",\"where\":" + store::JsonEscape(where);
+  return out + "}";
+}
+
+// Headers kept with the payload for the worker. Credentials are never stored.
+bool KeepHeader(const std::string& lower) {
+  return lower != "authorization" && lower != "cookie" && lower != "proxy-authorization";
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+App::App(Config config, std::shared_ptr<spdlog::logger> log, AppOptions options)
+    : config_(std::move(config)), log_(std::move(log)), options_(options) {}
+
+App::~App() { FinishShutdown(); }
+
+Status App::ReloadRules() {
+  auto rules = LoadRuleDir(config_.rules_dir);
+  if (!rules.ok()) {
+    log_->error("rules reload refused, the previous rules stay in force: {}", rules.status().ToString());
+    return rules.status();
+  }
+  rules_.Set(*rules);
+  log_->info("rules loaded from {}: version {}, {} sources", config_.rules_dir, (*rules)->version(),
+             (*rules)->sources().size());
+  return Status::Ok();
+}
+
+Status App::Start(boost::asio::io_context& ioc) {
+  if (Status s = ReloadRules(); !s.ok()) return s;
+  if (options_.store_inbox) {
+    auto admin = store::PgConn::Connect(config_.database);
+    if (!admin.ok()) return admin.status();
+    admin_ = std::move(*admin);
+    if (config_.migrate_on_start) {
+      auto m = store::Migrate(*admin_, config_.migrations_dir);
+      if (!m.ok()) return m.status();
+      for (const auto& v : m->applied) log_->info("migration applied: {}", v);
+    }
+    if (options_.run_workers && config_.workers > 0) {
+      workers_ = std::make_unique<WorkerPool>(
+          WorkerOptions{config_.database, static_cast<int>(config_.workers), static_cast<int>(config_.worker_batch),
+                        static_cast<int>(config_.poll_interval_ms)},
+          rules_, log_);
+      if (Status s = workers_->Start(); !s.ok()) return s;
+    }
+    WorkerPool* w = workers_.get();
+    auto committer = std::make_unique<GroupCommitter>(
+        GroupCommitOptions{config_.database, static_cast<int>(config_.writer_connections),
+                           static_cast<size_t>(config_.max_queue), static_cast<size_t>(config_.group_commit_max)},
+        log_, [w] {
+          if (w) w->Wake();
+        });
+    if (Status s = committer->Start(); !s.ok()) return s;
+    committer_ = committer.get();
+    sink_ = std::move(committer);
+  } else {
+    sink_ = std::make_unique<NullSink>();
+  }
+  server_ = std::make_unique<HttpServer>(
+      ioc, *this,
+      HttpLimits{static_cast<uint64_t>(config_.max_body_bytes), static_cast<int>(config_.read_timeout_ms)});
+  auto port = server_->Listen(config_.ListenHost(), config_.ListenPort());
+  if (!port.ok()) return port.status();
+  port_ = *port;
+  log_->info("canond listening on {}:{}", config_.ListenHost(), port_);
+  return Status::Ok();
+}
+
+void App::BeginShutdown() {
+  if (server_) server_->Stop();
+}
+
+bool App::Drained() const { return in_flight_ == 0 && (!server_ || server_->open_connections() == 0); }
+
+void App::FinishShutdown() {
+  if (committer_) committer_->Stop();
+  if (workers_) workers_->Stop();
+}
+
+void App::Handle(Request&& req, Respond respond) {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/healthz") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return respond(JsonResponse(req, http::status::method_not_allowed, ErrorJson("method_not_allowed", "use GET")));
+    return respond(JsonResponse(req, http::status::ok, "{\"status\":\"ok\"}"));
+  }
+  if (path == "/readyz") return respond(Ready(req));
+  if (path == "/metrics") return respond(Metrics(req));
+  constexpr std::string_view kIngest = "/ingest/";
+  if (path.substr(0, kIngest.size()) == kIngest) {
+    std::string source(path.substr(kIngest.size()));
+    if (req.method() != http::verb::post)
+      return respond(JsonResponse(req, http::status::method_not_allowed,
+                                  ErrorJson("method_not_allowed", "use POST to send records")));
+    return Ingest(source, std::move(req), std::move(respond));
+  }
+  respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+}
+
+void App::Ingest(const std::string& source_name, Request&& req, Respond respond) {
+  std::shared_ptr<const RuleSet> rules = rules_.Get();
+  const SourceConfig* source = rules->FindSource(source_name);
+  if (!source) {
+    ++refused_;
+    return respond(JsonResponse(req, http::status::not_found,
+                                ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+  }
+  std::string content_type(req[http::field::content_type]);
+  std::vector<std::string> accepted = AcceptedMediaTypes(*source);
+  std::string media = MediaType(content_type);
+  if (!accepted.empty() && std::find(accepted.begin(), accepted.end(), media) == accepted.end()) {
+    ++refused_;
+    std::string want;
+    for (auto& a : accepted) want += (want.empty() ? "" : " or ") + a;
+    return respond(JsonResponse(req, http::status::unsupported_media_type,
+                                ErrorJson("unsupported_media_type", "source '" + source_name + "' takes " + want +
+                                                                        ", not '" + media + "'")));
+  }
+  if (req.body().empty()) {
+    ++refused_;
+    return respond(JsonResponse(req, http::status::bad_request, ErrorJson("empty_body", "the request body is empty")));
+  }
+  store::InboxItem item;
+  item.source = source_name;
+  item.content_type = content_type;
+  std::string headers = "{";
+  for (const auto& f : req) {
+    std::string name = Lower(std::string(f.name_string()));
+    if (!KeepHeader(name)) continue;
+    headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(name) + ":" +
+               store::JsonEscape(std::string_view(f.value().data(), f.value().size()));
+  }
+  item.headers_json = headers + "}";
+  std::string_view target(req.target().data(), req.target().size());
+  if (auto q = target.find('?'); q != std::string_view::npos) item.query = std::string(target.substr(q + 1));
+  item.delivery_key = std::string(req["Idempotency-Key"]);
+  item.body = std::move(req.body());
+  size_t bytes = item.body.size();
+
+  ++in_flight_;
+  unsigned version = req.version();
+  bool keep_alive = req.keep_alive();
+  auto head = std::make_shared<Request>();
+  head->version(version);
+  head->keep_alive(keep_alive);
+  Status s = sink_->Submit(std::move(item), [this, head, respond, source_name, bytes](
+                                                 Result<store::InboxReceipt> r) {
+    if (r.ok()) {
+      ++accepted_;
+      respond(JsonResponse(*head, http::status::accepted,
+                           "{\"id\":" + std::to_string(r->id) + ",\"status\":\"accepted\"" +
+                               (r->duplicate ? ",\"duplicate\":true" : "") + "}"));
+    } else {
+      ++refused_;
+      Response res = JsonResponse(*head, http::status::service_unavailable,
+                                  ErrorJson("unavailable", r.status().message()));
+      res.set(http::field::retry_after, "1");
+      respond(std::move(res));
+    }
+    --in_flight_;
+  });
+  if (!s.ok()) {
+    --in_flight_;
+    ++refused_;
+    Response res = JsonResponse(*head, http::status::service_unavailable, ErrorJson("unavailable", s.message()));
+    res.set(http::field::retry_after, "1");
+    respond(std::move(res));
+  }
+}
+
+Response App::Ready(const Request& req) {
+  std::string problems;
+  if (!rules_.Get()) problems += "rules not loaded; ";
+  if (options_.store_inbox) {
+    std::lock_guard<std::mutex> lock(admin_mu_);
+    if (!admin_ || !admin_->EnsureConnected().ok()) {
+      problems += "database unreachable; ";
+    } else {
+      auto pending = store::PendingMigrations(*admin_, config_.migrations_dir);
+      if (!pending.ok()) problems += "database check failed: " + pending.status().message() + "; ";
+      else if (!pending->empty()) problems += std::to_string(pending->size()) + " migrations not applied; ";
+    }
+  }
+  if (server_ && server_->stopping()) problems += "shutting down; ";
+  if (!problems.empty())
+    return JsonResponse(req, http::status::service_unavailable, ErrorJson("not_ready", problems));
+  return JsonResponse(req, http::status::ok,
+                      "{\"status\":\"ready\",\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}");
+}
+
+Response App::Metrics(const Request& req) {
+  std::string body;
+  body += "canon_intake_accepted_total " + std::to_string(accepted_.load()) + "\n";
+  body += "canon_intake_refused_total " + std::to_string(refused_.load()) + "\n";
+  body += "canon_intake_in_flight " + std::to_string(in_flight_.load()) + "\n";
+  if (committer_) body += "canon_intake_queued " + std::to_string(committer_->queued()) + "\n";
+  if (workers_) {
+    body += "canon_worker_processed_total " + std::to_string(workers_->processed()) + "\n";
+    body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";
+  }
+  Response res = JsonResponse(req, http::status::ok, std::move(body));
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  return res;
+}
+
+}  // namespace canon::daemon

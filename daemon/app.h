@@ -1,0 +1,65 @@
+// App: canond's wiring. Owns the config, logger, rule set, inbox writer, workers and HTTP server, and is the
+// Router: the pure-ish request handling lives here (route -> check -> intake), the sockets in http_server.
+// Built by main() and passed by reference; no global state.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <mutex>
+
+#include "daemon/config.h"
+#include "daemon/group_commit.h"
+#include "daemon/http_server.h"
+#include "daemon/rules_holder.h"
+#include "daemon/worker.h"
+#include "store/pg.h"
+
+namespace canon::daemon {
+
+struct AppOptions {
+  bool store_inbox = true;  // false only in bench/intake's baseline: 202 without touching the database
+  bool run_workers = true;
+};
+
+class App : public Router {
+ public:
+  App(Config config, std::shared_ptr<spdlog::logger> log, AppOptions options = {});
+  ~App() override;
+
+  // Loads rules, connects, migrates (unless disabled), starts writers, workers and the listener.
+  Status Start(boost::asio::io_context& ioc);
+  // Graceful: stop accepting, finish in-flight requests, drain the inbox writer, let workers finish their batch.
+  void BeginShutdown();
+  bool Drained() const;
+  void FinishShutdown();
+  // SIGHUP: build a new rule set; an invalid one is refused and the old one stays.
+  Status ReloadRules();
+
+  uint16_t port() const { return port_; }
+  void Handle(Request&& req, Respond respond) override;
+
+ private:
+  void Ingest(const std::string& source, Request&& req, Respond respond);
+  Response Ready(const Request& req);
+  Response Metrics(const Request& req);
+
+  Config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  AppOptions options_;
+  RulesHolder rules_;
+  std::unique_ptr<InboxSink> sink_;
+  GroupCommitter* committer_ = nullptr;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<HttpServer> server_;
+  std::mutex admin_mu_;
+  std::unique_ptr<store::PgConn> admin_;
+  uint16_t port_ = 0;
+  std::atomic<long long> in_flight_{0};
+  std::atomic<long long> accepted_{0};
+  std::atomic<long long> refused_{0};
+};
+
+}  // namespace canon::daemon

@@ -1,0 +1,60 @@
+// HttpServer: Boost.Beast HTTP/1.1 with keep-alive, one strand per connection (the Beast advanced-server shape).
+//
+// The server knows nothing of Canon: it reads a request (body capped at `max_body_bytes`, answering 413 itself
+// above it), hands it to the Router, and writes whatever response the router gives back, possibly later and from
+// another thread (Respond posts onto the connection's strand). Stop() closes the listener and idle connections;
+// connections with a request in flight finish it, send the response, then close. Run() returns when the last
+// connection is gone.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hygiene/status.h"
+
+namespace canon::daemon {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+using Respond = std::function<void(Response)>;
+
+class Router {
+ public:
+  virtual ~Router() = default;
+  // Must call `respond` exactly once, from any thread.
+  virtual void Handle(Request&& req, Respond respond) = 0;
+};
+
+struct HttpLimits {
+  uint64_t max_body_bytes = 1 << 20;
+  int read_timeout_ms = 30000;
+};
+
+Response JsonResponse(const Request& req, http::status status, std::string body);
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& ioc, Router& router, HttpLimits limits);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting. Returns the bound port (useful with port 0).
+  Result<uint16_t> Listen(const std::string& host, uint16_t port);
+  // Thread-safe: stop accepting, close idle connections, let in-flight requests finish.
+  void Stop();
+  bool stopping() const;
+  // Connections still open (for shutdown: the process exits when this reaches 0).
+  size_t open_connections() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace canon::daemon

@@ -1,0 +1,208 @@
+#include "daemon/worker.h"
+
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "connectors/connector.h"
+#include "hygiene/normalize.h"
+#include "store/entities.h"
+
+namespace canon::daemon {
+namespace {
+
+std::map<std::string, std::string> HeadersFromJson(const std::string& json) {
+  std::map<std::string, std::string> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json).get(doc) || !doc.is_object()) return out;
+  simdjson::dom::object obj = doc.get_object().value();
+  for (auto [k, v] : obj) {
+    std::string_view s;
+    if (!v.get_string().get(s)) out[std::string(k)] = std::string(s);
+  }
+  return out;
+}
+
+struct Prepared {
+  store::InboxRow* row;
+  std::vector<Record> records;
+  std::vector<NormalizedRecord> normalized;
+  Status failure;  // parse failure: the whole payload is dead-lettered
+};
+
+}  // namespace
+
+WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
+    : options_(std::move(options)), rules_(rules), log_(std::move(log)) {}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+Status WorkerPool::Start() {
+  for (int i = 0; i < options_.threads; ++i) {
+    auto c = store::PgConn::Connect(options_.conninfo);
+    if (!c.ok()) return c.status();
+    conns_.push_back(std::move(*c));
+  }
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { Run(i); });
+  return Status::Ok();
+}
+
+void WorkerPool::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++wakes_;
+  }
+  cv_.notify_all();
+}
+
+void WorkerPool::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::Run(int index) {
+  store::PgConn& conn = *conns_[index];
+  int limit = options_.batch;
+  long long seen = -1;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+      if (seen == wakes_)
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                     [&] { return stopping_ || seen != wakes_; });
+      if (stopping_) return;
+      seen = wakes_;
+    }
+    // Drain: keep claiming while full batches come back.
+    for (;;) {
+      auto n = ProcessBatch(conn, limit);
+      if (!n.ok()) {
+        log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
+        if (!conn.Healthy()) {
+          conn.EnsureConnected();
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+          break;
+        }
+        if (limit == 1) {
+          // A row that fails on its own is poison: mark it failed (kept, with the reason) and move on.
+          FailAlone(conn, n.status());
+          limit = options_.batch;
+        } else {
+          limit = 1;  // find the row that fails by retrying one at a time
+        }
+        continue;
+      }
+      if (*n < limit) break;
+      if (limit == 1) limit = options_.batch;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+  }
+}
+
+Status WorkerPool::FailAlone(store::PgConn& conn, const Status& why) {
+  store::Tx tx(conn);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto rows = store::ClaimPending(conn, 1);
+  if (!rows.ok()) return rows.status();
+  for (auto& row : *rows) {
+    store::InsertDeadLetter(conn, {row.id, row.source, "store", why.ToString(), "", row.body});
+    store::MarkInbox(conn, row.id, "failed", why.ToString());
+    ++failed_;
+  }
+  return tx.Commit();
+}
+
+Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
+  store::Tx tx(conn);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto rows = store::ClaimPending(conn, limit);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    if (Status s = tx.Commit(); !s.ok()) return s;
+    return 0;
+  }
+  std::shared_ptr<const RuleSet> rules = rules_.Get();
+
+  // Pure stages first (parse, normalize) for the whole batch, so the keys to lock are known up front.
+  std::vector<Prepared> prepared;
+  std::vector<std::string> keys;
+  for (auto& row : *rows) {
+    Prepared p{&row, {}, {}, Status::Ok()};
+    const SourceConfig* source = rules->FindSource(row.source);
+    if (!source) {
+      p.failure = Status::NotFound("source '" + row.source + "' is not in the rules in force");
+    } else {
+      Payload payload;
+      payload.body = row.body;
+      payload.content_type = row.content_type;
+      payload.headers = HeadersFromJson(row.headers_json);
+      payload.query = row.query;
+      auto parsed = ParsePayload(*source, payload);
+      if (!parsed.ok()) {
+        p.failure = parsed.status();
+      } else {
+        p.records = std::move(*parsed);
+        for (auto& rec : p.records) {
+          rec.source = row.source;
+          if (rec.delivery_key.empty() && !row.delivery_key.empty())
+            rec.delivery_key = p.records.size() == 1 ? row.delivery_key
+                                                     : row.delivery_key + "#" + std::to_string(rec.index);
+          p.normalized.push_back(Normalize(rec, *rules));
+          if (p.normalized.back().accepted())
+            for (auto& k : store::StoreKeys(p.normalized.back())) keys.push_back(std::move(k));
+        }
+      }
+    }
+    prepared.push_back(std::move(p));
+  }
+  if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
+
+  for (auto& p : prepared) {
+    store::InboxRow& row = *p.row;
+    if (!p.failure.ok()) {
+      Status s = store::InsertDeadLetter(conn, {row.id, row.source, "parse", p.failure.message(),
+                                                p.failure.where(), row.body});
+      if (!s.ok()) return s;
+      if (Status m = store::MarkInbox(conn, row.id, "failed", p.failure.ToString()); !m.ok()) return m;
+      ++failed_;
+      continue;
+    }
+    int written = 0;
+    for (size_t i = 0; i < p.records.size(); ++i) {
+      const NormalizedRecord& n = p.normalized[i];
+      if (!n.accepted()) {
+        std::string reason, where;
+        for (const auto& r : n.rejected) {
+          if (!reason.empty()) reason += "; ";
+          reason += r.field + ": " + r.reason;
+          if (where.empty()) where = "record " + std::to_string(p.records[i].index) + " field " + r.field;
+        }
+        Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body});
+        if (!s.ok()) return s;
+        continue;
+      }
+      auto w = store::WriteRecord(conn, {row.id, row.received_at}, p.records[i], n);
+      if (!w.ok()) return w.status();
+      ++written;
+    }
+    std::string status = written > 0 || p.records.empty() ? "done" : "failed";
+    if (Status m = store::MarkInbox(conn, row.id, status, written ? "" : "every record was refused"); !m.ok())
+      return m;
+    if (status == "done") ++processed_;
+    else ++failed_;
+  }
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return static_cast<int>(rows->size());
+}
+
+}  // namespace canon::daemon

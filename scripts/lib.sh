@@ -1,0 +1,74 @@
+# Shared by scripts/run, scripts/test and the benches: install, build, and throwaway PostgreSQL clusters.
+# Sourced, not run. Everything here is idempotent.
+
+CANON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CANON_PACKAGES=(build-essential cmake ninja-build pkg-config git
+  libboost-dev libsimdjson-dev libre2-dev libpq-dev libspdlog-dev catch2 libphonenumber-dev
+  libtomlplusplus-dev libicu-dev libssl-dev postgresql-15 curl)
+# (Debian 12's postgresql-15 ships the contrib modules itself.)
+
+canon_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+canon_install_deps() {
+  local missing=()
+  for p in "${CANON_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    canon_sudo apt-get update -qq
+    canon_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
+# canon_build DIR BUILD_TYPE [cmake args...]; CANON_TARGETS="a b" limits what is built (default: all).
+canon_build() {
+  local dir="$1" type="$2"; shift 2
+  cmake -S "$CANON_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  # shellcheck disable=SC2086
+  ninja -C "$dir" ${CANON_TARGETS:-}
+}
+
+canon_pg_bin() { echo "/usr/lib/postgresql/15/bin"; }
+
+# The user PostgreSQL runs as: it refuses to run as root.
+canon_pg_user() {
+  if [ "$(id -u)" -ne 0 ]; then id -un; return; fi
+  id postgres >/dev/null 2>&1 || useradd --system --home /var/lib/postgresql --shell /bin/bash postgres
+  echo postgres
+}
+
+canon_as_pg() {
+  local u; u="$(canon_pg_user)"
+  if [ "$(id -un)" = "$u" ]; then "$@"; else runuser -u "$u" -- "$@"; fi
+}
+
+canon_free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 30000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# canon_pg_init DATADIR: a new cluster (superuser "canon", trust auth on loopback only).
+canon_pg_init() {
+  local dir="$1" bin; bin="$(canon_pg_bin)"
+  mkdir -p "$dir"
+  chown "$(canon_pg_user)" "$dir"; chmod 700 "$dir"
+  canon_as_pg "$bin/initdb" -D "$dir" -U canon --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+}
+
+# canon_pg_start DATADIR PORT [extra postgres -c settings...]
+canon_pg_start() {
+  local dir="$1" port="$2" bin; shift 2; bin="$(canon_pg_bin)"
+  local opts="-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200"
+  for o in "$@"; do opts="$opts -c $o"; done
+  canon_as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null
+}
+
+canon_pg_stop() {
+  local dir="$1" bin; bin="$(canon_pg_bin)"
+  [ -f "$dir/postmaster.pid" ] && canon_as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
+}

@@ -1,0 +1,97 @@
+#include "store/inbox.h"
+
+#include <algorithm>
+
+namespace canon::store {
+
+Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const InboxItem*>& items) {
+  std::vector<InboxReceipt> out(items.size());
+  if (items.empty()) return out;
+  std::string sql = "INSERT INTO inbox (source, content_type, headers, query, body, delivery_key) VALUES ";
+  std::vector<Param> params;
+  params.reserve(items.size() * 6);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const InboxItem& it = *items[i];
+    size_t b = i * 6;
+    if (i) sql += ',';
+    sql += "($" + std::to_string(b + 1) + ",$" + std::to_string(b + 2) + ",$" + std::to_string(b + 3) +
+           "::jsonb,$" + std::to_string(b + 4) + ",$" + std::to_string(b + 5) + "::bytea,$" +
+           std::to_string(b + 6) + ")";
+    params.emplace_back(it.source);
+    params.emplace_back(it.content_type);
+    params.emplace_back(it.headers_json.empty() ? std::string_view("{}") : std::string_view(it.headers_json));
+    params.emplace_back(it.query);
+    params.emplace_back(std::string_view(it.body), true);
+    params.push_back(it.delivery_key.empty() ? Param(std::nullopt) : Param(it.delivery_key));
+  }
+  // PostgreSQL returns the rows of a multi-row VALUES insert in VALUES order; skipped (conflicting) rows are
+  // simply absent, which the walk below accounts for.
+  sql += " ON CONFLICT (source, delivery_key) WHERE delivery_key IS NOT NULL DO NOTHING"
+         " RETURNING id, source, delivery_key";
+  auto r = c.Exec(sql, params);
+  if (!r.ok()) return r.status();
+  int row = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const InboxItem& it = *items[i];
+    bool match = row < r->rows() && r->Get(row, 1) == it.source &&
+                 (it.delivery_key.empty() ? r->IsNull(row, 2) : r->Get(row, 2) == it.delivery_key);
+    if (match) {
+      out[i].id = r->Int(row, 0);
+      ++row;
+      continue;
+    }
+    auto d = c.Exec("SELECT id FROM inbox WHERE source = $1 AND delivery_key = $2", {it.source, it.delivery_key});
+    if (!d.ok()) return d.status();
+    if (d->rows() != 1) return Status::Internal("inbox insert lost a row for source " + it.source);
+    out[i].id = d->Int(0, 0);
+    out[i].duplicate = true;
+  }
+  return out;
+}
+
+Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
+  auto r = c.Exec(
+      "UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+      "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+      "RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
+      "received_at::text, attempts",
+      {std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  std::vector<InboxRow> rows(r->rows());
+  for (int i = 0; i < r->rows(); ++i) {
+    InboxRow& row = rows[i];
+    row.id = r->Int(i, 0);
+    row.source = r->Str(i, 1);
+    row.content_type = r->Str(i, 2);
+    row.headers_json = r->Str(i, 3);
+    row.query = r->Str(i, 4);
+    size_t n = 0;
+    unsigned char* bytes =
+        PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r->get(), i, 5)), &n);
+    if (!bytes) return Status::Internal("cannot decode inbox body");
+    row.body.assign(reinterpret_cast<char*>(bytes), n);
+    PQfreemem(bytes);
+    row.delivery_key = r->Str(i, 6);
+    row.received_at = r->Str(i, 7);
+    row.attempts = static_cast<int>(r->Int(i, 8));
+  }
+  std::sort(rows.begin(), rows.end(), [](const InboxRow& a, const InboxRow& b) { return a.id < b.id; });
+  return rows;
+}
+
+Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {
+  auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, '') WHERE id = $1",
+                  {std::to_string(id), status, error});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status InsertDeadLetter(PgConn& c, const DeadLetter& dl) {
+  std::string inbox = std::to_string(dl.inbox_id);
+  auto r = c.Exec(
+      "INSERT INTO dead_letter (inbox_id, source, stage, reason, location, raw) "
+      "VALUES (nullif($1, '0')::bigint, $2, $3, $4, $5, $6::bytea)",
+      {inbox, dl.source, dl.stage, dl.reason, dl.location, Param(std::string_view(dl.raw), true)});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+}  // namespace canon::store

@@ -1,0 +1,61 @@
+// The inbox: every accepted payload, raw, before any parsing.
+//
+// InsertInbox writes a batch of payloads in ONE statement (the caller's group commit); it returns one receipt per
+// item in order. A redelivery (same source and delivery key as an earlier row) inserts nothing and returns the
+// earlier row's id with duplicate=true. ClaimPending/MarkInbox run inside the caller's transaction: rows are
+// claimed with FOR UPDATE SKIP LOCKED so several workers and several nodes can share the queue, and a crash
+// before COMMIT leaves the rows pending: nothing is lost or taken twice.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/pg.h"
+
+namespace canon::store {
+
+struct InboxItem {
+  std::string source;
+  std::string content_type;
+  std::string headers_json;  // a JSON object of the headers kept for the worker
+  std::string query;
+  std::string body;          // raw bytes, stored as bytea exactly
+  std::string delivery_key;  // empty: none
+};
+
+struct InboxReceipt {
+  long long id = 0;
+  bool duplicate = false;
+};
+
+Result<std::vector<InboxReceipt>> InsertInbox(PgConn& conn, const std::vector<const InboxItem*>& items);
+
+struct InboxRow {
+  long long id = 0;
+  std::string source;
+  std::string content_type;
+  std::string headers_json;
+  std::string query;
+  std::string body;
+  std::string delivery_key;
+  std::string received_at;  // timestamptz as text
+  int attempts = 0;
+};
+
+// Must run inside a transaction. Returns up to `limit` pending rows, oldest first, locked for this transaction.
+Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
+
+// status: "done" or "failed" (error says why). Inside the claiming transaction.
+Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
+
+struct DeadLetter {
+  long long inbox_id = 0;  // 0: none
+  std::string source;
+  std::string stage;     // intake, parse, validate, fetch
+  std::string reason;
+  std::string location;  // JSON Pointer, line number, form key
+  std::string raw;       // the payload as received
+};
+Status InsertDeadLetter(PgConn& conn, const DeadLetter& dl);
+
+}  // namespace canon::store

@@ -1,0 +1,207 @@
+#include "tests/support.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace canon::test {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::string SourceDir() { return CANON_SOURCE_DIR; }
+std::string BinaryDir() { return CANON_BINARY_DIR; }
+
+namespace {
+std::string AdminConninfo() {
+  const char* env = std::getenv("CANON_TEST_DB");
+  if (!env || !*env) FAIL("CANON_TEST_DB is not set: run the [pg] tests through scripts/test");
+  return env;
+}
+}  // namespace
+
+TestDb::TestDb() {
+  static std::atomic<int> counter{0};
+  admin_ = AdminConninfo();
+  name_ = "canon_t_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  auto c = store::PgConn::Connect(admin_);
+  REQUIRE(c.ok());
+  // Identifiers cannot be parameters; name_ is built from digits and a fixed prefix only.
+  auto r = (*c)->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  REQUIRE(r.ok());
+  auto r2 = (*c)->Exec("CREATE DATABASE " + name_);
+  INFO(r2.status().ToString());
+  REQUIRE(r2.ok());
+  conninfo_ = admin_ + " dbname=" + name_;
+}
+
+TestDb::~TestDb() {
+  auto c = store::PgConn::Connect(admin_);
+  if (c.ok()) (*c)->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+}
+
+std::unique_ptr<store::PgConn> TestDb::Connect() const {
+  auto c = store::PgConn::Connect(conninfo_);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  return std::move(*c);
+}
+
+std::string TestDb::Scalar(const std::string& sql, const std::vector<store::Param>& params) const {
+  auto c = Connect();
+  auto r = c->Exec(sql, params);
+  INFO(sql << ": " << r.status().ToString());
+  REQUIRE(r.ok());
+  if (r->rows() == 0 || r->IsNull(0, 0)) return "";
+  return r->Str(0, 0);
+}
+
+long long TestDb::Count(const std::string& sql, const std::vector<store::Param>& params) const {
+  std::string s = Scalar(sql, params);
+  return s.empty() ? 0 : std::stoll(s);
+}
+
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body, const std::string& content_type,
+                       const std::map<std::string, std::string>& headers) {
+  HttpResult out;
+  try {
+    net::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(stream, buf, res);
+    out.status = res.result_int();
+    out.body = res.body();
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      out.headers[name] = std::string(f.value());
+    }
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  } catch (const std::exception& e) {
+    out.status = 0;
+    out.body = e.what();
+  }
+  return out;
+}
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  uint16_t port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+Canond::Canond(const TestDb& db, std::map<std::string, std::string> settings, std::string rules_dir) {
+  port_ = FreePort();
+  char tmpl[] = "/tmp/canond-test.XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  log_ = dir_ + "/canond.log";
+  if (rules_dir.empty()) rules_dir = SourceDir() + "/rules";
+  settings.emplace("listen", "\"127.0.0.1:" + std::to_string(port_) + "\"");
+  settings.emplace("database", "\"" + db.conninfo() + "\"");
+  settings.emplace("rules_dir", "\"" + rules_dir + "\"");
+  settings.emplace("migrations_dir", "\"" + SourceDir() + "/schemas/migrations\"");
+  settings.emplace("poll_interval_ms", "50");
+  std::string config = dir_ + "/canond.toml";
+  {
+    std::ofstream f(config);
+    for (const auto& [k, v] : settings) f << k << " = " << v << "\n";
+  }
+  std::string bin = BinaryDir() + "/canond";
+  pid_ = fork();
+  REQUIRE(pid_ >= 0);
+  if (pid_ == 0) {
+    FILE* lf = std::fopen(log_.c_str(), "w");
+    if (lf) {
+      dup2(fileno(lf), 1);
+      dup2(fileno(lf), 2);
+    }
+    unsetenv("CANON_DB");
+    execl(bin.c_str(), bin.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 300; ++i) {
+    if (HttpRequest(port_, "GET", "/healthz").status == 200) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL("canond exited at start-up: " << Log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL("canond did not become healthy: " << Log());
+}
+
+Canond::~Canond() {
+  if (pid_ > 0) Stop(SIGKILL);
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+int Canond::Stop(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -WTERMSIG(status);
+}
+
+std::string Canond::Log() const {
+  std::ifstream f(log_);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string WaitFor(const TestDb& db, const std::string& sql, const std::string& want, int timeout_ms) {
+  auto c = db.Connect();
+  std::string last;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = c->Exec(sql);
+    last = r.ok() && r->rows() && !r->IsNull(0, 0) ? r->Str(0, 0) : "";
+    if (last == want) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return last;
+}
+
+}  // namespace canon::test

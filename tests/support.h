@@ -1,0 +1,70 @@
+// Test support for [pg] tests: a fresh database per test on the throwaway server that scripts/test starts
+// (CANON_TEST_DB), a real canond child process on a free loopback port, and a small blocking HTTP client.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/pg.h"
+
+namespace canon::test {
+
+// Creates database canon_t_<unique>, drops it (FORCE) on destruction.
+class TestDb {
+ public:
+  TestDb();
+  ~TestDb();
+  const std::string& conninfo() const { return conninfo_; }
+  std::unique_ptr<store::PgConn> Connect() const;
+  // First column of first row as text ("" for NULL / no rows); fails the test on SQL error.
+  std::string Scalar(const std::string& sql, const std::vector<store::Param>& params = {}) const;
+  long long Count(const std::string& sql, const std::vector<store::Param>& params = {}) const;
+
+ private:
+  std::string name_;
+  std::string admin_;
+  std::string conninfo_;
+};
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lowercased names
+};
+
+// One request on a new connection. status 0 means the connection failed.
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body = {}, const std::string& content_type = {},
+                       const std::map<std::string, std::string>& headers = {});
+
+uint16_t FreePort();
+
+// A canond child process. Writes its config to a temp file, waits for /healthz.
+class Canond {
+ public:
+  Canond(const TestDb& db, std::map<std::string, std::string> settings = {}, std::string rules_dir = {});
+  ~Canond();
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // SIGTERM and wait; returns the exit status (or -1).
+  int Stop(int sig = 15);
+  bool running() const { return pid_ > 0; }
+  const std::string& log_path() const { return log_; }
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::string dir_;
+  std::string log_;
+};
+
+// Polls `sql` until it returns `want` or `timeout_ms` passes; returns the last value seen.
+std::string WaitFor(const TestDb& db, const std::string& sql, const std::string& want, int timeout_ms = 10000);
+
+std::string SourceDir();
+std::string BinaryDir();
+
+}  // namespace canon::test
