@@ -152,6 +152,13 @@ bool InDomainSet(const std::unordered_set<std::string>& set, std::string_view do
 
 }  // namespace
 
+Result<std::string> DomainToAscii(std::string_view domain) {
+  std::string out;
+  Status st = CheckDomain(domain, &out);
+  if (!st.ok()) return st;
+  return out;
+}
+
 EmailResult NormalizeEmail(std::string_view raw, const EmailRules& rules) {
   EmailResult r;
   std::string_view s = TrimSpace(raw);

@@ -53,6 +53,11 @@ struct EmailResult {
 
 EmailResult NormalizeEmail(std::string_view raw, const EmailRules& rules);
 
+// A host name in its checked ASCII form: lowercased, IDN converted (UTS #46), a trailing root dot removed, every
+// label LDH and 1..63 long, at least two labels, an alphabetic (or xn--) top-level domain. Returns the error
+// otherwise. Shared with the company-domain helper (hygiene/company.h).
+Result<std::string> DomainToAscii(std::string_view domain);
+
 // The documented provider table: Gmail (dots and +tags ignored, googlemail.com -> gmail.com); Microsoft
 // (outlook.com, hotmail.com, live.com, msn.com: +tags), Apple iCloud (icloud.com, me.com, mac.com: +tags, one
 // mailbox under all three -> icloud.com), Fastmail, Proton (+tags), Yandex (+tags).
