@@ -6,6 +6,8 @@
 #include <set>
 
 #include "hygiene/normalizer_data.h"
+#include "hygiene/phone.h"
+#include "hygiene/text.h"
 
 namespace canon {
 namespace {
@@ -152,12 +154,30 @@ class Normalizer {
   }
 
   void Email(const FieldDef& def, const std::string& v) {
-    // Trim-only until hygiene/email.h lands: the key folds case so the daemon's lookups work meanwhile.
-    out_->fields[def.name] = v;
-    if (def.name == "email") out_->keys["email_key"] = Lower(v);
+    EmailResult r = NormalizeEmail(v, rules_.normalizer_data().email);
+    if (!r.error.ok()) {
+      Reject(def.name, v, "not an e-mail address: " + r.error.message());
+      return;
+    }
+    out_->fields[def.name] = r.value;
+    out_->keys[def.name + "_key"] = r.key;
+    for (const auto& f : r.flags) Flag(def.name + ":" + f);
   }
 
-  void Phone(const FieldDef& def, const std::string& v) { out_->fields[def.name] = v; }
+  void Phone(const FieldDef& def, const std::string& v) {
+    // The number's home: the record's own country, else where the source's senders usually are.
+    std::string region = Country();
+    if (region.empty() && source_) region = source_->Option("default_country");
+    PhoneResult r = NormalizePhone(v, region);
+    if (!r.error.ok()) {
+      Reject(def.name, v, "not a phone number: " + r.error.message());
+      return;
+    }
+    out_->fields[def.name] = r.value;
+    if (!r.e164.empty()) out_->keys[def.name + "_key"] = r.e164;
+    if (!r.extension.empty() && schema_.Find(def.name + "_ext")) out_->fields[def.name + "_ext"] = r.extension;
+    for (const auto& f : r.flags) Flag(def.name + ":" + f);
+  }
 
   void Boolean(const FieldDef& def, const std::string& v) {
     static const std::set<std::string> kTrue = {"true", "yes", "y", "1", "on", "checked", "ja", "oui", "si"};
@@ -168,7 +188,18 @@ class Normalizer {
     else Reject(def.name, v, "not a boolean (expected yes/no, true/false, 1/0, on/off)");
   }
 
-  void Date(const FieldDef& def, const std::string& v) { out_->fields[def.name] = v; }
+  void Date(const FieldDef& def, const std::string& v) {
+    DateOptions opt;
+    opt.kind = def.type == FieldType::kTimestamp ? DateKind::kTimestamp : DateKind::kDate;
+    // A source whose senders write 03/04/2024 for 3 April says so: date_order = "day_first".
+    if (source_ && source_->Option("date_order") == "day_first") opt.slash_order = SlashOrder::kDayFirst;
+    auto r = NormalizeDate(v, opt);
+    if (!r.ok()) {
+      Reject(def.name, v, std::string("not a ") + FieldTypeName(def.type) + ": " + r.status().message());
+      return;
+    }
+    out_->fields[def.name] = *r;
+  }
 
   void Url(const FieldDef& def, const std::string& v) {
     // A web address: scheme added when missing, scheme and host lowercased, the rest kept.
@@ -182,7 +213,21 @@ class Normalizer {
     out_->fields[def.name] = (scheme.empty() ? std::string("https") : Lower(scheme)) + "://" + Lower(host) + port + rest;
   }
 
-  void Text(const FieldDef& def, const std::string& v) { out_->fields[def.name] = v; }
+  void Text(const FieldDef& def, const std::string& v) {
+    TextOptions opt;
+    opt.multiline = def.max_length > 1000;  // long free text (a message) keeps its paragraphs
+    TextResult r = NormalizeText(v, opt);
+    if (!r.error.ok()) {
+      Reject(def.name, v, r.error.message());
+      return;
+    }
+    std::string value = std::move(r.value);
+    if (def.normalizer == "postal") {
+      std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::toupper(c); });
+    }
+    for (const auto& f : r.flags) Flag(def.name + ":" + f);
+    if (!value.empty()) out_->fields[def.name] = std::move(value);
+  }
 
   void Names() {
     for (const auto& [field, v] : input_) {
@@ -317,8 +362,14 @@ std::string CheckExample(const RuleExample& ex, const RuleSet& rules) {
 
 Result<std::shared_ptr<const RuleSet::NormalizerData>> BuildNormalizerData(const RuleSet& rules) {
   auto data = std::make_shared<RuleSet::NormalizerData>();
-  if (const RuleList* l = rules.FindList("free_mail")) data->free_mail = l->entries;
-  if (const RuleList* l = rules.FindList("disposable")) data->disposable = l->entries;
+  data->email = DefaultEmailRules();
+  if (const RuleList* l = rules.FindList("free_mail")) data->email.free_mail.insert(l->entries.begin(), l->entries.end());
+  if (const RuleList* l = rules.FindList("disposable"))
+    data->email.disposable.insert(l->entries.begin(), l->entries.end());
+  if (const RuleList* l = rules.FindList("role_accounts"))
+    data->email.role_locals.insert(l->entries.begin(), l->entries.end());
+  if (const RuleList* l = rules.FindList("email_typos"))
+    for (const auto& [typo, domain] : l->map) data->email.domain_typos[typo] = domain;
   return std::shared_ptr<const RuleSet::NormalizerData>(std::move(data));
 }
 

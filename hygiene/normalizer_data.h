@@ -6,14 +6,15 @@
 #include <string>
 #include <unordered_set>
 
+#include "hygiene/email.h"
 #include "hygiene/rule_set.h"
 #include "hygiene/status.h"
 
 namespace canon {
 
 struct RuleSet::NormalizerData {
-  std::unordered_set<std::string> free_mail;   // lists/free_mail.toml (+ hand-kept additions)
-  std::unordered_set<std::string> disposable;  // lists/disposable.toml
+  // DefaultEmailRules() (providers) overlaid with lists/free_mail, disposable, email_typos, role_accounts.
+  EmailRules email;
 };
 
 // Builds the normalizers' data from a parsed rule set (lists, names.toml, companies.toml). Errors name the file.

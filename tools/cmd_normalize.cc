@@ -1,13 +1,169 @@
-#include <cstdio>
+// canonctl normalize --rules DIR [--source NAME]: JSON Lines of raw records on stdin (one object of field ->
+// value per line) -> one JSON line per record on stdout: canonical fields, matching keys, flags, and the
+// `quarantine` and `rejected` entries with their reasons. A line that is not a JSON object is answered with
+// {"line": N, "error": "..."} and makes the exit code 1; the other lines are still processed.
+#include <simdjson.h>
 
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "connectors/rule_dir.h"
+#include "hygiene/normalize.h"
 #include "tools/commands.h"
 
 namespace canon::tools {
+namespace {
 
-// Placeholder until this subcommand is built; says so and fails, so nobody mistakes it for working.
-int CmdNormalize(const Args&) {
-  std::fprintf(stderr, "canonctl normalize: not implemented yet\n");
-  return 2;
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out->append(buf);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendMap(std::string* out, const std::map<std::string, std::string>& m) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(out, k);
+    out->push_back(':');
+    AppendJsonString(out, v);
+  }
+  out->push_back('}');
+}
+
+void AppendIssues(std::string* out, const std::vector<FieldIssue>& issues) {
+  out->push_back('[');
+  for (size_t i = 0; i < issues.size(); ++i) {
+    if (i) out->push_back(',');
+    out->append("{\"field\":");
+    AppendJsonString(out, issues[i].field);
+    out->append(",\"value\":");
+    AppendJsonString(out, issues[i].value);
+    out->append(",\"reason\":");
+    AppendJsonString(out, issues[i].reason);
+    out->push_back('}');
+  }
+  out->push_back(']');
+}
+
+std::string Scalar(simdjson::dom::element el) {
+  switch (el.type()) {
+    case simdjson::dom::element_type::STRING: return std::string(std::string_view(el.get_string().value()));
+    case simdjson::dom::element_type::INT64: return std::to_string(int64_t(el.get_int64().value()));
+    case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(el.get_uint64().value()));
+    case simdjson::dom::element_type::BOOL: return el.get_bool().value() ? "true" : "false";
+    case simdjson::dom::element_type::NULL_VALUE: return {};
+    default: return simdjson::minify(el);
+  }
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string NormalizedJson(const NormalizedRecord& n, size_t line) {
+  std::string out = "{\"line\":" + std::to_string(line) + ",\"accepted\":" + (n.accepted() ? "true" : "false");
+  out += ",\"fields\":";
+  AppendMap(&out, n.fields);
+  out += ",\"keys\":";
+  AppendMap(&out, n.keys);
+  out += ",\"flags\":[";
+  for (size_t i = 0; i < n.flags.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendJsonString(&out, n.flags[i]);
+  }
+  out += "],\"quarantine\":";
+  AppendIssues(&out, n.quarantined);
+  out += ",\"rejected\":";
+  AppendIssues(&out, n.rejected);
+  out += ",\"rules_version\":";
+  AppendJsonString(&out, n.rules_version);
+  out += "}";
+  return out;
+}
+
+int CmdNormalize(const Args& args) {
+  std::string dir = OptionValue(args, "--rules");
+  if (dir.empty() || HasFlag(args, "--help")) {
+    std::fprintf(stderr,
+                 "usage: canonctl normalize --rules DIR [--schemas DIR] [--source NAME] < records.jsonl\n"
+                 "each input line: a JSON object of field -> value; each output line: fields, keys, flags,\n"
+                 "quarantine and rejected entries with reasons\n");
+    return 2;
+  }
+  auto rules = LoadRuleDir(dir, OptionValue(args, "--schemas", DefaultSchemasDir(dir)));
+  if (!rules.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", rules.status().where().c_str(), rules.status().message().c_str());
+    return 1;
+  }
+  const RuleSet& set = **rules;
+  std::string source_name = OptionValue(args, "--source");
+  const SourceConfig* source = source_name.empty() ? nullptr : set.FindSource(source_name);
+  if (!source_name.empty() && !source) {
+    std::fprintf(stderr, "canonctl normalize: unknown source '%s'\n", source_name.c_str());
+    return 2;
+  }
+  simdjson::dom::parser parser;
+  std::string line;
+  size_t lineno = 0;
+  bool bad = false;
+  std::string out;
+  while (std::getline(std::cin, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    simdjson::dom::element root;
+    auto err = parser.parse(line).get(root);
+    if (err || !root.is_object()) {
+      bad = true;
+      out = "{\"line\":" + std::to_string(lineno) + ",\"error\":";
+      AppendJsonString(&out, err ? std::string("malformed JSON: ") + simdjson::error_message(err)
+                                 : std::string("expected a JSON object"));
+      out += "}\n";
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      continue;
+    }
+    Record rec;
+    rec.source = source_name;
+    rec.index = static_cast<int>(lineno);
+    simdjson::dom::object obj = root.get_object().value();  // named: ranging over the temporary dangles
+    for (auto [key, value] : obj) {
+      std::string k(key);
+      std::string field = set.fields().Find(k) ? k : std::string();
+      if (field.empty() && source) {
+        auto it = source->synonyms.find(Lower(k));
+        if (it != source->synonyms.end()) field = it->second;
+      }
+      if (value.is_null()) continue;
+      if (!field.empty() && !value.is_array() && !value.is_object()) rec.fields[field] = Scalar(value);
+      else rec.extra[k] = Scalar(value);
+    }
+    out = NormalizedJson(Normalize(rec, set), lineno);
+    out.push_back('\n');
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  return bad ? 1 : 0;
 }
 
 }  // namespace canon::tools
