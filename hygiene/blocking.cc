@@ -1,0 +1,135 @@
+#include "hygiene/blocking.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+
+#include "hygiene/compare.h"
+
+namespace canon {
+namespace {
+
+std::string Where(const std::string& path, const toml::source_region& r) {
+  return path + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+bool ParsePart(std::string_view spec, BlockingPart* out) {
+  std::string_view field = spec;
+  size_t colon = spec.find(':');
+  out->transform = BlockingPart::Transform::kValue;
+  if (colon != std::string_view::npos) {
+    std::string_view fn = spec.substr(0, colon);
+    field = spec.substr(colon + 1);
+    if (fn == "metaphone") {
+      out->transform = BlockingPart::Transform::kMetaphone;
+    } else if (fn == "initial") {
+      out->transform = BlockingPart::Transform::kInitial;
+    } else if (fn == "year") {
+      out->transform = BlockingPart::Transform::kYear;
+    } else if (fn.size() == 7 && fn.substr(0, 6) == "prefix" && fn[6] >= '1' && fn[6] <= '9') {
+      out->transform = BlockingPart::Transform::kPrefix;
+      out->prefix = fn[6] - '0';
+    } else {
+      return false;
+    }
+  }
+  return MatchFieldFromName(field, &out->field);
+}
+
+}  // namespace
+
+Result<BlockingRules> BlockingRules::FromToml(std::string_view text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& err) {
+    return Status::Invalid(std::string(err.description()), Where(path, err.source()));
+  }
+  BlockingRules out;
+  if (const toml::table* lim = root["blocking_limits"].as_table()) {
+    for (const char* k : {"max_per_key", "max_candidates"}) {
+      const toml::node* n = lim->get(k);
+      if (!n) continue;
+      auto v = n->value<int64_t>();
+      if (!v || *v < 1) return Status::Invalid(std::string("'") + k + "' must be a positive integer",
+                                               Where(path, n->source()));
+      (std::string_view(k) == "max_per_key" ? out.max_per_key : out.max_candidates) = static_cast<size_t>(*v);
+    }
+  }
+  const toml::array* arr = root["blocking"].as_array();
+  if (!arr || arr->empty()) return Status::Invalid("match rules need at least one [[blocking]] rule", path + ":1:1");
+  for (const auto& node : *arr) {
+    const toml::table* t = node.as_table();
+    if (!t) return Status::Invalid("[[blocking]] entries must be tables", Where(path, node.source()));
+    BlockingRule rule;
+    auto name = (*t)["name"].value<std::string>();
+    if (!name || name->empty()) return Status::Invalid("blocking rule needs a 'name'", Where(path, t->source()));
+    rule.name = *name;
+    const toml::array* parts = (*t)["parts"].as_array();
+    if (!parts || parts->empty())
+      return Status::Invalid("blocking rule '" + rule.name + "' needs a non-empty 'parts' array",
+                             Where(path, t->source()));
+    for (const auto& p : *parts) {
+      auto s = p.value<std::string>();
+      BlockingPart part;
+      if (!s || !ParsePart(*s, &part))
+        return Status::Invalid("bad blocking part (expected [metaphone:|initial:|year:|prefixN:]<match field>)",
+                               Where(path, p.source()));
+      rule.parts.push_back(part);
+    }
+    out.rules.push_back(std::move(rule));
+  }
+  return out;
+}
+
+std::vector<std::string> BlockingKeys(const MatchInput& in, const BlockingRules& rules) {
+  std::vector<std::string> keys;
+  for (const auto& rule : rules.rules) {
+    // Each part may have two spellings (metaphone primary and alternate): the rule yields their product.
+    std::vector<std::string> partial = {rule.name + ":"};
+    bool empty = false;
+    for (size_t pi = 0; pi < rule.parts.size() && !empty; ++pi) {
+      const BlockingPart& part = rule.parts[pi];
+      std::u32string folded = FoldCase(in.Get(part.field));
+      while (!folded.empty() && folded.back() == U' ') folded.pop_back();
+      size_t lead = 0;
+      while (lead < folded.size() && folded[lead] == U' ') ++lead;
+      folded.erase(0, lead);
+      std::vector<std::string> spellings;
+      switch (part.transform) {
+        case BlockingPart::Transform::kValue:
+          if (!folded.empty()) spellings.push_back(EncodeUtf8(folded));
+          break;
+        case BlockingPart::Transform::kMetaphone: {
+          MetaphoneCodes c = DoubleMetaphone(EncodeUtf8(folded));
+          if (!c.primary.empty()) spellings.push_back(c.primary);
+          if (!c.alternate.empty() && c.alternate != c.primary) spellings.push_back(c.alternate);
+          break;
+        }
+        case BlockingPart::Transform::kInitial:
+          if (!folded.empty()) spellings.push_back(EncodeUtf8(folded.substr(0, 1)));
+          break;
+        case BlockingPart::Transform::kPrefix:
+          if (!folded.empty()) spellings.push_back(EncodeUtf8(folded.substr(0, part.prefix)));
+          break;
+        case BlockingPart::Transform::kYear:
+          if (folded.size() >= 4) spellings.push_back(EncodeUtf8(folded.substr(0, 4)));
+          break;
+      }
+      if (spellings.empty()) {
+        empty = true;
+        break;
+      }
+      std::vector<std::string> next;
+      for (const auto& p : partial)
+        for (const auto& s : spellings) next.push_back(p + (pi ? "|" : "") + s);
+      partial = std::move(next);
+    }
+    if (empty) continue;
+    for (auto& k : partial)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+}  // namespace canon

@@ -1,0 +1,564 @@
+#include "hygiene/match_model.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "hygiene/normalize.h"
+
+namespace canon {
+namespace {
+
+constexpr const char* kFieldNames[kMatchFieldCount] = {
+    "given_name", "family_name", "email_key", "phone",  "dob",     "street_number", "street",
+    "street_2",   "postcode",    "city",      "region", "country", "company_key",   "external_id"};
+
+// What Prepare must compute for a field, from the level kinds the model uses on it.
+enum Need : uint8_t {
+  kNeedText = 1,
+  kNeedMetaphone = 2,
+  kNeedTokens = 4,
+  kNeedNick = 8,
+  kNeedDays = 16,
+  kNeedNumber = 32,
+};
+
+std::string Where(const std::string& path, const toml::source_region& r) {
+  return path + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+std::string ToLowerAscii(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c += 32;
+  return s;
+}
+
+std::string Trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
+}
+
+bool ParseNumber(std::string_view s, double* out) {
+  if (s.empty() || s.size() > 30) return false;
+  char buf[32];
+  std::copy(s.begin(), s.end(), buf);
+  buf[s.size()] = 0;
+  char* end = nullptr;
+  double v = std::strtod(buf, &end);
+  if (end != buf + s.size()) return false;
+  *out = v;
+  return true;
+}
+
+struct KindName {
+  const char* name;
+  LevelKind kind;
+};
+constexpr KindName kKinds[] = {
+    {"exact", LevelKind::kExact},         {"jw", LevelKind::kJaroWinkler},   {"token_set", LevelKind::kTokenSet},
+    {"dl", LevelKind::kDamerau},          {"nickname", LevelKind::kNickname}, {"metaphone", LevelKind::kMetaphone},
+    {"initial", LevelKind::kInitial},     {"date_days", LevelKind::kDateDays}, {"numeric", LevelKind::kNumeric},
+    {"else", LevelKind::kElse},
+};
+
+const char* KindToName(LevelKind k) {
+  for (const auto& kn : kKinds)
+    if (kn.kind == k) return kn.name;
+  return "else";
+}
+
+double Log2Ratio(double m, double u) { return std::log2(m / u); }
+
+std::string FormatDouble(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+const char* MatchFieldName(MatchField f) { return kFieldNames[static_cast<size_t>(f)]; }
+
+bool MatchFieldFromName(std::string_view name, MatchField* out) {
+  for (size_t i = 0; i < kMatchFieldCount; ++i) {
+    if (name == kFieldNames[i]) {
+      *out = static_cast<MatchField>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id) {
+  MatchInput in;
+  in.id = std::move(id);
+  auto field = [&](const char* name) -> std::string { return Trim(rec.Get(name)); };
+  auto key = [&](const char* name) -> std::string {
+    auto it = rec.keys.find(name);
+    return it == rec.keys.end() ? std::string() : it->second;
+  };
+  in.Set(MatchField::kGivenName, field("first_name"));
+  in.Set(MatchField::kFamilyName, field("last_name"));
+  std::string email = key("email_key");
+  in.Set(MatchField::kEmailKey, email.empty() ? ToLowerAscii(field("email")) : email);
+  std::string phone = key("phone_e164");
+  if (phone.empty()) phone = key("phone_key");
+  if (phone.empty()) phone = field("phone");
+  in.Set(MatchField::kPhone, phone);
+  in.Set(MatchField::kDob, field("birth_date"));
+  // A leading house number is its own evidence ("44 forbes street" vs "45 forbes street" are two houses), so
+  // the street is split into number and name.
+  std::string street = field("street");
+  size_t digits = 0;
+  while (digits < street.size() && std::isdigit(static_cast<unsigned char>(street[digits]))) ++digits;
+  size_t rest = digits;
+  while (rest < street.size() && std::isalpha(static_cast<unsigned char>(street[rest]))) ++rest;  // "12a"
+  if (digits > 0 && (rest == street.size() || street[rest] == ' ' || street[rest] == ',')) {
+    in.Set(MatchField::kStreetNumber, street.substr(0, rest));
+    in.Set(MatchField::kStreet, Trim(std::string_view(street).substr(rest)));
+  } else {
+    in.Set(MatchField::kStreet, street);
+  }
+  in.Set(MatchField::kStreet2, field("street_2"));
+  in.Set(MatchField::kPostcode, field("postal_code"));
+  in.Set(MatchField::kCity, field("city"));
+  in.Set(MatchField::kRegion, field("region"));
+  in.Set(MatchField::kCountry, field("country"));
+  std::string company = key("company_key");
+  in.Set(MatchField::kCompanyKey, company.empty() ? field("company") : company);
+  in.Set(MatchField::kExternalId, field("external_id"));
+  return in;
+}
+
+// ----------------------------------------------------------------------------------------------------------
+Result<NicknameTable> NicknameTable::FromToml(std::string_view text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& err) {
+    return Status::Invalid(std::string(err.description()), Where(path, err.source()));
+  }
+  const toml::table* names = root["names"].as_table();
+  if (!names) return Status::Invalid("nickname file needs a [names] table", path + ":1:1");
+  NicknameTable t;
+  uint32_t gid = 0;
+  for (const auto& [key, node] : *names) {
+    const toml::array* arr = node.as_array();
+    if (!arr) return Status::Invalid("'" + std::string(key.str()) + "' must be an array of names",
+                                     Where(path, node.source()));
+    auto add = [&](const std::string& n) {
+      auto& v = t.groups_[ToLowerAscii(n)];
+      if (std::find(v.begin(), v.end(), gid) == v.end()) v.push_back(gid);
+    };
+    add(std::string(key.str()));
+    for (const auto& el : *arr) {
+      auto s = el.value<std::string>();
+      if (!s || s->empty())
+        return Status::Invalid("nicknames must be non-empty strings", Where(path, el.source()));
+      add(*s);
+    }
+    ++gid;
+  }
+  return t;
+}
+
+const std::vector<uint32_t>* NicknameTable::Groups(const std::string& lower_name) const {
+  auto it = groups_.find(lower_name);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+namespace {
+bool GroupsMeet(const std::vector<uint32_t>* a, const std::vector<uint32_t>* b) {
+  if (!a || !b) return false;
+  for (uint32_t x : *a)
+    for (uint32_t y : *b)
+      if (x == y) return true;
+  return false;
+}
+}  // namespace
+
+bool NicknameTable::Equivalent(std::string_view a, std::string_view b) const {
+  return GroupsMeet(Groups(EncodeUtf8(FoldCase(a))), Groups(EncodeUtf8(FoldCase(b))));
+}
+
+TermFrequencies TermFrequencies::Count(const std::vector<MatchInput>& records, const std::vector<MatchField>& fields) {
+  TermFrequencies tf;
+  for (MatchField f : fields) {
+    auto& m = tf.share_[static_cast<size_t>(f)];
+    size_t n = 0;
+    for (const auto& r : records) {
+      const std::string& v = r.Get(f);
+      if (v.empty()) continue;
+      m[EncodeUtf8(FoldCase(v))] += 1;
+      ++n;
+    }
+    for (auto& [k, c] : m) c /= static_cast<double>(n);
+  }
+  return tf;
+}
+
+void TermFrequencies::Set(MatchField f, const std::string& folded_value, double share) {
+  share_[static_cast<size_t>(f)][folded_value] = share;
+}
+
+double TermFrequencies::Get(MatchField f, const std::string& folded_value) const {
+  const auto& m = share_[static_cast<size_t>(f)];
+  auto it = m.find(folded_value);
+  return it == m.end() ? 0.0 : it->second;
+}
+
+// ----------------------------------------------------------------------------------------------------------
+std::string Explanation::ToString() const {
+  std::string s = "prior " + FormatDouble(prior);
+  for (const auto& f : fields) {
+    s += "; " + f.field + " ";
+    if (f.level.empty()) {
+      s += "missing 0";
+      continue;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+.2f", f.weight);
+    s += f.level + (f.tf_adjusted ? " (tf)" : "") + " " + buf + " (" + f.value_a + "|" + f.value_b + ")";
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", total);
+  return s + "; total " + buf;
+}
+
+const char* DecisionName(Decision d) {
+  switch (d) {
+    case Decision::kNew: return "new";
+    case Decision::kReview: return "review";
+    case Decision::kMerge: return "merge";
+  }
+  return "new";
+}
+
+Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string& path,
+                                        std::shared_ptr<const NicknameTable> nicknames) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& err) {
+    return Status::Invalid(std::string(err.description()), Where(path, err.source()));
+  }
+  MatchModel model;
+  model.nicknames_ = std::move(nicknames);
+  for (const auto& [key, node] : root) {
+    if (key != "model" && key != "field" && key != "blocking" && key != "blocking_limits")
+      return Status::Invalid("unknown section '" + std::string(key.str()) +
+                                 "' (expected model, field, blocking, blocking_limits)",
+                             Where(path, node.source()));
+  }
+  const toml::table* m = root["model"].as_table();
+  if (!m) return Status::Invalid("match rules need a [model] table (lambda, upper, lower)", path + ":1:1");
+  auto num = [&](const toml::table& t, const char* k, double* out, bool required) -> Status {
+    const toml::node* n = t.get(k);
+    if (!n) return required ? Status::Invalid(std::string("missing '") + k + "'", Where(path, t.source()))
+                            : Status::Ok();
+    auto d = n->value<double>();
+    if (!d || !std::isfinite(*d)) return Status::Invalid(std::string("'") + k + "' must be a number",
+                                                         Where(path, n->source()));
+    *out = *d;
+    return Status::Ok();
+  };
+  Status st = num(*m, "lambda", &model.lambda_, true);
+  if (st.ok()) st = num(*m, "upper", &model.upper_, true);
+  if (st.ok()) st = num(*m, "lower", &model.lower_, true);
+  if (!st.ok()) return st;
+  if (!(model.lambda_ > 0 && model.lambda_ < 1))
+    return Status::Invalid("'lambda' must be in (0, 1)", Where(path, m->get("lambda")->source()));
+  if (model.lower_ > model.upper_)
+    return Status::Invalid("'lower' must not exceed 'upper'", Where(path, m->get("lower")->source()));
+  model.prior_weight_ = Log2Ratio(model.lambda_, 1 - model.lambda_);
+
+  const toml::array* fields = root["field"].as_array();
+  if (!fields || fields->empty()) return Status::Invalid("match rules need at least one [[field]]", path + ":1:1");
+  for (const auto& fnode : *fields) {
+    const toml::table* ft = fnode.as_table();
+    if (!ft) return Status::Invalid("[[field]] entries must be tables", Where(path, fnode.source()));
+    FieldModel fm;
+    auto name = (*ft)["name"].value<std::string>();
+    if (!name) return Status::Invalid("field needs a 'name'", Where(path, ft->source()));
+    fm.name = *name;
+    if (!MatchFieldFromName(fm.name, &fm.field))
+      return Status::Invalid("unknown match field '" + fm.name + "'", Where(path, ft->get("name")->source()));
+    for (const auto& other : model.fields_)
+      if (other.field == fm.field)
+        return Status::Invalid("field '" + fm.name + "' declared twice", Where(path, ft->source()));
+    if (const toml::node* n = ft->get("tf")) {
+      auto b = n->value<bool>();
+      if (!b) return Status::Invalid("'tf' must be true or false", Where(path, n->source()));
+      fm.tf = *b;
+    }
+    st = num(*ft, "tf_min_u", &fm.tf_min_u, false);
+    if (!st.ok()) return st;
+    const toml::array* levels = (*ft)["levels"].as_array();
+    if (!levels || levels->empty())
+      return Status::Invalid("field '" + fm.name + "' needs a non-empty 'levels' array", Where(path, ft->source()));
+    uint8_t need = kNeedText;
+    for (const auto& lnode : *levels) {
+      const toml::table* lt = lnode.as_table();
+      if (!lt) return Status::Invalid("levels must be inline tables", Where(path, lnode.source()));
+      ComparisonLevel lv;
+      auto kind = (*lt)["kind"].value<std::string>();
+      if (!kind) return Status::Invalid("level needs a 'kind'", Where(path, lt->source()));
+      bool found = false;
+      for (const auto& kn : kKinds)
+        if (*kind == kn.name) {
+          lv.kind = kn.kind;
+          found = true;
+        }
+      if (!found)
+        return Status::Invalid("unknown level kind '" + *kind +
+                                   "' (exact, jw, token_set, dl, nickname, metaphone, initial, date_days, "
+                                   "numeric, else)",
+                               Where(path, lt->get("kind")->source()));
+      lv.name = (*lt)["name"].value_or(*kind);
+      st = num(*lt, "m", &lv.m, true);
+      if (st.ok()) st = num(*lt, "u", &lv.u, true);
+      if (!st.ok()) return st;
+      if (!(lv.m > 0 && lv.m <= 1) || !(lv.u > 0 && lv.u <= 1))
+        return Status::Invalid("m and u must be in (0, 1]", Where(path, lt->source()));
+      bool needs_threshold = lv.kind == LevelKind::kJaroWinkler || lv.kind == LevelKind::kTokenSet;
+      bool needs_distance = lv.kind == LevelKind::kDamerau || lv.kind == LevelKind::kDateDays ||
+                            lv.kind == LevelKind::kNumeric;
+      if (needs_threshold) {
+        st = num(*lt, "threshold", &lv.threshold, true);
+        if (!st.ok()) return st;
+        if (lv.threshold <= 0 || lv.threshold > 1)
+          return Status::Invalid("threshold must be in (0, 1]", Where(path, lt->get("threshold")->source()));
+      }
+      if (needs_distance) {
+        st = num(*lt, "max", &lv.max_distance, true);
+        if (!st.ok()) return st;
+        if (lv.max_distance < 0) return Status::Invalid("max must be >= 0", Where(path, lt->get("max")->source()));
+      }
+      if (lv.kind == LevelKind::kNickname) {
+        if (!model.nicknames_)
+          return Status::Invalid("field '" + fm.name + "' has a nickname level but no nickname table was loaded",
+                                 Where(path, lt->source()));
+        need |= kNeedNick;
+      }
+      if (lv.kind == LevelKind::kMetaphone) need |= kNeedMetaphone;
+      if (lv.kind == LevelKind::kTokenSet) need |= kNeedTokens;
+      if (lv.kind == LevelKind::kDateDays) need |= kNeedDays;
+      if (lv.kind == LevelKind::kNumeric) need |= kNeedNumber;
+      lv.weight = Log2Ratio(lv.m, lv.u);
+      fm.levels.push_back(std::move(lv));
+    }
+    if (fm.levels.back().kind != LevelKind::kElse)
+      return Status::Invalid("the last level of field '" + fm.name + "' must be kind = \"else\"",
+                             Where(path, levels->back().source()));
+    model.needs_[static_cast<size_t>(fm.field)] = need;
+    model.fields_.push_back(std::move(fm));
+  }
+  return model;
+}
+
+std::string MatchModel::ToToml() const {
+  std::ostringstream o;
+  o << "[model]\n";
+  o << "lambda = " << FormatDouble(lambda_) << "  # prior probability that two records match\n";
+  o << "upper = " << FormatDouble(upper_) << "  # weight at or above: merge automatically\n";
+  o << "lower = " << FormatDouble(lower_) << "  # weight at or above (below upper): review queue\n";
+  for (const auto& f : fields_) {
+    o << "\n[[field]]\nname = \"" << f.name << "\"\n";
+    if (f.tf) o << "tf = true\ntf_min_u = " << FormatDouble(f.tf_min_u) << "\n";
+    o << "levels = [\n";
+    for (const auto& l : f.levels) {
+      o << "  { name = \"" << l.name << "\", kind = \"" << KindToName(l.kind) << "\"";
+      if (l.kind == LevelKind::kJaroWinkler || l.kind == LevelKind::kTokenSet)
+        o << ", threshold = " << FormatDouble(l.threshold);
+      if (l.kind == LevelKind::kDamerau || l.kind == LevelKind::kDateDays || l.kind == LevelKind::kNumeric)
+        o << ", max = " << FormatDouble(l.max_distance);
+      o << ", m = " << FormatDouble(l.m) << ", u = " << FormatDouble(l.u) << " },";
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "  # weight %+.2f\n", l.weight);
+      o << buf;
+    }
+    o << "]\n";
+  }
+  return o.str();
+}
+
+std::vector<MatchField> MatchModel::TfFields() const {
+  std::vector<MatchField> out;
+  for (const auto& f : fields_)
+    if (f.tf) out.push_back(f.field);
+  return out;
+}
+
+MatchModel MatchModel::WithParameters(double lambda,
+                                      const std::vector<std::vector<std::pair<double, double>>>& mu) const {
+  MatchModel m = *this;
+  m.lambda_ = lambda;
+  m.prior_weight_ = Log2Ratio(lambda, 1 - lambda);
+  for (size_t i = 0; i < m.fields_.size() && i < mu.size(); ++i) {
+    for (size_t j = 0; j < m.fields_[i].levels.size() && j < mu[i].size(); ++j) {
+      auto& l = m.fields_[i].levels[j];
+      l.m = mu[i][j].first;
+      l.u = mu[i][j].second;
+      l.weight = Log2Ratio(l.m, l.u);
+    }
+  }
+  return m;
+}
+
+MatchModel MatchModel::WithThresholds(double lower, double upper) const {
+  MatchModel m = *this;
+  m.lower_ = lower;
+  m.upper_ = upper;
+  return m;
+}
+
+PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* tf) const {
+  PreparedRecord r;
+  r.id = in.id;
+  for (const auto& fm : fields_) {
+    const size_t i = static_cast<size_t>(fm.field);
+    const std::string& raw = in.values[i];
+    PreparedField& p = r.fields[i];
+    std::string v = Trim(raw);
+    if (v.empty()) continue;
+    p.present = true;
+    p.text = FoldCase(v);
+    p.folded = EncodeUtf8(p.text);
+    const uint8_t need = needs_[i];
+    if (need & kNeedMetaphone) p.metaphone = DoubleMetaphone(p.folded);
+    if (need & kNeedTokens) p.tokens = Tokenize(p.folded);
+    if ((need & kNeedNick) && nicknames_) p.nick_groups = nicknames_->Groups(p.folded);
+    if (need & kNeedDays) {
+      auto d = ParseDateDays(p.folded);
+      if (d) {
+        p.days = *d;
+        p.has_days = true;
+      }
+    }
+    if (need & kNeedNumber) p.has_number = ParseNumber(p.folded, &p.number);
+    if (fm.tf && tf) p.tf_u = tf->Get(fm.field, p.folded);
+  }
+  return r;
+}
+
+int MatchModel::LevelOf(const FieldModel& f, const PreparedField& a, const PreparedField& b) const {
+  if (!a.present || !b.present) return -1;
+  // Jaro–Winkler is computed at most once per field and pair, and skipped when even a perfect alignment of the
+  // shorter string could not reach the level's threshold.
+  double jw = -1;
+  const int n = static_cast<int>(f.levels.size());
+  for (int i = 0; i < n; ++i) {
+    const ComparisonLevel& l = f.levels[i];
+    switch (l.kind) {
+      case LevelKind::kExact:
+        if (a.text == b.text) return i;
+        break;
+      case LevelKind::kJaroWinkler: {
+        if (jw < 0) {
+          const double la = static_cast<double>(a.text.size()), lb = static_cast<double>(b.text.size());
+          const double best_jaro = (2.0 + std::min(la, lb) / std::max(la, lb)) / 3.0;
+          if (best_jaro + 0.4 * (1 - best_jaro) < l.threshold) break;  // JW can only add the prefix boost
+          jw = JaroWinkler(a.text, b.text);
+        }
+        if (jw >= l.threshold) return i;
+        break;
+      }
+      case LevelKind::kTokenSet:
+        if (TokenSetSimilarity(a.tokens, b.tokens) >= l.threshold) return i;
+        break;
+      case LevelKind::kDamerau: {
+        const double diff = std::fabs(static_cast<double>(a.text.size()) - static_cast<double>(b.text.size()));
+        if (diff > l.max_distance) break;
+        if (DamerauLevenshtein(a.text, b.text) <= l.max_distance) return i;
+        break;
+      }
+      case LevelKind::kNickname:
+        if (GroupsMeet(a.nick_groups, b.nick_groups)) return i;
+        break;
+      case LevelKind::kMetaphone:
+        if (MetaphoneMatch(a.metaphone, b.metaphone)) return i;
+        break;
+      case LevelKind::kInitial:
+        if ((a.text.size() == 1 || b.text.size() == 1) && a.text[0] == b.text[0]) return i;
+        break;
+      case LevelKind::kDateDays:
+        if (a.has_days && b.has_days && std::abs(a.days - b.days) <= l.max_distance) return i;
+        break;
+      case LevelKind::kNumeric:
+        if (a.has_number && b.has_number && std::fabs(a.number - b.number) <= l.max_distance) return i;
+        break;
+      case LevelKind::kElse:
+        return i;
+    }
+  }
+  return n - 1;
+}
+
+double MatchModel::LevelWeight(const FieldModel& f, int level, const PreparedField& a, const PreparedField& b,
+                               bool* tf_adjusted) const {
+  const ComparisonLevel& l = f.levels[level];
+  if (f.tf && l.kind == LevelKind::kExact) {
+    double u = std::max(a.tf_u, b.tf_u);
+    if (u > 0) {
+      *tf_adjusted = true;
+      return Log2Ratio(l.m, std::max(u, f.tf_min_u));
+    }
+  }
+  return l.weight;
+}
+
+double MatchModel::Weight(const PreparedRecord& a, const PreparedRecord& b) const {
+  double w = prior_weight_;
+  bool tf_adjusted;
+  for (const auto& f : fields_) {
+    const size_t i = static_cast<size_t>(f.field);
+    int level = LevelOf(f, a.fields[i], b.fields[i]);
+    if (level >= 0) w += LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
+  }
+  return w;
+}
+
+Explanation MatchModel::Explain(const PreparedRecord& a, const PreparedRecord& b) const {
+  Explanation e;
+  e.prior = prior_weight_;
+  e.total = prior_weight_;
+  for (const auto& f : fields_) {
+    const size_t i = static_cast<size_t>(f.field);
+    FieldContribution c;
+    c.field = f.name;
+    c.value_a = a.fields[i].folded;
+    c.value_b = b.fields[i].folded;
+    int level = LevelOf(f, a.fields[i], b.fields[i]);
+    if (level >= 0) {
+      c.level = f.levels[level].name;
+      c.weight = LevelWeight(f, level, a.fields[i], b.fields[i], &c.tf_adjusted);
+      e.total += c.weight;
+    }
+    e.fields.push_back(std::move(c));
+  }
+  return e;
+}
+
+Explanation MatchModel::Score(const MatchInput& a, const MatchInput& b) const {
+  return Explain(Prepare(a), Prepare(b));
+}
+
+void MatchModel::Levels(const PreparedRecord& a, const PreparedRecord& b, int8_t* out) const {
+  for (size_t k = 0; k < fields_.size(); ++k) {
+    const size_t i = static_cast<size_t>(fields_[k].field);
+    out[k] = static_cast<int8_t>(LevelOf(fields_[k], a.fields[i], b.fields[i]));
+  }
+}
+
+Decision MatchModel::Decide(double weight) const {
+  if (weight >= upper_) return Decision::kMerge;
+  if (weight >= lower_) return Decision::kReview;
+  return Decision::kNew;
+}
+
+}  // namespace canon

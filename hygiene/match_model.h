@@ -1,0 +1,213 @@
+// MatchModel: the Fellegi–Sunter record-pair model of rules/match.toml, with its explanation ("waterfall").
+//
+// What: per field an ordered list of comparison levels (exact, jw >= 0.92, nickname, ..., else), each with
+// m = P(level | same entity) and u = P(level | different entities). A pair's match weight is
+//   prior + Σ_fields log2(m/u of the first level that applies)
+// where prior = log2(λ / (1 - λ)) and a field missing on either side adds 0. With `tf = true` on a field, an
+// exact agreement uses the value's term frequency as u (u = share of records holding that value, floored at
+// tf_min_u): a shared rare surname weighs more than a shared "smith". Two thresholds split the weight into
+// new (< lower) | review (>= lower) | merge (>= upper).
+// Speed: Prepare() does every per-record step (case folding, code points, metaphone, tokens, nickname groups,
+// dates, term frequencies) once; Weight() on two PreparedRecords then only compares. Explain() gives the same
+// total with the per-field breakdown.
+// Ownership: a MatchModel is an immutable value (cheap to share by const&/shared_ptr); PreparedRecord owns its
+// data and borrows nothing. Thread-safety: all const methods are safe to call concurrently.
+// Errors: FromToml returns Invalid with "path:line:col" in where() for any problem in the file.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hygiene/compare.h"
+#include "hygiene/status.h"
+
+namespace canon {
+
+struct NormalizedRecord;
+
+// The normalized values the matcher compares. A fixed set, so a field is an array index, not a map lookup.
+enum class MatchField : uint8_t {
+  kGivenName,
+  kFamilyName,
+  kEmailKey,
+  kPhone,
+  kDob,
+  kStreetNumber,
+  kStreet,
+  kStreet2,
+  kPostcode,
+  kCity,
+  kRegion,
+  kCountry,
+  kCompanyKey,
+  kExternalId,
+  kCount
+};
+constexpr size_t kMatchFieldCount = static_cast<size_t>(MatchField::kCount);
+const char* MatchFieldName(MatchField f);  // "given_name", "family_name", "email_key", ...
+bool MatchFieldFromName(std::string_view name, MatchField* out);
+
+struct MatchInput {
+  std::string id;  // the caller's record id; carried along, never compared
+  std::array<std::string, kMatchFieldCount> values;
+
+  const std::string& Get(MatchField f) const { return values[static_cast<size_t>(f)]; }
+  void Set(MatchField f, std::string v) { values[static_cast<size_t>(f)] = std::move(v); }
+};
+
+// Builds a MatchInput from the normalizer's output by field and key name only:
+//   given_name <- fields first_name; family_name <- last_name; email_key <- keys email_key (else lowercased
+//   email); phone <- keys phone_e164 | phone_key (else phone); dob <- birth_date; street <- street (a leading
+//   house number is split off into street_number); street_2, postcode <- postal_code, city, region, country;
+//   company_key <- keys company_key (else company); external_id.
+MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id);
+
+// Given-name nickname groups from rules/nicknames.toml ([names] canonical = [nicknames]).
+class NicknameTable {
+ public:
+  static Result<NicknameTable> FromToml(std::string_view text, const std::string& path);
+  // Group ids of a lowercase name (a canonical name and its nicknames share one id); empty when unknown.
+  const std::vector<uint32_t>* Groups(const std::string& lower_name) const;
+  // True when the two names share a group (Bob ~ Robert, Bob ~ Robbie), case-insensitive.
+  bool Equivalent(std::string_view a, std::string_view b) const;
+  size_t size() const { return groups_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::vector<uint32_t>> groups_;
+};
+
+// Term frequencies per field: value (as the matcher sees it: case-folded) -> share of records, in (0, 1].
+class TermFrequencies {
+ public:
+  // Counts the values of `fields` over `records`.
+  static TermFrequencies Count(const std::vector<MatchInput>& records, const std::vector<MatchField>& fields);
+  void Set(MatchField f, const std::string& folded_value, double share);
+  // Share of records holding `folded_value`, or 0 when unknown.
+  double Get(MatchField f, const std::string& folded_value) const;
+
+ private:
+  std::array<std::unordered_map<std::string, double>, kMatchFieldCount> share_;
+};
+
+enum class LevelKind : uint8_t {
+  kExact,      // equal after case folding
+  kJaroWinkler,  // JW >= threshold
+  kTokenSet,   // TokenSetSimilarity >= threshold
+  kDamerau,    // Damerau–Levenshtein <= max_distance
+  kNickname,   // same nickname group
+  kMetaphone,  // Double Metaphone codes meet
+  kInitial,    // one side is a single letter equal to the other's first letter
+  kDateDays,   // both valid dates within max_distance days
+  kNumeric,    // both numbers within max_distance
+  kElse,       // always applies (the "different" level)
+};
+
+struct ComparisonLevel {
+  std::string name;  // shown in explanations: "exact", "jw>=0.92", "nickname", "different"
+  LevelKind kind = LevelKind::kElse;
+  double threshold = 0;     // kJaroWinkler, kTokenSet
+  double max_distance = 0;  // kDamerau, kDateDays, kNumeric
+  double m = 0.5;
+  double u = 0.5;
+  double weight = 0;  // log2(m/u), precomputed
+};
+
+struct FieldModel {
+  std::string name;  // as in the rule file; usually the MatchField name
+  MatchField field = MatchField::kGivenName;
+  std::vector<ComparisonLevel> levels;  // ordered: the first level that applies wins
+  bool tf = false;                      // term-frequency adjustment of the exact level
+  double tf_min_u = 0.0001;             // floor of a tf-adjusted u (a value seen once is not infinite evidence)
+};
+
+// One field's pre-digested value (see MatchModel::Prepare).
+struct PreparedField {
+  bool present = false;
+  std::u32string text;  // case-folded code points
+  std::string folded;   // the same as UTF-8 (term-frequency key, display)
+  MetaphoneCodes metaphone;
+  std::vector<std::u32string> tokens;
+  const std::vector<uint32_t>* nick_groups = nullptr;  // points into the model's NicknameTable
+  int32_t days = 0;
+  bool has_days = false;
+  double number = 0;
+  bool has_number = false;
+  double tf_u = 0;  // term-frequency u of this value, 0 when none
+};
+
+struct PreparedRecord {
+  std::string id;
+  std::array<PreparedField, kMatchFieldCount> fields;
+  const PreparedField& Get(MatchField f) const { return fields[static_cast<size_t>(f)]; }
+};
+
+struct FieldContribution {
+  std::string field;
+  std::string level;  // "" when the field is missing on either side
+  double weight = 0;
+  std::string value_a, value_b;
+  bool tf_adjusted = false;
+};
+
+struct Explanation {
+  double prior = 0;
+  double total = 0;  // prior + Σ field weights
+  std::vector<FieldContribution> fields;
+  // "prior -13.3; family_name exact +7.2 (smith|smith); given_name jw>=0.92 +5.1 (jon|john); ..."
+  std::string ToString() const;
+};
+
+enum class Decision { kNew, kReview, kMerge };
+const char* DecisionName(Decision d);
+
+class MatchModel {
+ public:
+  // Parses rules/match.toml. `nicknames` is required when a field declares a nickname level.
+  static Result<MatchModel> FromToml(std::string_view text, const std::string& path,
+                                     std::shared_ptr<const NicknameTable> nicknames = nullptr);
+  // The model as a rule file (for `canonctl match train`): same fields and levels, the current m/u/λ.
+  std::string ToToml() const;
+
+  PreparedRecord Prepare(const MatchInput& in, const TermFrequencies* tf = nullptr) const;
+
+  double Weight(const PreparedRecord& a, const PreparedRecord& b) const;
+  Explanation Explain(const PreparedRecord& a, const PreparedRecord& b) const;
+  // Convenience: prepares both sides (slow path; use Prepare + Weight in loops).
+  Explanation Score(const MatchInput& a, const MatchInput& b) const;
+  // The level index per model field (-1 = missing), for training. `out` gets fields().size() entries.
+  void Levels(const PreparedRecord& a, const PreparedRecord& b, int8_t* out) const;
+
+  Decision Decide(double weight) const;
+
+  double prior_weight() const { return prior_weight_; }
+  double lambda() const { return lambda_; }
+  double upper() const { return upper_; }
+  double lower() const { return lower_; }
+  const std::vector<FieldModel>& fields() const { return fields_; }
+  // The fields with tf = true (what a TermFrequencies table should count).
+  std::vector<MatchField> TfFields() const;
+
+  // For training: a copy with new λ and m/u (same shapes as fields()); weights recomputed.
+  MatchModel WithParameters(double lambda, const std::vector<std::vector<std::pair<double, double>>>& mu) const;
+  MatchModel WithThresholds(double lower, double upper) const;
+
+ private:
+  int LevelOf(const FieldModel& f, const PreparedField& a, const PreparedField& b) const;
+  double LevelWeight(const FieldModel& f, int level, const PreparedField& a, const PreparedField& b,
+                     bool* tf_adjusted) const;
+
+  std::vector<FieldModel> fields_;
+  std::shared_ptr<const NicknameTable> nicknames_;
+  double lambda_ = 1e-4;
+  double prior_weight_ = 0;
+  double upper_ = 0;
+  double lower_ = 0;
+  std::array<uint8_t, kMatchFieldCount> needs_{};  // what Prepare must compute per field (bit flags)
+};
+
+}  // namespace canon

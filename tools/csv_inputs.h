@@ -1,0 +1,34 @@
+// CSV file -> normalized match inputs, shared by `canonctl dedupe` and `canonctl match train`.
+//
+// Columns map onto canonical fields by --map COLUMN=field, else by name (the connectors' header synonyms:
+// MapCsvHeader). Each row is normalized with the rule set (canon::Normalize), then reduced to a MatchInput
+// (MatchInputFromNormalized). Rows the CSV reader refuses, or the normalizer rejects, are still returned (with
+// what could be read) so every input row gets an output row; they are counted in `problems`.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hygiene/match_model.h"
+#include "hygiene/rule_set.h"
+#include "tools/commands.h"
+
+namespace canon::tools {
+
+struct CsvInputOptions {
+  std::string id_column;                                    // "" = the 1-based row number
+  std::vector<std::pair<std::string, std::string>> maps;    // column -> canonical field
+};
+
+struct CsvInputs {
+  std::vector<MatchInput> inputs;
+  std::vector<std::string> problems;  // "line N: reason", for stderr
+};
+
+Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, const CsvInputOptions& options);
+
+// Collects every "--map COLUMN=field" (also "--map=COLUMN=field") of the arguments.
+std::vector<std::pair<std::string, std::string>> MapOptions(const Args& args);
+
+}  // namespace canon::tools
