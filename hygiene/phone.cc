@@ -33,6 +33,8 @@ std::string UpperRegion(std::string_view region) {
   return r;
 }
 
+bool Compact(std::string_view trimmed, std::string* out);
+
 // Everything but the region_mismatch flag, which depends on the default region even for "+" numbers and is
 // therefore added after the cache.
 PhoneResult Compute(std::string_view raw, const std::string& region) {
@@ -53,7 +55,10 @@ PhoneResult Compute(std::string_view raw, const std::string& region) {
   r.value = std::string(s);
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
-  if (util.Parse(r.value, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+  // The compact text parses to the same number about a quarter faster (shorter input for every regex).
+  std::string compact;
+  const std::string& text = Compact(s, &compact) ? compact : r.value;
+  if (util.Parse(text, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
     r.flags.push_back("invalid");
     return r;
   }
@@ -76,27 +81,32 @@ void AddRegionFlag(PhoneResult& r, const std::string& region) {
   if (!r.region.empty() && region != "ZZ" && r.region != region) r.flags.push_back("region_mismatch");
 }
 
-// The cache key: region (or "+" for international numbers, whose reading does not depend on it) and the text
-// without spaces, dots and dashes when it holds nothing but digits, "+", "(", ")" and those separators.
-// Parentheses are kept: "+49 (0)30" and "+49030" do not parse alike.
-std::string CacheKey(std::string_view trimmed, const std::string& region) {
-  std::string compact;
-  compact.reserve(trimmed.size());
-  bool simple = true;
+// The text without spaces, dots and dashes when it holds nothing but digits, "+", "(", ")" and those separators
+// (libphonenumber ignores them there); false otherwise (letters: an extension or a vanity number). Parentheses
+// are kept: "+49 (0)30" and "+49030" do not parse alike.
+bool Compact(std::string_view trimmed, std::string* out) {
+  out->clear();
+  out->reserve(trimmed.size());
   for (size_t i = 0; i < trimmed.size(); ++i) {
     char c = trimmed[i];
     if ((c >= '0' && c <= '9') || c == '+' || c == '(' || c == ')') {
-      compact.push_back(c);
+      out->push_back(c);
     } else if (c == ' ' || c == '-' || c == '.') {
       continue;
     } else if (c == '\xC2' && i + 1 < trimmed.size() && trimmed[i + 1] == '\xA0') {
       ++i;
     } else {
-      simple = false;
-      break;
+      return false;
     }
   }
-  std::string_view body = simple ? std::string_view(compact) : trimmed;
+  return !out->empty();
+}
+
+// The cache key: region (or "+" for international numbers, whose reading does not depend on it) and the
+// compact text when there is one, else the text as written.
+std::string CacheKey(std::string_view trimmed, const std::string& region) {
+  std::string compact;
+  std::string_view body = Compact(trimmed, &compact) ? std::string_view(compact) : trimmed;
   bool international = !body.empty() && body.front() == '+';
   std::string key = international ? std::string("+") : region;
   key.push_back('\x1f');
