@@ -4,8 +4,14 @@
 
 namespace canon::store {
 
+namespace {
+// Server NOTICEs ("relation already exists, skipping") are not errors; keep them off stderr.
+void IgnoreNotice(void*, const char*) {}
+}  // namespace
+
 Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
   PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) == CONNECTION_OK) PQsetNoticeProcessor(c, IgnoreNotice, nullptr);
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
     PQfinish(c);
@@ -44,16 +50,17 @@ Result<PgResult> PgConn::Exec(const std::string& sql, const std::vector<Param>& 
   // Text parameters must be NUL-terminated for libpq; keep copies alive for the call.
   std::vector<std::string> copies(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
-    if (!params[i].value) {
+    if (params[i].null()) {
       values[i] = nullptr;
       continue;
     }
-    if (params[i].binary) {
-      values[i] = params[i].value->data();
-      lengths[i] = static_cast<int>(params[i].value->size());
+    std::string_view v = params[i].data();
+    if (params[i].binary()) {
+      values[i] = v.data();
+      lengths[i] = static_cast<int>(v.size());
       formats[i] = 1;
     } else {
-      copies[i] = std::string(*params[i].value);
+      copies[i] = std::string(v);
       values[i] = copies[i].c_str();
     }
   }

@@ -35,15 +35,28 @@ class PgResult {
   std::shared_ptr<PGresult> r_;
 };
 
-// A parameter: text by default; binary for raw bytes (bytea) so they are stored exactly.
-struct Param {
-  std::optional<std::string_view> value;  // nullopt -> SQL NULL
-  bool binary = false;
-  Param() = default;
-  Param(std::nullopt_t) {}                                        // NOLINT
-  Param(std::string_view v, bool bin = false) : value(v), binary(bin) {}  // NOLINT
-  Param(const std::string& v) : value(std::string_view(v)) {}  // NOLINT
-  Param(const char* v) : value(std::string_view(v)) {}         // NOLINT
+// A parameter: text by default; binary for raw bytes (bytea) so they are stored exactly. An rvalue string is
+// owned by the Param (so `params = {std::to_string(id)}` is safe); an lvalue string or a view is borrowed and
+// must outlive the call.
+class Param {
+ public:
+  Param() : null_(true) {}
+  Param(std::nullopt_t) : null_(true) {}                                            // NOLINT
+  Param(std::string_view v, bool bin = false) : view_(v), binary_(bin) {}          // NOLINT
+  Param(const std::string& v) : view_(v) {}                                        // NOLINT
+  Param(std::string&& v) : owned_(std::move(v)), is_owned_(true) {}                // NOLINT
+  Param(const char* v) : view_(v) {}                                               // NOLINT
+
+  bool null() const { return null_; }
+  bool binary() const { return binary_; }
+  std::string_view data() const { return is_owned_ ? std::string_view(owned_) : view_; }
+
+ private:
+  std::string owned_;
+  std::string_view view_;
+  bool is_owned_ = false;
+  bool null_ = false;
+  bool binary_ = false;
 };
 
 class PgConn {
