@@ -229,18 +229,53 @@ class Normalizer {
     if (!value.empty()) out_->fields[def.name] = std::move(value);
   }
 
-  void Names() {
-    for (const auto& [field, v] : input_) {
-      const FieldDef* def = schema_.Find(field);
-      if (IsNameField(*def)) out_->fields[field] = v;
-    }
+  std::string In(const std::string& field) const {
+    auto it = input_.find(field);
+    return it == input_.end() ? std::string() : it->second;
+  }
+  // Sets a derived field only when the schema defines it (a bare rule set may not).
+  void SetDefined(const std::string& field, std::string value) {
+    if (!value.empty() && schema_.Find(field)) out_->fields[field] = std::move(value);
   }
 
-  void Company() {
-    for (const auto& [field, v] : input_) {
-      const FieldDef* def = schema_.Find(field);
-      if (IsCompanyField(*def)) out_->fields[field] = v;
+  // first_name, last_name and full_name are one person's name: normalized together so a full name fills the
+  // missing parts and honorifics and suffixes land in their own fields.
+  void Names() {
+    std::string first = In("first_name"), last = In("last_name"), full = In("full_name");
+    if (first.empty() && last.empty() && full.empty()) return;
+    NameResult r = NormalizePersonName(first, last, full, rules_.normalizer_data().names);
+    if (!r.error.ok()) {
+      const char* field = !full.empty() ? "full_name" : !last.empty() ? "last_name" : "first_name";
+      Reject(field, In(field), "not a name: " + r.error.message());
+      return;
     }
+    SetDefined("first_name", r.given);
+    SetDefined("last_name", r.family);
+    SetDefined("full_name", r.full);
+    SetDefined("honorific", r.honorific);
+    SetDefined("suffix", r.suffix);
+    for (const auto& f : r.flags) Flag("name:" + f);
+  }
+
+  // The company's display form and matching key, and its web domain from the website, else the e-mail.
+  void Company() {
+    std::string company = In("company");
+    if (!company.empty()) {
+      CompanyResult r = NormalizeCompany(company, rules_.normalizer_data().companies);
+      if (!r.error.ok() && r.value.empty()) {
+        Reject("company", company, "not a company name: " + r.error.message());
+      } else {
+        out_->fields["company"] = r.value;
+        if (!r.key.empty()) out_->keys["company_key"] = r.key;
+        for (const auto& f : r.flags) Flag("company:" + f);
+      }
+    }
+    const auto& free_mail = rules_.normalizer_data().email.free_mail;
+    std::string domain;
+    if (auto it = out_->fields.find("website"); it != out_->fields.end()) domain = CompanyDomain(it->second, free_mail);
+    if (domain.empty())
+      if (auto it = out_->fields.find("email"); it != out_->fields.end()) domain = CompanyDomain(it->second, free_mail);
+    SetDefined("company_domain", domain);
   }
 
   void DeriveAbsentVocabularies() {
@@ -370,6 +405,20 @@ Result<std::shared_ptr<const RuleSet::NormalizerData>> BuildNormalizerData(const
     data->email.role_locals.insert(l->entries.begin(), l->entries.end());
   if (const RuleList* l = rules.FindList("email_typos"))
     for (const auto& [typo, domain] : l->map) data->email.domain_typos[typo] = domain;
+  if (rules.names_path().empty()) {
+    data->names = DefaultNameRules();
+  } else {
+    auto n = ParseNameRules(rules.names_toml(), rules.names_path());
+    if (!n.ok()) return n.status();
+    data->names = std::move(*n);
+  }
+  if (rules.companies_path().empty()) {
+    data->companies = DefaultCompanyRules();
+  } else {
+    auto c = ParseCompanyRules(rules.companies_toml(), rules.companies_path());
+    if (!c.ok()) return c.status();
+    data->companies = std::move(*c);
+  }
   return std::shared_ptr<const RuleSet::NormalizerData>(std::move(data));
 }
 

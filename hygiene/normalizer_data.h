@@ -6,7 +6,9 @@
 #include <string>
 #include <unordered_set>
 
+#include "hygiene/company.h"
 #include "hygiene/email.h"
+#include "hygiene/name.h"
 #include "hygiene/rule_set.h"
 #include "hygiene/status.h"
 
@@ -15,6 +17,8 @@ namespace canon {
 struct RuleSet::NormalizerData {
   // DefaultEmailRules() (providers) overlaid with lists/free_mail, disposable, email_typos, role_accounts.
   EmailRules email;
+  NameRules names;          // names.toml, else DefaultNameRules()
+  CompanyRules companies;   // companies.toml, else DefaultCompanyRules()
 };
 
 // Builds the normalizers' data from a parsed rule set (lists, names.toml, companies.toml). Errors name the file.

@@ -265,8 +265,10 @@ struct RuleSetParser {
         if (!(s = ParseList(*f, root, &set->lists_)).ok()) return s;
       } else if (base == "names.toml") {
         set->names_toml_ = f->text;
+        set->names_path_ = f->path;
       } else if (base == "companies.toml") {
         set->companies_toml_ = f->text;
+        set->companies_path_ = f->path;
       }
       if (!(s = ParseExamples(*f, root, &set->examples_)).ok()) return s;
     }

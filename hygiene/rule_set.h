@@ -100,6 +100,8 @@ class RuleSet {
   // The text of names.toml / companies.toml ("" when absent), for the name and company normalizers' parsers.
   const std::string& names_toml() const { return names_toml_; }
   const std::string& companies_toml() const { return companies_toml_; }
+  const std::string& names_path() const { return names_path_; }
+  const std::string& companies_path() const { return companies_path_; }
 
   // Shared data of the normalizers, built from the files above at parse time (opaque here; see normalize.cc).
   struct NormalizerData;
@@ -113,8 +115,8 @@ class RuleSet {
   std::map<std::string, Vocabulary, std::less<>> vocabularies_;
   std::map<std::string, RuleList, std::less<>> lists_;
   std::vector<RuleExample> examples_;
-  std::string names_toml_;
-  std::string companies_toml_;
+  std::string names_toml_, names_path_;
+  std::string companies_toml_, companies_path_;
   std::shared_ptr<const NormalizerData> normalizer_data_;
 
   friend struct RuleSetParser;

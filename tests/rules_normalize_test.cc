@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "connectors/rule_dir.h"
+#include "hygiene/normalize.h"
+
+using namespace canon;
+
+namespace {
+
+const RuleSet& Rules() {
+  static const std::shared_ptr<const RuleSet> kRules = [] {
+    auto r = LoadRuleDir(CANON_SOURCE_DIR "/rules");
+    if (!r.ok()) FAIL("shipped rules do not load: " << r.status().ToString());
+    return *r;
+  }();
+  return *kRules;
+}
+
+NormalizedRecord Norm(std::map<std::string, std::string> fields, std::string source = "website") {
+  Record r;
+  r.source = std::move(source);
+  r.fields = std::move(fields);
+  return Normalize(r, Rules());
+}
+
+bool HasFlag(const NormalizedRecord& n, const std::string& f) {
+  return std::find(n.flags.begin(), n.flags.end(), f) != n.flags.end();
+}
+
+}  // namespace
+
+TEST_CASE("phones become E.164 with the record's or the source's region", "[rules]") {
+  CHECK(Norm({{"phone", "(415) 555-2671"}, {"country", "US"}}).Get("phone") == "+14155552671");
+  NormalizedRecord de = Norm({{"phone", "030 1234567"}, {"country", "Deutschland"}});
+  CHECK(de.Get("phone") == "+49301234567");
+  CHECK(de.Get("country") == "DE");
+  NormalizedRecord ext = Norm({{"phone", "+44 20 7946 0958 ext. 12"}});
+  CHECK(ext.Get("phone") == "+442079460958");
+  CHECK(ext.Get("phone_ext") == "12");
+  // No country on the record: the website source's default_country (US) applies.
+  CHECK(Norm({{"phone", "415 555 2671"}}).Get("phone") == "+14155552671");
+  NormalizedRecord bad = Norm({{"phone", "12345"}, {"country", "US"}});
+  CHECK(bad.Get("phone") == "12345");
+  CHECK(HasFlag(bad, "phone:invalid"));
+}
+
+TEST_CASE("e-mails get a display value, a matching key and flags; broken ones reject the record", "[rules]") {
+  NormalizedRecord n = Norm({{"email", " John.Smith+promo@GMAIL.com "}});
+  CHECK(n.Get("email") == "John.Smith+promo@gmail.com");
+  CHECK(n.keys.at("email_key") == "johnsmith@gmail.com");
+  CHECK(HasFlag(n, "email:free_mail"));
+  CHECK(Norm({{"email", "ann@gmial.com"}}).Get("email") == "ann@gmail.com");
+  NormalizedRecord bad = Norm({{"email", "bob@@example"}});
+  REQUIRE_FALSE(bad.accepted());
+  CHECK(bad.rejected[0].field == "email");
+  CHECK(bad.rejected[0].value == "bob@@example");
+  CHECK(bad.rejected[0].reason.find("'@'") != std::string::npos);
+  // The imported disposable list is in force, not only the built-in few.
+  CHECK(HasFlag(Norm({{"email", "x@0-mail.com"}}), "email:disposable"));
+}
+
+TEST_CASE("names are recased and split, honorifics and suffixes kept apart", "[rules]") {
+  NormalizedRecord a = Norm({{"full_name", "JOHN MCDONALD"}, {"email", "j@example.com"}});
+  CHECK(a.Get("first_name") == "John");
+  CHECK(a.Get("last_name") == "McDonald");
+  NormalizedRecord b = Norm({{"full_name", "ludwig VAN BEETHOVEN"}, {"email", "l@example.com"}});
+  CHECK(b.Get("first_name") == "Ludwig");
+  CHECK(b.Get("last_name") == "van Beethoven");
+  NormalizedRecord c = Norm({{"full_name", "Dr. Jane O'NEILL PhD"}, {"email", "j@example.com"}});
+  CHECK(c.Get("first_name") == "Jane");
+  CHECK(c.Get("last_name") == "O'Neill");
+  CHECK(c.Get("honorific") == "Dr.");
+  CHECK(c.Get("suffix") == "PhD");
+}
+
+TEST_CASE("company spellings share a matching key; the domain skips free mail", "[rules]") {
+  auto key = [](const char* company) { return Norm({{"company", company}, {"last_name", "X"}}).keys.at("company_key"); };
+  CHECK(key("ACME, Inc.") == key("Acme Incorporated"));
+  CHECK(key("Müller GmbH") == key("Mueller GmbH"));
+  CHECK(key("ACME, Inc.") != key("Müller GmbH"));
+  CHECK(Norm({{"company", "ACME, Inc."}, {"last_name", "X"}}).Get("company") == "ACME, Inc.");
+  CHECK(Norm({{"company", "Acme"}, {"email", "ann@acme.com"}}).Get("company_domain") == "acme.com");
+  CHECK(Norm({{"company", "Acme"}, {"email", "ann@gmail.com"}}).Get("company_domain") == "");
+}
+
+TEST_CASE("the whole record goes through every normalizer with the rule set's version", "[rules]") {
+  NormalizedRecord n = Norm({{"email", "JOHN@ACME.COM"},
+                             {"full_name", "JOHN MCDONALD"},
+                             {"company", "ACME, Inc."},
+                             {"country", "UK"},
+                             {"phone", "020 7946 0958"},
+                             {"utm_source", "google"},
+                             {"utm_medium", "cpc"}});
+  CHECK(n.accepted());
+  CHECK(n.quarantined.empty());
+  CHECK(n.Get("country") == "GB");
+  CHECK(n.Get("phone") == "+442079460958");
+  CHECK(n.Get("lead_source") == "paid_search");
+  CHECK(n.Get("company_domain") == "acme.com");
+  CHECK(n.rules_version == Rules().version());
+}
+
+TEST_CASE("the shipped rules carry at least 150 examples and all hold", "[rules]") {
+  const RuleSet& rules = Rules();
+  CHECK(rules.examples().size() >= 150);
+  size_t failed = 0;
+  for (const auto& ex : rules.examples()) {
+    std::string why = CheckExample(ex, rules);
+    if (!why.empty()) {
+      ++failed;
+      UNSCOPED_INFO(ex.where << ": " << why);
+    }
+  }
+  CHECK(failed == 0);
+}
