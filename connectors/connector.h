@@ -5,6 +5,7 @@
 // JSON Pointer, a form key, or a line number. Parse is safe to call from any thread.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -39,5 +40,91 @@ Result<std::vector<Record>> ParseJson(const SourceConfig& source, const Payload&
 // Maps an input key onto a canonical field via the source's explicit map, its synonyms, or the key itself when
 // it is already a canonical name. Returns "" for an unknown key (the caller keeps it in Record::extra).
 std::string CanonicalFieldFor(const SourceConfig& source, std::string_view input_key);
+
+// ---- Vendor connectors (one .cc each). All set Record::delivery_key and capture attribution. Shape errors are
+// kInvalidArgument with `where` = a JSON Pointer to the first problem.
+
+// multipart/form-data (boundary from the content type); file parts are not kept: extra[name] = "<file omitted>".
+Result<std::vector<Record>> ParseMultipart(const SourceConfig& source, const Payload& payload);
+
+// Google Ads lead form webhook (https://developers.google.com/google-ads/webhook/docs/implementation):
+// lead_id -> delivery_key, user_column_data[] by column_id, gcl_id -> gclid, campaign_id/form_id/adgroup_id/
+// creative_id -> extra, is_test -> Record::is_test, lead_source = "paid_search". google_key is checked by
+// VerifySignature, not here, and never copied into the record.
+Result<std::vector<Record>> ParseGoogleAds(const SourceConfig& source, const Payload& payload);
+
+// Typeform webhook: event_id -> delivery_key, form_response.answers[] by field.ref through the source's map
+// (canonical field -> ref; unmapped refs that name a canonical field or synonym are taken as such, unmapped
+// email/phone_number answers fill email/phone when absent, the rest go to extra under the ref),
+// form_response.hidden -> utm_*/gclid/fbclid/msclkid fields (others to extra "hidden.<key>"),
+// submitted_at -> created_at.
+Result<std::vector<Record>> ParseTypeform(const SourceConfig& source, const Payload& payload);
+
+// Meta Lead Ads. A POST to the webhook carries only references ("leadgen" change notifications); the worker
+// fetches each lead from the Graph API (GET {graph_base}{MetaLeadTarget(leadgen_id)}&access_token=...) and maps
+// the answer with ParseMetaLead. ParsePayload(meta_leads) parses such a fetched Graph lead.
+struct MetaLeadRef {
+  std::string leadgen_id;  // the delivery key
+  std::string form_id, ad_id, adgroup_id, page_id;
+  int64_t created_time = 0;  // Unix seconds, 0 when absent
+};
+// https://developers.facebook.com/docs/graph-api/webhooks/getting-started : object = "page",
+// entry[].changes[] with field = "leadgen"; changes of other fields are skipped. No leadgen change at all is an
+// error (where = "/entry").
+Result<std::vector<MetaLeadRef>> ParseMetaNotification(std::string_view body);
+// "/<leadgen_id>?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+// (the id is percent-encoded); the caller appends "&access_token=..." and never logs the result.
+std::string MetaLeadTarget(std::string_view leadgen_id);
+// https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving : id -> delivery_key,
+// created_time -> created_at, field_data[{name, values[]}] (full_name, first_name, last_name, email,
+// phone_number, city, zip_code/post_code, state, country, company_name, job_title, work_email, work_phone_number,
+// custom questions -> extra under their name; several values are joined with ", "), ad_id, adset_id,
+// campaign_id, form_id, platform -> extra; lead_source = "paid_social"; is_organic -> extra.
+Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json);
+
+// ---- Authentication, before a byte is stored. secret: the app secret (Meta), the webhook secret (Typeform,
+// generic json/form), or the configured google_key (Google Ads); the daemon reads it from the environment
+// variable named by the source's `secret_env` option. Returns kUnauthenticated with a reason that never echoes
+// the secret or the expected signature. Kinds and their checks:
+//   meta_leads: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>
+//   typeform:   Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>
+//   google_ads: the body's "google_key" equals secret
+//   json, form: only when option `signature_header` is set: that header = <hex HMAC> (a "sha256=" prefix is
+//               allowed); without the option, Ok.
+//   csv:        Ok (files come from the local drop folder).
+// An empty secret where a check is due refuses everything ("no secret configured").
+Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret);
+
+// Meta's GET subscription handshake (https://developers.facebook.com/docs/graph-api/webhooks/getting-started):
+// query "hub.mode=subscribe&hub.challenge=X&hub.verify_token=T" -> X when T equals verify_token (constant time).
+// Wrong or empty token -> kUnauthenticated; a missing field or another mode -> kInvalidArgument.
+Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_view query,
+                                        std::string_view verify_token);
+
+// The delivery key intake stores with the inbox row, cheaply and BEFORE full parsing, for redelivery detection:
+//   meta_leads: the notification's leadgen_ids, sorted and joined with ',' (one id for the usual one-lead post);
+//   google_ads: lead_id; typeform: event_id;
+//   json, form: the Idempotency-Key header; for json without it, the value at the JSON Pointer in option
+//               `delivery_key_pointer` when set;
+//   csv and anything unknown: "".
+// "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
+std::string DeliveryKey(const SourceConfig& source, const Payload& payload);
+
+// ---- Shared helpers.
+
+// Fills utm_source/utm_medium/utm_campaign/utm_term/utm_content/gclid/fbclid/msclkid from the query string
+// of the record's page_url field (or extra "landing_page"/"page_url"/"url"/"referrer_url") when they are absent.
+void CaptureAttribution(Record* record);
+
+// application/x-www-form-urlencoded pairs, percent-decoded ('+' = space); error names the byte offset.
+Result<std::vector<std::pair<std::string, std::string>>> ParseUrlEncoded(std::string_view body);
+
+// The value of a content-type parameter ("charset", "boundary"), unquoted; "" when absent. Name is
+// case-insensitive.
+std::string ContentTypeParam(std::string_view content_type, std::string_view name);
+
+// Bytes in `charset` (any name ICU knows: windows-1252, iso-8859-1, shift_jis, ...) -> UTF-8. UTF-8/empty
+// charset: returned as is. Unknown charset -> kUnsupportedMediaType.
+Result<std::string> ToUtf8(std::string_view bytes, std::string_view charset);
 
 }  // namespace canon

@@ -4,21 +4,12 @@
 #include <simdjson.h>
 
 #include "connectors/connector.h"
+#include "connectors/json_util.h"
 
 namespace canon {
 namespace {
 
-std::string ScalarText(simdjson::dom::element el) {
-  switch (el.type()) {
-    case simdjson::dom::element_type::STRING: return std::string(std::string_view(el.get_string().value()));
-    case simdjson::dom::element_type::INT64: return std::to_string(int64_t(el.get_int64().value()));
-    case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(el.get_uint64().value()));
-    case simdjson::dom::element_type::DOUBLE: return simdjson::minify(el);
-    case simdjson::dom::element_type::BOOL: return el.get_bool().value() ? "true" : "false";
-    case simdjson::dom::element_type::NULL_VALUE: return {};
-    default: return simdjson::minify(el);
-  }
-}
+using json_util::ScalarText;
 
 Result<Record> FromObject(const SourceConfig& source, simdjson::dom::element obj, int index,
                           const std::string& where) {
@@ -39,7 +30,7 @@ Result<Record> FromObject(const SourceConfig& source, simdjson::dom::element obj
       rec.fields[field] = ScalarText(el.value());
     }
   }
-  simdjson::dom::object fields = obj.get_object().value();
+  simdjson::dom::object fields = json_util::Obj(obj);
   for (auto [key, value] : fields) {
     std::string k(key);
     std::string field = source.map.empty() ? CanonicalFieldFor(source, k) : std::string();
@@ -59,16 +50,19 @@ Result<std::vector<Record>> ParseJson(const SourceConfig& source, const Payload&
   simdjson::dom::element root;
   auto err = parser.parse(payload.body.data(), payload.body.size()).get(root);
   if (err) return Status::Invalid(std::string("malformed JSON: ") + simdjson::error_message(err), "/");
+  const std::string key = DeliveryKey(source, payload);
   std::vector<Record> out;
   if (root.is_array()) {
     int i = 0;
-    simdjson::dom::array arr = root.get_array().value();
+    simdjson::dom::array arr = json_util::Arr(root);
     for (simdjson::dom::element el : arr) {
       std::string where = "/";
       where += std::to_string(i);
       auto rec = FromObject(source, el, i, where);
       if (!rec.ok()) return rec.status();
       out.push_back(std::move(*rec));
+      out.back().delivery_key = key;
+      CaptureAttribution(&out.back());
       ++i;
     }
     if (out.empty()) return Status::Invalid("empty JSON array", "/");
@@ -76,6 +70,8 @@ Result<std::vector<Record>> ParseJson(const SourceConfig& source, const Payload&
     auto rec = FromObject(source, root, 0, "");
     if (!rec.ok()) return rec.status();
     out.push_back(std::move(*rec));
+    out.back().delivery_key = key;
+    CaptureAttribution(&out.back());
   }
   return out;
 }
