@@ -72,6 +72,7 @@ bool ReadFebrl(const std::string& path, int file, const canon::RuleSet& rules, s
     put("city", get("suburb"));
     put("postal_code", get("postcode"));
     put("region", get("state"));
+    put("country", "AU");  // Febrl's people are Australian; the region vocabulary needs the country to read "vic"
     put("birth_date", get("date_of_birth"));
     put("external_id", get("soc_sec_id"));
     canon::NormalizedRecord norm = canon::Normalize(rec, rules);

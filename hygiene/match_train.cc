@@ -48,8 +48,12 @@ Result<MatchModel> TrainModel(const MatchModel& start, const BlockingRules& rule
     double total = 0;
     for (double c : ucount[f]) total += c;
     if (total < 100) continue;  // too few observations of this field to say anything
-    for (size_t l = 0; l < ucount[f].size(); ++l)
-      mu[f][l].second = std::max(kFloor, ucount[f][l] / total);
+    double sum = 0;
+    for (size_t l = 0; l < ucount[f].size(); ++l) {
+      if (ucount[f][l] >= options.min_level_pairs) mu[f][l].second = std::max(kFloor, ucount[f][l] / total);
+      sum += mu[f][l].second;
+    }
+    for (auto& lu : mu[f]) lu.second /= sum;
   }
 
   // Candidate pairs from blocking: the population the model will score.
@@ -101,9 +105,16 @@ Result<MatchModel> TrainModel(const MatchModel& start, const BlockingRules& rule
         mcount[l] += p[i];
         total += p[i];
       }
-      if (total < 1) continue;  // the field is (almost) never present among likely matches
+      if (total < options.min_level_matches) continue;  // the field is (almost) never present among matches
+      std::vector<double> next(mcount.size());
+      double sum = 0;
       for (size_t l = 0; l < mcount.size(); ++l) {
-        double m = std::max(kFloor, mcount[l] / total);
+        next[l] = mcount[l] >= options.min_level_matches ? std::max(options.m_floor, mcount[l] / total)
+                                                         : fields[f].levels[l].m;
+        sum += next[l];
+      }
+      for (size_t l = 0; l < mcount.size(); ++l) {
+        double m = next[l] / sum;
         change = std::max(change, std::fabs(m - mu[f][l].first));
         mu[f][l].first = m;
       }

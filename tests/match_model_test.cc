@@ -155,7 +155,7 @@ TEST_CASE("rule file errors name path:line:col", "[match][model]") {
       "m.toml");
   REQUIRE_FALSE(kind.ok());
   CHECK(kind.status().message().find("soundex") != std::string::npos);
-  CHECK(kind.status().where() == "m.toml:7:14");
+  CHECK(kind.status().where() == "m.toml:7:15");
   auto nick = canon::MatchModel::FromToml(kTinyModel, "tiny.toml");  // nickname level, no table
   REQUIRE_FALSE(nick.ok());
   CHECK(nick.status().message().find("nickname") != std::string::npos);

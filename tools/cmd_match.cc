@@ -16,25 +16,45 @@
 namespace canon::tools {
 namespace {
 
-// The [blocking_limits] and [[blocking]] sections of the original file, verbatim, so comments survive.
-std::string BlockingSections(const std::string& text) {
-  size_t pos = text.find("\n[blocking_limits]");
-  size_t pos2 = text.find("\n[[blocking]]");
-  size_t start = std::min(pos, pos2);
+// The [blocking_limits] table and everything from the first [[blocking]] on, verbatim (with the comment lines
+// right above each), so the trained file keeps the blocking rules and their comments.
+std::string Section(const std::string& text, const std::string& header, bool to_end) {
+  size_t start = text.find("\n" + header);
   if (start == std::string::npos) return {};
-  // Keep the comment lines right above the first blocking section.
   size_t line = start;
-  while (line > 0) {
+  while (line > 0) {  // back over comment lines
     size_t prev = text.rfind('\n', line - 1);
     size_t begin = prev == std::string::npos ? 0 : prev + 1;
     if (text.compare(begin, 1, "#") != 0) break;
     line = prev == std::string::npos ? 0 : prev;
   }
-  std::string out = text.substr(line);
-  // Only blocking sections follow fields in our layout; drop any [[field]] after them to avoid duplicates.
-  size_t field = out.find("\n[[field]]");
-  if (field != std::string::npos) out.resize(field);
+  size_t end = std::string::npos;
+  if (!to_end) {
+    end = text.find("\n[", start + 1);
+    while (end != std::string::npos && end > 0) {  // leave the next section's comments to it
+      size_t prev = text.rfind('\n', end - 1);
+      if (prev == std::string::npos || text.compare(prev + 1, 1, "#") != 0) break;
+      end = prev;
+    }
+  }
+  return text.substr(line, end == std::string::npos ? std::string::npos : end - line) + "\n";
+}
+
+// The comment block at the top of the original file (what the fields and levels mean), kept for the reader.
+std::string LeadingComments(const std::string& text) {
+  size_t pos = 0;
+  std::string out;
+  while (pos < text.size() && (text[pos] == '#' || text[pos] == '\n')) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    out += text.substr(pos, nl - pos) + "\n";
+    pos = nl + 1;
+  }
   return out;
+}
+
+std::string BlockingSections(const std::string& text) {
+  return Section(text, "[blocking_limits]", false) + Section(text, "[[blocking]]", true);
 }
 
 int Train(const Args& args) {
@@ -89,7 +109,8 @@ int Train(const Args& args) {
       << " candidate pairs, " << report.iterations << " iterations; expected matches among them: "
       << static_cast<long long>(report.expected_matches) << ".\n"
       << "# Levels never observed kept the values of " << match->match_path
-      << ". Review before use: check that no weight looks absurd.\n\n"
+      << ". Review before use: check that no weight looks absurd.\n#\n"
+      << LeadingComments(ss.str())
       << trained->ToToml() << "\n" << BlockingSections(ss.str());
   out.flush();
   if (!out) {
