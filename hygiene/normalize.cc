@@ -389,7 +389,8 @@ std::string CheckExample(const RuleExample& ex, const RuleSet& rules) {
       std::set<std::string> w((*want)->begin(), (*want)->end());
       if (w != got) add(std::string(what) + ": expected " + Join(w) + ", got " + Join(got));
     } else if (!only.empty() && !got.empty()) {
-      add(std::string(what) + " unexpectedly: " + got_list->front().reason);
+      for (const auto& i : *got_list)
+        if (i.field == only) add(std::string(what) + " unexpectedly: " + i.reason);
     }
   }
   return fail;

@@ -50,7 +50,7 @@ std::string ParentName(const std::string& path) {
 }
 
 Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSchema& schema,
-                    std::map<std::string, SourceConfig, std::less<>>* out) {
+                    std::map<std::string, SourceConfig, std::less<>>* out, std::map<std::string, std::string>* wheres) {
   for (const auto& [key, node] : root) {
     std::string name(key.str());
     if (name == "example") continue;
@@ -58,7 +58,9 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
     if (!t) return Status::Invalid("source '" + name + "' must be a table", Where(file.path, node.source()));
     SourceConfig src;
     src.name = name;
+    (*wheres)[name] = Where(file.path, node.source());
     for (const auto& [k, v] : *t) {
+      if (std::string_view(k.str()) == "default_country") (*wheres)[name] = Where(file.path, v.source());
       std::string opt(k.str());
       if (opt == "kind") {
         auto s = v.value<std::string>();
@@ -248,13 +250,14 @@ struct RuleSetParser {
     if (!have_fields) set->fields_ = BuiltinFieldSchema();
 
     bool have_sources = false;
+    std::map<std::string, std::string> sources_where;
     std::map<std::string, rule_parse::VocabularyBuilder> vocab_builders;
     for (auto& [f, root] : parsed) {
       std::string base = BaseName(f->path);
       std::string parent = ParentName(f->path);
       if (base == "sources.toml") {
         have_sources = true;
-        if (!(s = ParseSources(*f, root, set->fields_, &set->sources_)).ok()) return s;
+        if (!(s = ParseSources(*f, root, set->fields_, &set->sources_, &sources_where)).ok()) return s;
       } else if (parent == "vocabularies") {
         std::string name = Stem(f->path);
         if (const toml::node* n = root.get("vocabulary"))
@@ -277,6 +280,34 @@ struct RuleSetParser {
       Vocabulary v;
       if (!(s = builder.Finish(&v)).ok()) return s;
       set->vocabularies_.emplace(name, std::move(v));
+    }
+    // A derive/refine rule naming a field the schema does not define would silently never hold (a typo such as
+    // "utm_meduim"): refuse it.
+    if (have_fields) {
+      for (const auto& [name, vocab] : set->vocabularies_) {
+        for (const auto* rules : {&vocab.derive_rules(), &vocab.refine_rules()}) {
+          for (const auto& r : *rules) {
+            std::vector<std::string> named = r.present;
+            named.insert(named.end(), r.any_present.begin(), r.any_present.end());
+            named.insert(named.end(), r.absent.begin(), r.absent.end());
+            for (const auto& m : r.match) named.push_back(m.first);
+            for (const auto& f : named)
+              if (!set->fields_.Find(f))
+                return Status::Invalid("rule names field '" + f + "', which schemas/fields.toml does not define",
+                                       r.where);
+          }
+        }
+      }
+    }
+    // A source's default country must be one the country vocabulary knows, or phones would parse against nothing.
+    if (const Vocabulary* countries = set->FindVocabulary("country")) {
+      for (const auto& [name, src] : set->sources_) {
+        std::string dc = src.Option("default_country");
+        if (!dc.empty() && !countries->Find(dc))
+          return Status::Invalid("source '" + name + "': default_country '" + dc +
+                                     "' is not an ISO 3166-1 alpha-2 code of the country vocabulary",
+                                 sources_where[name]);
+      }
     }
     for (const auto& [name, def] : set->fields_.fields) {
       if (!def.vocabulary.empty() && !set->vocabularies_.count(def.vocabulary) && have_fields)

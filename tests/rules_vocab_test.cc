@@ -199,6 +199,22 @@ TEST_CASE("rule errors name file:line:column and the reason", "[rules]") {
   }
 }
 
+TEST_CASE("rules naming undefined fields or unknown countries are refused", "[rules]") {
+  const char* fields = "[field.email]\ntype = \"email\"\n[field.utm_medium]\n[field.lead_source]\ntype = \"enum\"\n"
+                       "vocabulary = \"lead_source\"\n";
+  std::string vocab = "[[value]]\ncode = \"email\"\n[[derive]]\nvalue = \"email\"\nmatch = { utm_meduim = \"^email$\" }\n";
+  auto typo = RuleSet::Parse({{"r/sources.toml", kSources}, {"s/fields.toml", fields},
+                              {"r/vocabularies/lead_source.toml", vocab}});
+  REQUIRE_FALSE(typo.ok());
+  CHECK(typo.status().where() == "r/vocabularies/lead_source.toml:3:1");
+  CHECK(typo.status().message().find("'utm_meduim'") != std::string::npos);
+
+  auto country = RuleSet::Parse({{"r/sources.toml", "[web]\nkind = \"form\"\ndefault_country = \"XX\"\n"},
+                                 {"r/vocabularies/country.toml", "[[value]]\ncode = \"US\"\n"}});
+  REQUIRE_FALSE(country.ok());
+  CHECK(country.status().where() == "r/sources.toml:3:19");
+}
+
 TEST_CASE("an invalid rules directory yields an error and no rule set", "[rules]") {
   auto missing = LoadRuleDir("/nonexistent/rules");
   CHECK_FALSE(missing.ok());
