@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "connectors/connector.h"
 #include "connectors/rule_dir.h"
@@ -111,12 +112,44 @@ void App::Handle(Request&& req, Respond respond) {
   constexpr std::string_view kIngest = "/ingest/";
   if (path.substr(0, kIngest.size()) == kIngest) {
     std::string source(path.substr(kIngest.size()));
+    if (req.method() == http::verb::get) return Handshake(source, std::move(req), std::move(respond));
     if (req.method() != http::verb::post)
       return respond(JsonResponse(req, http::status::method_not_allowed,
                                   ErrorJson("method_not_allowed", "use POST to send records")));
     return Ingest(source, std::move(req), std::move(respond));
   }
   respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+}
+
+std::string App::Secret(const SourceConfig& source, const char* option) const {
+  std::string var = source.Option(option);
+  if (var.empty()) return {};
+  const char* v = std::getenv(var.c_str());
+  return v ? v : "";
+}
+
+void App::Handshake(const std::string& source_name, Request&& req, Respond respond) {
+  std::shared_ptr<const RuleSet> rules = rules_.Get();
+  const SourceConfig* source = rules->FindSource(source_name);
+  if (!source)
+    return respond(JsonResponse(req, http::status::not_found,
+                                ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+  if (source->kind != "meta_leads")
+    return respond(JsonResponse(req, http::status::method_not_allowed,
+                                ErrorJson("method_not_allowed", "use POST to send records")));
+  std::string_view target(req.target().data(), req.target().size());
+  auto q = target.find('?');
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  auto challenge = AnswerMetaHandshake(*source, query, Secret(*source, "verify_token_env"));
+  if (!challenge.ok()) {
+    ++refused_;
+    auto code = challenge.status().code() == Code::kUnauthenticated ? http::status::forbidden
+                                                                     : http::status::bad_request;
+    return respond(JsonResponse(req, code, ErrorJson("handshake_refused", challenge.status().message())));
+  }
+  Response res = JsonResponse(req, http::status::ok, *challenge);
+  res.set(http::field::content_type, "text/plain");
+  respond(std::move(res));
 }
 
 void App::Ingest(const std::string& source_name, Request&& req, Respond respond) {
@@ -126,6 +159,12 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     ++refused_;
     return respond(JsonResponse(req, http::status::not_found,
                                 ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+  }
+  if (source->kind == "csv") {
+    ++refused_;
+    return respond(JsonResponse(req, http::status::method_not_allowed,
+                                ErrorJson("method_not_allowed", "source '" + source_name +
+                                                                    "' is a CSV drop folder, not a webhook")));
   }
   std::string content_type(req[http::field::content_type]);
   std::vector<std::string> accepted = AcceptedMediaTypes(*source);
@@ -142,42 +181,66 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     ++refused_;
     return respond(JsonResponse(req, http::status::bad_request, ErrorJson("empty_body", "the request body is empty")));
   }
-  store::InboxItem item;
-  item.source = source_name;
-  item.content_type = content_type;
+  Payload payload;
+  payload.body = req.body();
+  payload.content_type = content_type;
   std::string headers = "{";
   for (const auto& f : req) {
     std::string name = Lower(std::string(f.name_string()));
-    if (!KeepHeader(name)) continue;
-    headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(name) + ":" +
-               store::JsonEscape(std::string_view(f.value().data(), f.value().size()));
+    std::string value(f.value().data(), f.value().size());
+    if (KeepHeader(name))
+      headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(name) + ":" + store::JsonEscape(value);
+    payload.headers[name] = std::move(value);
   }
-  item.headers_json = headers + "}";
+  headers += "}";
   std::string_view target(req.target().data(), req.target().size());
-  if (auto q = target.find('?'); q != std::string_view::npos) item.query = std::string(target.substr(q + 1));
-  item.delivery_key = std::string(req["Idempotency-Key"]);
+  if (auto q = target.find('?'); q != std::string_view::npos) payload.query = std::string(target.substr(q + 1));
+
+  // Authentication before a byte is stored: a forged payload is not kept.
+  if (Status auth = VerifySignature(*source, payload, Secret(*source, "secret_env")); !auth.ok()) {
+    ++refused_;
+    log_->warn("ingest {}: refused, {}", source_name, auth.message());
+    return respond(JsonResponse(req, http::status::unauthorized, ErrorJson("unauthenticated", auth.message())));
+  }
+
+  store::InboxItem item;
+  item.source = source_name;
+  item.content_type = content_type;
+  item.headers_json = std::move(headers);
+  item.query = payload.query;
+  item.delivery_key = DeliveryKey(*source, payload);
+  // Shape check now, so the sender learns at once; the refused payload is still kept (dead_letter).
+  Status shape = source->kind == "meta_leads" ? ParseMetaNotification(payload.body).status()
+                                              : ParsePayload(*source, payload).status();
+  if (!shape.ok()) {
+    item.refused = true;
+    item.refusal_stage = "intake";
+    item.refusal_reason = shape.message();
+    item.refusal_where = shape.where();
+  }
   item.body = std::move(req.body());
-  size_t bytes = item.body.size();
 
   ++in_flight_;
-  unsigned version = req.version();
-  bool keep_alive = req.keep_alive();
   auto head = std::make_shared<Request>();
-  head->version(version);
-  head->keep_alive(keep_alive);
-  Status s = sink_->Submit(std::move(item), [this, head, respond, source_name, bytes](
-                                                 Result<store::InboxReceipt> r) {
-    if (r.ok()) {
-      ++accepted_;
-      respond(JsonResponse(*head, http::status::accepted,
-                           "{\"id\":" + std::to_string(r->id) + ",\"status\":\"accepted\"" +
-                               (r->duplicate ? ",\"duplicate\":true" : "") + "}"));
-    } else {
+  head->version(req.version());
+  head->keep_alive(req.keep_alive());
+  Status s = sink_->Submit(std::move(item), [this, head, respond, shape](Result<store::InboxReceipt> r) {
+    if (!r.ok()) {
       ++refused_;
       Response res = JsonResponse(*head, http::status::service_unavailable,
                                   ErrorJson("unavailable", r.status().message()));
       res.set(http::field::retry_after, "1");
       respond(std::move(res));
+    } else if (!shape.ok()) {
+      ++refused_;
+      std::string body = ErrorJson("bad_payload", shape.message(), shape.where());
+      body.insert(body.size() - 1, ",\"id\":" + std::to_string(r->id));
+      respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
+    } else {
+      ++accepted_;
+      respond(JsonResponse(*head, http::status::accepted,
+                           "{\"id\":" + std::to_string(r->id) + ",\"status\":\"accepted\"" +
+                               (r->duplicate ? ",\"duplicate\":true" : "") + "}"));
     }
     --in_flight_;
   });

@@ -43,6 +43,9 @@ class App : public Router {
 
  private:
   void Ingest(const std::string& source, Request&& req, Respond respond);
+  void Handshake(const std::string& source, Request&& req, Respond respond);
+  // The secret named by a source option (the name of an environment variable); "" when unset.
+  std::string Secret(const SourceConfig& source, const char* option) const;
   Response Ready(const Request& req);
   Response Metrics(const Request& req);
 

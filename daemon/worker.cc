@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "connectors/connector.h"
+#include "daemon/graph_client.h"
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 
@@ -33,6 +35,34 @@ struct Prepared {
 };
 
 }  // namespace
+
+// A Meta notification carries references only: fetch each lead from the Graph API. The access token comes from
+// the environment variable the source names; it is never logged.
+Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& source, std::string_view body) {
+  auto refs = ParseMetaNotification(body);
+  if (!refs.ok()) return refs.status();
+  GraphClientOptions opts;
+  if (auto base = source.Option("graph_base"); !base.empty()) opts.base_url = base;
+  opts.ca_file = source.Option("graph_ca_file");
+  GraphClient client(opts);
+  std::string token_var = source.Option("access_token_env");
+  const char* token = token_var.empty() ? nullptr : std::getenv(token_var.c_str());
+  if (!token || !*token) return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+  std::vector<Record> out;
+  for (size_t i = 0; i < refs->size(); ++i) {
+    const MetaLeadRef& ref = (*refs)[i];
+    auto res = client.Get(MetaLeadTarget(ref.leadgen_id), token);
+    if (!res.ok())
+      return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
+                    "leadgen_id " + ref.leadgen_id);
+    auto rec = ParseMetaLead(source, res->body);
+    if (!rec.ok()) return rec.status();
+    rec->index = static_cast<int>(i);
+    if (rec->delivery_key.empty()) rec->delivery_key = ref.leadgen_id;
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
 
 WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
     : options_(std::move(options)), rules_(rules), log_(std::move(log)) {}
@@ -147,7 +177,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
       payload.content_type = row.content_type;
       payload.headers = HeadersFromJson(row.headers_json);
       payload.query = row.query;
-      auto parsed = ParsePayload(*source, payload);
+      auto parsed = source->kind == "meta_leads" ? FetchMetaLeads(*source, row.body) : ParsePayload(*source, payload);
       if (!parsed.ok()) {
         p.failure = parsed.status();
       } else {
@@ -170,7 +200,10 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
   for (auto& p : prepared) {
     store::InboxRow& row = *p.row;
     if (!p.failure.ok()) {
-      Status s = store::InsertDeadLetter(conn, {row.id, row.source, "parse", p.failure.message(),
+      const char* stage = p.failure.message().rfind("Graph API", 0) == 0 || p.failure.code() == Code::kUnauthenticated
+                              ? "fetch"
+                              : "parse";
+      Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(),
                                                 p.failure.where(), row.body});
       if (!s.ok()) return s;
       if (Status m = store::MarkInbox(conn, row.id, "failed", p.failure.ToString()); !m.ok()) return m;

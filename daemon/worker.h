@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/rules_holder.h"
+#include "hygiene/record.h"
 #include "store/inbox.h"
 #include "store/pg.h"
 
@@ -47,6 +48,7 @@ class WorkerPool {
   // Returns how many rows it claimed; an error means the batch rolled back.
   Result<int> ProcessBatch(store::PgConn& conn, int limit);
   Status FailAlone(store::PgConn& conn, const Status& why);
+  static Result<std::vector<Record>> FetchMetaLeads(const SourceConfig& source, std::string_view body);
 
   WorkerOptions options_;
   const RulesHolder& rules_;

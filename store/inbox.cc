@@ -7,7 +7,14 @@ namespace canon::store {
 Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const InboxItem*>& items) {
   std::vector<InboxReceipt> out(items.size());
   if (items.empty()) return out;
-  std::string sql = "INSERT INTO inbox (source, content_type, headers, query, body, delivery_key) VALUES ";
+  bool any_refused = false;
+  for (const InboxItem* it : items) any_refused |= it->refused;
+  // Without refusals the single INSERT is its own transaction; with them the dead letters must commit with it.
+  Tx tx(c);
+  if (any_refused) {
+    if (Status s = tx.Begin(); !s.ok()) return s;
+  }
+  std::string sql = "INSERT INTO inbox (source, content_type, headers, query, body, delivery_key, status, error) VALUES ";
   std::vector<Param> params;
   params.reserve(items.size() * 6);
   for (size_t i = 0; i < items.size(); ++i) {
@@ -16,7 +23,7 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
     if (i) sql += ',';
     sql += "($" + std::to_string(b + 1) + ",$" + std::to_string(b + 2) + ",$" + std::to_string(b + 3) +
            "::jsonb,$" + std::to_string(b + 4) + ",$" + std::to_string(b + 5) + "::bytea,$" +
-           std::to_string(b + 6) + ")";
+           std::to_string(b + 6) + (it.refused ? ",'failed','refused at intake')" : ",'pending',NULL)");
     params.emplace_back(it.source);
     params.emplace_back(it.content_type);
     params.emplace_back(it.headers_json.empty() ? std::string_view("{}") : std::string_view(it.headers_json));
@@ -45,6 +52,16 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
     if (d->rows() != 1) return Status::Internal("inbox insert lost a row for source " + it.source);
     out[i].id = d->Int(0, 0);
     out[i].duplicate = true;
+  }
+  if (any_refused) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      const InboxItem& it = *items[i];
+      if (!it.refused || out[i].duplicate) continue;
+      Status s = InsertDeadLetter(c, {out[i].id, it.source, it.refusal_stage, it.refusal_reason, it.refusal_where,
+                                      it.body});
+      if (!s.ok()) return s;
+    }
+    if (Status s = tx.Commit(); !s.ok()) return s;
   }
   return out;
 }

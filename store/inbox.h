@@ -21,6 +21,12 @@ struct InboxItem {
   std::string query;
   std::string body;          // raw bytes, stored as bytea exactly
   std::string delivery_key;  // empty: none
+  // A payload refused after authentication (bad shape): stored as a failed row plus a dead letter, so it is
+  // kept for inspection; the sender gets a 4xx once both are committed.
+  bool refused = false;
+  std::string refusal_stage;
+  std::string refusal_reason;
+  std::string refusal_where;
 };
 
 struct InboxReceipt {
@@ -28,6 +34,7 @@ struct InboxReceipt {
   bool duplicate = false;
 };
 
+// Refused items are written in the same transaction as the others (status 'failed' + a dead_letter row).
 Result<std::vector<InboxReceipt>> InsertInbox(PgConn& conn, const std::vector<const InboxItem*>& items);
 
 struct InboxRow {

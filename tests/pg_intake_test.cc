@@ -82,7 +82,9 @@ TEST_CASE("JSON arrays reach source_record whole; malformed JSON reaches dead_le
   batch += "]";
   REQUIRE(HttpRequest(d.port(), "POST", "/ingest/api", batch, kJson).status == 202);
   auto bad = HttpRequest(d.port(), "POST", "/ingest/api", "{\"email\": \"a@b.c\",", kJson);
-  REQUIRE(bad.status == 202);  // accepted durably first; parsing is the worker's job
+  // Refused at once with the reason, and kept: the 400 names the stored row.
+  REQUIRE(bad.status == 400);
+  CHECK_THAT(bad.body, Catch::Contains("malformed JSON"));
   long long bad_id = ReceiptId(bad.body);
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "50") == "50");
   CHECK(db.Count("SELECT count(*) FROM contact") == 50);
