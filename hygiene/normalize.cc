@@ -242,7 +242,11 @@ class Normalizer {
   // missing parts and honorifics and suffixes land in their own fields.
   void Names() {
     std::string first = In("first_name"), last = In("last_name"), full = In("full_name");
-    if (first.empty() && last.empty() && full.empty()) return;
+    if (first.empty() && last.empty() && full.empty()) {
+      SetDefined("honorific", In("honorific"));
+      SetDefined("suffix", In("suffix"));
+      return;
+    }
     NameResult r = NormalizePersonName(first, last, full, rules_.normalizer_data().names);
     if (!r.error.ok()) {
       const char* field = !full.empty() ? "full_name" : !last.empty() ? "last_name" : "first_name";
@@ -252,8 +256,9 @@ class Normalizer {
     SetDefined("first_name", r.given);
     SetDefined("last_name", r.family);
     SetDefined("full_name", r.full);
-    SetDefined("honorific", r.honorific);
-    SetDefined("suffix", r.suffix);
+    // A sender may give the honorific or suffix in its own field; the name's own wins when both exist.
+    SetDefined("honorific", r.honorific.empty() ? In("honorific") : r.honorific);
+    SetDefined("suffix", r.suffix.empty() ? In("suffix") : r.suffix);
     for (const auto& f : r.flags) Flag("name:" + f);
   }
 
