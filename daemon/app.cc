@@ -7,6 +7,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/rule_dir.h"
+#include "daemon/routes.h"
 #include "store/migrate.h"
 
 namespace canon::daemon {
@@ -78,6 +79,7 @@ Status App::Start(boost::asio::io_context& ioc) {
   } else {
     sink_ = std::make_unique<NullSink>();
   }
+  AddRoutes();
   server_ = std::make_unique<HttpServer>(
       ioc, *this,
       HttpLimits{static_cast<uint64_t>(config_.max_body_bytes), static_cast<int>(config_.read_timeout_ms)});
@@ -109,6 +111,19 @@ void App::Handle(Request&& req, Respond respond) {
   }
   if (path == "/readyz") return respond(Ready(req));
   if (path == "/metrics") return respond(Metrics(req));
+  if (path.substr(0, 7) == "/admin/" || path == "/admin") {
+    if (!config_.admin_token.empty()) {
+      std::string_view auth(req[http::field::authorization].data(), req[http::field::authorization].size());
+      constexpr std::string_view kBearer = "Bearer ";
+      bool ok = auth.substr(0, kBearer.size()) == kBearer &&
+                SecretEquals(auth.substr(kBearer.size()), config_.admin_token);
+      if (!ok)
+        return respond(JsonResponse(req, http::status::unauthorized,
+                                    ErrorJson("unauthenticated", "admin API needs Authorization: Bearer <token>")));
+    }
+    if (admin_routes_.Dispatch(std::move(req), respond)) return;
+    return respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such admin endpoint")));
+  }
   constexpr std::string_view kIngest = "/ingest/";
   if (path.substr(0, kIngest.size()) == kIngest) {
     std::string source(path.substr(kIngest.size()));
@@ -251,6 +266,24 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     res.set(http::field::retry_after, "1");
     respond(std::move(res));
   }
+}
+
+void App::AddRoutes() {
+  admin_routes_.Add(http::verb::post, "/admin/rules/reload", [this](Request&& req, const PathParams&, Respond respond) {
+    Status s = ReloadRules();
+    if (!s.ok())
+      return respond(JsonResponse(req, http::status::unprocessable_entity,
+                                  ErrorJson("rules_invalid", s.message(), s.where())));
+    respond(JsonResponse(req, http::status::ok,
+                         "{\"status\":\"reloaded\",\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}"));
+  });
+  admin_routes_.Add(http::verb::get, "/admin/rules", [this](Request&& req, const PathParams&, Respond respond) {
+    respond(JsonResponse(req, http::status::ok,
+                         "{\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}"));
+  });
+  AddReportRoutes(*this, admin_routes_);
+  AddQueueRoutes(*this, admin_routes_);
+  AddImportRoutes(*this, admin_routes_);
 }
 
 Response App::Ready(const Request& req) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include "daemon/admin.h"
 #include "daemon/config.h"
 #include "daemon/group_commit.h"
 #include "daemon/http_server.h"
@@ -39,6 +40,12 @@ class App : public Router {
   Status ReloadRules();
 
   uint16_t port() const { return port_; }
+  // For admin route files: the shared admin connection (lock admin_mutex() around its use), rules, config, log.
+  store::PgConn* admin_conn() { return admin_.get(); }
+  std::mutex& admin_mutex() { return admin_mu_; }
+  const RulesHolder& rules() const { return rules_; }
+  const Config& config() const { return config_; }
+  spdlog::logger& log() { return *log_; }
   void Handle(Request&& req, Respond respond) override;
 
  private:
@@ -48,7 +55,9 @@ class App : public Router {
   std::string Secret(const SourceConfig& source, const char* option) const;
   Response Ready(const Request& req);
   Response Metrics(const Request& req);
+  void AddRoutes();
 
+  AdminRouter admin_routes_;
   Config config_;
   std::shared_ptr<spdlog::logger> log_;
   AppOptions options_;

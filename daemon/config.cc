@@ -71,6 +71,8 @@ const std::vector<Setting>& Settings() {
       CANON_SETTING("log_level", log_level, std::string, "string", true, "trace, debug, info, warn, error"),
       CANON_SETTING("log_pii", log_pii, bool, "boolean", true,
                     "log personal data (off by default; for debugging only)"),
+      CANON_SETTING("admin_token", admin_token, std::string, "string", false,
+                    "bearer token the /admin/ API requires (CANON_ADMIN_TOKEN overrides); empty: none"),
   };
   return kSettings;
 }
@@ -104,6 +106,7 @@ Result<Config> LoadConfig(const std::string& path) {
     }
   }
   if (const char* env = std::getenv("CANON_DB"); env && *env) c.database = env;
+  if (const char* env = std::getenv("CANON_ADMIN_TOKEN"); env && *env) c.admin_token = env;
   if (c.listen.find(':') == std::string::npos) return Status::Invalid("listen must be host:port");
   if (c.io_threads < 1 || c.workers < 0 || c.writer_connections < 1 || c.group_commit_max < 1)
     return Status::Invalid("io_threads, writer_connections and group_commit_max must be at least 1");

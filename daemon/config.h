@@ -30,6 +30,7 @@ struct Config {
   std::string drop_root = "var/drop";
   std::string log_level = "info";
   bool log_pii = false;
+  std::string admin_token;  // CANON_ADMIN_TOKEN overrides; empty = admin API without a token
 
   std::string ListenHost() const;
   uint16_t ListenPort() const;

@@ -1,0 +1,9 @@
+#include "daemon/app.h"
+#include "daemon/routes.h"
+
+namespace canon::daemon {
+
+// No routes for this area yet.
+void AddQueueRoutes(App&, AdminRouter&) {}
+
+}  // namespace canon::daemon
