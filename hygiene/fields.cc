@@ -129,7 +129,12 @@ Status ParseFieldSchema(const std::string& path, const toml::table& root, FieldS
   if (const toml::node* rec = root.get("record")) {
     const toml::table* t = rec->as_table();
     if (!t) return Status::Invalid("[record] must be a table", Where(path, rec->source()));
-    if (!(s = CheckKeys(path, *t, {"require_any"}, "[record]")).ok()) return s;
+    if (!(s = CheckKeys(path, *t, {"require_any", "null_values"}, "[record]")).ok()) return s;
+    if (const toml::node* n = t->get("null_values")) {
+      if (!(s = ReadStrings(path, *n, "null_values", &out->null_values)).ok()) return s;
+      for (auto& v : out->null_values)
+        for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
     if (const toml::node* n = t->get("require_any")) {
       const toml::array* groups = n->as_array();
       if (!groups) return Status::Invalid("require_any must be an array of arrays of fields", Where(path, n->source()));

@@ -45,6 +45,9 @@ struct FieldDef {
 struct FieldSchema {
   std::map<std::string, FieldDef, std::less<>> fields;
   std::vector<std::vector<std::string>> require_any;
+  // Placeholders senders put in empty form fields ("N/A", "-", "null"), lower case: treated as absent, so "N/A"
+  // in country is not Namibia. Compared with the whole trimmed value, case-insensitively.
+  std::vector<std::string> null_values;
   std::string where;  // the file it came from; empty when built in
 
   const FieldDef* Find(std::string_view name) const {

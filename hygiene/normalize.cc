@@ -46,6 +46,11 @@ class Normalizer {
     for (const auto& [field, raw] : record_.fields) {
       std::string v = Trim(raw);
       if (v.empty()) continue;
+      if (!schema_.null_values.empty() && v.size() <= 20 &&
+          std::find(schema_.null_values.begin(), schema_.null_values.end(), Lower(v)) != schema_.null_values.end()) {
+        Flag(field + ":null_value");
+        continue;
+      }
       const FieldDef* def = schema_.Find(field);
       if (!def) {
         Quarantine(field, v, "no field definition: the value is not governed");
