@@ -4,6 +4,15 @@
 // `quarantined` values are governed values that mapped to nothing: the record is kept, those fields are not
 // written to canonical fields. `keys` are matching keys (email_key, company_key, ...) used by blocking and
 // matching, never shown as canonical values.
+//
+// Keys: email_key (provider-folded address), phone_key (E.164, valid numbers only), company_key (legal form, case,
+// accents and punctuation dropped). Derived fields: phone_ext, honorific, suffix, full_name (from the parts),
+// first_name/last_name (from full_name), company_domain (website host, else a non-free-mail e-mail domain), country
+// (from a region when absent), lead_source (from click ids / utm_* when absent). Flags are "field:what":
+// email:role|disposable|free_mail|typo_fixed|smtputf8, phone:invalid|region_mismatch, name:recased|single_name,
+// company:legal_form_removed, lead_source:derived, country:from_region, FIELD:null_value, FIELD:truncated.
+// Issue reasons are sentences for people; `field` is "record" for the record-level require_any rule.
+// Thread-safety: reads the RuleSet only; call from any number of threads on one shared set.
 #pragma once
 
 #include <map>
