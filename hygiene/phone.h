@@ -7,7 +7,7 @@
 // the flag "invalid" is set; the record keeps what the sender gave. `error` is reserved for input that cannot be
 // kept at all (empty after trimming, not UTF-8, longer than 256 bytes).
 //
-// Parsing is expensive (libphonenumber runs ICU regular expressions: about 50 us per new number), so results
+// Parsing is expensive (libphonenumber runs ICU regular expressions: 30-50 us per new number), so results
 // are memoized in a bounded, sharded LRU cache: a PhoneNormalizer owns one. The cache key ignores spaces, dots
 // and dashes ("415-555-2671" and "415 555 2671" are one entry) and, for numbers starting with "+", the default
 // region. The number type (mobile, fixed line) is not computed: it would double the cost of a new number. The free function uses one process-wide
