@@ -303,6 +303,7 @@ struct RuleSetParser {
     if (const Vocabulary* countries = set->FindVocabulary("country")) {
       for (const auto& [name, src] : set->sources_) {
         std::string dc = src.Option("default_country");
+        std::transform(dc.begin(), dc.end(), dc.begin(), [](unsigned char c) { return std::toupper(c); });
         if (!dc.empty() && !countries->Find(dc))
           return Status::Invalid("source '" + name + "': default_country '" + dc +
                                      "' is not an ISO 3166-1 alpha-2 code of the country vocabulary",
