@@ -193,9 +193,11 @@ void StripComma(std::string& w) {
   while (!w.empty() && w.back() == ',') w.pop_back();
 }
 
-void TakeHonorifics(const NameRules& r, std::vector<std::string>& words, std::vector<std::string>& out) {
+// `keep`: how many words must remain (1 for a full name: "Dr." alone is somebody's name).
+void TakeHonorifics(const NameRules& r, std::vector<std::string>& words, std::vector<std::string>& out,
+                    size_t keep = 1) {
   std::string d;
-  while (words.size() > 1 && IsHonorific(r, words.front(), &d)) {
+  while (words.size() > keep && IsHonorific(r, words.front(), &d)) {
     out.push_back(d);
     words.erase(words.begin());
   }
@@ -269,7 +271,9 @@ NameResult NormalizePersonName(std::string_view first, std::string_view last, st
   std::vector<std::string> given = SplitSpaces(clean[0]);
   std::vector<std::string> family = SplitSpaces(clean[1]);
   std::vector<std::string> honorifics, suffixes;
-  TakeHonorifics(rules, given, honorifics);
+  // A first-name field holding only a salutation ("Herr", "Dr.") next to a last name is a salutation: forms
+  // without a salutation field get it there.
+  TakeHonorifics(rules, given, honorifics, family.empty() ? 1 : 0);
   TakeSuffixes(rules, family, suffixes);
   bool single = false;
   if ((given.empty() || family.empty()) && !clean[2].empty()) {

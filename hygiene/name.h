@@ -13,7 +13,8 @@
 // word is in the family name; each hyphenated part capitalized ("Jean-Luc"); otherwise first letter upper, rest
 // lower (Unicode-aware: "MÜLLER" -> "Müller").
 //
-// Honorifics ("Dr.", "Prof.", "Herr") are taken from the start of the given or full name, suffixes ("Jr.",
+// Honorifics ("Dr.", "Prof.", "Herr") are taken from the start of the given or full name (a first name that is
+// only a salutation, next to a last name, becomes the honorific), suffixes ("Jr.",
 // "III", "PhD") from the end of the family or full name, each shown in its listed display form ("DR" -> "Dr.").
 // A full name "Family, Given" (comma) is read family first. Otherwise the family name starts at the first
 // particle after the first word ("Ludwig van Beethoven"), else it is the last word; a single word is taken as

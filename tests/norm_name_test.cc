@@ -119,8 +119,14 @@ TEST_CASE("names: honorifics and suffixes", "[norm][name]") {
   CHECK(Full("Henry Ford III").suffix == "III");
   CHECK(Full("Frau Anna Schmidt").honorific == "Frau");
   CHECK(Full("doctor who").honorific == "Dr.");
-  CHECK(N("Herr", "Schmidt").honorific == "");  // "Herr" alone as a first name is kept: nothing else is there
-  CHECK(N("Herr", "Schmidt").given == "Herr");
+  // A first-name field holding only a salutation, next to a last name, is a salutation.
+  CHECK(N("Herr", "Schmidt").honorific == "Herr");
+  CHECK(GF(N("Herr", "Schmidt")) == " / Schmidt");
+  CHECK(N("Herr", "Schmidt").full == "Schmidt");
+  CHECK(GF(N("DR", "SMITH", "Dr. John Smith")) == "John / Smith");
+  CHECK(N("DR", "SMITH", "Dr. John Smith").honorific == "Dr.");
+  // Without a last name it stays the only name there is.
+  CHECK(GF(N("Herr", "")) == "Herr / ");
   // An honorific or suffix alone is a name, not an honorific.
   CHECK(GF(Full("Dr.")) == " / Dr.");
 }
