@@ -189,6 +189,21 @@ int DamerauLevenshtein(std::string_view a_utf8, std::string_view b_utf8) {
   return DamerauLevenshtein(DecodeUtf8(a_utf8), DecodeUtf8(b_utf8));
 }
 
+bool WithinOneEdit(std::u32string_view a, std::u32string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  const size_t la = a.size(), lb = b.size();
+  if (lb - la > 1) return false;
+  size_t i = 0;
+  while (i < la && a[i] == b[i]) ++i;
+  if (i == la) return true;  // equal, or b has one extra character at the end
+  if (la == lb) {
+    // One substitution at i, or a transposition of i and i+1.
+    if (a.substr(i + 1) == b.substr(i + 1)) return true;
+    return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] && a.substr(i + 2) == b.substr(i + 2);
+  }
+  return a.substr(i) == b.substr(i + 1);  // one insertion into a at i
+}
+
 int OsaDistance(std::u32string_view a, std::u32string_view b) {
   const size_t la = a.size(), lb = b.size();
   std::vector<int> d((la + 1) * (lb + 1));

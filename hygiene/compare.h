@@ -41,6 +41,9 @@ int DamerauLevenshtein(std::u32string_view a, std::u32string_view b);
 int DamerauLevenshtein(std::string_view a_utf8, std::string_view b_utf8);
 // Optimal string alignment ("restricted" DL): no substring is edited twice (OSA("CA","ABC") = 3).
 int OsaDistance(std::u32string_view a, std::u32string_view b);
+// True when the Damerau–Levenshtein distance is at most 1 (equal, or one insertion, deletion, substitution or
+// adjacent transposition). O(n), no allocation: the common "one typo" comparison level.
+bool WithinOneEdit(std::u32string_view a, std::u32string_view b);
 // Plain Levenshtein, for reference and baselines.
 int Levenshtein(std::u32string_view a, std::u32string_view b);
 

@@ -417,74 +417,157 @@ MatchModel MatchModel::WithThresholds(double lower, double upper) const {
   return m;
 }
 
+namespace {
+
+uint32_t PackCode(const std::string& code) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < code.size() && i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(code[i])) << (8 * i);
+  return v;
+}
+
+bool PackedMetaphoneMatch(const PreparedField& a, const PreparedField& b) {
+  if (a.metaphone == 0 || b.metaphone == 0) return false;
+  return a.metaphone == b.metaphone || (b.metaphone_alt && a.metaphone == b.metaphone_alt) ||
+         (a.metaphone_alt && (a.metaphone_alt == b.metaphone || a.metaphone_alt == b.metaphone_alt));
+}
+
+// Symmetric Monge–Elkan over Jaro–Winkler (TokenSetSimilarity) on the record's token slots.
+double TokenSim(const PreparedRecord& ra, const PreparedField& a, const PreparedRecord& rb, const PreparedField& b) {
+  if (a.tok_count == 0 || b.tok_count == 0) return 0.0;
+  auto tok = [](const PreparedRecord& r, size_t i) {
+    return std::u32string_view(r.chars.data() + r.tokens[i].first, r.tokens[i].second);
+  };
+  double sims[kMaxTokens][kMaxTokens];
+  for (size_t i = 0; i < a.tok_count; ++i)
+    for (size_t j = 0; j < b.tok_count; ++j) sims[i][j] = JaroWinkler(tok(ra, a.tok_off + i), tok(rb, b.tok_off + j));
+  double ab = 0, ba = 0;
+  for (size_t i = 0; i < a.tok_count; ++i) {
+    double best = 0;
+    for (size_t j = 0; j < b.tok_count; ++j) best = std::max(best, sims[i][j]);
+    ab += best;
+  }
+  for (size_t j = 0; j < b.tok_count; ++j) {
+    double best = 0;
+    for (size_t i = 0; i < a.tok_count; ++i) best = std::max(best, sims[i][j]);
+    ba += best;
+  }
+  return 0.5 * (ab / a.tok_count + ba / b.tok_count);
+}
+
+}  // namespace
+
 PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* tf) const {
   PreparedRecord r;
   r.id = in.id;
+  std::vector<std::u32string> pending_tokens[kMatchFieldCount];
   for (const auto& fm : fields_) {
     const size_t i = static_cast<size_t>(fm.field);
-    const std::string& raw = in.values[i];
     PreparedField& p = r.fields[i];
-    std::string v = Trim(raw);
+    std::string v = Trim(in.values[i]);
     if (v.empty()) continue;
+    std::u32string text = FoldCase(v);
+    if (text.size() > kMaxFieldChars) text.resize(kMaxFieldChars);
+    const std::string folded = EncodeUtf8(text);
     p.present = true;
-    p.text = FoldCase(v);
-    p.folded = EncodeUtf8(p.text);
+    r.present |= uint32_t{1} << i;
+    p.off = static_cast<uint16_t>(r.chars.size());
+    p.len = static_cast<uint8_t>(text.size());
+    for (char32_t c : text) p.char_mask |= uint64_t{1} << (c & 63);
+    r.chars += text;
     const uint8_t need = needs_[i];
-    if (need & kNeedMetaphone) p.metaphone = DoubleMetaphone(p.folded);
-    if (need & kNeedTokens) p.tokens = Tokenize(p.folded);
-    if ((need & kNeedNick) && nicknames_) p.nick_groups = nicknames_->Groups(p.folded);
+    if (need & kNeedMetaphone) {
+      MetaphoneCodes c = DoubleMetaphone(folded);
+      p.metaphone = PackCode(c.primary);
+      if (!c.alternate.empty() && c.alternate != c.primary) p.metaphone_alt = PackCode(c.alternate);
+    }
+    if (need & kNeedTokens) {
+      pending_tokens[i] = Tokenize(folded);
+      if (pending_tokens[i].size() > kMaxTokens) pending_tokens[i].resize(kMaxTokens);
+    }
+    if ((need & kNeedNick) && nicknames_) p.nick_groups = nicknames_->Groups(folded);
     if (need & kNeedDays) {
-      auto d = ParseDateDays(p.folded);
+      auto d = ParseDateDays(folded);
       if (d) {
         p.days = *d;
         p.has_days = true;
       }
     }
-    if (need & kNeedNumber) p.has_number = ParseNumber(p.folded, &p.number);
-    if (fm.tf && tf) p.tf_u = tf->Get(fm.field, p.folded);
+    if (need & kNeedNumber) {
+      double n;
+      p.has_number = ParseNumber(folded, &n);
+      p.number = static_cast<float>(n);
+    }
+    if (fm.tf && tf) p.tf_u = static_cast<float>(tf->Get(fm.field, folded));
+  }
+  for (size_t i = 0; i < kMatchFieldCount; ++i) {
+    if (pending_tokens[i].empty()) continue;
+    r.fields[i].tok_off = static_cast<uint16_t>(r.tokens.size());
+    r.fields[i].tok_count = static_cast<uint8_t>(pending_tokens[i].size());
+    for (auto& t : pending_tokens[i]) {
+      if (t.size() > kMaxFieldChars) t.resize(kMaxFieldChars);
+      r.tokens.emplace_back(static_cast<uint16_t>(r.chars.size()), static_cast<uint8_t>(t.size()));
+      r.chars += t;
+    }
   }
   return r;
 }
 
-int MatchModel::LevelOf(const FieldModel& f, const PreparedField& a, const PreparedField& b) const {
+int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const PreparedRecord& rb) const {
+  const size_t fi = static_cast<size_t>(f.field);
+  const PreparedField& a = ra.fields[fi];
+  const PreparedField& b = rb.fields[fi];
   if (!a.present || !b.present) return -1;
+  const std::u32string_view ta = ra.Text(a), tb = rb.Text(b);
   // Jaro–Winkler is computed at most once per field and pair, and skipped when even a perfect alignment of the
   // shorter string could not reach the level's threshold.
   double jw = -1;
+  double jw_bound = -1;
+  double token_sim = -1;
   const int n = static_cast<int>(f.levels.size());
   for (int i = 0; i < n; ++i) {
     const ComparisonLevel& l = f.levels[i];
     switch (l.kind) {
       case LevelKind::kExact:
-        if (a.text == b.text) return i;
+        if (ta == tb) return i;
         break;
       case LevelKind::kJaroWinkler: {
-        if (jw < 0) {
-          const double la = static_cast<double>(a.text.size()), lb = static_cast<double>(b.text.size());
-          const double best_jaro = (2.0 + std::min(la, lb) / std::max(la, lb)) / 3.0;
-          if (best_jaro + 0.4 * (1 - best_jaro) < l.threshold) break;  // JW can only add the prefix boost
-          jw = JaroWinkler(a.text, b.text);
+        if (jw_bound < 0) {
+          // Upper bound: at most the characters of each side that occur on the other can match, with no
+          // transposition, plus the exact common prefix. Most non-matching pairs stop here, without Jaro.
+          size_t ma = 0, mb = 0;
+          for (char32_t c : ta) ma += (b.char_mask >> (c & 63)) & 1;
+          for (char32_t c : tb) mb += (a.char_mask >> (c & 63)) & 1;
+          const double m = static_cast<double>(std::min(ma, mb));
+          size_t prefix = 0;
+          while (prefix < 4 && prefix < ta.size() && prefix < tb.size() && ta[prefix] == tb[prefix]) ++prefix;
+          const double best_jaro = m == 0 ? 0 : (m / ta.size() + m / tb.size() + 1.0) / 3.0;
+          jw_bound = best_jaro + 0.1 * static_cast<double>(prefix) * (1 - best_jaro) + 1e-12;
         }
+        if (jw_bound < l.threshold) break;
+        if (jw < 0) jw = JaroWinkler(ta, tb);
         if (jw >= l.threshold) return i;
         break;
       }
       case LevelKind::kTokenSet:
-        if (TokenSetSimilarity(a.tokens, b.tokens) >= l.threshold) return i;
+        if (token_sim < 0) token_sim = TokenSim(ra, a, rb, b);
+        if (token_sim >= l.threshold) return i;
         break;
       case LevelKind::kDamerau: {
-        const double diff = std::fabs(static_cast<double>(a.text.size()) - static_cast<double>(b.text.size()));
+        const double diff = std::fabs(static_cast<double>(ta.size()) - static_cast<double>(tb.size()));
         if (diff > l.max_distance) break;
-        if (DamerauLevenshtein(a.text, b.text) <= l.max_distance) return i;
+        if (l.max_distance < 2 ? (l.max_distance >= 1 ? WithinOneEdit(ta, tb) : ta == tb)
+                               : DamerauLevenshtein(ta, tb) <= l.max_distance)
+          return i;
         break;
       }
       case LevelKind::kNickname:
         if (GroupsMeet(a.nick_groups, b.nick_groups)) return i;
         break;
       case LevelKind::kMetaphone:
-        if (MetaphoneMatch(a.metaphone, b.metaphone)) return i;
+        if (PackedMetaphoneMatch(a, b)) return i;
         break;
       case LevelKind::kInitial:
-        if ((a.text.size() == 1 || b.text.size() == 1) && a.text[0] == b.text[0]) return i;
+        if ((ta.size() == 1 || tb.size() == 1) && ta[0] == tb[0]) return i;
         break;
       case LevelKind::kDateDays:
         if (a.has_days && b.has_days && std::abs(a.days - b.days) <= l.max_distance) return i;
@@ -503,7 +586,7 @@ double MatchModel::LevelWeight(const FieldModel& f, int level, const PreparedFie
                                bool* tf_adjusted) const {
   const ComparisonLevel& l = f.levels[level];
   if (f.tf && l.kind == LevelKind::kExact) {
-    double u = std::max(a.tf_u, b.tf_u);
+    double u = std::max(a.tf_u, b.tf_u);  // float: a share needs no more than 7 digits
     if (u > 0) {
       *tf_adjusted = true;
       return Log2Ratio(l.m, std::max(u, f.tf_min_u));
@@ -517,7 +600,8 @@ double MatchModel::Weight(const PreparedRecord& a, const PreparedRecord& b) cons
   bool tf_adjusted;
   for (const auto& f : fields_) {
     const size_t i = static_cast<size_t>(f.field);
-    int level = LevelOf(f, a.fields[i], b.fields[i]);
+    if (!((a.present & b.present) >> i & 1)) continue;  // missing on a side: weight 0
+    int level = LevelOf(f, a, b);
     if (level >= 0) w += LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
   }
   return w;
@@ -531,9 +615,9 @@ Explanation MatchModel::Explain(const PreparedRecord& a, const PreparedRecord& b
     const size_t i = static_cast<size_t>(f.field);
     FieldContribution c;
     c.field = f.name;
-    c.value_a = a.fields[i].folded;
-    c.value_b = b.fields[i].folded;
-    int level = LevelOf(f, a.fields[i], b.fields[i]);
+    c.value_a = EncodeUtf8(a.Text(a.fields[i]));
+    c.value_b = EncodeUtf8(b.Text(b.fields[i]));
+    int level = LevelOf(f, a, b);
     if (level >= 0) {
       c.level = f.levels[level].name;
       c.weight = LevelWeight(f, level, a.fields[i], b.fields[i], &c.tf_adjusted);
@@ -550,8 +634,7 @@ Explanation MatchModel::Score(const MatchInput& a, const MatchInput& b) const {
 
 void MatchModel::Levels(const PreparedRecord& a, const PreparedRecord& b, int8_t* out) const {
   for (size_t k = 0; k < fields_.size(); ++k) {
-    const size_t i = static_cast<size_t>(fields_[k].field);
-    out[k] = static_cast<int8_t>(LevelOf(fields_[k], a.fields[i], b.fields[i]));
+    out[k] = static_cast<int8_t>(LevelOf(fields_[k], a, b));
   }
 }
 

@@ -125,25 +125,40 @@ struct FieldModel {
   double tf_min_u = 0.0001;             // floor of a tf-adjusted u (a value seen once is not infinite evidence)
 };
 
-// One field's pre-digested value (see MatchModel::Prepare).
+// One field's pre-digested value (see MatchModel::Prepare). Compact on purpose: the scoring kernel is bound by
+// memory, so a record's fields are small fixed slots and all their code points live in one buffer of the
+// record (PreparedRecord::chars), not in a heap string per field. A field's text is capped at kMaxFieldChars code
+// points (longer values compare on their first kMaxFieldChars).
+constexpr size_t kMaxFieldChars = 255;
+constexpr size_t kMaxTokens = 16;
+
 struct PreparedField {
   bool present = false;
-  std::u32string text;  // case-folded code points
-  std::string folded;   // the same as UTF-8 (term-frequency key, display)
-  MetaphoneCodes metaphone;
-  std::vector<std::u32string> tokens;
+  bool has_days = false;
+  bool has_number = false;
+  uint8_t len = 0;         // code points of the case-folded text
+  uint16_t off = 0;        // its offset in PreparedRecord::chars
+  uint16_t tok_off = 0;    // tokens: (offset, length) pairs in PreparedRecord::tokens
+  uint8_t tok_count = 0;
+  uint64_t char_mask = 0;  // bit (c % 64) set for each code point c of the text: a cheap bound for Jaro
+  uint32_t metaphone = 0;  // Double Metaphone primary code, up to 4 ASCII letters packed; 0 = none
+  uint32_t metaphone_alt = 0;
   const std::vector<uint32_t>* nick_groups = nullptr;  // points into the model's NicknameTable
   int32_t days = 0;
-  bool has_days = false;
-  double number = 0;
-  bool has_number = false;
-  double tf_u = 0;  // term-frequency u of this value, 0 when none
+  float number = 0;
+  float tf_u = 0;  // term-frequency u of this value, 0 when none
 };
 
 struct PreparedRecord {
   std::string id;
+  std::u32string chars;  // every field's case-folded code points, then every token's, back to back
+  std::vector<std::pair<uint16_t, uint8_t>> tokens;  // (offset in chars, length)
+  uint32_t present = 0;  // bit i = fields[i].present: lets the kernel skip missing fields without reading them
   std::array<PreparedField, kMatchFieldCount> fields;
+
   const PreparedField& Get(MatchField f) const { return fields[static_cast<size_t>(f)]; }
+  std::u32string_view Text(const PreparedField& f) const { return {chars.data() + f.off, f.len}; }
+  std::u32string_view Text(MatchField f) const { return Text(Get(f)); }
 };
 
 struct FieldContribution {
@@ -197,7 +212,7 @@ class MatchModel {
   MatchModel WithThresholds(double lower, double upper) const;
 
  private:
-  int LevelOf(const FieldModel& f, const PreparedField& a, const PreparedField& b) const;
+  int LevelOf(const FieldModel& f, const PreparedRecord& ra, const PreparedRecord& rb) const;
   double LevelWeight(const FieldModel& f, int level, const PreparedField& a, const PreparedField& b,
                      bool* tf_adjusted) const;
 

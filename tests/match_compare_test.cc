@@ -57,6 +57,16 @@ TEST_CASE("Damerau-Levenshtein (true) vs optimal string alignment", "[match][com
   CHECK(canon::OsaDistance(U("a cat"), U("an act")) == 2);
 }
 
+TEST_CASE("WithinOneEdit agrees with Damerau-Levenshtein <= 1", "[match][compare]") {
+  const char* words[] = {"", "a", "ab", "ba", "abc", "acb", "abd", "abcd", "xbc", "bac", "abcc", "2600", "2060",
+                         "2601", "260", "19800314", "19800341", "19830014", "müller", "mülelr", "muller"};
+  for (const char* x : words)
+    for (const char* y : words) {
+      INFO(x << " vs " << y);
+      CHECK(canon::WithinOneEdit(U(x), U(y)) == (canon::DamerauLevenshtein(U(x), U(y)) <= 1));
+    }
+}
+
 TEST_CASE("token-set similarity ignores word order and punctuation", "[match][compare]") {
   CHECK(canon::TokenSetSimilarity("John Smith", "Smith, John") == Approx(1.0));
   CHECK(canon::TokenSetSimilarity("Acme Widgets Ltd", "ACME widgets") > 0.8);
