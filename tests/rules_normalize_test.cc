@@ -117,3 +117,15 @@ TEST_CASE("the shipped rules carry at least 150 examples and all hold", "[rules]
   }
   CHECK(failed == 0);
 }
+
+TEST_CASE("placeholders count as absent; a bare code still counts", "[rules]") {
+  NormalizedRecord n = Norm({{"email", "a@example.com"}, {"country", "N/A"}, {"phone", "-"}});
+  CHECK(n.Get("country") == "");
+  CHECK(n.Get("phone") == "");
+  CHECK(HasFlag(n, "country:null_value"));
+  CHECK(n.quarantined.empty());
+  CHECK(Norm({{"email", "a@example.com"}, {"country", "NA"}}).Get("country") == "NA");
+  // utm_medium "(none)" is meaningful (direct traffic), not a placeholder.
+  CHECK(Norm({{"email", "a@example.com"}, {"utm_source", "(direct)"}, {"utm_medium", "(none)"}}).Get("lead_source") ==
+        "direct");
+}
