@@ -11,11 +11,12 @@ namespace canon {
 Result<DedupeOutput> Dedupe(const MatchModel& model, const BlockingRules& rules, const std::vector<MatchInput>& inputs,
                             const DedupeOptions& options) {
   TermFrequencies tf;
-  if (options.term_frequencies) tf = TermFrequencies::Count(inputs, model.TfFields());
+  const bool use_tf = options.term_frequencies && inputs.size() >= kMinTfRecords;
+  if (use_tf) tf = TermFrequencies::Count(inputs, model.TfFields());
   MemoryIndex index(rules.max_per_key);
   ClusterOptions copt;
   copt.merge_at_review = options.merge_at_review;
-  Clusterer clusterer(model, rules, &index, options.term_frequencies ? &tf : nullptr, copt);
+  Clusterer clusterer(model, rules, &index, use_tf ? &tf : nullptr, copt);
   DedupeOutput out;
   out.rows.resize(inputs.size());
   std::unordered_map<std::string, size_t> by_id;

@@ -1,4 +1,6 @@
 // Dedupe: one batch of records through blocking, the match model and the clusterer, in memory.
+// Term frequencies are counted over the batch only when it holds at least kMinTfRecords records: in a small
+// file every value looks common ("smith" in 3 of 4 rows) and the adjustment would punish agreement.
 //
 // The offline pipeline behind `canonctl dedupe` and bench/match_quality (the same code, so the bench measures
 // what the tool does). Term frequencies for tf-enabled fields are counted over the batch itself.
@@ -15,6 +17,8 @@
 #include "hygiene/match_model.h"
 
 namespace canon {
+
+constexpr size_t kMinTfRecords = 1000;
 
 struct DedupeOptions {
   bool merge_at_review = false;   // count review as match (quality runs)

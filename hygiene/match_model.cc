@@ -214,7 +214,9 @@ double TermFrequencies::Get(MatchField f, const std::string& folded_value) const
 
 // ----------------------------------------------------------------------------------------------------------
 std::string Explanation::ToString() const {
-  std::string s = "prior " + FormatDouble(prior);
+  char prior_buf[32];
+  std::snprintf(prior_buf, sizeof prior_buf, "%+.2f", prior);
+  std::string s = std::string("prior ") + prior_buf;
   for (const auto& f : fields) {
     s += "; " + f.field + " ";
     if (f.level.empty()) {

@@ -33,7 +33,7 @@ int CmdDedupe(const Args& args) {
   if (args.empty() || args[0].rfind("--", 0) == 0 || HasFlag(args, "--help")) {
     std::fprintf(stderr,
                  "usage: canonctl dedupe INPUT.csv --out clusters.csv [--rules DIR] [--id-column NAME]\n"
-                 "                       [--map COLUMN=field ...] [--explain]\n");
+                 "                       [--map COLUMN=field ...] [--default-country CC] [--explain]\n");
     return 2;
   }
   const std::string input = args[0];
@@ -56,6 +56,7 @@ int CmdDedupe(const Args& args) {
   CsvInputOptions copt;
   copt.id_column = OptionValue(args, "--id-column");
   copt.maps = MapOptions(args);
+  copt.default_country = OptionValue(args, "--default-country");
   const auto t0 = std::chrono::steady_clock::now();
   auto inputs = ReadCsvInputs(input, **rules, copt);
   if (!inputs.ok()) {

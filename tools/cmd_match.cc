@@ -1,5 +1,5 @@
 // canonctl match train INPUT.csv --out match.toml [--rules DIR] [--id-column NAME] [--map COLUMN=field ...]
-//                                [--pairs N] [--iterations N] [--seed N]
+//                                [--default-country CC] [--pairs N] [--iterations N] [--seed N]
 // Estimates u by random sampling of record pairs and m (and λ) by expectation–maximisation over the candidate
 // pairs of the blocking rules, starting from DIR/match.toml, and writes a new match rules file for a person to
 // review. Thresholds and blocking rules are copied unchanged.
@@ -84,6 +84,7 @@ int Train(const Args& args) {
   CsvInputOptions copt;
   copt.id_column = OptionValue(args, "--id-column");
   copt.maps = MapOptions(args);
+  copt.default_country = OptionValue(args, "--default-country");
   auto inputs = ReadCsvInputs(input, **rules, copt);
   if (!inputs.ok()) {
     std::fprintf(stderr, "canonctl match train: %s\n", inputs.status().ToString().c_str());

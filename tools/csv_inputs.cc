@@ -39,7 +39,11 @@ Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, c
   }
   if (!options.id_column.empty() && id_col < 0)
     return Status::Invalid("no column named '" + options.id_column + "'", path + ":1");
-  if (id_col >= 0 && options.maps.empty()) columns[id_col] = "";  // the id is never a feature
+  if (id_col >= 0) {  // the id is never a feature, unless a --map says so explicitly
+    bool mapped = false;
+    for (const auto& [col, field] : options.maps) mapped = mapped || col == options.id_column;
+    if (!mapped) columns[id_col] = "";
+  }
   for (const auto& [col, field] : options.maps) {
     bool found = false;
     for (const auto& h : header) found = found || h == col;
@@ -60,6 +64,7 @@ Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, c
       if (columns[c].empty() || row.fields[c].empty()) continue;
       rec.fields.emplace(columns[c], row.fields[c]);
     }
+    if (!options.default_country.empty() && !rec.Has("country")) rec.fields["country"] = options.default_country;
     NormalizedRecord norm = Normalize(rec, rules);
     if (!norm.accepted()) {
       std::string why;

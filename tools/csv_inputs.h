@@ -19,6 +19,8 @@ namespace canon::tools {
 struct CsvInputOptions {
   std::string id_column;                                    // "" = the 1-based row number
   std::vector<std::pair<std::string, std::string>> maps;    // column -> canonical field
+  // Set as the country of rows that have none (ISO code), so national phone numbers and regions can be read.
+  std::string default_country;
 };
 
 struct CsvInputs {
