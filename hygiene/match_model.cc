@@ -433,26 +433,46 @@ bool PackedMetaphoneMatch(const PreparedField& a, const PreparedField& b) {
          (a.metaphone_alt && (a.metaphone_alt == b.metaphone || a.metaphone_alt == b.metaphone_alt));
 }
 
-// Symmetric Monge–Elkan over Jaro–Winkler (TokenSetSimilarity) on the record's token slots.
+// Upper bound of Jaro–Winkler from character presence and the common prefix (no transposition counted):
+// lets the kernel skip Jaro for pairs that cannot reach a threshold.
+double JaroWinklerBound(std::u32string_view ta, uint64_t mask_a, std::u32string_view tb, uint64_t mask_b) {
+  if (ta.empty() || tb.empty()) return 0;
+  size_t ma = 0, mb = 0;
+  for (char32_t c : ta) ma += (mask_b >> (c & 63)) & 1;
+  for (char32_t c : tb) mb += (mask_a >> (c & 63)) & 1;
+  const double m = static_cast<double>(std::min(ma, mb));
+  size_t prefix = 0;
+  while (prefix < 4 && prefix < ta.size() && prefix < tb.size() && ta[prefix] == tb[prefix]) ++prefix;
+  const double best_jaro = m == 0 ? 0 : (m / ta.size() + m / tb.size() + 1.0) / 3.0;
+  return best_jaro + 0.1 * static_cast<double>(prefix) * (1 - best_jaro) + 1e-12;
+}
+
+// Symmetric Monge–Elkan over Jaro–Winkler (TokenSetSimilarity) on the record's token slots. A token pair whose
+// upper bound cannot beat what its row and column already have is not computed.
 double TokenSim(const PreparedRecord& ra, const PreparedField& a, const PreparedRecord& rb, const PreparedField& b) {
   if (a.tok_count == 0 || b.tok_count == 0) return 0.0;
-  auto tok = [](const PreparedRecord& r, size_t i) {
-    return std::u32string_view(r.chars.data() + r.tokens[i].first, r.tokens[i].second);
-  };
-  double sims[kMaxTokens][kMaxTokens];
-  for (size_t i = 0; i < a.tok_count; ++i)
-    for (size_t j = 0; j < b.tok_count; ++j) sims[i][j] = JaroWinkler(tok(ra, a.tok_off + i), tok(rb, b.tok_off + j));
-  double ab = 0, ba = 0;
+  double row[kMaxTokens] = {}, col[kMaxTokens] = {};
   for (size_t i = 0; i < a.tok_count; ++i) {
-    double best = 0;
-    for (size_t j = 0; j < b.tok_count; ++j) best = std::max(best, sims[i][j]);
-    ab += best;
+    const auto& x = ra.tokens[a.tok_off + i];
+    const std::u32string_view tx(ra.chars.data() + x.off, x.len);
+    for (size_t j = 0; j < b.tok_count; ++j) {
+      const auto& y = rb.tokens[b.tok_off + j];
+      const std::u32string_view ty(rb.chars.data() + y.off, y.len);
+      double sim;
+      if (tx == ty) {
+        sim = 1.0;
+      } else {
+        const double bound = JaroWinklerBound(tx, x.char_mask, ty, y.char_mask);
+        if (bound <= row[i] && bound <= col[j]) continue;
+        sim = JaroWinkler(tx, ty);
+      }
+      row[i] = std::max(row[i], sim);
+      col[j] = std::max(col[j], sim);
+    }
   }
-  for (size_t j = 0; j < b.tok_count; ++j) {
-    double best = 0;
-    for (size_t i = 0; i < a.tok_count; ++i) best = std::max(best, sims[i][j]);
-    ba += best;
-  }
+  double ab = 0, ba = 0;
+  for (size_t i = 0; i < a.tok_count; ++i) ab += row[i];
+  for (size_t j = 0; j < b.tok_count; ++j) ba += col[j];
   return 0.5 * (ab / a.tok_count + ba / b.tok_count);
 }
 
@@ -507,7 +527,9 @@ PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* 
     r.fields[i].tok_count = static_cast<uint8_t>(pending_tokens[i].size());
     for (auto& t : pending_tokens[i]) {
       if (t.size() > kMaxFieldChars) t.resize(kMaxFieldChars);
-      r.tokens.emplace_back(static_cast<uint16_t>(r.chars.size()), static_cast<uint8_t>(t.size()));
+      uint64_t mask = 0;
+      for (char32_t c : t) mask |= uint64_t{1} << (c & 63);
+      r.tokens.push_back({static_cast<uint16_t>(r.chars.size()), static_cast<uint8_t>(t.size()), mask});
       r.chars += t;
     }
   }
@@ -533,18 +555,7 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
         if (ta == tb) return i;
         break;
       case LevelKind::kJaroWinkler: {
-        if (jw_bound < 0) {
-          // Upper bound: at most the characters of each side that occur on the other can match, with no
-          // transposition, plus the exact common prefix. Most non-matching pairs stop here, without Jaro.
-          size_t ma = 0, mb = 0;
-          for (char32_t c : ta) ma += (b.char_mask >> (c & 63)) & 1;
-          for (char32_t c : tb) mb += (a.char_mask >> (c & 63)) & 1;
-          const double m = static_cast<double>(std::min(ma, mb));
-          size_t prefix = 0;
-          while (prefix < 4 && prefix < ta.size() && prefix < tb.size() && ta[prefix] == tb[prefix]) ++prefix;
-          const double best_jaro = m == 0 ? 0 : (m / ta.size() + m / tb.size() + 1.0) / 3.0;
-          jw_bound = best_jaro + 0.1 * static_cast<double>(prefix) * (1 - best_jaro) + 1e-12;
-        }
+        if (jw_bound < 0) jw_bound = JaroWinklerBound(ta, a.char_mask, tb, b.char_mask);
         if (jw_bound < l.threshold) break;
         if (jw < 0) jw = JaroWinkler(ta, tb);
         if (jw >= l.threshold) return i;

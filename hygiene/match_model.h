@@ -152,7 +152,12 @@ struct PreparedField {
 struct PreparedRecord {
   std::string id;
   std::u32string chars;  // every field's case-folded code points, then every token's, back to back
-  std::vector<std::pair<uint16_t, uint8_t>> tokens;  // (offset in chars, length)
+  struct Token {
+    uint16_t off;  // in chars
+    uint8_t len;
+    uint64_t char_mask;  // as PreparedField::char_mask
+  };
+  std::vector<Token> tokens;
   uint32_t present = 0;  // bit i = fields[i].present: lets the kernel skip missing fields without reading them
   std::array<PreparedField, kMatchFieldCount> fields;
 
