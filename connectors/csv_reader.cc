@@ -164,6 +164,8 @@ const char* CsvEncodingName(CsvEncoding e) {
 struct CsvReader::Converter {
   UConverter* cnv = nullptr;
   UChar pending_lead = 0;
+  uint64_t data_start = 0;  // source offset of the first byte given to the converter
+  uint64_t units = 0;       // UTF-16 code units the converter has emitted since then
   std::vector<UChar> out;
   ~Converter() {
     if (cnv) ucnv_close(cnv);
@@ -182,6 +184,7 @@ Status CsvReader::OpenConverter() {
   cnv_ = std::make_unique<Converter>();
   UErrorCode err = U_ZERO_ERROR;
   cnv_->cnv = ucnv_open(encoding_ == CsvEncoding::kUtf16Le ? "UTF-16LE" : "UTF-16BE", &err);
+  cnv_->data_start = read_total_;
   if (U_FAILURE(err)) return Status::Internal(std::string("ICU converter: ") + u_errorName(err));
   return Status::Ok();
 }
@@ -224,11 +227,12 @@ bool CsvReader::Decode(const char* data, size_t got) {
     eof_ = true;
     return false;
   }
-  // An odd byte held inside ICU belongs to the next unit; count from the end of the last whole unit.
-  uint64_t unit_end = read_total_ - (read_total_ % 2);
+  // ICU may hold bytes back (an odd byte, a lead surrogate waiting for its trail), so positions come from the
+  // count of units it has emitted, not from the bytes read: unit k (1-based) ends at data_start + 2k. An
+  // unpaired surrogate comes out as one substitute unit, which keeps the count exact.
   for (UChar* u = cnv_->out.data(); u < target; ++u) {
     UChar c = *u;
-    unit_end += 2;
+    const uint64_t unit_end = cnv_->data_start + 2 * ++cnv_->units;
     if (cnv_->pending_lead) {
       UChar lead = cnv_->pending_lead;
       cnv_->pending_lead = 0;
@@ -302,8 +306,8 @@ Status CsvReader::Detect() {
   } else {
     encoding_ = ValidUtf8(sniff, !at_end) ? CsvEncoding::kUtf8 : CsvEncoding::kWindows1252;
   }
-  if (Status s = OpenConverter(); !s.ok()) return s;
   read_total_ = buf_base_ = next_offset_ = bom;
+  if (Status s = OpenConverter(); !s.ok()) return s;
   next_line_ = 1;
   // The sniffed bytes go through the same decoding as every later read.
   if (sniff.size() > bom) Decode(sniff.data() + bom, sniff.size() - bom);
