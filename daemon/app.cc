@@ -66,6 +66,10 @@ Status App::Start(boost::asio::io_context& ioc) {
           rules_, log_);
       if (Status s = workers_->Start(); !s.ok()) return s;
     }
+    if (options_.run_workers && config_.watch_drop_folders) {
+      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_);
+      if (Status s = drops_->Start(); !s.ok()) return s;
+    }
     WorkerPool* w = workers_.get();
     auto committer = std::make_unique<GroupCommitter>(
         GroupCommitOptions{config_.database, static_cast<int>(config_.writer_connections),
@@ -97,6 +101,7 @@ void App::BeginShutdown() {
 bool App::Drained() const { return in_flight_ == 0 && (!server_ || server_->open_connections() == 0); }
 
 void App::FinishShutdown() {
+  if (drops_) drops_->Stop();
   if (committer_) committer_->Stop();
   if (workers_) workers_->Stop();
 }

@@ -12,6 +12,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/config.h"
+#include "daemon/drop_watcher.h"
 #include "daemon/group_commit.h"
 #include "daemon/http_server.h"
 #include "daemon/rules_holder.h"
@@ -65,6 +66,7 @@ class App : public Router {
   std::unique_ptr<InboxSink> sink_;
   GroupCommitter* committer_ = nullptr;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<DropWatcher> drops_;
   std::unique_ptr<HttpServer> server_;
   std::mutex admin_mu_;
   std::unique_ptr<store::PgConn> admin_;

@@ -27,7 +27,7 @@ struct Config {
   int64_t group_commit_max = 512;
   int64_t read_timeout_ms = 30000;
   int64_t poll_interval_ms = 200;
-  std::string drop_root = "var/drop";
+  bool watch_drop_folders = true;
   std::string log_level = "info";
   bool log_pii = false;
   std::string admin_token;  // CANON_ADMIN_TOKEN overrides; empty = admin API without a token

@@ -145,4 +145,6 @@ TEST_CASE("phone: random bytes never crash", "[norm][phone][robust]") {
       CHECK(r.value == r.e164);
     }
   }
+  // The garbage left the normalizer (and its cache) in a working state.
+  CHECK(n.Normalize("(415) 555-2671", "US").value == "+14155552671");
 }

@@ -1,0 +1,168 @@
+#include "daemon/drop_watcher.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "pipeline/csv_import.h"
+
+namespace canon::daemon {
+namespace fs = std::filesystem;
+namespace {
+
+bool Ignored(const std::string& name) {
+  if (name.empty() || name[0] == '.') return true;
+  for (const char* suffix : {".tmp", ".part", ".crdownload", ".report.csv", ".reason.txt"})
+    if (name.size() >= std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+DropWatcher::DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
+    : conninfo_(std::move(conninfo)), rules_(rules), log_(std::move(log)) {}
+
+DropWatcher::~DropWatcher() { Stop(); }
+
+Status DropWatcher::Start() {
+  auto c = store::PgConn::Connect(conninfo_);
+  if (!c.ok()) return c.status();
+  conn_ = std::move(*c);
+  inotify_fd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (inotify_fd_ < 0 || wake_fd_ < 0) return Status::Internal("inotify/eventfd unavailable");
+  std::vector<std::pair<std::string, std::string>> existing;
+  for (const auto& [name, source] : rules_.Get()->sources()) {
+    if (source.kind != "csv") continue;
+    std::string folder = source.Option("folder");
+    if (folder.empty()) continue;
+    std::error_code ec;
+    fs::create_directories(fs::path(folder) / "done", ec);
+    fs::create_directories(fs::path(folder) / "failed", ec);
+    if (ec) return Status::Internal("cannot create drop folder " + folder + ": " + ec.message());
+    int wd = inotify_add_watch(inotify_fd_, folder.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO);
+    if (wd < 0) return Status::Internal("cannot watch " + folder);
+    watches_[wd] = {name, folder};
+    for (const auto& e : fs::directory_iterator(folder, ec))
+      if (e.is_regular_file() && !Ignored(e.path().filename().string())) existing.emplace_back(name, e.path().string());
+    log_->info("watching CSV drop folder {} for source {}", folder, name);
+  }
+  std::sort(existing.begin(), existing.end());
+  for (auto& [s, p] : existing) Enqueue(s, p);
+  watch_thread_ = std::thread([this] { WatchLoop(); });
+  import_thread_ = std::thread([this] { ImportLoop(); });
+  return Status::Ok();
+}
+
+void DropWatcher::Stop() {
+  if (stop_.exchange(true)) return;
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
+  }
+  cv_.notify_all();
+  if (watch_thread_.joinable()) watch_thread_.join();
+  if (import_thread_.joinable()) import_thread_.join();
+  if (inotify_fd_ >= 0) close(inotify_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+  inotify_fd_ = wake_fd_ = -1;
+}
+
+void DropWatcher::Enqueue(const std::string& source, const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& q : queue_)
+      if (q.second == path) return;
+    queue_.emplace_back(source, path);
+  }
+  cv_.notify_one();
+}
+
+void DropWatcher::WatchLoop() {
+  alignas(inotify_event) char buf[64 * 1024];
+  while (!stop_) {
+    pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) continue;
+    if (fds[1].revents) return;
+    ssize_t n = read(inotify_fd_, buf, sizeof buf);
+    for (ssize_t i = 0; i < n;) {
+      auto* ev = reinterpret_cast<inotify_event*>(buf + i);
+      i += sizeof(inotify_event) + ev->len;
+      if (!ev->len) continue;
+      std::string name(ev->name);
+      auto it = watches_.find(ev->wd);
+      if (it == watches_.end() || Ignored(name)) continue;
+      Enqueue(it->second.first, (fs::path(it->second.second) / name).string());
+    }
+  }
+}
+
+void DropWatcher::ImportLoop() {
+  for (;;) {
+    std::pair<std::string, std::string> next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      next = queue_.front();
+      queue_.pop_front();
+    }
+    ImportOne(next.first, next.second);
+  }
+}
+
+void DropWatcher::ImportOne(const std::string& source, const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return;  // moved away meanwhile
+  fs::path p(path);
+  fs::path folder = p.parent_path();
+  std::string name = p.filename().string();
+  log_->info("import {}: {} started", source, name);
+  auto last_log = std::chrono::steady_clock::now();
+  pipeline::ImportOptions opts;
+  opts.stop = &stop_;
+  opts.rules = [this] { return rules_.Get(); };
+  opts.on_progress = [&](const pipeline::ImportProgress& pr) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_log < std::chrono::seconds(5)) return;
+    last_log = now;
+    log_->info("import {}: {} rows ({} refused), {:.0f} rows/s, {:.1f}%", name, pr.rows_ok + pr.rows_refused,
+               pr.rows_refused, (pr.rows_ok + pr.rows_refused) / std::max(pr.seconds, 0.001),
+               100.0 * pr.bytes_done / std::max<uint64_t>(pr.bytes_total, 1));
+  };
+  if (!conn_->Healthy()) conn_->EnsureConnected();
+  auto r = pipeline::ImportCsvFile(*conn_, source, path, opts);
+  if (!r.ok()) {
+    // Database trouble or a vanished source: leave the file where it is; it is retried at the next start.
+    log_->error("import {}: {} interrupted: {}", source, name, r.status().ToString());
+    return;
+  }
+  if (r->status == "stopped") {
+    log_->info("import {}: {} stopped at {} bytes; resumes at the next start", source, name, r->progress.bytes_done);
+    return;
+  }
+  if (r->status == "failed") {
+    fs::rename(p, folder / "failed" / name, ec);
+    std::ofstream(folder / "failed" / (name + ".reason.txt")) << r->error << "\n";
+    log_->error("import {}: {} cannot be read: {}", source, name, r->error);
+    return;
+  }
+  // done, or a file imported before (duplicate): report and move to done/.
+  Status rep = pipeline::WriteImportReport(*conn_, r->import_id, (folder / "done" / (name + ".report.csv")).string());
+  if (!rep.ok()) log_->error("import {}: report for {} not written: {}", source, name, rep.ToString());
+  fs::rename(p, folder / "done" / name, ec);
+  if (ec) log_->error("import {}: cannot move {} to done/: {}", source, name, ec.message());
+  log_->info("import {}: {} {}: {} rows written, {} refused, {:.1f} s", source, name, r->status, r->progress.rows_ok,
+             r->progress.rows_refused, r->progress.seconds);
+}
+
+}  // namespace canon::daemon

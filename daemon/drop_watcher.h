@@ -1,0 +1,55 @@
+// DropWatcher: imports CSV files that appear in the drop folders of the rules' csv sources.
+//
+// A file counts as arrived when it is closed after writing (IN_CLOSE_WRITE) or renamed in (IN_MOVED_TO); names
+// starting with '.' or ending in .tmp/.part/.crdownload are ignored until renamed. Files already there at
+// start-up are taken too, which is also how an import interrupted by a crash resumes (pipeline::ImportCsvFile
+// finds it by hash). One importer thread, files in arrival order. When a file is done it moves to done/ with
+// <name>.report.csv beside it (every refused row, its line and reason); a file that cannot be read moves to
+// failed/ with <name>.reason.txt. Progress is logged every few seconds and readable at GET /admin/imports.
+// Stop() stops between batches; the import resumes on the next start.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "daemon/rules_holder.h"
+#include "store/pg.h"
+
+namespace canon::daemon {
+
+class DropWatcher {
+ public:
+  DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log);
+  ~DropWatcher();
+  Status Start();
+  void Stop();
+
+ private:
+  void WatchLoop();
+  void ImportLoop();
+  void Enqueue(const std::string& source, const std::string& path);
+  void ImportOne(const std::string& source, const std::string& path);
+
+  std::string conninfo_;
+  const RulesHolder& rules_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<store::PgConn> conn_;
+  int inotify_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd to interrupt the watch loop on Stop
+  std::map<int, std::pair<std::string, std::string>> watches_;  // wd -> (source, folder)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, std::string>> queue_;  // (source, path)
+  std::atomic<bool> stop_{false};
+  std::thread watch_thread_, import_thread_;
+};
+
+}  // namespace canon::daemon

@@ -1,0 +1,219 @@
+#include "pipeline/csv_import.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "connectors/csv_reader.h"
+#include "hygiene/normalize.h"
+#include "store/entities.h"
+#include "store/imports.h"
+
+namespace canon::pipeline {
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+CsvEncoding EncodingFromName(const std::string& name) {
+  for (CsvEncoding e : {CsvEncoding::kUtf8, CsvEncoding::kUtf16Le, CsvEncoding::kUtf16Be, CsvEncoding::kWindows1252})
+    if (name == CsvEncodingName(e)) return e;
+  return CsvEncoding::kUtf8;
+}
+
+std::string CsvQuote(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Result<std::string> FileSha256(const std::string& path) {
+  Fd f{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) return Status::Invalid("cannot open file", path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = read(f.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Invalid("cannot read file", path);
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  std::string hex;
+  char b[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(b, sizeof b, "%02x", md[i]);
+    hex += b;
+  }
+  return hex;
+}
+
+Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& source_name, const std::string& path,
+                                   const ImportOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<const RuleSet> rules = options.rules();
+  const SourceConfig* source = rules->FindSource(source_name);
+  if (!source || source->kind != "csv") return Status::NotFound("no CSV source named '" + source_name + "'");
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Status::NotFound("no such file: " + path);
+  auto hash = FileSha256(path);
+  if (!hash.ok()) return hash.status();
+  std::string file_name = std::filesystem::path(path).filename().string();
+  auto state = store::BeginImport(conn, source_name, file_name, *hash, st.st_size);
+  if (!state.ok()) return state.status();
+
+  ImportResult result;
+  result.import_id = state->id;
+  result.progress.import_id = state->id;
+  result.progress.bytes_total = st.st_size;
+  result.progress.rows_ok = state->rows_ok;
+  result.progress.rows_refused = state->rows_refused;
+  if (state->status != "running") {
+    result.status = "duplicate";
+    return result;
+  }
+  std::string file_id = hash->substr(0, 16);
+
+  Fd f{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) return Status::Invalid("cannot open file", path);
+  FdByteSource bytes(f.fd);
+  CsvReader reader(&bytes);
+  Status started;
+  if (state->header.empty()) {
+    started = reader.Start();
+    if (started.ok()) {
+      Status s = store::SaveImportHeader(conn, state->id, reader.header(), std::string(1, reader.delimiter()),
+                                         CsvEncodingName(reader.encoding()));
+      if (!s.ok()) return s;
+    }
+  } else {
+    if (lseek(f.fd, state->next_offset, SEEK_SET) < 0) return Status::Internal("cannot seek in " + path);
+    CsvResume resume;
+    resume.offset = state->next_offset;
+    resume.line = state->next_line;
+    resume.header = state->header;
+    resume.delimiter = state->delimiter.empty() ? ',' : state->delimiter[0];
+    resume.encoding = EncodingFromName(state->encoding);
+    started = reader.Resume(resume);
+  }
+  if (!started.ok()) {
+    // The file cannot be read at all (empty, no header, bad bytes): the import fails with the reason.
+    store::FinishImport(conn, state->id, "failed", started.ToString());
+    result.status = "failed";
+    result.error = started.ToString();
+    return result;
+  }
+  std::vector<std::string> columns = MapCsvHeader(*source, reader.header());
+
+  bool more = true;
+  while (more) {
+    if (options.stop && options.stop->load()) {
+      result.status = "stopped";
+      return result;
+    }
+    rules = options.rules();
+    source = rules->FindSource(source_name);
+    if (!source) return Status(Code::kFailedPrecondition, "source '" + source_name + "' left the rules mid-import");
+    std::vector<Record> records;
+    std::vector<NormalizedRecord> normalized;
+    std::vector<std::pair<long long, std::string>> errors;
+    std::vector<std::string> keys;
+    CsvRow row;
+    uint64_t next_offset = reader.offset();
+    int64_t next_line = state->next_line;
+    while (records.size() + errors.size() < options.batch_rows) {
+      if (!reader.Next(&row)) {
+        more = false;
+        break;
+      }
+      auto rp = reader.resume_point();
+      next_offset = rp.offset;
+      next_line = rp.line;
+      if (!row.error.ok()) {
+        errors.emplace_back(row.line, row.error.message());
+        continue;
+      }
+      auto rec = CsvRowToRecord(*source, reader.header(), columns, row, file_id);
+      if (!rec.ok()) {
+        errors.emplace_back(row.line, rec.status().message());
+        continue;
+      }
+      NormalizedRecord n = Normalize(*rec, *rules);
+      if (!n.accepted()) {
+        std::string why;
+        for (const auto& r : n.rejected) why += (why.empty() ? "" : "; ") + r.field + ": " + r.reason;
+        errors.emplace_back(row.line, why);
+        continue;
+      }
+      for (auto& k : store::StoreKeys(n)) keys.push_back(std::move(k));
+      records.push_back(std::move(*rec));
+      normalized.push_back(std::move(n));
+    }
+    if (!reader.status().ok()) {
+      store::FinishImport(conn, state->id, "failed", reader.status().ToString());
+      result.status = "failed";
+      result.error = reader.status().ToString();
+      return result;
+    }
+    store::Tx tx(conn);
+    if (Status s = tx.Begin(); !s.ok()) return s;
+    if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
+    for (size_t i = 0; i < records.size(); ++i) {
+      auto w = store::WriteRecord(conn, {0, ""}, records[i], normalized[i]);
+      if (!w.ok()) return w.status();
+    }
+    if (Status s = store::InsertImportErrors(conn, state->id, errors); !s.ok()) return s;
+    if (Status s = store::SaveImportProgress(conn, state->id, static_cast<long long>(next_offset), next_line,
+                                             static_cast<long long>(records.size()),
+                                             static_cast<long long>(errors.size()));
+        !s.ok())
+      return s;
+    if (!more) {
+      if (Status s = store::FinishImport(conn, state->id, "done"); !s.ok()) return s;
+    }
+    if (Status s = tx.Commit(); !s.ok()) return s;
+    state->next_line = next_line;
+    result.progress.bytes_done = next_offset;
+    result.progress.rows_ok += static_cast<long long>(records.size());
+    result.progress.rows_refused += static_cast<long long>(errors.size());
+    result.progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (options.on_progress) options.on_progress(result.progress);
+  }
+  result.status = "done";
+  result.progress.bytes_done = st.st_size;
+  return result;
+}
+
+Status WriteImportReport(store::PgConn& conn, long long import_id, const std::string& path) {
+  auto errors = store::ImportErrors(conn, import_id);
+  if (!errors.ok()) return errors.status();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::Internal("cannot write report " + path);
+  out << "line,reason\r\n";
+  for (const auto& [line, reason] : *errors) out << line << "," << CsvQuote(reason) << "\r\n";
+  out.close();
+  if (!out) return Status::Internal("cannot write report " + path);
+  return Status::Ok();
+}
+
+}  // namespace canon::pipeline

@@ -1,0 +1,56 @@
+// CSV import: one file of a CSV source -> source records and contacts, streamed in constant memory.
+//
+// The file on disk is the durable copy (it stays in the drop folder until the import is done), so rows do not
+// pass through the inbox. Rows are read in batches; each batch is ONE transaction that writes its records, the
+// refused rows (csv_import_error), and the import's progress (next byte offset and line). A crash or a stop
+// between batches loses nothing: the next run finds the import by (source, file hash) and resumes at the
+// committed offset. A row can never be written twice (source_record is unique on source + "hash:line").
+//
+// Used by canond's drop-folder watcher and by `canonctl import`. Blocking; one call per file; the connection is
+// the caller's. `stop` (optional) is polled between batches.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "hygiene/rule_set.h"
+#include "store/pg.h"
+
+namespace canon::pipeline {
+
+struct ImportProgress {
+  long long import_id = 0;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+  long long rows_ok = 0;
+  long long rows_refused = 0;
+  double seconds = 0;
+};
+
+struct ImportOptions {
+  size_t batch_rows = 1000;
+  std::function<void(const ImportProgress&)> on_progress;  // after each committed batch
+  const std::atomic<bool>* stop = nullptr;
+  // Rules are re-read per batch so a reload applies to the rest of a long file.
+  std::function<std::shared_ptr<const RuleSet>()> rules;
+};
+
+struct ImportResult {
+  long long import_id = 0;
+  std::string status;  // done, failed, stopped (resumable), duplicate (this file was imported before)
+  std::string error;   // for failed: why the file could not be read
+  ImportProgress progress;
+};
+
+Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& source_name, const std::string& path,
+                                   const ImportOptions& options);
+
+// Writes "line,reason" for every refused row of the import (RFC 4180 quoted) to `path`.
+Status WriteImportReport(store::PgConn& conn, long long import_id, const std::string& path);
+
+// SHA-256 of a file, hex.
+Result<std::string> FileSha256(const std::string& path);
+
+}  // namespace canon::pipeline
