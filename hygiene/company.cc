@@ -191,7 +191,8 @@ constexpr const char* kDefaultLegalForms[] = {
     "Limited", "PLC", "Pty Ltd", "Pty", "PC", "PLLC",
     // German-speaking countries
     "GmbH", "gGmbH", "mbH", "AG", "KG", "KGaA", "OHG", "GbR", "e.V.", "eG", "UG", "UG (haftungsbeschränkt)",
-    "GmbH & Co. KG", "SE",
+    "GmbH & Co. KG", "SE", "Aktiengesellschaft",
+    "Gesellschaft mit beschränkter Haftung",
     // French, Spanish, Portuguese, Italian
     "S.A.", "SA", "SAS", "SASU", "SARL", "S.à r.l.", "EURL", "SCI", "S.L.", "SL", "S.L.U.", "S.A. de C.V.",
     "S. de R.L.", "Ltda", "S.p.A.", "S.r.l.", "S.n.c.", "S.a.s.",

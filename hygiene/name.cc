@@ -127,7 +127,9 @@ class Recaser {
 
   // `particle_ok`: the word sits inside a family name before its last word, where particles stay lower case.
   std::string Word(const std::string& word, bool in_family, bool particle_ok) {
-    Shape shape = ShapeOf(word);
+    // A one-letter apostrophe prefix does not count: "d'ARC" is a capitalized family name after "d'".
+    size_t a = ApostropheAt(word, 1);
+    Shape shape = ShapeOf(a > 0 && word.size() > 1 + a ? std::string_view(word).substr(1 + a) : std::string_view(word));
     if (shape != Shape::kUpper && shape != Shape::kLower) return word;
     std::string lw = Lower(word);
     std::string out;

@@ -67,6 +67,9 @@ TEST_CASE("company: legal forms in many spellings", "[norm][company]") {
   CHECK(Key("Acme S.A. de C.V.") == "acme");
   CHECK(Key("Acme UG (haftungsbeschränkt)") == "acme");
   CHECK(Key("Acme Sp. z o.o.") == "acme");
+  CHECK(Key("Volkswagen Aktiengesellschaft") == "volkswagen");
+  CHECK(Key("Acme Gesellschaft mit beschränkter Haftung") == "acme");
+  CHECK(Key("Acme Gesellschaft mit beschraenkter Haftung") == "acme");
 }
 
 TEST_CASE("company: articles, connectors, punctuation and accents", "[norm][company]") {

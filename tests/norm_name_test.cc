@@ -68,6 +68,9 @@ TEST_CASE("names: apostrophes, hyphens and particles", "[norm][name]") {
   CHECK(N("", "o'neill").family == "O'Neill");
   CHECK(N("", "O\xE2\x80\x99" "BRIEN").family == "O\xE2\x80\x99" "Brien");
   CHECK(N("", "D'ANGELO").family == "d'Angelo");
+  CHECK(GF(Full("Jean d'ARC")) == "Jean / d'Arc");
+  CHECK(N("", "O'neill").family == "O'Neill");
+  CHECK(N("", "O'Neill").family == "O'Neill");
   CHECK(N("d'andre", "SMITH").given == "D'Andre");  // "d'" stays lower only in a family name
   CHECK(N("JEAN-LUC", "PICARD").given == "Jean-Luc");
   CHECK(N("", "SMITH-JONES").family == "Smith-Jones");
