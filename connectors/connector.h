@@ -81,6 +81,10 @@ std::string MetaLeadTarget(std::string_view leadgen_id);
 // custom questions -> extra under their name; several values are joined with ", "), ad_id, adset_id,
 // campaign_id, form_id, platform -> extra; lead_source = "paid_social"; is_organic -> extra.
 Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json);
+// The same, completed from the notification's reference where the Graph answer lacks a value (form_id, ad_id,
+// adgroup_id, page_id -> extra; created_time -> created_at as ISO 8601 UTC). An answer for another lead id than
+// the reference's is refused (where = "/id").
+Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json, const MetaLeadRef& ref);
 
 // ---- Authentication, before a byte is stored. secret: the app secret (Meta), the webhook secret (Typeform,
 // generic json/form), or the configured google_key (Google Ads); the daemon reads it from the environment

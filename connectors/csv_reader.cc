@@ -4,6 +4,7 @@
 #include <unicode/ucnv.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -304,6 +305,10 @@ Status CsvReader::Detect() {
     encoding_ = CsvEncoding::kUtf16Be;
     bom = 2;
   } else {
+    size_t nul = std::count(sniff.begin(), sniff.end(), '\0');
+    if (nul * 100 > sniff.size()) {
+      return Status::Invalid("binary data, or UTF-16 without a byte order mark: not a CSV file", "byte 0");
+    }
     encoding_ = ValidUtf8(sniff, !at_end) ? CsvEncoding::kUtf8 : CsvEncoding::kWindows1252;
   }
   read_total_ = buf_base_ = next_offset_ = bom;
@@ -533,6 +538,26 @@ CsvResume CsvReader::resume_point() const {
   r.delimiter = delim_;
   r.encoding = encoding_;
   return r;
+}
+
+std::string CsvLine(const std::vector<std::string>& fields, char delimiter) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out.push_back(delimiter);
+    const std::string& f = fields[i];
+    if (f.find_first_of(std::string("\"\r\n") + delimiter) == std::string::npos) {
+      out += f;
+      continue;
+    }
+    out.push_back('"');
+    for (char c : f) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out += "\r\n";
+  return out;
 }
 
 // ----- file identity -----

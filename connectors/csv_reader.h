@@ -119,7 +119,8 @@ class CsvReader {
   CsvReader& operator=(const CsvReader&) = delete;
 
   // Reads from the first byte of the file: BOM and encoding, delimiter, header line. An empty file, a header
-  // that cannot be read, or a read failure is an error.
+  // that cannot be read, binary data (more than 1% NUL bytes in the first 64 KiB of a file without a UTF-16
+  // BOM), or a read failure is an error: the file is not a CSV the reader can take.
   Status Start();
   // Continues at a record boundary that an earlier reader reported; the source must already be positioned at
   // resume.offset (lseek, seekg, or a fresh StringByteSource over data.substr(offset)).
@@ -166,6 +167,10 @@ class CsvReader {
   struct Converter;
   std::unique_ptr<Converter> cnv_;
 };
+
+// One CSV line (RFC 4180), for reports such as the `.report.csv` of refused rows: fields holding the delimiter,
+// a quote, CR or LF are quoted with quotes doubled; ends with "\r\n".
+std::string CsvLine(const std::vector<std::string>& fields, char delimiter = ',');
 
 // SHA-256 of every byte of a source, lowercase hex: the file identity in CSV delivery keys.
 Result<std::string> Sha256Hex(ByteSource* source);

@@ -4,6 +4,7 @@
 //   https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving
 #include <simdjson.h>
 
+#include <ctime>
 #include <map>
 
 #include "connectors/connector.h"
@@ -151,6 +152,26 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
   }
   rec.fields["lead_source"] = "paid_social";
   CaptureAttribution(&rec);
+  return rec;
+}
+
+Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json, const MetaLeadRef& ref) {
+  auto rec = ParseMetaLead(source, graph_json);
+  if (!rec.ok()) return rec;
+  if (rec->delivery_key != ref.leadgen_id)
+    return Status::Invalid("graph API answered lead '" + rec->delivery_key + "' for '" + ref.leadgen_id + "'", "/id");
+  for (auto [key, value] : {std::pair<const char*, const std::string*>{"form_id", &ref.form_id},
+                            {"ad_id", &ref.ad_id},
+                            {"adgroup_id", &ref.adgroup_id},
+                            {"page_id", &ref.page_id}}) {
+    if (!value->empty() && !rec->extra.count(key)) rec->extra[key] = *value;
+  }
+  if (!rec->Has("created_at") && ref.created_time > 0) {
+    std::time_t t = static_cast<std::time_t>(ref.created_time);
+    std::tm tm{};
+    char buf[32];
+    if (gmtime_r(&t, &tm) && std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm)) rec->fields["created_at"] = buf;
+  }
   return rec;
 }
 

@@ -372,3 +372,25 @@ TEST_CASE("csv: UTF-16 offsets stay exact after an unpaired surrogate, whatever 
     CHECK(offsets == std::vector<uint64_t>{whole.rows[0].offset, whole.rows[1].offset, whole.rows[2].offset});
   }
 }
+
+TEST_CASE("csv: report lines quote what needs quoting and read back the same", "[conn][csv]") {
+  std::vector<std::string> fields = {"12", "row has 2 fields, header has 3", "say \"hi\"", "a\nb", "plain"};
+  std::string line = CsvLine(fields);
+  CHECK(line == "12,\"row has 2 fields, header has 3\",\"say \"\"hi\"\"\",\"a\nb\",plain\r\n");
+  auto r = Read("line,reason,c,d,e\n" + line);
+  REQUIRE(r.rows.size() == 1);
+  CHECK(r.rows[0].fields == fields);
+  CHECK(CsvLine({"a;b", "c"}, ';') == "\"a;b\";c\r\n");
+}
+
+TEST_CASE("csv: binary files and BOM-less UTF-16 are refused at start", "[conn][csv]") {
+  std::string zip("PK\x03\x04\x14\x00\x00\x00\x08\x00", 10);
+  CHECK(Read(zip).start.message().find("not a CSV file") != std::string::npos);
+  CHECK(Read(Utf16Le(u"a,b\r\n1,2\r\n", false)).start.where() == "byte 0");
+  std::string stray("a,b\n1,\0\n", 8);
+  stray += std::string(200, 'x') + "\n";
+  auto r = Read(stray);  // one stray NUL is a row's problem, not the file's
+  REQUIRE(r.start.ok());
+  CHECK(r.rows[0].fields == V({"1", std::string(1, '\0')}));
+  CHECK_FALSE(r.rows[1].error.ok());
+}

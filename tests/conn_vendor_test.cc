@@ -189,6 +189,25 @@ TEST_CASE("meta: a Graph API lead maps field_data, ids and lead_source", "[conn]
   CHECK(via->front().delivery_key == "123123123123");
 }
 
+TEST_CASE("meta: a lead is completed from its notification's reference", "[conn][meta]") {
+  auto s = Source("meta", "meta_leads");
+  auto refs = ParseMetaNotification(kMetaNotification);
+  REQUIRE(refs.ok());
+  std::string bare = R"({"id":"123123123123","field_data":[{"name":"email","values":["joe@example.com"]}]})";
+  auto rec = ParseMetaLead(s, bare, refs->front());
+  REQUIRE(rec.ok());
+  CHECK(rec->extra.at("form_id") == "12312312312");
+  CHECK(rec->extra.at("page_id") == "123123123");
+  CHECK(rec->Get("created_at") == "2015-08-21T01:26:24Z");  // 1440120384
+  auto full = ParseMetaLead(s, kMetaLead, refs->front());
+  REQUIRE(full.ok());
+  CHECK(full->Get("created_at") == "2015-02-28T08:49:14+00:00");  // the Graph answer wins
+  CHECK(full->extra.at("ad_id") == "6042147342661");
+  MetaLeadRef other = refs->front();
+  other.leadgen_id = "999";
+  CHECK(ParseMetaLead(s, bare, other).status().where() == "/id");
+}
+
 TEST_CASE("meta: lead shape errors", "[conn][meta]") {
   auto s = Source("meta", "meta_leads");
   CHECK(ParseMetaLead(s, R"({"field_data":[]})").status().where() == "/id");
