@@ -2,7 +2,7 @@
 // time. Prints accepted requests/s and p50/p99 latency for (1) the baseline, the same server answering 202
 // without touching the database, and (2) durable intake (group commit into PostgreSQL), and their ratio.
 //
-//   bench_intake --db CONNINFO [--connections 64] [--seconds 5] [--io-threads 2]
+//   bench_intake --db CONNINFO [--connections 256] [--seconds 5] [--io-threads 2]
 // The database should be a scratch one: the bench applies migrations and truncates inbox. Workers are off, so
 // the figure is intake alone (the worker's cost is measured by the normalize and match benches).
 #include <spdlog/sinks/null_sink.h>
@@ -152,7 +152,7 @@ void Print(const char* name, const LoadResult& r) {
 
 int main(int argc, char** argv) {
   std::string db;
-  int connections = 64, io_threads = 2;
+  int connections = 256, io_threads = 2;
   double seconds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
