@@ -1,10 +1,16 @@
 // canonctl rules check|test DIR: validate a rules directory, or run the examples its files carry.
+// canonctl rules reload [--url URL] [--token T]: ask a running canond to load its rules again.
+#include <simdjson.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <string>
 
 #include "connectors/rule_dir.h"
 #include "hygiene/normalize.h"
 #include "tools/commands.h"
+#include "tools/http_client.h"
 
 namespace canon::tools {
 namespace {
@@ -13,7 +19,8 @@ void Usage() {
   std::fprintf(stderr,
                "usage: canonctl rules check DIR [--schemas DIR]   validate every rule file (file:line errors)\n"
                "       canonctl rules test DIR [--schemas DIR]    run the examples the rule files carry\n"
-               "       canonctl rules reload                      ask the running canond to reload its rules\n"
+               "       canonctl rules reload [--url URL] [--token T]   ask the running canond to reload its rules\n"
+               "--url defaults to http://127.0.0.1:8080; --token defaults to $CANON_ADMIN_TOKEN\n"
                "--schemas defaults to DIR/../schemas (for fields.toml)\n");
 }
 
@@ -29,6 +36,44 @@ Result<std::shared_ptr<const RuleSet>> Load(const Args& args) {
   return LoadRuleDir(dir, schemas);
 }
 
+// The string member `key` of a JSON object body, or "" (absent, not a string, or not JSON).
+std::string JsonString(const std::string& body, const char* key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc)) return {};
+  std::string_view v;
+  if (doc[key].get(v)) return {};
+  return std::string(v);
+}
+
+// POST /admin/rules/reload: 200 {"status":"reloaded","rules_version"} or 422 {"error":"rules_invalid",...}.
+int Reload(const Args& args) {
+  std::string url = OptionValue(args, "--url", "http://127.0.0.1:8080");
+  const char* env = std::getenv("CANON_ADMIN_TOKEN");
+  std::string token = OptionValue(args, "--token", env ? env : "");
+  std::map<std::string, std::string> headers;
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  auto reply = HttpCall("POST", url, "/admin/rules/reload", "", headers);
+  if (!reply.ok()) {
+    std::fprintf(stderr, "canonctl rules reload: %s\n", reply.status().ToString().c_str());
+    return 2;
+  }
+  if (reply->status == 200) {
+    std::printf("reloaded: rules version %s\n", JsonString(reply->body, "rules_version").c_str());
+    return 0;
+  }
+  if (reply->status == 422) {
+    std::string where = JsonString(reply->body, "where");
+    std::string message = JsonString(reply->body, "message");
+    if (where.empty()) std::fprintf(stderr, "error: %s\n", message.c_str());
+    else std::fprintf(stderr, "%s: error: %s\n", where.c_str(), message.c_str());
+    std::fprintf(stderr, "rules refused by canond; the previous rules stay in force\n");
+    return 1;
+  }
+  std::fprintf(stderr, "canonctl rules reload: HTTP %d: %s\n", reply->status, reply->body.c_str());
+  return 2;
+}
+
 }  // namespace
 
 int CmdRules(const Args& args) {
@@ -37,10 +82,7 @@ int CmdRules(const Args& args) {
     return 2;
   }
   const std::string& sub = args[0];
-  if (sub == "reload") {
-    std::fprintf(stderr, "canonctl rules reload: not implemented yet (send SIGHUP to canond meanwhile)\n");
-    return 2;
-  }
+  if (sub == "reload") return Reload(args);
   if ((sub != "check" && sub != "test") || args.size() < 2) {
     Usage();
     return 2;

@@ -1,0 +1,69 @@
+#include "store/reports.h"
+
+namespace canon::store {
+
+Result<std::vector<DriftRow>> VocabularyDrift(PgConn& conn, const DriftOptions& options) {
+  // Sources are joined with a newline: source names are identifiers from rules/sources.toml, never multi-line.
+  auto r = conn.Exec(
+      "SELECT field, value, count(*), count(*) FILTER (WHERE status = 'held'), "
+      "  to_char(min(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+      "  to_char(max(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+      "  string_agg(DISTINCT source, E'\\n' ORDER BY source), "
+      "  (array_agg(reason ORDER BY created_at DESC, id DESC))[1] "
+      "FROM quarantine WHERE ($1 = 'true' OR status = 'held') AND ($2 = '' OR field = $2) "
+      "GROUP BY field, value ORDER BY field, count(*) DESC, value LIMIT $3",
+      {options.all ? "true" : "false", options.field, std::to_string(options.limit)});
+  if (!r.ok()) return r.status();
+  std::vector<DriftRow> rows;
+  rows.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i) {
+    DriftRow row;
+    row.field = r->Str(i, 0);
+    row.value = r->Str(i, 1);
+    row.count = r->Int(i, 2);
+    row.held = r->Int(i, 3);
+    row.first_seen = r->Str(i, 4);
+    row.last_seen = r->Str(i, 5);
+    std::string sources = r->Str(i, 6);
+    for (size_t start = 0; start <= sources.size();) {
+      size_t end = sources.find('\n', start);
+      if (end == std::string::npos) end = sources.size();
+      if (end > start) row.sources.push_back(sources.substr(start, end - start));
+      start = end + 1;
+    }
+    row.reason = r->Str(i, 7);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string DriftJson(const std::vector<DriftRow>& rows) {
+  std::string out = "{\"values\":[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const DriftRow& row = rows[i];
+    if (i) out += ',';
+    out += "{\"field\":" + JsonEscape(row.field) + ",\"value\":" + JsonEscape(row.value) +
+           ",\"count\":" + std::to_string(row.count) + ",\"held\":" + std::to_string(row.held) +
+           ",\"first_seen\":" + JsonEscape(row.first_seen) + ",\"last_seen\":" + JsonEscape(row.last_seen) +
+           ",\"sources\":[";
+    for (size_t s = 0; s < row.sources.size(); ++s) out += (s ? "," : "") + JsonEscape(row.sources[s]);
+    out += "],\"reason\":" + JsonEscape(row.reason) + "}";
+  }
+  out += "],\"total\":" + std::to_string(rows.size()) + "}";
+  return out;
+}
+
+Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int limit) {
+  auto r = conn.Exec(
+      "SELECT jsonb_build_object('dead_letters', coalesce(jsonb_agg(jsonb_build_object("
+      "  'id', d.id, 'inbox_id', d.inbox_id, 'source', d.source, 'stage', d.stage, 'reason', d.reason, "
+      "  'location', d.location, 'raw_bytes', coalesce(octet_length(d.raw), 0), "
+      "  'created_at', to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) "
+      "  ORDER BY d.id DESC), '[]'::jsonb))::text "
+      "FROM (SELECT * FROM dead_letter WHERE ($1 = '' OR source = $1) ORDER BY id DESC LIMIT $2) d",
+      {source, std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  return r->Str(0, 0);
+}
+
+}  // namespace canon::store
