@@ -124,6 +124,13 @@ TEST_CASE("unknown lead_source values: drift report over HTTP and canonctl, then
     CHECK_THAT(r.body, Catch::Contains("malformed JSON"));
     CHECK_THAT(r.body, Catch::Contains("\"raw_bytes\": 18"));
     CHECK_THAT(r.body, !Catch::Contains("x@y.z"));
+    // limit bounds the list: a second bad payload, then limit=1 shows only the newest.
+    REQUIRE(HttpRequest(d.port(), "POST", "/ingest/api", "[1,", kJson).status == 400);
+    REQUIRE(WaitFor(db, "SELECT count(*) FROM dead_letter", "2") == "2");
+    auto newest = HttpRequest(d.port(), "GET", "/admin/dead-letters?limit=1");
+    REQUIRE(newest.status == 200);
+    CHECK_THAT(newest.body, Catch::Contains("\"raw_bytes\": 3"));
+    CHECK_THAT(newest.body, !Catch::Contains("\"raw_bytes\": 18"));
     auto none = HttpRequest(d.port(), "GET", "/admin/dead-letters?source=website");
     REQUIRE(none.status == 200);
     CHECK(none.body == "{\"dead_letters\": []}");
@@ -189,6 +196,11 @@ TEST_CASE("unknown lead_source values: drift report over HTTP and canonctl, then
     auto report = RunCanonctl("report vocabulary --db '" + db.conninfo() + "'");
     CHECK_THAT(report.out, !Catch::Contains("Carrier pigeon"));
     CHECK_THAT(report.out, Catch::Contains("1 values, 1 records"));
+    // --all and ?all=1 still show what was replayed, with how many are held.
+    auto all = RunCanonctl("report vocabulary --all --db '" + db.conninfo() + "'");
+    CHECK_THAT(all.out, Catch::Contains("lead_source  \"Carrier pigeon\"  3 (0 held)"));
+    CHECK_THAT(HttpRequest(d.port(), "GET", "/admin/report/vocabulary?all=1").body,
+               Catch::Contains("\"value\":\"Carrier pigeon\",\"count\":3,\"held\":0,"));
 
     // A second replay finds nothing new to do and changes nothing.
     std::string before = db.Scalar("SELECT string_agg(id || ':' || coalesce(lead_source, '') || ':' || lineage::text, ';' "

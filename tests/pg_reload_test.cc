@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -74,7 +76,8 @@ struct ReloadCli {
 };
 
 ReloadCli CanonctlReload(const std::string& args) {
-  std::string cmd = BinaryDir() + "/canonctl rules reload " + args + " 2>&1";
+  // The caller's own CANON_ADMIN_TOKEN must not leak into the cases that pass a token (or none) explicitly.
+  std::string cmd = "env -u CANON_ADMIN_TOKEN " + BinaryDir() + "/canonctl rules reload " + args + " 2>&1";
   ReloadCli r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -178,6 +181,9 @@ TEST_CASE("canonctl rules reload sends the admin token; without it the daemon re
   CHECK_THAT(ok.out, Catch::StartsWith("reloaded: rules version "));
   auto env = CanonctlReload(url);  // no token, no CANON_ADMIN_TOKEN
   CHECK(env.code == 2);
+  std::string cmd = "CANON_ADMIN_TOKEN=t0ken-for-reload " + BinaryDir() + "/canonctl rules reload " + url +
+                    " >/dev/null 2>&1";
+  CHECK(std::system(cmd.c_str()) == 0);
   // Nothing listening: an environment error, not a refusal.
   auto down = CanonctlReload("--url http://127.0.0.1:" + std::to_string(FreePort()));
   CHECK(down.code == 2);
