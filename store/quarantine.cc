@@ -102,6 +102,10 @@ Result<ReplayOutcome> ReplayInTx(PgConn& c, const RuleSet& rules, long long quar
   bool empty = cur->Get(0, 0).empty();
   bool older = !cur->IsNull(0, 2) && cur->Get(0, 2) == "t";
   bool write = empty || older;
+  // lifecycle_stage only moves forward (docs/rules.md): an older, lower stage found late must not demote a contact.
+  if (write && !empty && field == "lifecycle_stage" &&
+      !LifecycleMayMove(rules, cur->Get(0, 0), out.canonical, /*by_steward=*/false))
+    write = false;
   if (write) {
     auto up = c.Exec("UPDATE contact SET " + field +
                          " = $2, lineage = lineage || jsonb_build_object($3::text, $4::bigint), updated_at = now() "

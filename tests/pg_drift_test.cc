@@ -214,3 +214,34 @@ TEST_CASE("unknown lead_source values: drift report over HTTP and canonctl, then
                     "ORDER BY id) FROM contact") == before);
   }
 }
+
+TEST_CASE("quarantine replay never moves lifecycle_stage backwards, and --field limits it", "[pg][drift]") {
+  TestDb db;
+  Canond d(db);
+  // f@ is a customer; a later record says "Cold prospect", unknown, so held. g@ has only the unknown stage.
+  Post(d, db, "website", "email=f@drift.org&lifecycle_stage=Customer", kForm, 1);
+  Post(d, db, "website", "email=f@drift.org&lifecycle_stage=Cold+prospect", kForm, 2);
+  Post(d, db, "website", "email=g@drift.org&lifecycle_stage=Cold+prospect&lead_source=Carrier+pigeon", kForm, 3);
+  REQUIRE(db.Count("SELECT count(*) FROM quarantine WHERE status = 'held'") == 3);
+  REQUIRE(db.Scalar("SELECT lifecycle_stage FROM contact WHERE email = 'f@drift.org'") == "customer");
+
+  RulesCopy copy;
+  copy.Replace("vocabularies/lifecycle_stage.toml", "aliases = [\"New lead\",", "aliases = [\"Cold prospect\", \"New lead\",");
+  copy.Replace("vocabularies/lead_source.toml", "\"Offline Sources\", \"Phone Inquiry\"]",
+               "\"Offline Sources\", \"Phone Inquiry\", \"Carrier pigeon\"]");
+  auto run = RunCanonctl("quarantine replay --field lifecycle_stage --rules " + copy.rules() + " --db '" +
+                         db.conninfo() + "'");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  CHECK_THAT(run.out, Catch::Contains("lifecycle_stage: \"Cold prospect\" -> lead (2)"));
+  CHECK_THAT(run.out, Catch::Contains("2 held checked"));
+  CHECK_THAT(run.out, Catch::Contains("1 written to contacts, 1 kept"));
+  // Newer record, lower stage: the customer stays a customer; the empty field is filled.
+  CHECK(db.Scalar("SELECT lifecycle_stage FROM contact WHERE email = 'f@drift.org'") == "customer");
+  CHECK(db.Scalar("SELECT lifecycle_stage FROM contact WHERE email = 'g@drift.org'") == "lead");
+  CHECK(db.Scalar("SELECT (detail->>'applied') FROM merge_event m JOIN contact c ON c.id = m.contact_id "
+                  "WHERE c.email = 'f@drift.org'") == "false");
+  // --field left lead_source held.
+  CHECK(db.Scalar("SELECT status FROM quarantine WHERE field = 'lead_source'") == "held");
+  CHECK(db.Scalar("SELECT coalesce(lead_source, '') FROM contact WHERE email = 'g@drift.org'") == "");
+}
