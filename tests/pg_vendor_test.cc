@@ -1,0 +1,370 @@
+// Vendor webhooks end to end: payloads built as each vendor documents them, sent over HTTP to a real canond, rows
+// checked in a real PostgreSQL. Meta's Graph API is played by a loopback HTTPS server (tests/https_server.h) that
+// the daemon reaches through graph_base + graph_ca_file in a temporary copy of the rules.
+// Secrets reach canond through its environment (it inherits ours), so each test setenv()s them before starting it.
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "connectors/hmac.h"
+#include "tests/https_server.h"
+#include "tests/support.h"
+
+using namespace canon;
+using namespace canon::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kJson = "application/json";
+const char* kForm = "application/x-www-form-urlencoded";
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/canon-vendor.XXXXXX";
+    path = mkdtemp(t);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A copy of the shipped rules (and schemas/, which LoadRuleDir reads beside them) whose Meta source talks to the
+// loopback Graph server, plus a generic json source signed with an HMAC header.
+std::string RulesCopy(const std::string& dir, unsigned short graph_port, const std::string& ca_file) {
+  fs::copy(SourceDir() + "/rules", dir + "/rules", fs::copy_options::recursive);
+  fs::copy(SourceDir() + "/schemas", dir + "/schemas", fs::copy_options::recursive);
+  std::ifstream in(dir + "/rules/sources.toml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const std::string base = "graph_base = \"https://graph.facebook.com/v19.0\"";
+  auto p = text.find(base);
+  REQUIRE(p != std::string::npos);
+  text.replace(p, base.size(),
+               "graph_base = \"https://127.0.0.1:" + std::to_string(graph_port) + "/v19.0\"\ngraph_ca_file = \"" +
+                   ca_file + "\"");
+  text +=
+      "\n[signed_api]\nkind = \"json\"\ndefault_country = \"US\"\nsecret_env = \"CANON_TEST_JSON_SECRET\"\n"
+      "signature_header = \"X-Signature\"\n";
+  std::ofstream(dir + "/rules/sources.toml", std::ios::trunc) << text;
+  return dir + "/rules";
+}
+
+void SetSecrets() {
+  setenv("CANON_META_APP_SECRET", "meta-app-secret-1", 1);
+  setenv("CANON_META_VERIFY_TOKEN", "meatyhamhock", 1);
+  setenv("CANON_META_ACCESS_TOKEN", "EAAB-page-token-42", 1);
+  setenv("CANON_GOOGLE_ADS_KEY", "xxxxxxxxxxxxxxxx", 1);
+  setenv("CANON_TYPEFORM_SECRET", "typeform-secret-9", 1);
+  setenv("CANON_TEST_JSON_SECRET", "json-secret-7", 1);
+}
+
+long long ReceiptId(const std::string& body) {
+  auto p = body.find("\"id\":");
+  REQUIRE(p != std::string::npos);
+  return std::stoll(body.substr(p + 5));
+}
+
+bool Duplicate(const std::string& body) { return body.find("\"duplicate\":true") != std::string::npos; }
+
+// A daemon with every vendor secret set and the Graph API on loopback.
+struct Env {
+  TempDir tmp;
+  Pem pem = MakeSelfSigned();
+  CaFile ca{pem};
+  ScriptedServer graph;
+  TestDb db;
+  std::unique_ptr<Canond> d;
+  explicit Env(std::vector<Answer> graph_script) : graph(pem, std::move(graph_script)) {
+    SetSecrets();
+    d = std::make_unique<Canond>(db, std::map<std::string, std::string>{},
+                                 RulesCopy(tmp.path, graph.port(), ca.path));
+  }
+  uint16_t port() const { return d->port(); }
+};
+
+// ---- Meta Lead Ads.
+// Handshake and notification: https://developers.facebook.com/docs/graph-api/webhooks/getting-started
+//   (hub.mode/hub.challenge/hub.verify_token; X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(app secret, body);
+//   the leadgen change value as in https://developers.facebook.com/docs/marketing-api/guides/lead-ads/quickstart/webhooks-integration).
+// Lead retrieval: https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving
+const char* kMetaNotification =
+    R"({"object":"page","entry":[{"id":"153125381133","time":1438292065,"changes":[{"field":"leadgen","value":)"
+    R"({"leadgen_id":"123123123123","page_id":"123123123","form_id":"12312312312","adgroup_id":"12312312312",)"
+    R"("ad_id":"12312312312","created_time":1440120384}}]}]})";
+
+const char* kMetaLead = R"({
+  "created_time": "2015-02-28T08:49:14+0000",
+  "id": "123123123123",
+  "ad_id": "6042147342661",
+  "form_id": "12312312312",
+  "campaign_id": "6042147340000",
+  "field_data": [
+    {"name": "car_make", "values": ["Honda"]},
+    {"name": "full_name", "values": ["Joe Example"]},
+    {"name": "email", "values": ["joe@example.com"]},
+    {"name": "phone_number", "values": ["+16505550123"]},
+    {"name": "city", "values": ["Menlo Park"]},
+    {"name": "zip_code", "values": ["94025"]},
+    {"name": "company_name", "values": ["Example Inc"]}
+  ]
+})";
+
+std::map<std::string, std::string> MetaSignature(const std::string& secret, const std::string& body) {
+  return {{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256(secret, body))}};
+}
+
+// ---- Google Ads lead form webhook: https://developers.google.com/google-ads/webhook/docs/implementation
+// ("Sample webhook JSON"; google_key is the key configured with the webhook; is_test marks leads sent from the
+// "Send test data" button).
+std::string GoogleLead(const std::string& lead_id, bool is_test, const std::string& email,
+                       const std::string& key = "xxxxxxxxxxxxxxxx", const std::string& name = "Gina Ads",
+                       const std::string& phone = "+16505550199") {
+  return R"({"lead_id":")" + lead_id + R"(","user_column_data":[)"
+         R"({"column_name":"Full Name","string_value":")" + name + R"(","column_id":"FULL_NAME"},)"
+         R"({"column_name":"User Phone","string_value":")" + phone + R"(","column_id":"PHONE_NUMBER"},)"
+         R"({"column_name":"User Email","string_value":")" + email + R"(","column_id":"EMAIL"},)"
+         R"({"column_name":"Postal Code","string_value":"94043","column_id":"POSTAL_CODE"}],)"
+         R"("api_version":"1.0","form_id":40000000000,"campaign_id":20000000000,"google_key":")" + key +
+         R"(","is_test":)" + (is_test ? "true" : "false") +
+         R"(,"gcl_id":"TeSter-123-gclid","adgroup_id":20000000000,"creative_id":30000000000})";
+}
+
+// ---- Typeform: https://www.typeform.com/developers/webhooks/example-payload/ and
+// https://www.typeform.com/developers/webhooks/secure-your-webhooks/ (Typeform-Signature: "sha256=" + base64
+// HMAC-SHA256(secret, raw body)). Refs are the ones the shipped rules/sources.toml maps.
+const char* kTypeform =
+    R"({"event_id":"LtWXD3crgy","event_type":"form_response","form_response":{"form_id":"lT4Z3j",)"
+    R"("token":"a3a12ec67a1365927098a606107fac15","submitted_at":"2018-01-18T18:17:02Z",)"
+    R"("landed_at":"2018-01-18T18:07:02Z","hidden":{"utm_source":"newsletter","utm_campaign":"spring","user_id":"u-42"},)"
+    R"("definition":{"id":"lT4Z3j","title":"Webhooks example","fields":[]},"answers":[)"
+    R"({"type":"text","text":"Laura","field":{"id":"JwWggjAKtOkA","type":"short_text","ref":"first_name"}},)"
+    R"({"type":"text","text":"Diaz","field":{"id":"JwWggjAKtOkB","type":"short_text","ref":"last_name"}},)"
+    R"({"type":"email","email":"laura@example.com","field":{"id":"SMEUb7VJz92Q","type":"email","ref":"email"}},)"
+    R"({"type":"text","text":"Acme","field":{"id":"k6TP9oLGgHjl","type":"short_text","ref":"company"}},)"
+    R"({"type":"number","number":5,"field":{"id":"Q7M2XAwY04dW","type":"number","ref":"team_size"}}]}})";
+
+std::map<std::string, std::string> TypeformSignature(const std::string& secret, const std::string& body) {
+  return {{"Typeform-Signature", "sha256=" + Base64Encode(HmacSha256(secret, body))}};
+}
+
+}  // namespace
+
+TEST_CASE("meta: handshake, signed notification, Graph fetch, refusal and redelivery", "[pg][vendor][meta]") {
+  Env e({{200, kMetaLead}});
+  auto ok = HttpRequest(e.port(), "GET",
+                        "/ingest/meta_leads?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock");
+  CHECK(ok.status == 200);
+  CHECK(ok.body == "1158201444");
+  auto wrong =
+      HttpRequest(e.port(), "GET", "/ingest/meta_leads?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope");
+  CHECK(wrong.status == 403);
+  CHECK(wrong.body.find("meatyhamhock") == std::string::npos);
+
+  std::string body = kMetaNotification;
+  auto forged = HttpRequest(e.port(), "POST", "/ingest/meta_leads", body, kJson, MetaSignature("not-the-secret", body));
+  CHECK(forged.status == 401);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+
+  auto r = HttpRequest(e.port(), "POST", "/ingest/meta_leads", body, kJson, MetaSignature("meta-app-secret-1", body));
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  long long id = ReceiptId(r.body);
+  CHECK(e.db.Scalar("SELECT delivery_key FROM inbox WHERE id = $1", {std::to_string(id)}) == "123123123123");
+  INFO(e.d->Log());
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Scalar("SELECT status FROM inbox WHERE id = $1", {std::to_string(id)}) == "done");
+  CHECK(e.db.Scalar("SELECT delivery_key FROM source_record") == "123123123123");
+  CHECK(e.db.Scalar("SELECT normalized->'fields'->>'lead_source' FROM source_record") == "paid_social");
+  CHECK(e.db.Scalar("SELECT raw->'extra'->>'car_make' FROM source_record") == "Honda");
+  CHECK(e.db.Count("SELECT count(*) FROM contact") == 1);
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "joe@example.com");
+  CHECK(e.db.Scalar("SELECT lead_source FROM contact") == "paid_social");
+  CHECK(e.db.Scalar("SELECT city FROM contact") == "Menlo Park");
+  CHECK(e.db.Scalar("SELECT postal_code FROM contact") == "94025");
+  CHECK(e.db.Scalar("SELECT company FROM contact") != "");
+  auto targets = e.graph.targets();
+  REQUIRE(targets.size() == 1);
+  CHECK(targets[0].rfind("/v19.0/123123123123?fields=", 0) == 0);
+  CHECK(targets[0].find("access_token=EAAB-page-token-42") != std::string::npos);
+
+  // Meta retries a notification it thinks failed: the same leadgen id is the same delivery.
+  auto again = HttpRequest(e.port(), "POST", "/ingest/meta_leads", body, kJson, MetaSignature("meta-app-secret-1", body));
+  CHECK(again.status == 202);
+  CHECK(ReceiptId(again.body) == id);
+  CHECK(Duplicate(again.body));
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(e.db.Count("SELECT count(*) FROM source_record") == 1);
+  CHECK(e.graph.targets().size() == 1);
+}
+
+TEST_CASE("meta: a Graph API that refuses the token becomes a fetch dead letter without the token",
+          "[pg][vendor][meta]") {
+  Env e({{401, R"({"error":{"message":"Invalid OAuth access token - Cannot parse access token",)"
+               R"("type":"OAuthException","code":190,"fbtrace_id":"AbCdEf"}})"}});
+  std::string body = kMetaNotification;
+  auto r = HttpRequest(e.port(), "POST", "/ingest/meta_leads", body, kJson, MetaSignature("meta-app-secret-1", body));
+  REQUIRE(r.status == 202);
+  INFO(e.d->Log());
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM dead_letter", "1") == "1");
+  CHECK(e.db.Scalar("SELECT stage FROM dead_letter") == "fetch");
+  std::string reason = e.db.Scalar("SELECT reason FROM dead_letter");
+  INFO(reason);
+  CHECK(reason.find("Graph API") != std::string::npos);
+  CHECK(reason.find("401") != std::string::npos);
+  CHECK(reason.find("EAAB-page-token-42") == std::string::npos);
+  CHECK(e.db.Scalar("SELECT location FROM dead_letter") == "leadgen_id 123123123123");
+  CHECK(e.db.Scalar("SELECT convert_from(raw, 'UTF8') FROM dead_letter") == body);
+  CHECK(e.db.Scalar("SELECT status FROM inbox") == "failed");
+  CHECK(e.db.Scalar("SELECT coalesce(error, '') FROM inbox").find("EAAB-page-token-42") == std::string::npos);
+  CHECK(e.db.Count("SELECT count(*) FROM source_record") == 0);
+  CHECK(e.d->Log().find("EAAB-page-token-42") == std::string::npos);
+  CHECK(e.graph.connections() == 1);  // a refused token is not retried
+}
+
+TEST_CASE("google ads: google_key, gclid, paid_search, redelivery, shape errors kept as dead letters",
+          "[pg][vendor][google]") {
+  Env e({{500, "unused"}});
+  std::string lead = GoogleLead("L-real-1", false, "gina@example.com");
+  auto forged = HttpRequest(e.port(), "POST", "/ingest/google_ads",
+                            GoogleLead("L-real-1", false, "gina@example.com", "yyyyyyyyyyyyyyyy"), kJson);
+  CHECK(forged.status == 401);
+  CHECK(forged.body.find("xxxxxxxxxxxxxxxx") == std::string::npos);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+
+  auto r = HttpRequest(e.port(), "POST", "/ingest/google_ads", lead, kJson);
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  long long id = ReceiptId(r.body);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Scalar("SELECT delivery_key FROM source_record") == "L-real-1");
+  CHECK(e.db.Scalar("SELECT is_test::text FROM source_record") == "false");
+  CHECK(e.db.Scalar("SELECT gclid FROM contact") == "TeSter-123-gclid");
+  CHECK(e.db.Scalar("SELECT lead_source FROM contact") == "paid_search");
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "gina@example.com");
+  // The key is checked, never kept in what the record says.
+  CHECK(e.db.Scalar("SELECT raw::text FROM source_record").find("xxxxxxxxxxxxxxxx") == std::string::npos);
+
+  auto again = HttpRequest(e.port(), "POST", "/ingest/google_ads", lead, kJson);
+  CHECK(again.status == 202);
+  CHECK(ReceiptId(again.body) == id);
+  CHECK(Duplicate(again.body));
+
+  // "Send test data" from the Google Ads UI: kept, marked as a test.
+  auto test = HttpRequest(e.port(), "POST", "/ingest/google_ads", GoogleLead("TeSter-123-L2", true, "tess@example.com",
+                                                                      "xxxxxxxxxxxxxxxx", "Tess Tester", "+14155550100"),
+                          kJson);
+  REQUIRE(test.status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(e.db.Scalar("SELECT is_test::text FROM source_record WHERE delivery_key = 'TeSter-123-L2'") == "true");
+  CHECK(e.db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
+  CHECK(e.db.Scalar("SELECT c.is_test::text FROM contact c JOIN entity_member m ON m.contact_id = c.id "
+                    "JOIN source_record s ON s.id = m.source_record_id WHERE s.delivery_key = 'TeSter-123-L2'") ==
+        "true");
+
+  // Shape errors: answered 400 with the JSON Pointer, the payload kept (failed inbox row + dead letter).
+  std::string missing =
+      R"({"lead_id":"L-bad-1","api_version":"1.0","google_key":"xxxxxxxxxxxxxxxx","is_test":false})";
+  auto bad = HttpRequest(e.port(), "POST", "/ingest/google_ads", missing, kJson);
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("\"where\":\"/user_column_data\"") != std::string::npos);
+  long long bad_id = ReceiptId(bad.body);
+  CHECK(e.db.Scalar("SELECT status FROM inbox WHERE id = $1", {std::to_string(bad_id)}) == "failed");
+  CHECK(e.db.Scalar("SELECT stage FROM dead_letter WHERE inbox_id = $1", {std::to_string(bad_id)}) == "intake");
+  CHECK(e.db.Scalar("SELECT location FROM dead_letter WHERE inbox_id = $1", {std::to_string(bad_id)}) ==
+        "/user_column_data");
+  CHECK(e.db.Scalar("SELECT convert_from(raw, 'UTF8') FROM dead_letter WHERE inbox_id = $1",
+                    {std::to_string(bad_id)}) == missing);
+
+  std::string wrong_type =
+      R"({"lead_id":"L-bad-2","user_column_data":[{"column_name":"User Email","string_value":42,)"
+      R"("column_id":"EMAIL"}],"google_key":"xxxxxxxxxxxxxxxx","is_test":false})";
+  auto bad2 = HttpRequest(e.port(), "POST", "/ingest/google_ads", wrong_type, kJson);
+  CHECK(bad2.status == 400);
+  CHECK(bad2.body.find("\"where\":\"/user_column_data/0/string_value\"") != std::string::npos);
+  CHECK(e.db.Count("SELECT count(*) FROM dead_letter WHERE stage = 'intake'") == 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(e.db.Count("SELECT count(*) FROM source_record") == 2);
+}
+
+// Known defect, reported to the integrator: the store joins by e-mail key regardless of is_test, so a test lead
+// carrying a real person's e-mail merges into the real contact. [!mayfail] keeps it visible without failing.
+TEST_CASE("google ads: a test lead with a real customer's e-mail does not join the real contact",
+          "[pg][vendor][google][!mayfail]") {
+  Env e({{500, "unused"}});
+  REQUIRE(HttpRequest(e.port(), "POST", "/ingest/google_ads", GoogleLead("L-real-9", false, "same@example.com"), kJson)
+              .status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  REQUIRE(HttpRequest(e.port(), "POST", "/ingest/google_ads", GoogleLead("TeSter-9", true, "same@example.com"), kJson)
+              .status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(e.db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
+  CHECK(e.db.Scalar("SELECT is_test::text FROM contact ORDER BY id LIMIT 1") == "false");
+}
+
+TEST_CASE("typeform: signature, answers by ref, hidden UTM fields, redelivery", "[pg][vendor][typeform]") {
+  Env e({{500, "unused"}});
+  std::string body = kTypeform;
+  auto forged = HttpRequest(e.port(), "POST", "/ingest/typeform", body, kJson, TypeformSignature("guess", body));
+  CHECK(forged.status == 401);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+
+  auto r = HttpRequest(e.port(), "POST", "/ingest/typeform", body, kJson, TypeformSignature("typeform-secret-9", body));
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  long long id = ReceiptId(r.body);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Scalar("SELECT delivery_key FROM source_record") == "LtWXD3crgy");
+  CHECK(e.db.Scalar("SELECT first_name FROM contact") == "Laura");
+  CHECK(e.db.Scalar("SELECT last_name FROM contact") == "Diaz");
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "laura@example.com");
+  CHECK(e.db.Scalar("SELECT utm_source FROM contact") == "newsletter");
+  CHECK(e.db.Scalar("SELECT utm_campaign FROM contact") == "spring");
+  CHECK(e.db.Scalar("SELECT raw->'extra'->>'team_size' FROM source_record") == "5");
+  CHECK(e.db.Scalar("SELECT raw->'extra'->>'hidden.user_id' FROM source_record") == "u-42");
+
+  auto again =
+      HttpRequest(e.port(), "POST", "/ingest/typeform", body, kJson, TypeformSignature("typeform-secret-9", body));
+  CHECK(again.status == 202);
+  CHECK(ReceiptId(again.body) == id);
+  CHECK(Duplicate(again.body));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(e.db.Count("SELECT count(*) FROM source_record") == 1);
+}
+
+TEST_CASE("generic json with an HMAC header; a form's page_url carries utm_source and gclid",
+          "[pg][vendor][generic]") {
+  Env e({{500, "unused"}});
+  std::string body = R"({"email":"hank@example.com","first_name":"Hank"})";
+  auto forged = HttpRequest(e.port(), "POST", "/ingest/signed_api", body, kJson,
+                            {{"X-Signature", HexEncode(HmacSha256("other", body))}});
+  CHECK(forged.status == 401);
+  auto unsigned_post = HttpRequest(e.port(), "POST", "/ingest/signed_api", body, kJson);
+  CHECK(unsigned_post.status == 401);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+  auto r = HttpRequest(e.port(), "POST", "/ingest/signed_api", body, kJson,
+                       {{"X-Signature", "sha256=" + HexEncode(HmacSha256("json-secret-7", body))}});
+  INFO(r.body);
+  CHECK(r.status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "hank@example.com");
+
+  auto f = HttpRequest(e.port(), "POST", "/ingest/website",
+                       "email=ivy%40example.com&first_name=Ivy&page_url=https%3A%2F%2Fexample.com%2Flp%3Futm_source%3D"
+                       "google%26utm_medium%3Dcpc%26gclid%3DCj0KCQ-abc",
+                       kForm);
+  INFO(f.body);
+  REQUIRE(f.status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(e.db.Scalar("SELECT utm_source FROM contact WHERE email = 'ivy@example.com'") == "google");
+  CHECK(e.db.Scalar("SELECT utm_medium FROM contact WHERE email = 'ivy@example.com'") == "cpc");
+  CHECK(e.db.Scalar("SELECT gclid FROM contact WHERE email = 'ivy@example.com'") == "Cj0KCQ-abc");
+}
