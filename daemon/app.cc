@@ -162,7 +162,7 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   auto challenge = AnswerMetaHandshake(*source, query, Secret(*source, "verify_token_env"));
   if (!challenge.ok()) {
-    ++refused_;
+    Count(source_name, "handshake_refused");
     auto code = challenge.status().code() == Code::kUnauthenticated ? http::status::forbidden
                                                                      : http::status::bad_request;
     return respond(JsonResponse(req, code, ErrorJson("handshake_refused", challenge.status().message())));
@@ -176,12 +176,12 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   std::shared_ptr<const RuleSet> rules = rules_.Get();
   const SourceConfig* source = rules->FindSource(source_name);
   if (!source) {
-    ++refused_;
+    Count("(unknown)", "unknown_source");  // not by name: arbitrary names must not grow the table
     return respond(JsonResponse(req, http::status::not_found,
                                 ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
   }
   if (source->kind == "csv") {
-    ++refused_;
+    Count(source_name, "not_a_webhook");
     return respond(JsonResponse(req, http::status::method_not_allowed,
                                 ErrorJson("method_not_allowed", "source '" + source_name +
                                                                     "' is a CSV drop folder, not a webhook")));
@@ -190,7 +190,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   std::vector<std::string> accepted = AcceptedMediaTypes(*source);
   std::string media = MediaType(content_type);
   if (!accepted.empty() && std::find(accepted.begin(), accepted.end(), media) == accepted.end()) {
-    ++refused_;
+    Count(source_name, "unsupported_media_type");
     std::string want;
     for (auto& a : accepted) want += (want.empty() ? "" : " or ") + a;
     return respond(JsonResponse(req, http::status::unsupported_media_type,
@@ -198,7 +198,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
                                                                         ", not '" + media + "'")));
   }
   if (req.body().empty()) {
-    ++refused_;
+    Count(source_name, "empty_body");
     return respond(JsonResponse(req, http::status::bad_request, ErrorJson("empty_body", "the request body is empty")));
   }
   Payload payload;
@@ -218,7 +218,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
 
   // Authentication before a byte is stored: a forged payload is not kept.
   if (Status auth = VerifySignature(*source, payload, Secret(*source, "secret_env")); !auth.ok()) {
-    ++refused_;
+    Count(source_name, "unauthenticated");
     log_->warn("ingest {}: refused, {}", source_name, auth.message());
     return respond(JsonResponse(req, http::status::unauthorized, ErrorJson("unauthenticated", auth.message())));
   }
@@ -244,20 +244,20 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   auto head = std::make_shared<Request>();
   head->version(req.version());
   head->keep_alive(req.keep_alive());
-  Status s = sink_->Submit(std::move(item), [this, head, respond, shape](Result<store::InboxReceipt> r) {
+  Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name](Result<store::InboxReceipt> r) {
     if (!r.ok()) {
-      ++refused_;
+      Count(source_name, "unavailable");
       Response res = JsonResponse(*head, http::status::service_unavailable,
                                   ErrorJson("unavailable", r.status().message()));
       res.set(http::field::retry_after, "1");
       respond(std::move(res));
     } else if (!shape.ok()) {
-      ++refused_;
+      Count(source_name, "bad_payload");
       std::string body = ErrorJson("bad_payload", shape.message(), shape.where());
       body.insert(body.size() - 1, ",\"id\":" + std::to_string(r->id));
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
-      ++accepted_;
+      Count(source_name, "accepted");
       respond(JsonResponse(*head, http::status::accepted,
                            "{\"id\":" + std::to_string(r->id) + ",\"status\":\"accepted\"" +
                                (r->duplicate ? ",\"duplicate\":true" : "") + "}"));
@@ -266,7 +266,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   });
   if (!s.ok()) {
     --in_flight_;
-    ++refused_;
+    Count(source_name, "unavailable");
     Response res = JsonResponse(*head, http::status::service_unavailable, ErrorJson("unavailable", s.message()));
     res.set(http::field::retry_after, "1");
     respond(std::move(res));
@@ -311,8 +311,21 @@ Response App::Ready(const Request& req) {
                       "{\"status\":\"ready\",\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}");
 }
 
+void App::Count(const std::string& source, const char* outcome) {
+  if (std::string_view(outcome) == "accepted") ++accepted_;
+  else ++refused_;
+  std::lock_guard<std::mutex> lock(counts_mu_);
+  ++counts_[{source, outcome}];
+}
+
 Response App::Metrics(const Request& req) {
   std::string body;
+  {
+    std::lock_guard<std::mutex> lock(counts_mu_);
+    for (const auto& [key, n] : counts_)
+      body += "canon_intake_total{source=\"" + key.first + "\",outcome=\"" + key.second + "\"} " +
+              std::to_string(n) + "\n";
+  }
   body += "canon_intake_accepted_total " + std::to_string(accepted_.load()) + "\n";
   body += "canon_intake_refused_total " + std::to_string(refused_.load()) + "\n";
   body += "canon_intake_in_flight " + std::to_string(in_flight_.load()) + "\n";

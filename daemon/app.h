@@ -6,6 +6,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <map>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,8 @@ class App : public Router {
   Response Ready(const Request& req);
   Response Metrics(const Request& req);
   void AddRoutes();
+  // Counts one intake outcome for a source (accepted, unauthenticated, bad_payload, ...), for /metrics.
+  void Count(const std::string& source, const char* outcome);
 
   AdminRouter admin_routes_;
   Config config_;
@@ -74,6 +77,8 @@ class App : public Router {
   std::atomic<long long> in_flight_{0};
   std::atomic<long long> accepted_{0};
   std::atomic<long long> refused_{0};
+  std::mutex counts_mu_;
+  std::map<std::pair<std::string, std::string>, long long> counts_;
 };
 
 }  // namespace canon::daemon

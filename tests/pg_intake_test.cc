@@ -114,6 +114,10 @@ TEST_CASE("intake refuses clearly: 404 unknown source, 415 wrong type, 413 too l
   CHECK(HttpRequest(d.port(), "GET", "/nowhere").status == 404);
   // None of the refusals left a row behind.
   CHECK(db.Count("SELECT count(*) FROM inbox") == 0);
+  // Each refusal is counted per source and outcome.
+  auto metrics = HttpRequest(d.port(), "GET", "/metrics");
+  CHECK_THAT(metrics.body, Catch::Contains("canon_intake_total{source=\"website\",outcome=\"unsupported_media_type\"} 1"));
+  CHECK_THAT(metrics.body, Catch::Contains("canon_intake_total{source=\"(unknown)\",outcome=\"unknown_source\"} 1"));
   auto ready = HttpRequest(d.port(), "GET", "/readyz");
   CHECK(ready.status == 200);
   CHECK_THAT(ready.body, Catch::Contains("rules_version"));
