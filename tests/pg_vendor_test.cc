@@ -368,3 +368,34 @@ TEST_CASE("generic json with an HMAC header; a form's page_url carries utm_sourc
   CHECK(e.db.Scalar("SELECT utm_medium FROM contact WHERE email = 'ivy@example.com'") == "cpc");
   CHECK(e.db.Scalar("SELECT gclid FROM contact WHERE email = 'ivy@example.com'") == "Cj0KCQ-abc");
 }
+
+// Refusals are counted per source and outcome on GET /metrics (Prometheus text), so a vendor whose secret was
+// rotated on one side shows up as that source's unauthenticated count, not as a global number.
+TEST_CASE("refusals are counted per source and outcome on /metrics", "[pg][vendor][metrics]") {
+  Env e({{500, "unused"}});
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/google_ads",
+                    GoogleLead("L-m-1", false, "m@example.com", "yyyyyyyyyyyyyyyy"), kJson)
+            .status == 401);
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/google_ads",
+                    GoogleLead("L-m-2", false, "m@example.com", "zzzzzzzzzzzzzzzz"), kJson)
+            .status == 401);
+  std::string body = kTypeform;
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/typeform", body, kJson, TypeformSignature("guess", body)).status ==
+        401);
+  CHECK(HttpRequest(e.port(), "GET", "/ingest/meta_leads?hub.mode=subscribe&hub.challenge=1&hub.verify_token=no")
+            .status == 403);
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/google_ads",
+                    R"({"lead_id":"L-m-3","google_key":"xxxxxxxxxxxxxxxx"})", kJson)
+            .status == 400);
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/google_ads", GoogleLead("L-m-4", false, "m@example.com"), kJson)
+            .status == 202);
+  auto m = HttpRequest(e.port(), "GET", "/metrics");
+  REQUIRE(m.status == 200);
+  INFO(m.body);
+  CHECK(m.body.find("canon_intake_total{source=\"google_ads\",outcome=\"unauthenticated\"} 2\n") != std::string::npos);
+  CHECK(m.body.find("canon_intake_total{source=\"typeform\",outcome=\"unauthenticated\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("canon_intake_total{source=\"meta_leads\",outcome=\"handshake_refused\"} 1\n") !=
+        std::string::npos);
+  CHECK(m.body.find("canon_intake_total{source=\"google_ads\",outcome=\"bad_payload\"} 1\n") != std::string::npos);
+  CHECK(m.body.find("canon_intake_total{source=\"google_ads\",outcome=\"accepted\"} 1\n") != std::string::npos);
+}
