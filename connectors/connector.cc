@@ -189,8 +189,13 @@ Result<std::string> ToUtf8(std::string_view bytes, std::string_view charset) {
 void CaptureAttribution(Record* record) {
   static const char* kKeys[] = {"utm_source", "utm_medium", "utm_campaign", "utm_term",
                                 "utm_content", "gclid",      "fbclid",       "msclkid"};
+  // Click ids the connectors do not map to canonical fields (CanonicalFieldFor cannot see the rule set's field
+  // definitions): kept as extras, which lead_source derivation reads (rules/vocabularies/lead_source.toml).
+  static const char* kExtraKeys[] = {"gbraid", "wbraid", "dclid", "ttclid", "li_fat_id",
+                                     "twclid", "sccid",  "rdt_cid", "epik"};
   bool missing = false;
   for (const char* k : kKeys) missing = missing || !record->Has(k);
+  for (const char* k : kExtraKeys) missing = missing || !record->extra.count(k);
   if (!missing) return;
   std::vector<std::string> urls;
   if (record->Has("page_url")) urls.push_back(record->Get("page_url"));
@@ -209,6 +214,9 @@ void CaptureAttribution(Record* record) {
       std::string key = Lower(k);
       for (const char* want : kKeys) {
         if (key == want && !v.empty() && !record->Has(want)) record->fields[want] = v;
+      }
+      for (const char* want : kExtraKeys) {
+        if (key == want && !v.empty() && !record->extra.count(want)) record->extra[want] = v;
       }
     }
   }

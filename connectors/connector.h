@@ -118,6 +118,8 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload);
 
 // Fills utm_source/utm_medium/utm_campaign/utm_term/utm_content/gclid/fbclid/msclkid from the query string
 // of the record's page_url field (or extra "landing_page"/"page_url"/"url"/"referrer_url") when they are absent.
+// The other click ids lead_source derivation reads (gbraid, wbraid, dclid, ttclid, li_fat_id, twclid, sccid,
+// rdt_cid, epik) go to Record::extra under their name when absent there.
 void CaptureAttribution(Record* record);
 
 // application/x-www-form-urlencoded pairs, percent-decoded ('+' = space); error names the byte offset.

@@ -405,3 +405,22 @@ TEST_CASE("generic webhooks: optional HMAC header and Idempotency-Key", "[conn][
   CHECK(DeliveryKey(s, Json(with_id)) == "991");
   CHECK(DeliveryKey(Source("f", "csv"), Json(with_id)).empty());
 }
+
+TEST_CASE("attribution: a page_url's other ad click ids land in extra, fields and explicit extras win",
+          "[conn][attribution]") {
+  Record rec;
+  rec.fields["page_url"] = "https://example.com/lp?utm_source=tiktok&ttclid=E.C.P.abc&li_fat_id=&epik=dj0y#top";
+  CaptureAttribution(&rec);
+  CHECK(rec.Get("utm_source") == "tiktok");
+  CHECK(rec.extra.at("ttclid") == "E.C.P.abc");
+  CHECK(rec.extra.at("epik") == "dj0y");  // the fragment is not part of the value
+  CHECK(rec.extra.count("li_fat_id") == 0);  // empty values are not captured
+  CHECK(!rec.Has("ttclid"));                  // never a canonical field from here
+
+  Record sent;
+  sent.extra["ttclid"] = "from-the-form";
+  sent.extra["landing_page"] = "https://example.com/?ttclid=from-the-url&gbraid=0AAAA";
+  CaptureAttribution(&sent);
+  CHECK(sent.extra.at("ttclid") == "from-the-form");
+  CHECK(sent.extra.at("gbraid") == "0AAAA");
+}

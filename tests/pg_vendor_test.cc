@@ -367,6 +367,15 @@ TEST_CASE("generic json with an HMAC header; a form's page_url carries utm_sourc
   CHECK(e.db.Scalar("SELECT utm_source FROM contact WHERE email = 'ivy@example.com'") == "google");
   CHECK(e.db.Scalar("SELECT utm_medium FROM contact WHERE email = 'ivy@example.com'") == "cpc");
   CHECK(e.db.Scalar("SELECT gclid FROM contact WHERE email = 'ivy@example.com'") == "Cj0KCQ-abc");
+  CHECK(e.db.Scalar("SELECT lead_source FROM contact WHERE email = 'ivy@example.com'") == "paid_search");
+
+  // A TikTok ad click: ttclid is no canonical field, but the derivation reads it from the record's extras.
+  auto t = HttpRequest(e.port(), "POST", "/ingest/website",
+                       "email=tia%40example.com&page_url=https%3A%2F%2Fexample.com%2Flp%3Fttclid%3DE.C.P.tt1", kForm);
+  REQUIRE(t.status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "3") == "3");
+  CHECK(e.db.Scalar("SELECT raw->'extra'->>'ttclid' FROM source_record WHERE raw::text LIKE '%tia@%'") == "E.C.P.tt1");
+  CHECK(e.db.Scalar("SELECT lead_source FROM contact WHERE email = 'tia@example.com'") == "paid_social");
 }
 
 // Refusals are counted per source and outcome on GET /metrics (Prometheus text), so a vendor whose secret was
