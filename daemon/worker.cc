@@ -55,7 +55,7 @@ Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& sourc
     if (!res.ok())
       return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
                     "leadgen_id " + ref.leadgen_id);
-    auto rec = ParseMetaLead(source, res->body);
+    auto rec = ParseMetaLead(source, res->body, ref);
     if (!rec.ok()) return rec.status();
     rec->index = static_cast<int>(i);
     if (rec->delivery_key.empty()) rec->delivery_key = ref.leadgen_id;
@@ -189,7 +189,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
                                                      : row.delivery_key + "#" + std::to_string(rec.index);
           p.normalized.push_back(Normalize(rec, *rules));
           if (p.normalized.back().accepted())
-            for (auto& k : store::StoreKeys(p.normalized.back())) keys.push_back(std::move(k));
+            for (auto& k : store::StoreKeys(p.normalized.back(), *rules)) keys.push_back(std::move(k));
         }
       }
     }
@@ -224,7 +224,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
         if (!s.ok()) return s;
         continue;
       }
-      auto w = store::WriteRecord(conn, {row.id, row.received_at}, p.records[i], n);
+      auto w = store::WriteRecord(conn, {row.id, row.received_at}, p.records[i], n, *rules);
       if (!w.ok()) return w.status();
       ++written;
     }

@@ -218,6 +218,37 @@ Status ParseExamples(const RuleFile& file, const toml::table& root, std::vector<
 }  // namespace
 
 struct RuleSetParser {
+  // match.toml (+ nicknames.toml beside it) and survivorship.toml; both optional.
+  static Status ParseMatchFiles(const std::vector<std::pair<const RuleFile*, toml::table>>& parsed, RuleSet* set) {
+    const RuleFile* match = nullptr;
+    const RuleFile* nick = nullptr;
+    for (auto& [f, root] : parsed) {
+      std::string base = BaseName(f->path);
+      if (base == "match.toml" && ParentName(f->path) != "examples") match = f;
+      if (base == "nicknames.toml" && ParentName(f->path) != "examples") nick = f;
+      if (base == "survivorship.toml") {
+        auto sv = SurvivorshipRules::FromToml(f->text, f->path);
+        if (!sv.ok()) return sv.status();
+        set->survivorship_ = std::move(*sv);
+      }
+    }
+    if (!match) return Status::Ok();
+    auto cfg = std::make_shared<MatchConfig>();
+    if (nick) {
+      auto t = NicknameTable::FromToml(nick->text, nick->path);
+      if (!t.ok()) return t.status();
+      cfg->nicknames = std::make_shared<const NicknameTable>(std::move(*t));
+    }
+    auto model = MatchModel::FromToml(match->text, match->path, cfg->nicknames);
+    if (!model.ok()) return model.status();
+    cfg->model = std::make_shared<const MatchModel>(std::move(*model));
+    auto blocking = BlockingRules::FromToml(match->text, match->path);
+    if (!blocking.ok()) return blocking.status();
+    cfg->blocking = std::move(*blocking);
+    set->match_ = std::move(cfg);
+    return Status::Ok();
+  }
+
   static Result<std::shared_ptr<const RuleSet>> Run(const std::vector<RuleFile>& files) {
     auto set = std::make_shared<RuleSet>();
     std::vector<const RuleFile*> sorted;
@@ -276,6 +307,7 @@ struct RuleSetParser {
       if (!(s = ParseExamples(*f, root, &set->examples_)).ok()) return s;
     }
     if (!have_sources) return Status::Invalid("no sources.toml in the rule set");
+    if (!(s = ParseMatchFiles(parsed, set.get())).ok()) return s;
     for (auto& [name, builder] : vocab_builders) {
       Vocabulary v;
       if (!(s = builder.Finish(&v)).ok()) return s;

@@ -12,6 +12,8 @@
 //   .../vocabularies/*.toml       vocabularies (hygiene/vocabulary.h); several files may feed one vocabulary
 //   .../lists/*.toml              named lists: `entries = [...]` (domains, words) and/or a `[map]` table
 //   .../names.toml, companies.toml  name and company normalizer data (hygiene/name.h, hygiene/company.h)
+//   .../match.toml, nicknames.toml  match model + blocking (hygiene/match_model.h, hygiene/blocking.h): match()
+//   .../survivorship.toml         per-field survivorship policies (hygiene/survivorship.h): survivorship()
 //   anything else                 checked for TOML syntax and examples only (other teams' rule files)
 // Any file may carry `[[example]]` tables (RuleExample), run by `canonctl rules test`.
 #pragma once
@@ -26,8 +28,11 @@
 #include <utility>
 #include <vector>
 
+#include "hygiene/blocking.h"
 #include "hygiene/fields.h"
+#include "hygiene/match_model.h"
 #include "hygiene/status.h"
+#include "hygiene/survivorship.h"
 #include "hygiene/vocabulary.h"
 
 namespace canon {
@@ -80,6 +85,13 @@ struct RuleExample {
   std::optional<std::vector<std::string>> rejected;
 };
 
+// The matching rules of a set (match.toml + nicknames.toml), parsed with the rest so a reload swaps them with it.
+struct MatchConfig {
+  std::shared_ptr<const NicknameTable> nicknames;
+  std::shared_ptr<const MatchModel> model;
+  BlockingRules blocking;
+};
+
 class RuleSet {
  public:
   // Parses and validates all files; the first problem found is returned with file:line:column.
@@ -103,6 +115,11 @@ class RuleSet {
   const std::string& names_path() const { return names_path_; }
   const std::string& companies_path() const { return companies_path_; }
 
+  // The match model and blocking rules; nullptr when the set has no match.toml (then only exact e-mail keys match).
+  const MatchConfig* match() const { return match_.get(); }
+  // Survivorship policies (defaults when the set has no survivorship.toml).
+  const SurvivorshipRules& survivorship() const { return survivorship_; }
+
   // Shared data of the normalizers, built from the files above at parse time (opaque here; see normalize.cc).
   struct NormalizerData;
   const NormalizerData& normalizer_data() const { return *normalizer_data_; }
@@ -118,6 +135,8 @@ class RuleSet {
   std::string names_toml_, names_path_;
   std::string companies_toml_, companies_path_;
   std::shared_ptr<const NormalizerData> normalizer_data_;
+  std::shared_ptr<const MatchConfig> match_;
+  SurvivorshipRules survivorship_;
 
   friend struct RuleSetParser;
 };

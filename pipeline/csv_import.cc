@@ -165,7 +165,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         errors.emplace_back(row.line, why);
         continue;
       }
-      for (auto& k : store::StoreKeys(n)) keys.push_back(std::move(k));
+      for (auto& k : store::StoreKeys(n, *rules)) keys.push_back(std::move(k));
       records.push_back(std::move(*rec));
       normalized.push_back(std::move(n));
     }
@@ -179,7 +179,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     if (Status s = tx.Begin(); !s.ok()) return s;
     if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
     for (size_t i = 0; i < records.size(); ++i) {
-      auto w = store::WriteRecord(conn, {0, ""}, records[i], normalized[i]);
+      auto w = store::WriteRecord(conn, {0, ""}, records[i], normalized[i], *rules);
       if (!w.ok()) return w.status();
     }
     if (Status s = store::InsertImportErrors(conn, state->id, errors); !s.ok()) return s;

@@ -1,9 +1,16 @@
-// Entity writes: a normalized record becomes a source_record, and joins or creates a contact.
+// Entity writes: a normalized record becomes a source_record, and joins, is proposed for, or creates a contact.
 //
-// All functions run inside the caller's transaction on one connection. Entity resolution here is by exact
-// blocking key (match_key); LockKeys must be called first, in the same transaction, with every key the batch
-// will look up, so that two workers or two nodes that see the same new person at once make one contact, not
-// two (the second waits on the advisory lock, then finds the first one's contact).
+// All functions run inside the caller's transaction on one connection.
+// Matching (when the rule set has a match.toml): the record's blocking keys (StoreKeys) find candidate entities in
+// match_key; their members are loaded from source_record.normalized, prepared and scored (hygiene/clusterer.h
+// Resolve). Merge (>= upper) joins the best entity; review (>= lower) starts a new contact and files a
+// merge_candidate pair for a steward; below that a new contact. A shared exact e-mail key always joins (an e-mail
+// address identifies a CRM contact), unless a steward rejected the pair. Entities holding a member a steward
+// declared different from this record (rejected_pair, by fingerprint) are never candidates.
+// Locking: LockKeys must be called first, in the same transaction, with every StoreKeys of the batch: two workers
+// or nodes that see the same new person at once then serialize on a shared key, and the second finds the first
+// one's entity (any two records that could be candidates of each other share a key by construction).
+// Canonical values are recomputed from all members by survivorship (hygiene/survivorship.h) on every change.
 #pragma once
 
 #include <string>
@@ -11,6 +18,7 @@
 
 #include "hygiene/normalize.h"
 #include "hygiene/record.h"
+#include "hygiene/rule_set.h"
 #include "store/pg.h"
 
 namespace canon::store {
@@ -22,13 +30,19 @@ const std::vector<std::string>& ContactColumns();
 // Takes transaction-scoped advisory locks on the keys, in sorted order (no deadlock between batches).
 Status LockKeys(PgConn& conn, std::vector<std::string> keys);
 
-// The blocking keys the store indexes for a normalized record ("email:ann@example.com", ...).
-std::vector<std::string> StoreKeys(const NormalizedRecord& n);
+// The keys the store indexes for a normalized record: "email:<email_key>" and, when the rules have a match.toml,
+// every blocking key (hygiene/blocking.h), deduplicated.
+std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rules);
 
 struct WriteOutcome {
   long long source_record_id = 0;
   long long contact_id = 0;
-  bool created = false;  // a new contact was made
+  bool created = false;        // a new contact was made
+  std::string decision;        // "new", "review", "merge"
+  double weight = 0;           // best candidate score (0 when none)
+  long long proposed = 0;      // review: the entity proposed
+  long long candidate_id = 0;  // review: merge_candidate id
+  std::vector<std::string> over_common_keys;
 };
 
 struct SourceMeta {
@@ -37,7 +51,13 @@ struct SourceMeta {
 };
 
 Result<WriteOutcome> WriteRecord(PgConn& conn, const SourceMeta& meta, const Record& raw,
-                                 const NormalizedRecord& normalized);
+                                 const NormalizedRecord& normalized, const RuleSet& rules);
+
+// Recomputes a contact's canonical columns, lineage and sources from its members (locks the row).
+Status RecomputeContact(PgConn& conn, long long contact_id, const RuleSet& rules);
+
+// Rebuilds a contact's match_key rows from its members.
+Status RebuildKeys(PgConn& conn, long long contact_id, const RuleSet& rules);
 
 // For canonctl and tests: the contact with this normalized e-mail, with its source records, as one JSON object;
 // "" when none.

@@ -1,0 +1,129 @@
+#include "hygiene/survivorship.h"
+
+#include <algorithm>
+
+#include <toml++/toml.h>
+
+namespace canon {
+namespace {
+
+std::string Where(const std::string& path, const toml::source_region& r) {
+  return path + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+Status ParsePolicy(const std::string& path, const toml::table& t, FieldPolicy* out) {
+  auto kind = t["policy"].value<std::string>();
+  if (!kind) return Status::Invalid("policy must be a string", Where(path, t.source()));
+  if (*kind == "most_recent") out->kind = FieldPolicy::Kind::kMostRecent;
+  else if (*kind == "source_priority") out->kind = FieldPolicy::Kind::kSourcePriority;
+  else if (*kind == "most_complete") out->kind = FieldPolicy::Kind::kMostComplete;
+  else if (*kind == "most_frequent") out->kind = FieldPolicy::Kind::kMostFrequent;
+  else
+    return Status::Invalid("unknown policy '" + *kind +
+                               "' (most_recent, source_priority, most_complete, most_frequent)",
+                           Where(path, t.source()));
+  if (const toml::array* a = t["sources"].as_array()) {
+    for (const auto& v : *a) {
+      auto s = v.value<std::string>();
+      if (!s) return Status::Invalid("sources must be strings", Where(path, v.source()));
+      out->sources.push_back(*s);
+    }
+  }
+  if (out->kind == FieldPolicy::Kind::kSourcePriority && out->sources.empty())
+    return Status::Invalid("source_priority needs a non-empty sources list", Where(path, t.source()));
+  return Status::Ok();
+}
+
+// Newer first: later received_at, then higher id.
+bool Newer(const SurvivorMember* a, const SurvivorMember* b) {
+  if (a->received_at != b->received_at) return a->received_at > b->received_at;
+  return a->id > b->id;
+}
+
+}  // namespace
+
+const FieldPolicy& SurvivorshipRules::For(const std::string& field) const {
+  auto it = fields.find(field);
+  return it == fields.end() ? default_policy : it->second;
+}
+
+Result<SurvivorshipRules> SurvivorshipRules::FromToml(std::string_view text, const std::string& path) {
+  SurvivorshipRules out;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return Status::Invalid("TOML syntax error: " + std::string(e.description()), Where(path, e.source()));
+  }
+  if (const toml::table* d = root["default"].as_table())
+    if (Status s = ParsePolicy(path, *d, &out.default_policy); !s.ok()) return s;
+  if (auto s = root["steward_source"].value<std::string>()) out.steward_source = *s;
+  if (const toml::table* f = root["fields"].as_table()) {
+    for (const auto& [k, v] : *f) {
+      const toml::table* t = v.as_table();
+      if (!t) return Status::Invalid("fields." + std::string(k.str()) + " must be a table", Where(path, v.source()));
+      FieldPolicy p;
+      if (Status s = ParsePolicy(path, *t, &p); !s.ok()) return s;
+      out.fields[std::string(k.str())] = std::move(p);
+    }
+  }
+  return out;
+}
+
+Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMember>& members,
+                   const std::vector<std::string>& columns) {
+  Survivor out;
+  if (members.empty()) return out;
+  std::vector<const SurvivorMember*> by_age;  // newest first
+  for (const auto& m : members) by_age.push_back(&m);
+  std::sort(by_age.begin(), by_age.end(), Newer);
+  out.latest_source = by_age.front()->source;
+  out.original_source = by_age.back()->source;
+
+  for (const auto& col : columns) {
+    // Candidates: members with a non-empty value, newest first.
+    std::vector<std::pair<const SurvivorMember*, const std::string*>> cand;
+    for (const SurvivorMember* m : by_age) {
+      auto it = m->fields.find(col);
+      if (it != m->fields.end() && !it->second.empty()) cand.emplace_back(m, &it->second);
+    }
+    if (cand.empty()) continue;
+    const std::pair<const SurvivorMember*, const std::string*>* pick = nullptr;
+    for (const auto& c : cand)
+      if (c.first->source == rules.steward_source) { pick = &c; break; }
+    if (!pick) {
+      const FieldPolicy& p = rules.For(col);
+      switch (p.kind) {
+        case FieldPolicy::Kind::kMostRecent:
+          pick = &cand.front();
+          break;
+        case FieldPolicy::Kind::kSourcePriority:
+          for (const auto& s : p.sources) {
+            for (const auto& c : cand)
+              if (c.first->source == s) { pick = &c; break; }
+            if (pick) break;
+          }
+          if (!pick) pick = &cand.front();
+          break;
+        case FieldPolicy::Kind::kMostComplete:
+          pick = &cand.front();
+          for (const auto& c : cand)
+            if (c.second->size() > pick->second->size()) pick = &c;
+          break;
+        case FieldPolicy::Kind::kMostFrequent: {
+          std::map<std::string, int> n;
+          for (const auto& c : cand) ++n[*c.second];
+          pick = &cand.front();
+          for (const auto& c : cand)
+            if (n[*c.second] > n[*pick->second]) pick = &c;
+          break;
+        }
+      }
+    }
+    out.values[col] = *pick->second;
+    out.lineage[col] = pick->first->id;
+  }
+  return out;
+}
+
+}  // namespace canon

@@ -1,0 +1,57 @@
+// Survivorship: which member record's value an entity's canonical field takes, recomputed from all members.
+//
+// What: rules/survivorship.toml gives per field a policy:
+//   most_recent      the newest member's non-empty value (default)
+//   source_priority  the value of the first source in `sources` that has one; ties and unlisted -> most_recent
+//   most_complete    the longest non-empty value (ties -> most recent)
+//   most_frequent    the value most members agree on (ties -> most recent)
+// Over every policy: a member whose source is `steward_source` ("steward") wins (newest steward edit first),
+// and a value is never replaced by an empty one (empty values are not candidates at all). Each chosen value
+// remembers the member it came from (lineage). original_source is the earliest member's source; latest_source
+// the newest's. Recompute is pure and total: the same members always give the same result, which is what makes
+// join and unmerge the same operation.
+// Ownership: values. Thread-safety: pure. Errors: FromToml returns Invalid with path:line:col.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hygiene/status.h"
+
+namespace canon {
+
+struct FieldPolicy {
+  enum class Kind { kMostRecent, kSourcePriority, kMostComplete, kMostFrequent };
+  Kind kind = Kind::kMostRecent;
+  std::vector<std::string> sources;  // kSourcePriority, best first
+};
+
+struct SurvivorshipRules {
+  FieldPolicy default_policy;
+  std::map<std::string, FieldPolicy> fields;
+  std::string steward_source = "steward";
+
+  const FieldPolicy& For(const std::string& field) const;
+  static Result<SurvivorshipRules> FromToml(std::string_view text, const std::string& path);
+};
+
+struct SurvivorMember {
+  long long id = 0;           // source_record id
+  std::string source;
+  double received_at = 0;     // seconds since the epoch; ties broken by id (higher = newer)
+  std::map<std::string, std::string> fields;
+};
+
+struct Survivor {
+  std::map<std::string, std::string> values;    // field -> value (only non-empty)
+  std::map<std::string, long long> lineage;     // field -> member id that gave it
+  std::string original_source, latest_source;
+};
+
+// `columns`: the fields to compute (others in members are ignored).
+Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMember>& members,
+                   const std::vector<std::string>& columns);
+
+}  // namespace canon

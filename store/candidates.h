@@ -1,0 +1,43 @@
+// Candidate lookup over PostgreSQL: blocking key -> entities (match_key), and entities' members with their
+// normalized data (source_record.normalized), for the matcher and for survivorship.
+//
+// All functions run inside the caller's transaction. Over-common keys (held by more than BlockingRules::max_per_key
+// entities: a shared office phone, info@) are not followed and are returned for reporting instead.
+// Errors: SQL failures as Status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hygiene/normalize.h"
+#include "hygiene/survivorship.h"
+#include "store/pg.h"
+
+namespace canon::store {
+
+struct Member {
+  long long contact_id = 0;
+  long long id = 0;  // source_record id
+  std::string source;
+  std::string fingerprint;
+  double received_at = 0;  // epoch seconds
+  NormalizedRecord normalized;  // fields and keys only
+};
+
+struct CandidateLookup {
+  std::vector<long long> entities;      // most shared keys first, at most max_candidates
+  std::vector<std::string> over_common;  // keys skipped
+};
+
+Result<CandidateLookup> FindCandidates(PgConn& conn, const std::vector<std::string>& keys, size_t max_per_key,
+                                       size_t max_candidates);
+
+// Members of the contacts, ordered by contact, then source_record id.
+Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts);
+
+// Fingerprints a steward declared different from `fingerprint` (rejected_pair, both directions).
+Result<std::vector<std::string>> RejectedWith(PgConn& conn, const std::string& fingerprint);
+
+SurvivorMember ToSurvivorMember(const Member& m);
+
+}  // namespace canon::store

@@ -1,0 +1,72 @@
+// Fuzzy matching in the store, end to end: HTTP into a real canond, decisions read back from PostgreSQL.
+#include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support.h"
+
+using namespace canon;
+using namespace canon::test;
+
+namespace {
+const char* kForm = "application/x-www-form-urlencoded";
+
+void Post(const Canond& d, const std::string& body) {
+  auto r = HttpRequest(d.port(), "POST", "/ingest/website", body, kForm);
+  REQUIRE(r.status == 202);
+}
+}  // namespace
+
+TEST_CASE("a misspelled name with the same phone joins the entity; values survive by policy", "[pg][match]") {
+  TestDb db;
+  Canond d(db);
+  Post(d, "first_name=Jonathan&last_name=Smithson&phone=%2B1+415+555+0142&city=Springfield");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
+  Post(d, "first_name=Jonathon&last_name=Smithsen&phone=415-555-0142");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(db.Count("SELECT count(*) FROM contact") == 1);
+  CHECK(db.Count("SELECT count(*) FROM entity_member") == 2);
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 0);
+  // The phone key was shared: both records filed under the same phone key.
+  CHECK(db.Count("SELECT count(*) FROM match_key WHERE key LIKE 'phone:%'") == 1);
+  // The joining record's match weight is recorded on its membership.
+  CHECK(std::stod(db.Scalar("SELECT max(match_weight) FROM entity_member")) >= 12.0);
+  // city came only from the first record: an empty value never replaces it; lineage names that record.
+  CHECK(db.Scalar("SELECT city FROM contact") == "Springfield");
+  CHECK(db.Scalar("SELECT lineage->>'city' FROM contact") == db.Scalar("SELECT min(id)::text FROM source_record"));
+  CHECK(db.Scalar("SELECT original_source || '/' || latest_source FROM contact") == "website/website");
+}
+
+TEST_CASE("the same surname at the same company but a different person stays apart", "[pg][match]") {
+  TestDb db;
+  Canond d(db);
+  Post(d, "first_name=Mary&last_name=Okonkwo&company=Initech&phone=%2B1+415+555+0100");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
+  Post(d, "first_name=Peter&last_name=Okonkwo&company=Initech&phone=%2B1+212+555+0199");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
+  // They were candidates of each other (a shared company+surname key) and scored below review.
+  CHECK(db.Count("SELECT count(*) FROM match_key WHERE key LIKE 'company_family:%'") == 2);
+  CHECK(db.Count("SELECT count(DISTINCT key) FROM match_key WHERE key LIKE 'company_family:%'") == 1);
+  CHECK(db.Count("SELECT count(*) FROM contact") == 2);
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 0);
+  CHECK(db.Scalar("SELECT string_agg(first_name, ',' ORDER BY id) FROM contact") == "Mary,Peter");
+}
+
+TEST_CASE("16 concurrent posts of one new person, half with a typo, make one entity", "[pg][match]") {
+  TestDb db;
+  Canond d(db, {{"workers", "4"}, {"worker_batch", "1"}});
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t)
+    clients.emplace_back([&d, t] {
+      std::string given = t % 2 ? "Katherine" : "Kathrine";
+      HttpRequest(d.port(), "POST", "/ingest/website",
+                  "first_name=" + given + "&last_name=Abernathy&phone=%2B1+646+555+0177", kForm);
+    });
+  for (auto& c : clients) c.join();
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "16", 20000) == "16");
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 1);
+  CHECK(db.Count("SELECT count(DISTINCT contact_id) FROM entity_member") == 1);
+  // most_complete: the longer spelling survives.
+  CHECK(db.Scalar("SELECT first_name FROM contact") == "Katherine");
+}
