@@ -1,9 +1,168 @@
+// The review queue and entity routes of the admin API:
+//   GET  /admin/queue[?status=pending|deferred|all&limit=N]   open merge candidates, highest score first
+//   GET  /admin/queue/{id}                                    a pair side by side with its explanation
+//   POST /admin/queue/{id}/approve | reject | defer           a steward's decision (actor: X-Canon-Actor)
+//   GET  /admin/entities/{id}                                 contact, lineage, members, audit events
+//   POST /admin/entities/{id}/unmerge  {"members":[ids]}      split those source records into a new entity
+// Handlers are thin: the work and its transaction live in store/review.h.
+#include <cctype>
+#include <mutex>
+
 #include "daemon/app.h"
 #include "daemon/routes.h"
+#include "store/review.h"
 
 namespace canon::daemon {
+namespace {
 
-// No routes for this area yet.
-void AddQueueRoutes(App&, AdminRouter&) {}
+http::status HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case Code::kNotFound: return http::status::not_found;
+    case Code::kFailedPrecondition: return http::status::conflict;
+    case Code::kInvalidArgument: return http::status::bad_request;
+    default: return http::status::internal_server_error;
+  }
+}
+
+std::string CodeText(const Status& s) {
+  switch (s.code()) {
+    case Code::kNotFound: return "not_found";
+    case Code::kFailedPrecondition: return "conflict";
+    case Code::kInvalidArgument: return "invalid";
+    default: return "internal";
+  }
+}
+
+bool ParseId(const std::string& s, long long* out) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char ch : s)
+    if (!std::isdigit(static_cast<unsigned char>(ch))) return false;
+  *out = std::stoll(s);
+  return *out > 0;
+}
+
+std::string Actor(const Request& req) {
+  auto it = req.find("X-Canon-Actor");
+  std::string a = it == req.end() ? "" : std::string(it->value());
+  return a.empty() ? "admin-api" : a.substr(0, 200);
+}
+
+// {"members":[1,2,3]}: the one shape this route takes, read without a JSON library.
+bool ParseMembers(const std::string& body, std::vector<long long>* out) {
+  auto key = body.find("\"members\"");
+  if (key == std::string::npos) return false;
+  auto open = body.find('[', key);
+  auto close = body.find(']', open == std::string::npos ? key : open);
+  if (open == std::string::npos || close == std::string::npos) return false;
+  std::string num;
+  for (size_t i = open + 1; i <= close; ++i) {
+    char ch = body[i];
+    if (std::isdigit(static_cast<unsigned char>(ch))) {
+      num += ch;
+    } else if (ch == ',' || ch == ']' || std::isspace(static_cast<unsigned char>(ch))) {
+      if (!num.empty()) {
+        if (num.size() > 18) return false;
+        out->push_back(std::stoll(num));
+        num.clear();
+      }
+    } else {
+      return false;
+    }
+  }
+  return !out->empty();
+}
+
+template <typename F>
+void WithConn(App& app, Request& req, Respond& respond, F&& f) {
+  std::lock_guard<std::mutex> lock(app.admin_mutex());
+  store::PgConn* conn = app.admin_conn();
+  if (!conn) return respond(JsonResponse(req, http::status::service_unavailable, ErrorBody("unavailable", "no database")));
+  f(*conn);
+}
+
+void Fail(Request& req, Respond& respond, const Status& s) {
+  respond(JsonResponse(req, HttpStatusOf(s), ErrorBody(CodeText(s), s.message())));
+}
+
+}  // namespace
+
+void AddQueueRoutes(App& app, AdminRouter& router) {
+  router.Add(http::verb::get, "/admin/queue", [&app](Request&& req, const PathParams&, Respond respond) {
+    std::string status = QueryParam(req.target(), "status", "pending");
+    int limit = 100;
+    long long l = 0;
+    if (ParseId(QueryParam(req.target(), "limit"), &l)) limit = static_cast<int>(std::min(l, 1000LL));
+    WithConn(app, req, respond, [&](store::PgConn& c) {
+      auto j = store::QueueListJson(c, status, limit);
+      if (!j.ok()) return Fail(req, respond, j.status());
+      respond(JsonResponse(req, http::status::ok, *j));
+    });
+  });
+  router.Add(http::verb::get, "/admin/queue/{id}", [&app](Request&& req, const PathParams& p, Respond respond) {
+    long long id = 0;
+    if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
+    WithConn(app, req, respond, [&](store::PgConn& c) {
+      auto j = store::QueueShowJson(c, id);
+      if (!j.ok()) return Fail(req, respond, j.status());
+      if (j->empty()) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
+      respond(JsonResponse(req, http::status::ok, *j));
+    });
+  });
+  for (const char* action : {"approve", "reject", "defer"}) {
+    std::string act = action;
+    router.Add(http::verb::post, "/admin/queue/{id}/" + act,
+               [&app, act](Request&& req, const PathParams& p, Respond respond) {
+                 long long id = 0;
+                 if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
+                 std::string actor = Actor(req);
+                 auto rules = app.rules().Get();
+                 WithConn(app, req, respond, [&](store::PgConn& c) {
+                   std::string extra;
+                   Status s;
+                   if (act == "approve") {
+                     auto w = store::ApproveCandidate(c, id, actor, *rules);
+                     s = w.ok() ? Status::Ok() : w.status();
+                     if (w.ok()) extra = ",\"contact_id\":" + std::to_string(*w);
+                   } else if (act == "reject") {
+                     s = store::RejectCandidate(c, id, actor);
+                   } else {
+                     s = store::DeferCandidate(c, id, actor);
+                   }
+                   if (!s.ok()) return Fail(req, respond, s);
+                   std::string status = act == "approve" ? "approved" : act == "reject" ? "rejected" : "deferred";
+                   respond(JsonResponse(req, http::status::ok,
+                                        "{\"id\":" + std::to_string(id) + ",\"status\":\"" + status + "\"" + extra +
+                                            ",\"actor\":" + store::JsonEscape(actor) + "}"));
+                 });
+               });
+  }
+  router.Add(http::verb::get, "/admin/entities/{id}", [&app](Request&& req, const PathParams& p, Respond respond) {
+    long long id = 0;
+    if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+    WithConn(app, req, respond, [&](store::PgConn& c) {
+      auto j = store::EntityJson(c, id);
+      if (!j.ok()) return Fail(req, respond, j.status());
+      if (j->empty()) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+      respond(JsonResponse(req, http::status::ok, *j));
+    });
+  });
+  router.Add(http::verb::post, "/admin/entities/{id}/unmerge",
+             [&app](Request&& req, const PathParams& p, Respond respond) {
+               long long id = 0;
+               if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+               std::vector<long long> members;
+               if (!ParseMembers(req.body(), &members))
+                 return Fail(req, respond, Status::Invalid("body must be {\"members\":[source_record ids]}"));
+               std::string actor = Actor(req);
+               auto rules = app.rules().Get();
+               WithConn(app, req, respond, [&](store::PgConn& c) {
+                 auto fresh = store::UnmergeMembers(c, id, members, actor, *rules);
+                 if (!fresh.ok()) return Fail(req, respond, fresh.status());
+                 respond(JsonResponse(req, http::status::ok,
+                                      "{\"contact_id\":" + std::to_string(id) +
+                                          ",\"new_contact_id\":" + std::to_string(*fresh) + "}"));
+               });
+             });
+}
 
 }  // namespace canon::daemon

@@ -1,0 +1,232 @@
+#include "store/review.h"
+
+#include <algorithm>
+
+#include "store/entities.h"
+
+namespace canon::store {
+namespace {
+
+std::string IdArray(const std::vector<long long>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out + "}";
+}
+
+// The live contact behind `id` (follows merged_into), row-locked.
+Result<long long> LockLiveContact(PgConn& c, long long id) {
+  for (int hops = 0; hops < 64; ++hops) {
+    auto r = c.Exec("SELECT merged_into FROM contact WHERE id = $1 FOR UPDATE", {std::to_string(id)});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return Status::NotFound("no contact " + std::to_string(id));
+    if (r->IsNull(0, 0)) return id;
+    id = r->Int(0, 0);
+  }
+  return Status::Internal("merged_into chain too long");
+}
+
+Status Event(PgConn& c, const std::string& kind, long long contact, long long other, const std::string& actor,
+             const std::string& detail) {
+  auto r = c.Exec("INSERT INTO merge_event (kind, contact_id, other_id, actor, detail) VALUES ($1,$2,$3,$4,$5::jsonb)",
+                  {kind, std::to_string(contact), other ? Param(std::to_string(other)) : Param(), actor, detail});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+// Every member of `a` against every member of `b`: "never the same person".
+Status RememberRejected(PgConn& c, long long a, long long b, const std::string& reason) {
+  auto r = c.Exec(
+      "INSERT INTO rejected_pair (fp_a, fp_b, record_a, record_b, reason) "
+      "SELECT least(x.fingerprint, y.fingerprint), greatest(x.fingerprint, y.fingerprint), x.id, y.id, $3 "
+      "FROM entity_member ex JOIN source_record x ON x.id = ex.source_record_id, "
+      "     entity_member ey JOIN source_record y ON y.id = ey.source_record_id "
+      "WHERE ex.contact_id = $1 AND ey.contact_id = $2 AND x.fingerprint <> y.fingerprint "
+      "ON CONFLICT DO NOTHING",
+      {std::to_string(a), std::to_string(b), reason});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+struct CandidateRow {
+  long long contact = 0, other = 0;
+  std::string status;
+};
+
+Result<CandidateRow> LockCandidate(PgConn& c, long long id) {
+  auto r = c.Exec("SELECT contact_id, other_id, status FROM merge_candidate WHERE id = $1 FOR UPDATE",
+                  {std::to_string(id)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("no merge candidate " + std::to_string(id));
+  CandidateRow row{r->Int(0, 0), r->Int(0, 1), r->Str(0, 2)};
+  if (row.status != "pending" && row.status != "deferred")
+    return Status(Code::kFailedPrecondition, "merge candidate " + std::to_string(id) + " is already " + row.status);
+  return row;
+}
+
+Status Decide(PgConn& c, long long id, const std::string& status, const std::string& actor) {
+  auto r = c.Exec("UPDATE merge_candidate SET status = $2, decided_by = $3, decided_at = now() WHERE id = $1",
+                  {std::to_string(id), status, actor});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+const char* kContactJson = "(to_jsonb(ct) - 'lineage')";
+
+}  // namespace
+
+Result<std::string> QueueListJson(PgConn& c, const std::string& status, int limit) {
+  std::string where = status == "all" ? "true" : status == "deferred" ? "mc.status = 'deferred'" : "mc.status = 'pending'";
+  auto r = c.Exec(
+      "SELECT coalesce(jsonb_agg(j ORDER BY score DESC, id), '[]'::jsonb)::text FROM ("
+      " SELECT mc.id, mc.score, jsonb_build_object('id', mc.id, 'score', mc.score, 'status', mc.status, "
+      "   'contact_id', mc.contact_id, 'other_id', mc.other_id, 'created_at', mc.created_at, "
+      "   'contact_name', concat_ws(' ', a.first_name, a.last_name), 'other_name', concat_ws(' ', b.first_name, b.last_name), "
+      "   'summary', mc.explanation ->> 'text') AS j "
+      " FROM merge_candidate mc JOIN contact a ON a.id = mc.contact_id JOIN contact b ON b.id = mc.other_id "
+      " WHERE " + where + " ORDER BY mc.score DESC, mc.id LIMIT $1) s",
+      {std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  return r->Str(0, 0);
+}
+
+Result<std::string> QueueShowJson(PgConn& c, long long id) {
+  auto r = c.Exec(std::string(
+      "SELECT jsonb_build_object('id', mc.id, 'score', mc.score, 'status', mc.status, 'decided_by', mc.decided_by, "
+      "  'decided_at', mc.decided_at, 'explanation', mc.explanation, "
+      "  'contact', ") + kContactJson + ", 'other', (to_jsonb(ot) - 'lineage'), "
+      "  'record', (SELECT sr.normalized -> 'fields' FROM source_record sr WHERE sr.id = mc.source_record_id), "
+      "  'other_record', (SELECT sr.normalized -> 'fields' FROM source_record sr WHERE sr.id = mc.other_record_id))::text "
+      "FROM merge_candidate mc JOIN contact ct ON ct.id = mc.contact_id JOIN contact ot ON ot.id = mc.other_id "
+      "WHERE mc.id = $1",
+      {std::to_string(id)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::string();
+  return r->Str(0, 0);
+}
+
+Result<long long> ApproveCandidate(PgConn& c, long long id, const std::string& actor, const RuleSet& rules) {
+  Tx tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto row = LockCandidate(c, id);
+  if (!row.ok()) return row.status();
+  // Lock both contacts in id order (the same order every steward uses), then resolve merges since the proposal.
+  long long lo = std::min(row->contact, row->other), hi = std::max(row->contact, row->other);
+  auto a = LockLiveContact(c, lo);
+  if (!a.ok()) return a.status();
+  auto b = LockLiveContact(c, hi);
+  if (!b.ok()) return b.status();
+  long long winner = std::min(*a, *b), loser = std::max(*a, *b);  // the older entity survives
+  if (winner != loser) {
+    std::string w = std::to_string(winner), l = std::to_string(loser);
+    const std::vector<std::pair<const char*, std::vector<Param>>> steps = {
+        {"UPDATE entity_member SET contact_id = $1, decided_by = $3 WHERE contact_id = $2", {w, l, actor}},
+        {"INSERT INTO match_key (key, contact_id) SELECT key, $1 FROM match_key WHERE contact_id = $2 "
+         "ON CONFLICT DO NOTHING",
+         {w, l}},
+        {"DELETE FROM match_key WHERE contact_id = $1", {l}},
+        {"UPDATE contact SET merged_into = $1, updated_at = now() WHERE id = $2", {w, l}},
+        {"UPDATE merge_candidate SET contact_id = $1 WHERE contact_id = $2", {w, l}},
+        {"UPDATE merge_candidate SET other_id = $1 WHERE other_id = $2", {w, l}}};
+    for (const auto& [sql, params] : steps) {
+      auto r = c.Exec(sql, params);
+      if (!r.ok()) return r.status();
+    }
+    if (Status s = RecomputeContact(c, winner, rules); !s.ok()) return s;
+  }
+  if (Status s = Decide(c, id, "approved", actor); !s.ok()) return s;
+  // Other open pairs that now point at one entity from both sides have nothing left to decide.
+  auto sup = c.Exec("UPDATE merge_candidate SET status = 'superseded', decided_by = $2, decided_at = now() "
+                    "WHERE contact_id = other_id AND status IN ('pending', 'deferred') AND contact_id = $1",
+                    {std::to_string(winner), actor});
+  if (!sup.ok()) return sup.status();
+  if (Status s = Event(c, "merge", winner, loser, actor, "{\"candidate\":" + std::to_string(id) + "}"); !s.ok())
+    return s;
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return winner;
+}
+
+Status RejectCandidate(PgConn& c, long long id, const std::string& actor) {
+  Tx tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto row = LockCandidate(c, id);
+  if (!row.ok()) return row.status();
+  if (Status s = RememberRejected(c, row->contact, row->other, "rejected candidate " + std::to_string(id)); !s.ok())
+    return s;
+  if (Status s = Decide(c, id, "rejected", actor); !s.ok()) return s;
+  if (Status s = Event(c, "reject", row->contact, row->other, actor, "{\"candidate\":" + std::to_string(id) + "}");
+      !s.ok())
+    return s;
+  return tx.Commit();
+}
+
+Status DeferCandidate(PgConn& c, long long id, const std::string& actor) {
+  Tx tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto row = LockCandidate(c, id);
+  if (!row.ok()) return row.status();
+  if (Status s = Decide(c, id, "deferred", actor); !s.ok()) return s;
+  if (Status s = Event(c, "defer", row->contact, row->other, actor, "{\"candidate\":" + std::to_string(id) + "}");
+      !s.ok())
+    return s;
+  return tx.Commit();
+}
+
+Result<long long> UnmergeMembers(PgConn& c, long long contact, const std::vector<long long>& members,
+                                 const std::string& actor, const RuleSet& rules) {
+  if (members.empty()) return Status(Code::kFailedPrecondition, "no members to split off");
+  Tx tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto live = LockLiveContact(c, contact);
+  if (!live.ok()) return live.status();
+  if (*live != contact)
+    return Status(Code::kFailedPrecondition,
+                  "contact " + std::to_string(contact) + " was merged into " + std::to_string(*live));
+  std::string cid = std::to_string(contact);
+  auto have = c.Exec(
+      "SELECT count(*) FILTER (WHERE source_record_id = ANY($2::bigint[])), count(*) FROM entity_member "
+      "WHERE contact_id = $1",
+      {cid, IdArray(members)});
+  if (!have.ok()) return have.status();
+  std::vector<long long> uniq = members;
+  std::sort(uniq.begin(), uniq.end());
+  uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
+  if (have->Int(0, 0) != static_cast<long long>(uniq.size()))
+    return Status(Code::kFailedPrecondition, "not every listed record is a member of contact " + cid);
+  if (have->Int(0, 0) == have->Int(0, 1))
+    return Status(Code::kFailedPrecondition, "cannot split off every member; at least one must stay");
+  auto ins = c.Exec("INSERT INTO contact (is_test) SELECT is_test FROM contact WHERE id = $1 RETURNING id", {cid});
+  if (!ins.ok()) return ins.status();
+  long long fresh = ins->Int(0, 0);
+  std::string nid = std::to_string(fresh);
+  auto mv = c.Exec("UPDATE entity_member SET contact_id = $1, decided_by = $3 WHERE source_record_id = ANY($2::bigint[])",
+                   {nid, IdArray(uniq), actor});
+  if (!mv.ok()) return mv.status();
+  for (long long id : {contact, fresh}) {
+    if (Status s = RebuildKeys(c, id, rules); !s.ok()) return s;
+    if (Status s = RecomputeContact(c, id, rules); !s.ok()) return s;
+  }
+  if (Status s = RememberRejected(c, contact, fresh, "unmerge of contact " + cid); !s.ok()) return s;
+  std::string detail = "{\"members\":[";
+  for (size_t i = 0; i < uniq.size(); ++i) detail += (i ? "," : "") + std::to_string(uniq[i]);
+  detail += "],\"new_contact\":" + nid + "}";
+  if (Status s = Event(c, "unmerge", contact, fresh, actor, detail); !s.ok()) return s;
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return fresh;
+}
+
+Result<std::string> EntityJson(PgConn& c, long long contact) {
+  auto r = c.Exec(std::string(
+      "SELECT jsonb_build_object('contact', ") + kContactJson + ", 'lineage', ct.lineage, "
+      "  'members', coalesce((SELECT jsonb_agg(jsonb_build_object('id', sr.id, 'source', sr.source, "
+      "     'received_at', sr.received_at, 'match_weight', em.match_weight, 'decided_by', em.decided_by, "
+      "     'fields', sr.normalized -> 'fields') ORDER BY sr.id) "
+      "   FROM entity_member em JOIN source_record sr ON sr.id = em.source_record_id "
+      "   WHERE em.contact_id = ct.id), '[]'::jsonb), "
+      "  'events', coalesce((SELECT jsonb_agg(jsonb_build_object('kind', e.kind, 'other_id', e.other_id, "
+      "     'actor', e.actor, 'at', e.created_at, 'detail', e.detail) ORDER BY e.id) FROM merge_event e "
+      "   WHERE e.contact_id = ct.id OR e.other_id = ct.id), '[]'::jsonb))::text "
+      "FROM contact ct WHERE ct.id = $1",
+      {std::to_string(contact)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::string();
+  return r->Str(0, 0);
+}
+
+}  // namespace canon::store

@@ -1,0 +1,124 @@
+// The steward's review queue end to end (issue 4): real HTTP into a real canond, decisions read back from
+// PostgreSQL.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "tests/support.h"
+
+using namespace canon;
+using namespace canon::test;
+
+namespace {
+const char* kForm = "application/x-www-form-urlencoded";
+
+void Post(const Canond& d, const std::string& body) {
+  auto r = HttpRequest(d.port(), "POST", "/ingest/website", body, kForm);
+  REQUIRE(r.status == 202);
+}
+
+const std::string kAnnPhone = "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111";
+const std::string kAnnEmail = "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&job_title=CTO";
+}  // namespace
+
+TEST_CASE("a pair below the merge threshold is queued with its explanation; approve merges, unmerge restores, "
+          "re-ingest does not propose it again",
+          "[pg][review]") {
+  TestDb db;
+  Canond d(db);
+  Post(d, kAnnPhone);
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
+  Post(d, kAnnEmail);
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
+  std::string rec_a = db.Scalar("SELECT min(id)::text FROM source_record");
+  std::string rec_b = db.Scalar("SELECT max(id)::text FROM source_record");
+
+  // Same names, nothing else in common: review, not merge. Two contacts, one pending pair.
+  CHECK(db.Count("SELECT count(*) FROM contact") == 2);
+  auto list = HttpRequest(d.port(), "GET", "/admin/queue");
+  REQUIRE(list.status == 200);
+  std::string cand = db.Scalar("SELECT id::text FROM merge_candidate WHERE status = 'pending'");
+  REQUIRE(!cand.empty());
+  CHECK_THAT(list.body, Catch::Contains("\"id\": " + cand) || Catch::Contains("\"id\":" + cand));
+  double score = std::stod(db.Scalar("SELECT score FROM merge_candidate"));
+  CHECK(score >= 6.0);
+  CHECK(score < 12.0);
+  auto show = HttpRequest(d.port(), "GET", "/admin/queue/" + cand);
+  REQUIRE(show.status == 200);
+  // The waterfall names the fields that agreed, with their levels and both values.
+  CHECK_THAT(show.body, Catch::Contains("given_name") && Catch::Contains("family_name") &&
+                            Catch::Contains("exact") && Catch::Contains("wexford"));
+  CHECK_THAT(show.body, Catch::Contains("ann.w@example.org") && Catch::Contains("+14155550111"));
+  CHECK(HttpRequest(d.port(), "GET", "/admin/queue/999999").status == 404);
+
+  // Approve: one entity with both records' values; the newer contact points at the survivor.
+  auto ok = HttpRequest(d.port(), "POST", "/admin/queue/" + cand + "/approve", "", "", {{"X-Canon-Actor", "steward-1"}});
+  INFO(ok.body);
+  REQUIRE(ok.status == 200);
+  CHECK(HttpRequest(d.port(), "POST", "/admin/queue/" + cand + "/approve").status == 409);  // decided once
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 1);
+  std::string survivor = db.Scalar("SELECT id::text FROM contact WHERE merged_into IS NULL");
+  CHECK(db.Count("SELECT count(*) FROM entity_member WHERE contact_id = $1", {survivor}) == 2);
+  CHECK(db.Scalar("SELECT phone || ' ' || email || ' ' || job_title FROM contact WHERE id = $1", {survivor}) ==
+        "+14155550111 ann.w@example.org CTO");
+  CHECK(db.Scalar("SELECT lineage->>'email' FROM contact WHERE id = $1", {survivor}) == rec_b);
+  CHECK(db.Scalar("SELECT lineage->>'phone' FROM contact WHERE id = $1", {survivor}) == rec_a);
+  CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'merge'") == "steward-1");
+  CHECK(db.Count("SELECT count(*) FROM match_key WHERE contact_id <> $1", {survivor}) == 0);
+  auto entity = HttpRequest(d.port(), "GET", "/admin/entities/" + survivor);
+  REQUIRE(entity.status == 200);
+  CHECK_THAT(entity.body, Catch::Contains("lineage") && Catch::Contains("members") && Catch::Contains("steward-1"));
+
+  // Unmerge the e-mail record: two entities again, each with only its own values.
+  auto split = HttpRequest(d.port(), "POST", "/admin/entities/" + survivor + "/unmerge",
+                           "{\"members\":[" + rec_b + "]}", "application/json", {{"X-Canon-Actor", "steward-2"}});
+  REQUIRE(split.status == 200);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
+  std::string fresh = db.Scalar("SELECT contact_id::text FROM entity_member WHERE source_record_id = $1", {rec_b});
+  CHECK(fresh != survivor);
+  CHECK(db.Scalar("SELECT coalesce(phone, '-') || ' ' || coalesce(email, '-') || ' ' || coalesce(job_title, '-') "
+                  "FROM contact WHERE id = $1", {survivor}) == "+14155550111 - -");
+  CHECK(db.Scalar("SELECT coalesce(phone, '-') || ' ' || coalesce(email, '-') || ' ' || job_title "
+                  "FROM contact WHERE id = $1", {fresh}) == "- ann.w@example.org CTO");
+  CHECK(db.Count("SELECT count(*) FROM match_key WHERE contact_id = $1 AND key LIKE 'email:%'", {fresh}) == 1);
+  CHECK(db.Count("SELECT count(*) FROM match_key WHERE contact_id = $1 AND key LIKE 'email:%'", {survivor}) == 0);
+  CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'unmerge'") == "steward-2");
+  // Splitting off every member, or a record that is not a member, is refused.
+  CHECK(HttpRequest(d.port(), "POST", "/admin/entities/" + survivor + "/unmerge", "{\"members\":[" + rec_a + "]}",
+                    "application/json").status == 409);
+  CHECK(HttpRequest(d.port(), "POST", "/admin/entities/" + survivor + "/unmerge", "{\"members\":[" + rec_b + "]}",
+                    "application/json").status == 409);
+
+  // Both records again: neither merges back nor is proposed again.
+  Post(d, kAnnEmail);
+  Post(d, kAnnPhone);
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "4") == "4");
+  CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0") == "0");
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate WHERE status = 'pending'") == 0);
+  CHECK(db.Count("SELECT count(*) FROM entity_member WHERE contact_id = $1", {fresh}) == 2);
+}
+
+TEST_CASE("a rejected pair is never proposed again; defer keeps a pair open", "[pg][review]") {
+  TestDb db;
+  Canond d(db);
+  Post(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
+  Post(d, "first_name=Nadia&last_name=Castellano&company=Globex");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
+  std::string cand = db.Scalar("SELECT id::text FROM merge_candidate");
+  auto defer = HttpRequest(d.port(), "POST", "/admin/queue/" + cand + "/defer");
+  REQUIRE(defer.status == 200);
+  CHECK(HttpRequest(d.port(), "GET", "/admin/queue").body == "[]");
+  CHECK_THAT(HttpRequest(d.port(), "GET", "/admin/queue?status=deferred").body, Catch::Contains("Castellano"));
+  auto rej = HttpRequest(d.port(), "POST", "/admin/queue/" + cand + "/reject", "", "", {{"X-Canon-Actor", "rita"}});
+  REQUIRE(rej.status == 200);
+  CHECK(db.Scalar("SELECT status || ' ' || decided_by FROM merge_candidate") == "rejected rita");
+  CHECK(db.Count("SELECT count(*) FROM rejected_pair") == 1);
+  Post(d, "first_name=Nadia&last_name=Castellano&company=Globex");
+  Post(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "4") == "4");
+  CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0") == "0");
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 1);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
+}
