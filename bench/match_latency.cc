@@ -1,0 +1,286 @@
+// bench/match_latency: per-record match time in the store (blocking-key lookup, member load, scoring, decision,
+// survivorship) against stores of 10k, 100k and 1M entities, side by side. Baseline: the 10k store, measured in
+// the same run; the other columns print their ratio to it.
+//
+//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 400]
+// CONNINFO names a server where the bench may CREATE DATABASE canon_bench_match_<pid> (dropped at the end).
+// The store is generated in C++ (synthetic people, keys by the real StoreKeys) and loaded with COPY; the set-up
+// time of each size is printed. A probe is one WriteRecord (with LockKeys) in a transaction that is rolled back,
+// so every probe sees the same store: half are typo variants of stored people (they score and join), half are
+// new people (they find few or no candidates).
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "connectors/rule_dir.h"
+#include "hygiene/normalize.h"
+#include "store/entities.h"
+#include "store/migrate.h"
+#include "store/pg.h"
+
+using Clock = std::chrono::steady_clock;
+using namespace canon;
+
+namespace {
+
+const char* kGiven[] = {"james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda", "david",
+                        "elizabeth", "william", "barbara", "richard", "susan", "joseph", "jessica", "thomas", "sarah",
+                        "charles", "karen", "christopher", "lisa", "daniel", "nancy", "matthew", "betty", "anthony",
+                        "margaret", "mark", "sandra", "donald", "ashley", "steven", "kimberly", "paul", "emily",
+                        "andrew", "donna", "joshua", "michelle", "kenneth", "carol", "kevin", "amanda", "brian",
+                        "melissa", "george", "deborah", "timothy", "stephanie"};
+const char* kSyl[] = {"an", "ber", "cal", "dor", "el", "fen", "gar", "hol", "is", "jor", "kel", "lam", "mor", "nes",
+                      "ol", "par", "quin", "ros", "sten", "tal", "ur", "vin", "wex", "yor", "zan", "bro", "cre", "dal",
+                      "fitz", "grim"};
+const char* kCity[] = {"springfield", "riverside", "fairview", "madison", "georgetown", "salem", "franklin", "clinton",
+                       "greenville", "bristol", "dover", "ashland", "oxford", "milton", "newport", "auburn"};
+
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::string Cap(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(s[0] - 32);
+  return s;
+}
+
+// Person i: deterministic fields, already in normalized form.
+NormalizedRecord Person(uint64_t i) {
+  uint64_t h = Mix(i);
+  NormalizedRecord n;
+  n.fields["first_name"] = Cap(kGiven[h % 50]);
+  std::string last = std::string(kSyl[(h >> 8) % 30]) + kSyl[(h >> 16) % 30] + kSyl[(h >> 24) % 30];
+  n.fields["last_name"] = Cap(last);
+  char phone[32];
+  std::snprintf(phone, sizeof phone, "+1%03d%07llu", 201 + static_cast<int>((h >> 32) % 700),
+                static_cast<unsigned long long>(i % 10000000));
+  n.fields["phone"] = phone;
+  n.keys["phone_e164"] = phone;
+  char dob[16];
+  std::snprintf(dob, sizeof dob, "%04d-%02d-%02d", 1940 + static_cast<int>((h >> 40) % 60),
+                1 + static_cast<int>((h >> 46) % 12), 1 + static_cast<int>((h >> 50) % 28));
+  n.fields["birth_date"] = dob;
+  char pc[8];
+  std::snprintf(pc, sizeof pc, "%05d", static_cast<int>((h >> 20) % 99999));
+  n.fields["postal_code"] = pc;
+  n.fields["city"] = Cap(kCity[(h >> 56) % 16]);
+  std::string email = kGiven[h % 50] + std::string(".") + last + std::to_string(i) + "@example.com";
+  n.fields["email"] = email;
+  n.keys["email_key"] = email;
+  n.rules_version = "bench";
+  return n;
+}
+
+std::string CopyEscape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '\\') out += "\\\\";
+    else if (ch == '\t') out += "\\t";
+    else if (ch == '\n') out += "\\n";
+    else out += ch;
+  }
+  return out;
+}
+
+std::string MapJson(const std::map<std::string, std::string>& m) {
+  std::string out = "{";
+  for (const auto& [k, v] : m) out += (out.size() > 1 ? "," : "") + store::JsonEscape(k) + ":" + store::JsonEscape(v);
+  return out + "}";
+}
+
+bool Copy(store::PgConn& c, const std::string& sql, const std::string& data) {
+  PGresult* r = PQexec(c.raw(), sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+  PQclear(r);
+  if (!ok) {
+    std::fprintf(stderr, "COPY failed to start: %s\n", PQerrorMessage(c.raw()));
+    return false;
+  }
+  if (PQputCopyData(c.raw(), data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(c.raw(), nullptr) != 1)
+    return false;
+  r = PQgetResult(c.raw());
+  ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) std::fprintf(stderr, "COPY failed: %s\n", PQerrorMessage(c.raw()));
+  PQclear(r);
+  while ((r = PQgetResult(c.raw()))) PQclear(r);
+  return ok;
+}
+
+// Adds people [from, to) as one-member entities: contact, source_record, entity_member, match_key, term_seen.
+bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
+  const uint64_t kChunk = 50000;
+  for (uint64_t lo = from; lo < to; lo += kChunk) {
+    uint64_t hi = std::min(to, lo + kChunk);
+    std::string contacts, records, members, keys, terms;
+    for (uint64_t i = lo; i < hi; ++i) {
+      NormalizedRecord n = Person(i);
+      std::string id = std::to_string(i + 1);
+      contacts += id + "\t" + CopyEscape(n.fields["first_name"]) + "\t" + CopyEscape(n.fields["last_name"]) + "\t" +
+                  n.fields["phone"] + "\t" + n.fields["email"] + "\tbench\tbench\n";
+      std::string norm = "{\"fields\":" + MapJson(n.fields) + ",\"keys\":" + MapJson(n.keys) + "}";
+      records += id + "\tbench\t{}\t" + CopyEscape(norm) + "\tbench\t2026-01-01 00:00:00+00\n";
+      members += id + "\t" + id + "\n";
+      for (const auto& k : store::StoreKeys(n, rules)) keys += CopyEscape(k) + "\t" + id + "\n";
+      MatchInput in = MatchInputFromNormalized(n, id);
+      for (MatchField f : rules.match()->model->TfFields())
+        if (!in.Get(f).empty()) {
+          std::string v = in.Get(f);
+          std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+          terms += std::string(MatchFieldName(f)) + "\t" + CopyEscape(v) + "\t" + id + "\n";
+        }
+    }
+    if (!Copy(c, "COPY contact (id, first_name, last_name, phone, email, original_source, latest_source) FROM STDIN",
+              contacts) ||
+        !Copy(c, "COPY source_record (id, source, raw, normalized, rules_version, received_at) FROM STDIN", records) ||
+        !Copy(c, "COPY entity_member (source_record_id, contact_id) FROM STDIN", members) ||
+        !Copy(c, "COPY match_key (key, contact_id) FROM STDIN", keys) ||
+        !Copy(c, "COPY term_seen (field, value, source_record_id) FROM STDIN", terms))
+      return false;
+  }
+  auto r = c.Exec("SELECT setval('contact_id_seq', $1), setval('source_record_id_seq', $1)", {std::to_string(to)});
+  if (!r.ok()) return false;
+  return c.Exec("ANALYZE").ok();
+}
+
+struct Figures {
+  double p50 = 0, p99 = 0, mean = 0;
+  int merged = 0, reviewed = 0, fresh = 0;
+  size_t over_common = 0;
+};
+
+Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probes) {
+  std::vector<double> ms;
+  Figures f;
+  for (int p = 0; p < probes; ++p) {
+    NormalizedRecord n;
+    if (p % 2 == 0) {
+      n = Person(Mix(p) % stored);  // a stored person with a typo in the surname and a new e-mail
+      std::string& last = n.fields["last_name"];
+      std::swap(last[2], last[3]);
+      n.fields["email"] = "other" + std::to_string(p) + "@mail.test";
+      n.keys["email_key"] = n.fields["email"];
+    } else {
+      n = Person(50000000 + p);  // nobody stored
+    }
+    Record raw;
+    raw.source = "bench";
+    raw.index = p;
+    auto t0 = Clock::now();
+    if (!c.Exec("BEGIN").ok()) std::exit(2);
+    if (Status s = store::LockKeys(c, store::StoreKeys(n, rules)); !s.ok()) std::exit(2);
+    auto w = store::WriteRecord(c, {0, ""}, raw, n, rules);
+    if (!w.ok()) {
+      std::fprintf(stderr, "WriteRecord: %s\n", w.status().ToString().c_str());
+      std::exit(2);
+    }
+    c.Exec("ROLLBACK");
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (w->decision == "merge") ++f.merged;
+    else if (w->decision == "review") ++f.reviewed;
+    else ++f.fresh;
+    f.over_common += w->over_common_keys.size();
+  }
+  std::sort(ms.begin(), ms.end());
+  f.p50 = ms[ms.size() / 2];
+  f.p99 = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+  for (double x : ms) f.mean += x / ms.size();
+  return f;
+}
+
+std::string Opt(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return argv[i + 1];
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string db = Opt(argc, argv, "--db", "");
+  std::string rules_dir = Opt(argc, argv, "--rules", std::string(CANON_SOURCE_DIR) + "/rules");
+  int probes = std::stoi(Opt(argc, argv, "--probes", "400"));
+  std::vector<uint64_t> sizes;
+  {
+    std::string s = Opt(argc, argv, "--sizes", "10000,100000,1000000");
+    size_t pos = 0;
+    while (pos < s.size()) {
+      size_t comma = s.find(',', pos);
+      if (comma == std::string::npos) comma = s.size();
+      sizes.push_back(std::stoull(s.substr(pos, comma - pos)));
+      pos = comma + 1;
+    }
+    std::sort(sizes.begin(), sizes.end());
+  }
+  auto rules = LoadRuleDir(rules_dir);
+  if (!rules.ok() || !(*rules)->match()) {
+    std::fprintf(stderr, "rules: %s\n", rules.ok() ? "no match.toml" : rules.status().ToString().c_str());
+    return 2;
+  }
+  auto admin = store::PgConn::Connect(db);
+  if (!admin.ok()) {
+    std::fprintf(stderr, "%s\n", admin.status().ToString().c_str());
+    return 2;
+  }
+  std::string name = "canon_bench_match_" + std::to_string(getpid());
+  if (!(*admin)->Exec("CREATE DATABASE " + name).ok()) return 2;
+  auto conn = store::PgConn::Connect(db + " dbname=" + name);
+  if (!conn.ok()) return 2;
+  store::PgConn& c = **conn;
+  auto mig = store::Migrate(c, std::string(CANON_SOURCE_DIR) + "/schemas/migrations");
+  if (!mig.ok()) {
+    std::fprintf(stderr, "migrate: %s\n", mig.status().ToString().c_str());
+    return 2;
+  }
+  std::vector<Figures> figs;
+  std::vector<double> setup;
+  uint64_t stored = 0;
+  for (uint64_t size : sizes) {
+    auto t0 = Clock::now();
+    if (!Load(c, **rules, stored, size)) return 2;
+    stored = size;
+    setup.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    std::fprintf(stderr, "store of %llu entities ready (+%.1f s)\n", static_cast<unsigned long long>(size), setup.back());
+    Probe(c, **rules, stored, 20);  // warm the caches the figures should include
+    figs.push_back(Probe(c, **rules, stored, probes));
+  }
+  c.Exec("SELECT 1");
+  conn->reset();
+  (*admin)->Exec("DROP DATABASE " + name + " WITH (FORCE)");
+
+  std::printf("match latency per record (WriteRecord + LockKeys, rolled back), %d probes per size: half typo "
+              "variants of stored people, half new people\n",
+              probes);
+  std::printf("%-28s", "entities");
+  for (uint64_t s : sizes) std::printf("%14llu", static_cast<unsigned long long>(s));
+  std::printf("\n%-28s", "set-up (load, s)");
+  for (double s : setup) std::printf("%14.1f", s);
+  std::printf("\n%-28s", "p50 ms");
+  for (auto& f : figs) std::printf("%14.3f", f.p50);
+  std::printf("\n%-28s", "p99 ms");
+  for (auto& f : figs) std::printf("%14.3f", f.p99);
+  std::printf("\n%-28s", "mean ms");
+  for (auto& f : figs) std::printf("%14.3f", f.mean);
+  std::printf("\n%-28s", "p50 ratio to baseline");
+  for (auto& f : figs) std::printf("%14.2f", f.p50 / figs.front().p50);
+  std::printf("\n%-28s", "p99 ratio to baseline");
+  for (auto& f : figs) std::printf("%14.2f", f.p99 / figs.front().p99);
+  std::printf("\n%-28s", "merge/review/new");
+  for (auto& f : figs) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%d/%d/%d", f.merged, f.reviewed, f.fresh);
+    std::printf("%14s", buf);
+  }
+  std::printf("\n%-28s", "over-common keys skipped");
+  for (auto& f : figs) std::printf("%14zu", f.over_common);
+  std::printf("\n(baseline = the smallest store, same run)\n");
+  return 0;
+}
