@@ -38,19 +38,21 @@ Result<CandidateLookup> FindCandidates(PgConn& c, const std::vector<std::string>
   return out;
 }
 
-Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts) {
+Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact) {
   std::vector<Member> out;
   if (contacts.empty()) return out;
   // The JSON is flattened by PostgreSQL (jsonb_each_text), one row per field or key, so no JSON parser is needed.
   auto r = c.Exec(
       "SELECT em.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
-      "       f.kind, f.key, f.value "
-      "FROM entity_member em JOIN source_record sr ON sr.id = em.source_record_id "
+      "       f.kind, f.key, f.value, sr.is_test "
+      "FROM (SELECT source_record_id, contact_id, row_number() OVER (PARTITION BY contact_id "
+      "      ORDER BY source_record_id DESC) AS nth FROM entity_member WHERE contact_id = ANY($1::bigint[])) em "
+      "JOIN source_record sr ON sr.id = em.source_record_id "
       "LEFT JOIN LATERAL (SELECT 'f' AS kind, key, value FROM jsonb_each_text(sr.normalized -> 'fields') "
       "                   UNION ALL "
       "                   SELECT 'k', key, value FROM jsonb_each_text(sr.normalized -> 'keys')) f ON true "
-      "WHERE em.contact_id = ANY($1::bigint[]) ORDER BY em.contact_id, sr.id",
-      {IdArray(contacts)});
+      "WHERE ($2::int = 0 OR em.nth <= $2::int) ORDER BY em.contact_id, sr.id",
+      {IdArray(contacts), std::to_string(newest_per_contact)});
   if (!r.ok()) return r.status();
   for (int i = 0; i < r->rows(); ++i) {
     long long id = r->Int(i, 1);
@@ -61,6 +63,7 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
       m.source = r->Str(i, 2);
       m.fingerprint = r->Str(i, 3);
       m.received_at = std::stod(r->Str(i, 4));
+      m.is_test = r->Get(i, 8) == "t";
       out.push_back(std::move(m));
     }
     if (r->IsNull(i, 5)) continue;

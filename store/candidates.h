@@ -20,6 +20,7 @@ struct Member {
   long long id = 0;  // source_record id
   std::string source;
   std::string fingerprint;
+  bool is_test = false;
   double received_at = 0;  // epoch seconds
   NormalizedRecord normalized;  // fields and keys only
 };
@@ -32,8 +33,10 @@ struct CandidateLookup {
 Result<CandidateLookup> FindCandidates(PgConn& conn, const std::vector<std::string>& keys, size_t max_per_key,
                                        size_t max_candidates);
 
-// Members of the contacts, ordered by contact, then source_record id.
-Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts);
+// Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
+// many newest members of each contact (scoring a record against a huge entity must not load all of it).
+Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts,
+                                        int newest_per_contact = 0);
 
 // Fingerprints a steward declared different from `fingerprint` (rejected_pair, both directions).
 Result<std::vector<std::string>> RejectedWith(PgConn& conn, const std::string& fingerprint);

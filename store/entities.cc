@@ -94,6 +94,9 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
 // everyone costs one bounded index scan). Not used below kTfMinRecords records: shares estimated on a handful of
 // records would turn every name into a "common" one.
 constexpr int kTfCap = 1000;
+// Members of one candidate entity scored against a record: the newest ones (an entity's recent records carry its
+// current values; an entity of thousands of records would otherwise make every join load all of them).
+constexpr int kMembersPerCandidate = 50;
 constexpr long long kTfMinRecords = 1000;
 
 Status LoadTermFrequencies(PgConn& c, const MatchModel& model, const MatchInput& rec,
@@ -256,14 +259,15 @@ Result<WriteOutcome> WriteRecord(PgConn& c, const SourceMeta& meta, const Record
     std::vector<Member> members;
     std::set<long long> excluded;
     if (!found->entities.empty()) {
-      auto loaded = LoadMembers(c, found->entities);
+      auto loaded = LoadMembers(c, found->entities, kMembersPerCandidate);
       if (!loaded.ok()) return loaded.status();
       members = std::move(*loaded);
       auto rejected = RejectedWith(c, fingerprint);
       if (!rejected.ok()) return rejected.status();
       std::set<std::string> rejected_fps(rejected->begin(), rejected->end());
+      // Test leads (vendor test submissions) and real people never share an entity, even on the same e-mail.
       for (const auto& m : members)
-        if (rejected_fps.count(m.fingerprint)) excluded.insert(m.contact_id);
+        if (rejected_fps.count(m.fingerprint) || m.is_test != raw.is_test) excluded.insert(m.contact_id);
     }
 
     // A shared exact e-mail key joins deterministically (what the spine promised before fuzzy matching), and so
