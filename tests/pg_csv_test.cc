@@ -135,10 +135,18 @@ TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row i
   std::string rules = RulesWithDropFolder(tmp.path, folder);
   TestDb db;
   const int kRows = 6000;  // six batches of 1000: the kill lands after the first committed one
+  // Distinct people with distinct, pronounceable names (syllables from the row number), as a real export has.
+  auto syllables = [](int n) {
+    static const char* kSyl[] = {"ka", "lo", "mi", "ser", "dan", "vo", "ri", "tesh", "bu", "nel", "gor", "fa"};
+    std::string out;
+    for (int k = 0; k < 4; ++k, n /= 12) out += kSyl[n % 12];
+    out[0] = static_cast<char>(std::toupper(out[0]));
+    return out;
+  };
   std::string csv = "email,first_name,last_name,phone\n";
   for (int i = 0; i < kRows; ++i)
-    csv += "person" + std::to_string(i) + "@example.com,Ann,Lee" + std::to_string(i) + ",+1415555" +
-           std::to_string(1000 + i % 9000) + "\n";
+    csv += "person" + std::to_string(i) + "@example.com," + syllables(i * 7 + 3) + "," + syllables(i) + ",+1415" +
+           std::to_string(2000000 + i) + "\n";
   {
     Canond d(db, {}, rules);
     Drop(folder, "big.csv", csv);
