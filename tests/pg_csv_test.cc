@@ -167,6 +167,8 @@ TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row i
   REQUIRE(WaitFile(folder + "/done/big.csv", 300000));
   CHECK(db.Count("SELECT count(*) FROM source_record") == kRows);
   CHECK(db.Count("SELECT count(DISTINCT delivery_key) FROM source_record") == kRows);
-  CHECK(db.Count("SELECT count(*) FROM contact") == kRows);
+  // Every record belongs to exactly one entity (a few neighbours may merge: one-edit e-mails and phones are
+  // strong evidence to the matcher, which is its business, not this test's).
+  CHECK(db.Count("SELECT count(*) FROM entity_member") == kRows);
   CHECK(db.Scalar("SELECT rows_ok::text FROM csv_import") == std::to_string(kRows));
 }
