@@ -515,7 +515,7 @@ PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* 
       }
     }
     if (need & kNeedNumber) {
-      double n;
+      double n = 0;
       p.has_number = ParseNumber(folded, &n);
       p.number = static_cast<float>(n);
     }

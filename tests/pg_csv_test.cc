@@ -15,18 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A copy of the shipped rules whose csv source watches `folder`.
-std::string RulesWithDropFolder(const std::string& dir, const std::string& folder) {
-  fs::copy(SourceDir() + "/rules", dir + "/rules", fs::copy_options::recursive);
-  std::ifstream in(dir + "/rules/sources.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  auto p = text.find("folder = \"var/drop/contacts\"");
-  REQUIRE(p != std::string::npos);
-  text.replace(p, std::string("folder = \"var/drop/contacts\"").size(), "folder = \"" + folder + "\"");
-  std::ofstream(dir + "/rules/sources.toml", std::ios::trunc) << text;
-  return dir + "/rules";
+// Points the copied rules' csv source at `folder`.
+void WatchFolder(const RulesCopy& rules, const std::string& folder) {
+  rules.Replace("sources.toml", "folder = \"var/drop/contacts\"", "folder = \"" + folder + "\"");
 }
 
 // Writes under a temporary name and renames in, as the watcher expects of a well-behaved sender.
@@ -70,7 +61,9 @@ TEST_CASE("a dropped CSV with a bad row in the middle is imported; done/ holds i
   TempDir tmp;
   std::string folder = tmp.path + "/drop";
   TestDb db;
-  Canond d(db, {}, RulesWithDropFolder(tmp.path, folder));
+  RulesCopy rules;
+  WatchFolder(rules, folder);
+  Canond d(db, {}, rules.rules());
   // ';'-delimited, a quoted newline, Windows line ends, and an unterminated-quote-free bad row: a stray
   // character after a closing quote on line 4.
   std::string csv =
@@ -98,7 +91,9 @@ TEST_CASE("Windows-1252 and UTF-16 exports are converted; an unreadable file goe
   TempDir tmp;
   std::string folder = tmp.path + "/drop";
   TestDb db;
-  Canond d(db, {}, RulesWithDropFolder(tmp.path, folder));
+  RulesCopy rules;
+  WatchFolder(rules, folder);
+  Canond d(db, {}, rules.rules());
   // "Müller" and "José" in Windows-1252 bytes.
   Drop(folder, "cp1252.csv", std::string("email,last_name,first_name\nm@example.de,M\xFCller,Jos\xE9\n"));
   REQUIRE(WaitFile(folder + "/done/cp1252.csv"));
@@ -132,7 +127,9 @@ TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row i
   TempDir tmp;
   std::string folder = tmp.path + "/drop";
   fs::create_directories(folder);
-  std::string rules = RulesWithDropFolder(tmp.path, folder);
+  RulesCopy copy;
+  WatchFolder(copy, folder);
+  std::string rules = copy.rules();
   TestDb db;
   const int kRows = 6000;  // six batches of 1000: the kill lands after the first committed one
   // Distinct people with distinct, pronounceable names (syllables from the row number), as a real export has.

@@ -21,52 +21,6 @@ namespace {
 const char* kForm = "application/x-www-form-urlencoded";
 const char* kJson = "application/json";
 
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-CliRun RunCanonctl(const std::string& args) {
-  std::string cmd = BinaryDir() + "/canonctl " + args + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-// rules/ and schemas/ side by side in a temp dir, as LoadRuleDir expects; removed on destruction.
-struct RulesCopy {
-  fs::path root;
-  RulesCopy() {
-    char tmpl[] = "/tmp/canon-drift-rules.XXXXXX";
-    root = mkdtemp(tmpl);
-    fs::copy(SourceDir() + "/rules", root / "rules", fs::copy_options::recursive);
-    fs::copy(SourceDir() + "/schemas", root / "schemas", fs::copy_options::recursive);
-  }
-  ~RulesCopy() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  std::string rules() const { return (root / "rules").string(); }
-  // Replaces `from` (which must occur) in a file under rules/.
-  void Replace(const std::string& file, const std::string& from, const std::string& to) const {
-    fs::path p = root / "rules" / file;
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-    std::ofstream(p, std::ios::trunc) << text;
-  }
-};
-
 void Post(const Canond& d, const TestDb& db, const std::string& source, const std::string& body, const char* type,
           int expect_records) {
   REQUIRE(HttpRequest(d.port(), "POST", "/ingest/" + source, body, type).status == 202);

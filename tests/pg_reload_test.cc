@@ -32,22 +32,6 @@ std::string ReadText(const fs::path& p) {
   return ss.str();
 }
 
-// rules/ and schemas/ side by side in a temp dir, as LoadRuleDir expects; removed on destruction.
-struct ReloadRules {
-  fs::path root;
-  ReloadRules() {
-    char tmpl[] = "/tmp/canon-reload-rules.XXXXXX";
-    root = mkdtemp(tmpl);
-    fs::copy(SourceDir() + "/rules", root / "rules", fs::copy_options::recursive);
-    fs::copy(SourceDir() + "/schemas", root / "schemas", fs::copy_options::recursive);
-  }
-  ~ReloadRules() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  std::string dir() const { return (root / "rules").string(); }
-  fs::path lead_source() const { return root / "rules" / "vocabularies" / "lead_source.toml"; }
-};
 
 std::string RulesVersion(uint16_t port) {
   auto r = HttpRequest(port, "GET", "/admin/rules");
@@ -94,9 +78,9 @@ ReloadCli CanonctlReload(const std::string& args) {
 TEST_CASE("SIGHUP with a broken rule file keeps the old rules; a fixed file takes effect on the next record",
           "[pg][drift][reload]") {
   TestDb db;
-  ReloadRules rules;
-  Canond d(db, {}, rules.dir());
-  const std::string original = ReadText(rules.lead_source());
+  RulesCopy rules;
+  Canond d(db, {}, rules.rules());
+  const std::string original = ReadText(rules.Path("vocabularies/lead_source.toml"));
 
   REQUIRE(HttpRequest(d.port(), "POST", "/ingest/website", "email=r1@reload.org&lead_source=PPC", kForm).status == 202);
   REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
@@ -106,7 +90,7 @@ TEST_CASE("SIGHUP with a broken rule file keeps the old rules; a fixed file take
 
   // Break the file: an unclosed table header on a known line.
   int broken_line = static_cast<int>(std::count(original.begin(), original.end(), '\n')) + 1;
-  std::ofstream(rules.lead_source(), std::ios::trunc) << original << "[[value]\n";
+  std::ofstream(rules.Path("vocabularies/lead_source.toml"), std::ios::trunc) << original << "[[value]\n";
   REQUIRE(kill(d.pid(), SIGHUP) == 0);
   REQUIRE(WaitLog(d, "rules reload refused"));
   std::string log = d.Log();
@@ -145,7 +129,7 @@ TEST_CASE("SIGHUP with a broken rule file keeps the old rules; a fixed file take
   REQUIRE(ex != std::string::npos);
   fixed.replace(ex, std::string("input = \"Carrier pigeon\"\nquarantined = true").size(),
                 "input = \"Carrier pigeon\"\nexpect = \"offline\"");
-  std::ofstream(rules.lead_source(), std::ios::trunc) << fixed;
+  std::ofstream(rules.Path("vocabularies/lead_source.toml"), std::ios::trunc) << fixed;
   REQUIRE(kill(d.pid(), SIGHUP) == 0);
   REQUIRE(WaitLog(d, "rules loaded from", 2));
   const std::string v2 = RulesVersion(d.port());

@@ -21,23 +21,6 @@ void Post(const Canond& d, const std::string& body) {
 
 const std::string kAnnPhone = "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111";
 const std::string kAnnEmail = "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&job_title=CTO";
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run Canonctl(const std::string& args) {
-  std::string cmd = std::string(CANON_BINARY_DIR) + "/canonctl " + args + " 2>&1";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 }  // namespace
 
 TEST_CASE("canonctl queue lists, shows and approves a pair straight from the database", "[pg][review][cli]") {
@@ -49,20 +32,20 @@ TEST_CASE("canonctl queue lists, shows and approves a pair straight from the dat
   CHECK(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
   std::string cand = db.Scalar("SELECT id::text FROM merge_candidate");
   std::string dbarg = "--db '" + db.conninfo() + "'";
-  Run list = Canonctl("queue list " + dbarg);
+  CliRun list = RunCanonctl("queue list " + dbarg);
   CHECK(list.code == 0);
   CHECK_THAT(list.out, Catch::Contains("Brzezinski") && Catch::Contains("\"score\""));
-  Run show = Canonctl("queue show " + cand + " " + dbarg);
+  CliRun show = RunCanonctl("queue show " + cand + " " + dbarg);
   CHECK(show.code == 0);
   CHECK_THAT(show.out, Catch::Contains("tb@example.net") && Catch::Contains("family_name"));
-  CHECK(Canonctl("queue show 999999 " + dbarg).code == 1);
-  Run ok = Canonctl("queue approve " + cand + " --actor cli-steward --rules " + SourceDir() + "/rules " + dbarg);
+  CHECK(RunCanonctl("queue show 999999 " + dbarg).code == 1);
+  CliRun ok = RunCanonctl("queue approve " + cand + " --actor cli-steward --rules " + SourceDir() + "/rules " + dbarg);
   INFO(ok.out);
   CHECK(ok.code == 0);
   CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 1);
   CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'merge'") == "cli-steward");
-  CHECK(Canonctl("queue reject " + cand + " " + dbarg).code == 1);  // already decided
-  CHECK(Canonctl("queue frobnicate " + dbarg).code == 2);
+  CHECK(RunCanonctl("queue reject " + cand + " " + dbarg).code == 1);  // already decided
+  CHECK(RunCanonctl("queue frobnicate " + dbarg).code == 2);
 }
 
 TEST_CASE("a pair below the merge threshold is queued with its explanation; approve merges, unmerge restores, "

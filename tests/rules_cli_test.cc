@@ -9,28 +9,13 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support.h"
+
 namespace fs = std::filesystem;
+using canon::test::CliRun;
+using canon::test::RunCanonctl;
 
 namespace {
-
-struct Run {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Run Canonctl(const std::string& args, const std::string& stdin_file = {}) {
-  std::string cmd = std::string(CANON_BINARY_DIR) + "/canonctl " + args + " 2>&1";
-  if (!stdin_file.empty()) cmd += " < " + stdin_file;
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 // A scratch rules directory: the shipped sources.toml plus the files a case writes.
 struct ScratchRules {
@@ -51,13 +36,13 @@ struct ScratchRules {
 }  // namespace
 
 TEST_CASE("canonctl rules check passes on the shipped rules and names file:line on errors", "[rules]") {
-  Run ok = Canonctl("rules check " CANON_SOURCE_DIR "/rules");
+  CliRun ok = RunCanonctl("rules check " CANON_SOURCE_DIR "/rules");
   CHECK(ok.code == 0);
   CHECK(ok.out.find("ok: ") != std::string::npos);
 
   ScratchRules s;
   s.Write("vocabularies/lead_source.toml", "[[value]]\ncode = \"paid_search\"\naliases = [\"PPC\"\n");
-  Run syntax = Canonctl("rules check " + s.dir());
+  CliRun syntax = RunCanonctl("rules check " + s.dir());
   CHECK(syntax.code == 1);
   CHECK(syntax.out.find(s.dir() + "/vocabularies/lead_source.toml:3:") != std::string::npos);
   CHECK(syntax.out.find("TOML syntax error") != std::string::npos);
@@ -65,7 +50,7 @@ TEST_CASE("canonctl rules check passes on the shipped rules and names file:line 
   s.Write("vocabularies/lead_source.toml",
           "[[value]]\ncode = \"paid_search\"\naliases = [\"PPC\"]\n\n[[value]]\ncode = \"email\"\n"
           "aliases = [\"newsletter\", \"P.P.C.\"]\n");
-  Run dup = Canonctl("rules check " + s.dir());
+  CliRun dup = RunCanonctl("rules check " + s.dir());
   CHECK(dup.code == 1);
   CHECK(dup.out.find(s.dir() + "/vocabularies/lead_source.toml:7:26: error: alias 'P.P.C.' maps to two values") !=
         std::string::npos);
@@ -73,7 +58,7 @@ TEST_CASE("canonctl rules check passes on the shipped rules and names file:line 
 }
 
 TEST_CASE("canonctl rules test runs the examples and fails on a wrong one", "[rules]") {
-  Run shipped = Canonctl("rules test " CANON_SOURCE_DIR "/rules");
+  CliRun shipped = RunCanonctl("rules test " CANON_SOURCE_DIR "/rules");
   CHECK(shipped.code == 0);
   CHECK(shipped.out.find(" passed, 0 failed") != std::string::npos);
 
@@ -82,11 +67,12 @@ TEST_CASE("canonctl rules test runs the examples and fails on a wrong one", "[ru
           "[[value]]\ncode = \"paid_search\"\naliases = [\"PPC\"]\n"
           "[[example]]\nfield = \"lead_source\"\ninput = \"PPC\"\nexpect = \"paid_search\"\n"
           "[[example]]\nfield = \"lead_source\"\ninput = \"PPC\"\nexpect = \"email\"\n");
-  Run r = Canonctl("rules test " + s.dir());
+  CliRun r = RunCanonctl("rules test " + s.dir());
   CHECK(r.code == 1);
   CHECK(r.out.find("1 passed, 1 failed") != std::string::npos);
   CHECK(r.out.find("lead_source.toml:8:1: FAIL") != std::string::npos);
-  CHECK(Canonctl("rules reload").code == 2);
+  // Nothing listens on a fresh free port: no daemon to reload is an environment error (exit 2).
+  CHECK(RunCanonctl("rules reload --url http://127.0.0.1:" + std::to_string(canon::test::FreePort())).code == 2);
 }
 
 TEST_CASE("canonctl normalize turns JSON Lines into canonical records with reasons", "[rules]") {
@@ -95,7 +81,7 @@ TEST_CASE("canonctl normalize turns JSON Lines into canonical records with reaso
   std::ofstream(in) << R"({"email":" John.Smith+promo@GMAIL.com ","lead_source":"PPC","country":"UK"})" << "\n"
                     << R"({"email":"bob@@example"})" << "\n"
                     << R"({"email":"a@example.com","lead_source":"Carrier pigeon"})" << "\n";
-  Run r = Canonctl("normalize --rules " CANON_SOURCE_DIR "/rules", in.string());
+  CliRun r = RunCanonctl("normalize --rules " CANON_SOURCE_DIR "/rules", in.string());
   CHECK(r.code == 0);
   CHECK(r.out.find(R"("email":"John.Smith+promo@gmail.com")") != std::string::npos);
   CHECK(r.out.find(R"("email_key":"johnsmith@gmail.com")") != std::string::npos);

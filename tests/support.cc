@@ -191,6 +191,55 @@ std::string Canond::Log() const {
   return ss.str();
 }
 
+CliRun RunCanonctl(const std::string& args, const std::string& stdin_file) {
+  std::string cmd = BinaryDir() + "/canonctl " + args + " 2>&1";
+  if (!stdin_file.empty()) cmd += " < " + stdin_file;
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+RulesCopy::RulesCopy() {
+  char tmpl[] = "/tmp/canon-rules-copy.XXXXXX";
+  root_ = mkdtemp(tmpl);
+  std::filesystem::copy(SourceDir() + "/rules", root_ + "/rules", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(SourceDir() + "/schemas", root_ + "/schemas", std::filesystem::copy_options::recursive);
+}
+
+RulesCopy::~RulesCopy() {
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
+}
+
+std::string RulesCopy::rules() const { return root_ + "/rules"; }
+std::string RulesCopy::Path(const std::string& file) const { return root_ + "/rules/" + file; }
+
+std::string RulesCopy::Read(const std::string& file) const {
+  std::ifstream in(Path(file));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void RulesCopy::Write(const std::string& file, const std::string& text) const {
+  std::ofstream(Path(file), std::ios::trunc) << text;
+}
+
+void RulesCopy::Replace(const std::string& file, const std::string& from, const std::string& to) const {
+  std::string text = Read(file);
+  auto at = text.find(from);
+  INFO("replacing in " << file << ": " << from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  Write(file, text);
+}
+
 std::string WaitFor(const TestDb& db, const std::string& sql, const std::string& want, int timeout_ms) {
   auto c = db.Connect();
   std::string last;

@@ -67,4 +67,30 @@ std::string WaitFor(const TestDb& db, const std::string& sql, const std::string&
 std::string SourceDir();
 std::string BinaryDir();
 
+// canonctl as a child process: exit code and stdout+stderr together. `stdin_file` is fed as standard input.
+struct CliRun {
+  int code = -1;
+  std::string out;
+};
+CliRun RunCanonctl(const std::string& args, const std::string& stdin_file = {});
+
+// A copy of the shipped rules/ and schemas/ side by side in a temp dir (as LoadRuleDir expects), for tests that
+// edit rule files; removed on destruction.
+class RulesCopy {
+ public:
+  RulesCopy();
+  ~RulesCopy();
+  RulesCopy(const RulesCopy&) = delete;
+  RulesCopy& operator=(const RulesCopy&) = delete;
+  std::string rules() const;                       // the copied rules directory
+  std::string Path(const std::string& file) const;  // a file under rules/
+  std::string Read(const std::string& file) const;
+  void Write(const std::string& file, const std::string& text) const;
+  // Replaces `from` (which must occur) in a file under rules/.
+  void Replace(const std::string& file, const std::string& from, const std::string& to) const;
+
+ private:
+  std::string root_;
+};
+
 }  // namespace canon::test
