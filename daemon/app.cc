@@ -333,6 +333,7 @@ Response App::Metrics(const Request& req) {
   if (workers_) {
     body += "canon_worker_processed_total " + std::to_string(workers_->processed()) + "\n";
     body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";
+    body += "canon_match_over_common_keys_total " + std::to_string(workers_->over_common_keys()) + "\n";
   }
   Response res = JsonResponse(req, http::status::ok, std::move(body));
   res.set(http::field::content_type, "text/plain; version=0.0.4");

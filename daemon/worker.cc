@@ -226,6 +226,12 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
       }
       auto w = store::WriteRecord(conn, {row.id, row.received_at}, p.records[i], n, *rules);
       if (!w.ok()) return w.status();
+      // Over-common blocking keys were skipped, not followed: report their kind (never the value, which is PII).
+      for (const auto& key : w->over_common_keys) {
+        ++over_common_;
+        log_->warn("over-common blocking key of kind '{}' skipped for source record {}",
+                   key.substr(0, key.find(':')), w->source_record_id);
+      }
       ++written;
     }
     std::string status = written > 0 || p.records.empty() ? "done" : "failed";

@@ -42,6 +42,7 @@ class WorkerPool {
   // Counters for /metrics and tests.
   long long processed() const { return processed_; }
   long long failed() const { return failed_; }
+  long long over_common_keys() const { return over_common_; }
 
  private:
   void Run(int index);
@@ -61,6 +62,7 @@ class WorkerPool {
   std::vector<std::thread> threads_;
   std::atomic<long long> processed_{0};
   std::atomic<long long> failed_{0};
+  std::atomic<long long> over_common_{0};
 };
 
 }  // namespace canon::daemon
