@@ -12,18 +12,14 @@ using namespace canon::test;
 namespace {
 const char* kForm = "application/x-www-form-urlencoded";
 
-void Post(const Canond& d, const std::string& body) {
-  auto r = HttpRequest(d.port(), "POST", "/ingest/website", body, kForm);
-  REQUIRE(r.status == 202);
-}
 }  // namespace
 
 TEST_CASE("a misspelled name with the same phone joins the entity; values survive by policy", "[pg][match]") {
   TestDb db;
   Canond d(db);
-  Post(d, "first_name=Jonathan&last_name=Smithson&phone=%2B1+415+555+0142&city=Springfield");
+  PostForm(d, "first_name=Jonathan&last_name=Smithson&phone=%2B1+415+555+0142&city=Springfield");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  Post(d, "first_name=Jonathon&last_name=Smithsen&phone=415-555-0142");
+  PostForm(d, "first_name=Jonathon&last_name=Smithsen&phone=415-555-0142");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
   CHECK(db.Count("SELECT count(*) FROM contact") == 1);
   CHECK(db.Count("SELECT count(*) FROM entity_member") == 2);
@@ -41,9 +37,9 @@ TEST_CASE("a misspelled name with the same phone joins the entity; values surviv
 TEST_CASE("the same surname at the same company but a different person stays apart", "[pg][match]") {
   TestDb db;
   Canond d(db);
-  Post(d, "first_name=Mary&last_name=Okonkwo&company=Initech&phone=%2B1+415+555+0100");
+  PostForm(d, "first_name=Mary&last_name=Okonkwo&company=Initech&phone=%2B1+415+555+0100");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  Post(d, "first_name=Peter&last_name=Okonkwo&company=Initech&phone=%2B1+212+555+0199");
+  PostForm(d, "first_name=Peter&last_name=Okonkwo&company=Initech&phone=%2B1+212+555+0199");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
   // They were candidates of each other (a shared company+surname key) and scored below review.
   CHECK(db.Count("SELECT count(*) FROM match_key WHERE key LIKE 'company_family:%'") == 2);

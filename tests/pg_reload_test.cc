@@ -54,23 +54,9 @@ bool WaitLog(const Canond& d, const std::string& needle, int times = 1) {
   return false;
 }
 
-struct ReloadCli {
-  int code = -1;
-  std::string out;
-};
-
-ReloadCli CanonctlReload(const std::string& args) {
-  // The caller's own CANON_ADMIN_TOKEN must not leak into the cases that pass a token (or none) explicitly.
-  std::string cmd = "env -u CANON_ADMIN_TOKEN " + BinaryDir() + "/canonctl rules reload " + args + " 2>&1";
-  ReloadCli r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+// The caller's own CANON_ADMIN_TOKEN must not leak into the cases that pass a token (or none) explicitly.
+CliRun CanonctlReload(const std::string& args) {
+  return RunCanonctl("rules reload " + args, {}, "env -u CANON_ADMIN_TOKEN");
 }
 
 }  // namespace

@@ -12,12 +12,6 @@ using namespace canon;
 using namespace canon::test;
 
 namespace {
-const char* kForm = "application/x-www-form-urlencoded";
-
-void Post(const Canond& d, const std::string& body) {
-  auto r = HttpRequest(d.port(), "POST", "/ingest/website", body, kForm);
-  REQUIRE(r.status == 202);
-}
 
 const std::string kAnnPhone = "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111";
 const std::string kAnnEmail = "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&job_title=CTO";
@@ -26,9 +20,9 @@ const std::string kAnnEmail = "first_name=Ann&last_name=Wexford&email=ann.w%40ex
 TEST_CASE("canonctl queue lists, shows and approves a pair straight from the database", "[pg][review][cli]") {
   TestDb db;
   Canond d(db);
-  Post(d, "first_name=Tomasz&last_name=Brzezinski&phone=%2B1+312+555+0199");
+  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&phone=%2B1+312+555+0199");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  Post(d, "first_name=Tomasz&last_name=Brzezinski&email=tb%40example.net");
+  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&email=tb%40example.net");
   CHECK(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
   std::string cand = db.Scalar("SELECT id::text FROM merge_candidate");
   std::string dbarg = "--db '" + db.conninfo() + "'";
@@ -53,9 +47,9 @@ TEST_CASE("a pair below the merge threshold is queued with its explanation; appr
           "[pg][review]") {
   TestDb db;
   Canond d(db);
-  Post(d, kAnnPhone);
+  PostForm(d, kAnnPhone);
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  Post(d, kAnnEmail);
+  PostForm(d, kAnnEmail);
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
   std::string rec_a = db.Scalar("SELECT min(id)::text FROM source_record");
   std::string rec_b = db.Scalar("SELECT max(id)::text FROM source_record");
@@ -117,8 +111,8 @@ TEST_CASE("a pair below the merge threshold is queued with its explanation; appr
                     "application/json").status == 409);
 
   // Both records again: neither merges back nor is proposed again.
-  Post(d, kAnnEmail);
-  Post(d, kAnnPhone);
+  PostForm(d, kAnnEmail);
+  PostForm(d, kAnnPhone);
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "4") == "4");
   CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0") == "0");
   CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
@@ -129,9 +123,9 @@ TEST_CASE("a pair below the merge threshold is queued with its explanation; appr
 TEST_CASE("a rejected pair is never proposed again; defer keeps a pair open", "[pg][review]") {
   TestDb db;
   Canond d(db);
-  Post(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  Post(d, "first_name=Nadia&last_name=Castellano&company=Globex");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&company=Globex");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
   CHECK(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
   std::string cand = db.Scalar("SELECT id::text FROM merge_candidate");
@@ -143,8 +137,8 @@ TEST_CASE("a rejected pair is never proposed again; defer keeps a pair open", "[
   REQUIRE(rej.status == 200);
   CHECK(db.Scalar("SELECT status || ' ' || decided_by FROM merge_candidate") == "rejected rita");
   CHECK(db.Count("SELECT count(*) FROM rejected_pair") == 1);
-  Post(d, "first_name=Nadia&last_name=Castellano&company=Globex");
-  Post(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&company=Globex");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "4") == "4");
   CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0") == "0");
   CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 1);

@@ -191,8 +191,8 @@ std::string Canond::Log() const {
   return ss.str();
 }
 
-CliRun RunCanonctl(const std::string& args, const std::string& stdin_file) {
-  std::string cmd = BinaryDir() + "/canonctl " + args + " 2>&1";
+CliRun RunCanonctl(const std::string& args, const std::string& stdin_file, const std::string& env_prefix) {
+  std::string cmd = (env_prefix.empty() ? "" : env_prefix + " ") + BinaryDir() + "/canonctl " + args + " 2>&1";
   if (!stdin_file.empty()) cmd += " < " + stdin_file;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -203,6 +203,12 @@ CliRun RunCanonctl(const std::string& args, const std::string& stdin_file) {
   int st = pclose(p);
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+void PostForm(const Canond& d, const std::string& body, const std::string& source) {
+  auto r = HttpRequest(d.port(), "POST", "/ingest/" + source, body, "application/x-www-form-urlencoded");
+  INFO(r.body);
+  REQUIRE(r.status == 202);
 }
 
 RulesCopy::RulesCopy() {

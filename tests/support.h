@@ -72,7 +72,11 @@ struct CliRun {
   int code = -1;
   std::string out;
 };
-CliRun RunCanonctl(const std::string& args, const std::string& stdin_file = {});
+// `env_prefix` is put before the binary, e.g. "env -u CANON_ADMIN_TOKEN".
+CliRun RunCanonctl(const std::string& args, const std::string& stdin_file = {}, const std::string& env_prefix = {});
+
+// POSTs a form to /ingest/{source} and requires the 202.
+void PostForm(const Canond& d, const std::string& body, const std::string& source = "website");
 
 // A copy of the shipped rules/ and schemas/ side by side in a temp dir (as LoadRuleDir expects), for tests that
 // edit rule files; removed on destruction.
