@@ -67,6 +67,14 @@ Status Decide(PgConn& c, long long id, const std::string& status, const std::str
   return r.ok() ? Status::Ok() : r.status();
 }
 
+// Pairs left open between what is now one entity have nothing left to decide.
+Status SupersedeSelfPairs(PgConn& c, long long contact, const std::string& actor) {
+  auto r = c.Exec("UPDATE merge_candidate SET status = 'superseded', decided_by = $2, decided_at = now() "
+                  "WHERE contact_id = other_id AND status IN ('pending', 'deferred') AND contact_id = $1",
+                  {std::to_string(contact), actor});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
 const char* kContactJson = "(to_jsonb(ct) - 'lineage')";
 
 }  // namespace
@@ -101,43 +109,56 @@ Result<std::string> QueueShowJson(PgConn& c, long long id) {
   return r->Str(0, 0);
 }
 
+Result<long long> MergeContacts(PgConn& c, long long a, long long b, const std::string& actor,
+                                const std::string& reason_json, const RuleSet& rules) {
+  // Lock both contacts in id order (the same order every steward and worker uses), then follow merges since.
+  auto x = LockLiveContact(c, std::min(a, b));
+  if (!x.ok()) return x.status();
+  auto y = LockLiveContact(c, std::max(a, b));
+  if (!y.ok()) return y.status();
+  long long winner = std::min(*x, *y), loser = std::max(*x, *y);  // the older entity survives
+  if (winner == loser) return winner;
+  std::string w = std::to_string(winner), l = std::to_string(loser);
+  const std::vector<std::pair<const char*, std::vector<Param>>> steps = {
+      {"UPDATE entity_member SET contact_id = $1, decided_by = $3 WHERE contact_id = $2", {w, l, actor}},
+      {"INSERT INTO match_key (key, contact_id) SELECT key, $1 FROM match_key WHERE contact_id = $2 "
+       "ON CONFLICT DO NOTHING",
+       {w, l}},
+      {"DELETE FROM match_key WHERE contact_id = $1", {l}},
+      {"UPDATE contact SET merged_into = $1, updated_at = now() WHERE id = $2", {w, l}},
+      {"UPDATE merge_candidate SET contact_id = $1 WHERE contact_id = $2", {w, l}},
+      {"UPDATE merge_candidate SET other_id = $1 WHERE other_id = $2", {w, l}}};
+  for (const auto& [sql, params] : steps) {
+    auto r = c.Exec(sql, params);
+    if (!r.ok()) return r.status();
+  }
+  if (Status s = RecomputeContact(c, winner, rules); !s.ok()) return s;
+  if (Status s = SupersedeSelfPairs(c, winner, actor); !s.ok()) return s;
+  if (Status s = Event(c, "merge", winner, loser, actor, reason_json); !s.ok()) return s;
+  return winner;
+}
+
 Result<long long> ApproveCandidate(PgConn& c, long long id, const std::string& actor, const RuleSet& rules) {
   Tx tx(c);
   if (Status s = tx.Begin(); !s.ok()) return s;
   auto row = LockCandidate(c, id);
   if (!row.ok()) return row.status();
-  // Lock both contacts in id order (the same order every steward uses), then resolve merges since the proposal.
-  long long lo = std::min(row->contact, row->other), hi = std::max(row->contact, row->other);
-  auto a = LockLiveContact(c, lo);
-  if (!a.ok()) return a.status();
-  auto b = LockLiveContact(c, hi);
-  if (!b.ok()) return b.status();
-  long long winner = std::min(*a, *b), loser = std::max(*a, *b);  // the older entity survives
-  if (winner != loser) {
-    std::string w = std::to_string(winner), l = std::to_string(loser);
-    const std::vector<std::pair<const char*, std::vector<Param>>> steps = {
-        {"UPDATE entity_member SET contact_id = $1, decided_by = $3 WHERE contact_id = $2", {w, l, actor}},
-        {"INSERT INTO match_key (key, contact_id) SELECT key, $1 FROM match_key WHERE contact_id = $2 "
-         "ON CONFLICT DO NOTHING",
-         {w, l}},
-        {"DELETE FROM match_key WHERE contact_id = $1", {l}},
-        {"UPDATE contact SET merged_into = $1, updated_at = now() WHERE id = $2", {w, l}},
-        {"UPDATE merge_candidate SET contact_id = $1 WHERE contact_id = $2", {w, l}},
-        {"UPDATE merge_candidate SET other_id = $1 WHERE other_id = $2", {w, l}}};
-    for (const auto& [sql, params] : steps) {
-      auto r = c.Exec(sql, params);
-      if (!r.ok()) return r.status();
-    }
-    if (Status s = RecomputeContact(c, winner, rules); !s.ok()) return s;
-  }
   if (Status s = Decide(c, id, "approved", actor); !s.ok()) return s;
-  // Other open pairs that now point at one entity from both sides have nothing left to decide.
-  auto sup = c.Exec("UPDATE merge_candidate SET status = 'superseded', decided_by = $2, decided_at = now() "
-                    "WHERE contact_id = other_id AND status IN ('pending', 'deferred') AND contact_id = $1",
-                    {std::to_string(winner), actor});
-  if (!sup.ok()) return sup.status();
-  if (Status s = Event(c, "merge", winner, loser, actor, "{\"candidate\":" + std::to_string(id) + "}"); !s.ok())
-    return s;
+  std::string reason = "{\"candidate\":" + std::to_string(id) + "}";
+  auto a = LockLiveContact(c, std::min(row->contact, row->other));
+  if (!a.ok()) return a.status();
+  auto b = LockLiveContact(c, std::max(row->contact, row->other));
+  if (!b.ok()) return b.status();
+  long long winner = *a;
+  if (*a == *b) {
+    // Merged since the proposal (by another pair or the matcher): the decision is still audited.
+    if (Status s = SupersedeSelfPairs(c, winner, actor); !s.ok()) return s;
+    if (Status s = Event(c, "merge", winner, winner, actor, reason); !s.ok()) return s;
+  } else {
+    auto m = MergeContacts(c, *a, *b, actor, reason, rules);
+    if (!m.ok()) return m.status();
+    winner = *m;
+  }
   if (Status s = tx.Commit(); !s.ok()) return s;
   return winner;
 }

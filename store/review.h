@@ -22,7 +22,17 @@ Result<std::string> QueueListJson(PgConn& conn, const std::string& status, int l
 // One candidate with both contacts side by side and the explanation; "" when there is no such candidate.
 Result<std::string> QueueShowJson(PgConn& conn, long long candidate_id);
 
-// Returns the surviving contact id.
+// Merges the live entities behind contacts `a` and `b` (each followed along merged_into) and returns the survivor.
+// Runs INSIDE the caller's transaction (opens none): locks both live contacts in id order, the older (lower id)
+// survives; the newer one's members (decided_by = actor) and match keys move to it, merge_candidate rows follow,
+// pairs now inside one entity are superseded, the newer contact gets merged_into, the survivor is recomputed by
+// survivorship, and merge_event gets a "merge" row (detail = reason_json, which must be a JSON value). When both
+// already are one entity it returns that entity and writes nothing. Callers: ApproveCandidate and the record
+// writer (the clusterer's also_merge). Errors: NotFound (no such contact), SQL failures (the caller rolls back).
+Result<long long> MergeContacts(PgConn& conn, long long a, long long b, const std::string& actor,
+                                const std::string& reason_json, const RuleSet& rules);
+
+// Approves a pending/deferred pair and merges it (MergeContacts); returns the surviving contact id.
 Result<long long> ApproveCandidate(PgConn& conn, long long candidate_id, const std::string& actor,
                                    const RuleSet& rules);
 Status RejectCandidate(PgConn& conn, long long candidate_id, const std::string& actor);
