@@ -4,8 +4,16 @@
 //   POST /admin/queue/{id}/approve | reject | defer           a steward's decision (actor: X-Canon-Actor)
 //   GET  /admin/entities/{id}                                 contact, lineage, members, audit events
 //   POST /admin/entities/{id}/unmerge  {"members":[ids]}      split those source records into a new entity
+//   POST /admin/entities/{id}/edit     {"fields":{"phone":"..."},"actor":"ann","note":"..."}
+//                                      a steward's values: normalized by the rules in force, stored as a
+//                                      "steward" member that wins survivorship; 200 with the entity, 400 naming
+//                                      the field ("where") that is unknown, empty or invalid, 404, 409 (merged)
+// The actor is X-Canon-Actor, else the body's "actor" (edit), else "admin-api".
 // Handlers are thin: the work and its transaction live in store/review.h.
+#include <simdjson.h>
+
 #include <cctype>
+#include <map>
 #include <mutex>
 
 #include "daemon/app.h"
@@ -70,6 +78,38 @@ bool ParseMembers(const std::string& body, std::vector<long long>* out) {
     }
   }
   return !out->empty();
+}
+
+struct EditBody {
+  std::map<std::string, std::string> fields;
+  std::string actor, note;
+};
+
+// {"fields":{name:string,...},"actor":string,"note":string}: fields required, the others optional.
+Status ParseEditBody(const std::string& body, EditBody* out) {
+  const Status shape =
+      Status::Invalid("body must be {\"fields\":{\"field\":\"value\",...},\"actor\":\"...\",\"note\":\"...\"}");
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(body).get_object().get(obj)) return shape;
+  for (auto [key, value] : obj) {
+    if (key == "fields") {
+      simdjson::dom::object fields;
+      if (value.get_object().get(fields)) return shape;
+      for (auto [name, v] : fields) {
+        std::string_view text;
+        if (v.get_string().get(text)) return Status::Invalid(std::string(name) + ": the value must be a JSON string");
+        out->fields[std::string(name)] = std::string(text);
+      }
+    } else if (key == "actor" || key == "note") {
+      std::string_view text;
+      if (value.get_string().get(text)) return shape;
+      (key == "actor" ? out->actor : out->note) = std::string(text);
+    } else {
+      return Status::Invalid("unknown key \"" + std::string(key) + "\" in the body");
+    }
+  }
+  return Status::Ok();
 }
 
 template <typename F>
@@ -163,6 +203,26 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
                                           ",\"new_contact_id\":" + std::to_string(*fresh) + "}"));
                });
              });
+  router.Add(http::verb::post, "/admin/entities/{id}/edit", [&app](Request&& req, const PathParams& p, Respond respond) {
+    long long id = 0;
+    if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+    EditBody body;
+    if (Status s = ParseEditBody(req.body(), &body); !s.ok()) return Fail(req, respond, s);
+    auto rules = app.rules().Get();
+    store::StewardEdit edit = store::PrepareStewardEdit(body.fields, *rules);
+    if (!edit.ok())
+      return respond(JsonResponse(req, http::status::bad_request,
+                                  ErrorBody("invalid", edit.bad_field + ": " + edit.reason, edit.bad_field)));
+    std::string actor =
+        req.find("X-Canon-Actor") == req.end() && !body.actor.empty() ? body.actor.substr(0, 200) : Actor(req);
+    WithConn(app, req, respond, [&](store::PgConn& c) {
+      auto rec = store::EditEntity(c, id, edit.raw, edit.normalized, actor, body.note, *rules);
+      if (!rec.ok()) return Fail(req, respond, rec.status());
+      auto j = store::EntityJson(c, id);
+      if (!j.ok()) return Fail(req, respond, j.status());
+      respond(JsonResponse(req, http::status::ok, *j));
+    });
+  });
 }
 
 }  // namespace canon::daemon

@@ -77,8 +77,14 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
   std::vector<const SurvivorMember*> by_age;  // newest first
   for (const auto& m : members) by_age.push_back(&m);
   std::sort(by_age.begin(), by_age.end(), Newer);
-  out.latest_source = by_age.front()->source;
-  out.original_source = by_age.back()->source;
+  // Where the lead came from is a fact about its records: a steward's edit is not a source of the lead, so it
+  // names the sources only of an entity made of nothing else.
+  std::vector<const SurvivorMember*> sourced;
+  for (const SurvivorMember* m : by_age)
+    if (m->source != rules.steward_source) sourced.push_back(m);
+  const auto& named = sourced.empty() ? by_age : sourced;
+  out.latest_source = named.front()->source;
+  out.original_source = named.back()->source;
 
   for (const auto& col : columns) {
     // Candidates: members with a non-empty value, newest first.

@@ -8,8 +8,9 @@
 // Over every policy: a member whose source is `steward_source` ("steward") wins (newest steward edit first),
 // and a value is never replaced by an empty one (empty values are not candidates at all). Each chosen value
 // remembers the member it came from (lineage). original_source is the earliest member's source; latest_source
-// the newest's. Recompute is pure and total: the same members always give the same result, which is what makes
-// join and unmerge the same operation.
+// the newest's (steward members are not sources of a lead: they count only when there is nothing else).
+// Recompute is pure and total: the same members always give the same result, which is what makes join and
+// unmerge the same operation.
 // Ownership: values. Thread-safety: pure. Errors: FromToml returns Invalid with path:line:col.
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "store/review.h"
 
 #include <algorithm>
+#include <set>
 
 #include "store/entities.h"
 
@@ -73,6 +74,20 @@ Status SupersedeSelfPairs(PgConn& c, long long contact, const std::string& actor
                   "WHERE contact_id = other_id AND status IN ('pending', 'deferred') AND contact_id = $1",
                   {std::to_string(contact), actor});
   return r.ok() ? Status::Ok() : r.status();
+}
+
+std::string ObjectJson(const std::map<std::string, std::string>& m) {
+  std::string out;
+  for (const auto& [k, v] : m) out += (out.empty() ? "{" : ",") + JsonEscape(k) + ":" + JsonEscape(v);
+  return out.empty() ? "{}" : out + "}";
+}
+
+// The same shape WriteRecord stores (fields, keys, flags, quarantined), so members read back alike.
+std::string StewardNormalizedJson(const NormalizedRecord& n) {
+  std::string flags;
+  for (const auto& f : n.flags) flags += (flags.empty() ? "" : ",") + JsonEscape(f);
+  return "{\"fields\":" + ObjectJson(n.fields) + ",\"keys\":" + ObjectJson(n.keys) + ",\"flags\":[" + flags +
+         "],\"quarantined\":[]}";
 }
 
 const char* kContactJson = "(to_jsonb(ct) - 'lineage')";
@@ -230,6 +245,82 @@ Result<long long> UnmergeMembers(PgConn& c, long long contact, const std::vector
   if (Status s = Event(c, "unmerge", contact, fresh, actor, detail); !s.ok()) return s;
   if (Status s = tx.Commit(); !s.ok()) return s;
   return fresh;
+}
+
+StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields, const RuleSet& rules) {
+  StewardEdit e;
+  e.raw.source = rules.survivorship().steward_source;
+  e.raw.fields = fields;
+  auto refuse = [&e](const std::string& field, const std::string& reason) {
+    e.bad_field = field;
+    e.reason = reason;
+    return e;
+  };
+  if (fields.empty()) return refuse("fields", "no field to edit");
+  const auto& columns = ContactColumns();
+  for (const auto& [f, v] : fields) {
+    if (std::find(columns.begin(), columns.end(), f) == columns.end())
+      return refuse(f, "not a contact field");
+    if (v.find_first_not_of(" \t\r\n") == std::string::npos) return refuse(f, "empty value");
+  }
+  NormalizedRecord n = Normalize(e.raw, rules);
+  for (const auto& [f, v] : fields) {
+    for (const auto* issues : {&n.rejected, &n.quarantined})
+      for (const FieldIssue& i : *issues)
+        if (i.field == f) return refuse(f, i.reason);
+    if (std::find(n.flags.begin(), n.flags.end(), f + ":invalid") != n.flags.end())
+      return refuse(f, "not a valid " + f);
+    if (n.Get(f).empty()) return refuse(f, "normalizes to no value");
+  }
+  // Only what was typed (a typed phone's extension belongs to it): derived fields of a partial record would
+  // overrule the members' better ones, since a steward value wins every policy.
+  std::set<std::string> typed;
+  for (const auto& [f, v] : fields) typed.insert(f);
+  if (typed.count("phone") && !n.Get("phone_ext").empty()) typed.insert("phone_ext");
+  e.normalized.rules_version = n.rules_version;
+  for (const auto& f : typed) e.normalized.fields[f] = n.Get(f);
+  for (const auto& [k, v] : n.keys)
+    if (k.size() > 4 && typed.count(k.substr(0, k.size() - 4))) e.normalized.keys[k] = v;
+  for (const auto& flag : n.flags)
+    if (typed.count(flag.substr(0, flag.find(':')))) e.normalized.flags.push_back(flag);
+  return e;
+}
+
+Result<long long> EditEntity(PgConn& c, long long contact, const Record& raw, const NormalizedRecord& n,
+                             const std::string& actor, const std::string& note, const RuleSet& rules) {
+  if (raw.source != rules.survivorship().steward_source || n.fields.empty())
+    return Status::Invalid("a steward edit needs source '" + rules.survivorship().steward_source + "' and fields");
+  Tx tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  // Keys before the contact row: the order workers take them (LockKeys, then contacts), so no deadlock.
+  std::vector<std::string> keys = StoreKeys(n, rules);
+  if (Status s = LockKeys(c, keys); !s.ok()) return s;
+  auto live = LockLiveContact(c, contact);
+  if (!live.ok()) return live.status();
+  std::string cid = std::to_string(contact);
+  if (*live != contact)
+    return Status(Code::kFailedPrecondition, "contact " + cid + " was merged into " + std::to_string(*live));
+  std::string rv = n.rules_version.empty() ? rules.version() : n.rules_version;
+  auto ins = c.Exec(
+      "INSERT INTO source_record (source, is_test, raw, normalized, rules_version, received_at) "
+      "SELECT $1, is_test, $2::jsonb, $3::jsonb, $4, now() FROM contact WHERE id = $5 RETURNING id",
+      {raw.source, "{\"fields\":" + ObjectJson(raw.fields) + ",\"extra\":{}}", StewardNormalizedJson(n), rv, cid});
+  if (!ins.ok()) return ins.status();
+  std::string rec = std::to_string(ins->Int(0, 0));
+  auto mem = c.Exec("INSERT INTO entity_member (source_record_id, contact_id, decided_by) VALUES ($1, $2, $3)",
+                    {rec, cid, actor});
+  if (!mem.ok()) return mem.status();
+  if (!keys.empty()) {
+    auto k = c.Exec("INSERT INTO match_key (key, contact_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
+                    {TextArray(keys), cid});
+    if (!k.ok()) return k.status();
+  }
+  if (Status s = RecomputeContact(c, contact, rules); !s.ok()) return s;
+  std::string detail = "{\"source_record\":" + rec + ",\"fields\":" + ObjectJson(raw.fields) +
+                       ",\"normalized\":" + ObjectJson(n.fields) + ",\"note\":" + JsonEscape(note) + "}";
+  if (Status s = Event(c, "edit", contact, 0, actor, detail); !s.ok()) return s;
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return ins->Int(0, 0);
 }
 
 Result<std::string> EntityJson(PgConn& c, long long contact) {

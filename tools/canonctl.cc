@@ -46,6 +46,7 @@ const Command kCommands[] = {
     {"dedupe", canon::tools::CmdDedupe, "dedupe INPUT.csv --out clusters.csv [--rules DIR] [--explain]"},
     {"match", canon::tools::CmdMatch, "match train ..."},
     {"queue", canon::tools::CmdQueue, "queue list|show|approve|reject"},
+    {"entity", canon::tools::CmdEntity, "entity edit ID FIELD=VALUE... [--actor NAME] [--note TEXT] [--url URL]"},
     {"import", canon::tools::CmdImport, "import FILE --source NAME"},
     {"report", canon::tools::CmdReport, "report vocabulary"},
     {"quarantine", canon::tools::CmdQuarantine, "quarantine replay"},
