@@ -66,13 +66,13 @@ Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, c
     }
     if (!options.default_country.empty() && !rec.Has("country")) rec.fields["country"] = options.default_country;
     NormalizedRecord norm = Normalize(rec, rules);
+    std::string why;
     if (!norm.accepted()) {
-      std::string why;
       for (const auto& r : norm.rejected) why += (why.empty() ? "" : "; ") + r.field + ": " + r.reason;
-      out.problems.push_back("line " + std::to_string(row.line) + ": rejected by normalization (" + why +
-                             "); matched on what remains");
+      out.problems.push_back("line " + std::to_string(row.line) + ": rejected by normalization (" + why + ")");
     }
     out.inputs.push_back(MatchInputFromNormalized(norm, id));
+    out.refused.push_back(std::move(why));
   }
   if (!reader.status().ok()) return reader.status();
   return out;

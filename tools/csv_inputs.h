@@ -3,7 +3,8 @@
 // Columns map onto canonical fields by --map COLUMN=field, else by name (the connectors' header synonyms:
 // MapCsvHeader). Each row is normalized with the rule set (canon::Normalize), then reduced to a MatchInput
 // (MatchInputFromNormalized). Rows the CSV reader refuses, or the normalizer rejects, are still returned (with
-// what could be read) so every input row gets an output row; they are counted in `problems`.
+// what could be read) so every input row gets an output row; they are counted in `problems`, and a rejected row's
+// reasons are in `refused` (the caller decides: match on what remains, or leave it out as canond does).
 #pragma once
 
 #include <string>
@@ -25,6 +26,9 @@ struct CsvInputOptions {
 
 struct CsvInputs {
   std::vector<MatchInput> inputs;
+  // Per input (same order): why the rule set refuses the row as a whole (canond would dead-letter it), "" when
+  // accepted.
+  std::vector<std::string> refused;
   std::vector<std::string> problems;  // "line N: reason", for stderr
 };
 
