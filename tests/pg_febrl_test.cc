@@ -265,25 +265,14 @@ std::map<std::string, std::vector<std::string>> ReadClusters(const std::string& 
 TEST_CASE("Febrl dataset1 posted to the daemon clusters as canonctl dedupe does", "[pg][febrl]") {
   namespace fs = std::filesystem;
   // CANON_FEBRL_DIR, when set, is the only place looked at (so CANON_FEBRL_DIR=/nonexistent runs the generator).
-  std::vector<std::string> tried;
-  if (const char* env = std::getenv("CANON_FEBRL_DIR"); env && *env)
-    tried.push_back(std::string(env) + "/dataset1.csv");
-  else
-    tried.push_back(SourceDir() + "/../shared/data/febrl/dataset1.csv");
+  const char* env = std::getenv("CANON_FEBRL_DIR");
+  const std::string path = env && *env ? std::string(env) + "/dataset1.csv"
+                                       : SourceDir() + "/../shared/data/febrl/dataset1.csv";
   std::vector<Input> inputs;
-  std::string data_name;
-  for (const auto& path : tried) {
-    if (fs::exists(path) && ReadFebrl(path, &inputs)) {
-      data_name = path;
-      break;
-    }
-    inputs.clear();
-  }
-  if (inputs.empty()) {
-    std::string paths;
-    for (const auto& p : tried) paths += "\n  " + p;
-    WARN("FEBRL dataset1.csv NOT FOUND (set CANON_FEBRL_DIR); tried:" << paths
-         << "\nrunning the daemon-vs-dedupe comparison on tests/messy_gen.h records instead");
+  std::string data_name = path;
+  if (!fs::exists(path) || !ReadFebrl(path, &inputs)) {
+    WARN("FEBRL dataset1.csv NOT FOUND or unreadable (set CANON_FEBRL_DIR); tried: "
+         << path << "\nrunning the daemon-vs-dedupe comparison on tests/messy_gen.h records instead");
     inputs = FromGenerator();
     data_name = "messy_gen (seed 4)";
   }
