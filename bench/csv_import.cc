@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,22 +30,57 @@ long MaxRssKb() {
   return u.ru_maxrss;
 }
 
-// Distinct people with pronounceable names (syllables from the row number), a shared company now and then.
-std::string Syllables(long n) {
-  static const char* kSyl[] = {"ka", "lo", "mi", "ser", "dan", "vo", "ri", "tesh", "bu", "nel", "gor", "fa"};
-  std::string out;
-  for (int k = 0; k < 5; ++k, n /= 12) out += kSyl[n % 12];
-  out[0] = static_cast<char>(out[0] - 'a' + 'A');
-  return out;
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
 }
 
+// A contacts export as CRMs hold them: distinct people (given names from a list, family names from three hashed
+// syllables: 27,000 of them, so "Smith"-like collisions happen), their own e-mail and phone, 16 cities with postal
+// codes, a company now and then; and every tenth row a second record of an earlier person, written otherwise
+// (other case, a typo in the family name, the phone in national format, no e-mail). The file's people are
+// `offset`.. so two files hold different people.
 void Generate(const std::string& path, long rows, long offset) {
-  static const char* kCo[] = {"Acme Inc", "Globex GmbH", "Initech LLC", "Umbrella Ltd", "Hooli", ""};
+  static const char* kGiven[] = {"James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
+                                 "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica",
+                                 "Thomas", "Sarah", "Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa",
+                                 "Anthony", "Margaret", "Mark", "Sandra", "Paul", "Emily", "Andrew", "Donna"};
+  static const char* kSyl[] = {"an", "ber", "cal", "dor", "el", "fen", "gar", "hol", "is", "jor", "kel", "lam", "mor",
+                               "nes", "ol", "par", "quin", "ros", "sten", "tal", "ur", "vin", "wex", "yor", "zan",
+                               "bro", "cre", "dal", "fitz", "grim"};
+  static const char* kCity[] = {"Springfield", "Riverside", "Fairview", "Madison", "Georgetown", "Salem", "Franklin",
+                                "Clinton", "Greenville", "Bristol", "Dover", "Ashland", "Oxford", "Milton", "Newport",
+                                "Auburn"};
+  static const char* kCo[] = {"Acme Inc", "Globex GmbH", "Initech LLC", "Umbrella Ltd", "Hooli", "", "", ""};
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << "email,first_name,last_name,phone,company,city,country\n";
-  for (long i = offset; i < offset + rows; ++i) {
-    f << "user" << i << "@example" << (i % 97) << ".com," << Syllables(i * 7 + 3) << "," << Syllables(i) << ",+1415"
-      << (2000000 + i) << "," << kCo[i % 6] << ",Springfield,US\n";
+  f << "email,first_name,last_name,phone,company,city,postal_code,country\n";
+  long person = offset;
+  for (long i = 0; i < rows; ++i) {
+    bool dup = i % 10 == 9 && person > offset;
+    long p = dup ? offset + static_cast<long>(Mix(i) % static_cast<uint64_t>(person - offset)) : person++;
+    uint64_t h = Mix(static_cast<uint64_t>(p));
+    std::string given = kGiven[h % 32];
+    std::string family = std::string(kSyl[(h >> 8) % 30]) + kSyl[(h >> 16) % 30] + kSyl[(h >> 24) % 30];
+    family[0] = static_cast<char>(family[0] - 'a' + 'A');
+    long phone = 2000000 + p % 8000000;
+    static const int kArea[] = {201, 212, 213, 305, 312, 404, 415, 503, 512, 617, 702, 713, 718, 720, 808, 919};
+    int area = kArea[(h >> 32) % 16];
+    int city = static_cast<int>((h >> 40) % 16);
+    std::string email = given + "." + family + std::to_string(p) + "@example" + std::to_string(p % 97) + ".com";
+    if (!dup) {
+      f << email << "," << given << "," << family << ",+1" << area << phone << "," << kCo[(h >> 48) % 8] << ","
+        << kCity[city] << "," << 10000 + city * 137 << ",US\n";
+    } else {
+      std::string typo = family;
+      std::swap(typo[1], typo[2]);
+      for (auto& ch : given) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      char national[32];
+      std::snprintf(national, sizeof national, "(%d) %03ld-%04ld", area, phone / 10000, phone % 10000);
+      f << "," << given << "," << typo << "," << national << ","
+        << kCo[(h >> 48) % 8] << "," << kCity[city] << "," << 10000 + city * 137 << ",United States\n";
+    }
   }
 }
 
@@ -54,7 +90,7 @@ double CopyRate(const std::string& db, const std::string& path, long rows) {
   auto& c = **conn;
   c.Exec("DROP TABLE IF EXISTS bench_copy");
   c.Exec("CREATE TABLE bench_copy (email text, first_name text, last_name text, phone text, company text, city text, "
-         "country text)");
+         "postal_code text, country text)");
   auto t0 = Clock::now();
   PGresult* r = PQexec(c.raw(), "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)");
   PQclear(r);
@@ -114,7 +150,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   (*conn)->Exec("TRUNCATE csv_import, csv_import_error, entity_member, match_key, quarantine, source_record, "
-                "dead_letter, contact, inbox CASCADE");
+                "dead_letter, contact, inbox, merge_candidate, merge_event, rejected_pair, term_count "
+                "RESTART IDENTITY CASCADE");
   auto rules = canon::LoadRuleDir(CANON_SOURCE_DIR "/rules");
   if (!rules.ok()) return 2;
   char dir[] = "/tmp/canon-bench-csv.XXXXXX";
@@ -133,6 +170,10 @@ int main(int argc, char** argv) {
   std::printf("%-10s %12s %12s %8s\n", "rows", "COPY rows/s", "import rows/s", "ratio");
   std::printf("%-10ld %12.0f %12.0f %8.3f\n", small, copy_small, imp_small, imp_small / copy_small);
   std::printf("%-10ld %12.0f %12.0f %8.3f\n", rows, copy_big, imp_big, imp_big / copy_big);
+  auto people = (*conn)->Exec("SELECT count(*) FROM contact WHERE merged_into IS NULL");
+  if (people.ok())
+    std::printf("contacts after both imports: %lld (the files hold %ld people and %ld second records of them)\n",
+                people->Int(0, 0), small + rows - (small / 10 + rows / 10), small / 10 + rows / 10);
   std::printf("peak RSS: before imports %ld KiB, after %ld rows %ld KiB, after %ld rows %ld KiB; ratio %.2f\n", rss0,
               small, rss_small, rows, rss_big, static_cast<double>(rss_big) / rss_small);
   unlink(small_path.c_str());

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -115,12 +116,13 @@ bool Copy(store::PgConn& c, const std::string& sql, const std::string& data) {
   return ok;
 }
 
-// Adds people [from, to) as one-member entities: contact, source_record, entity_member, match_key, term_seen.
+// Adds people [from, to) as one-member entities: contact, source_record, entity_member, match_key, term_count.
 bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
   const uint64_t kChunk = 50000;
   for (uint64_t lo = from; lo < to; lo += kChunk) {
     uint64_t hi = std::min(to, lo + kChunk);
     std::string contacts, records, members, keys, terms;
+    std::map<std::pair<std::string, std::string>, long long> counts;
     for (uint64_t i = lo; i < hi; ++i) {
       NormalizedRecord n = Person(i);
       std::string id = std::to_string(i + 1);
@@ -135,15 +137,20 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
         if (!in.Get(f).empty()) {
           std::string v = in.Get(f);
           std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
-          terms += std::string(MatchFieldName(f)) + "\t" + CopyEscape(v) + "\t" + id + "\n";
+          ++counts[{MatchFieldName(f), v}];
+          ++counts[{MatchFieldName(f), ""}];
         }
     }
+    for (const auto& [fv, count] : counts)
+      terms += fv.first + "\t" + CopyEscape(fv.second) + "\t" + std::to_string(lo / kChunk) + "\t" +
+               std::to_string(count) + "\n";
+    counts.clear();
     if (!Copy(c, "COPY contact (id, first_name, last_name, phone, email, original_source, latest_source) FROM STDIN",
               contacts) ||
         !Copy(c, "COPY source_record (id, source, raw, normalized, rules_version, received_at) FROM STDIN", records) ||
         !Copy(c, "COPY entity_member (source_record_id, contact_id) FROM STDIN", members) ||
         !Copy(c, "COPY match_key (key, contact_id) FROM STDIN", keys) ||
-        !Copy(c, "COPY term_seen (field, value, source_record_id) FROM STDIN", terms))
+        !Copy(c, "COPY term_count (field, value, shard, n) FROM STDIN", terms))
       return false;
   }
   auto r = c.Exec("SELECT setval('contact_id_seq', $1), setval('source_record_id_seq', $1)", {std::to_string(to)});

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -157,6 +158,8 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
   if (Status s = tx.Begin(); !s.ok()) return s;
   auto rows = store::ClaimPending(conn, limit);
   if (!rows.ok()) return rows.status();
+  // Inbox order is arrival order: records are written (and matched, and get their ids) in it.
+  std::sort(rows->begin(), rows->end(), [](const store::InboxRow& a, const store::InboxRow& b) { return a.id < b.id; });
   if (rows->empty()) {
     if (Status s = tx.Commit(); !s.ok()) return s;
     return 0;
@@ -197,7 +200,12 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
   }
   if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
 
-  for (auto& p : prepared) {
+  // Refusals first (dead letters), then every accepted record of the batch in one WriteBatch.
+  std::vector<store::WriteItem> items;
+  std::vector<size_t> item_payload;
+  std::vector<int> written(prepared.size(), 0);
+  for (size_t pi = 0; pi < prepared.size(); ++pi) {
+    Prepared& p = prepared[pi];
     store::InboxRow& row = *p.row;
     if (!p.failure.ok()) {
       const char* stage = p.failure.message().rfind("Graph API", 0) == 0 || p.failure.code() == Code::kUnauthenticated
@@ -206,11 +214,8 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
       Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(),
                                                 p.failure.where(), row.body});
       if (!s.ok()) return s;
-      if (Status m = store::MarkInbox(conn, row.id, "failed", p.failure.ToString()); !m.ok()) return m;
-      ++failed_;
       continue;
     }
-    int written = 0;
     for (size_t i = 0; i < p.records.size(); ++i) {
       const NormalizedRecord& n = p.normalized[i];
       if (!n.accepted()) {
@@ -224,22 +229,36 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
         if (!s.ok()) return s;
         continue;
       }
-      auto w = store::WriteRecord(conn, {row.id, row.received_at}, p.records[i], n, *rules);
-      if (!w.ok()) return w.status();
-      // Over-common blocking keys were skipped, not followed: report their kind (never the value, which is PII).
-      for (const auto& key : w->over_common_keys) {
-        ++over_common_;
-        log_->warn("over-common blocking key of kind '{}' skipped for source record {}",
-                   key.substr(0, key.find(':')), w->source_record_id);
-      }
-      ++written;
+      items.push_back({{row.id, row.received_at}, &p.records[i], &n});
+      item_payload.push_back(pi);
     }
-    std::string status = written > 0 || p.records.empty() ? "done" : "failed";
-    if (Status m = store::MarkInbox(conn, row.id, status, written ? "" : "every record was refused"); !m.ok())
-      return m;
-    if (status == "done") ++processed_;
+  }
+  auto outcomes = store::WriteBatch(conn, items, *rules);
+  if (!outcomes.ok()) return outcomes.status();
+  for (size_t i = 0; i < outcomes->size(); ++i) {
+    const store::WriteOutcome& w = (*outcomes)[i];
+    ++written[item_payload[i]];
+    // Over-common blocking keys were skipped, not followed: report their kind (never the value, which is PII).
+    for (const auto& key : w.over_common_keys) {
+      ++over_common_;
+      log_->warn("over-common blocking key of kind '{}' skipped for source record {}", key.substr(0, key.find(':')),
+                 w.source_record_id);
+    }
+  }
+  std::vector<store::InboxMark> marks;
+  for (size_t pi = 0; pi < prepared.size(); ++pi) {
+    const Prepared& p = prepared[pi];
+    if (!p.failure.ok()) {
+      marks.push_back({p.row->id, "failed", p.failure.ToString()});
+      ++failed_;
+      continue;
+    }
+    bool done = written[pi] > 0 || p.records.empty();
+    marks.push_back({p.row->id, done ? "done" : "failed", done ? "" : "every record was refused"});
+    if (done) ++processed_;
     else ++failed_;
   }
+  if (Status s = store::MarkInboxRows(conn, marks); !s.ok()) return s;
   if (Status s = tx.Commit(); !s.ok()) return s;
   return static_cast<int>(rows->size());
 }

@@ -178,10 +178,11 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     store::Tx tx(conn);
     if (Status s = tx.Begin(); !s.ok()) return s;
     if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
-    for (size_t i = 0; i < records.size(); ++i) {
-      auto w = store::WriteRecord(conn, {0, ""}, records[i], normalized[i], *rules);
-      if (!w.ok()) return w.status();
-    }
+    std::vector<store::WriteItem> items;
+    items.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) items.push_back({{0, ""}, &records[i], &normalized[i]});
+    auto written = store::WriteBatch(conn, items, *rules);
+    if (!written.ok()) return written.status();
     if (Status s = store::InsertImportErrors(conn, state->id, errors); !s.ok()) return s;
     if (Status s = store::SaveImportProgress(conn, state->id, static_cast<long long>(next_offset), next_line,
                                              static_cast<long long>(records.size()),

@@ -1,15 +1,6 @@
 #include "store/candidates.h"
 
 namespace canon::store {
-namespace {
-
-std::string IdArray(const std::vector<long long>& ids) {
-  std::string out = "{";
-  for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
-  return out + "}";
-}
-
-}  // namespace
 
 Result<CandidateLookup> FindCandidates(PgConn& c, const std::vector<std::string>& keys, size_t max_per_key,
                                        size_t max_candidates) {
@@ -38,6 +29,24 @@ Result<CandidateLookup> FindCandidates(PgConn& c, const std::vector<std::string>
   return out;
 }
 
+Result<std::map<std::string, std::vector<long long>>> KeyHolders(PgConn& c, const std::vector<std::string>& keys,
+                                                                  size_t limit) {
+  std::map<std::string, std::vector<long long>> out;
+  if (keys.empty()) return out;
+  // The primary key (key, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
+  // million entities cheap.
+  auto r = c.Exec(
+      "SELECT k, array(SELECT m.contact_id FROM match_key m WHERE m.key = k ORDER BY m.contact_id LIMIT $2)::text "
+      "FROM unnest($1::text[]) AS k",
+      {TextArray(keys), std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) {
+    auto ids = ParseIntArray(r->Get(i, 1));
+    if (!ids.empty()) out[r->Str(i, 0)] = std::move(ids);
+  }
+  return out;
+}
+
 Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact) {
   std::vector<Member> out;
   if (contacts.empty()) return out;
@@ -52,7 +61,7 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
       "                   UNION ALL "
       "                   SELECT 'k', key, value FROM jsonb_each_text(sr.normalized -> 'keys')) f ON true "
       "WHERE ($2::int = 0 OR em.nth <= $2::int) ORDER BY em.contact_id, sr.id",
-      {IdArray(contacts), std::to_string(newest_per_contact)});
+      {IntArray(contacts), std::to_string(newest_per_contact)});
   if (!r.ok()) return r.status();
   for (int i = 0; i < r->rows(); ++i) {
     long long id = r->Int(i, 1);
@@ -79,6 +88,19 @@ Result<std::vector<std::string>> RejectedWith(PgConn& c, const std::string& fp) 
   if (!r.ok()) return r.status();
   std::vector<std::string> out;
   for (int i = 0; i < r->rows(); ++i) out.push_back(r->Str(i, 0));
+  return out;
+}
+
+Result<std::map<std::string, std::set<std::string>>> RejectedAmong(PgConn& c, const std::vector<std::string>& fps) {
+  std::map<std::string, std::set<std::string>> out;
+  if (fps.empty()) return out;
+  auto r = c.Exec("SELECT fp_a, fp_b FROM rejected_pair WHERE fp_a = ANY($1::text[]) OR fp_b = ANY($1::text[])",
+                  {TextArray(fps)});
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) {
+    out[r->Str(i, 0)].insert(r->Str(i, 1));
+    out[r->Str(i, 1)].insert(r->Str(i, 0));
+  }
   return out;
 }
 

@@ -6,6 +6,8 @@
 // Errors: SQL failures as Status.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,11 @@ struct CandidateLookup {
 Result<CandidateLookup> FindCandidates(PgConn& conn, const std::vector<std::string>& keys, size_t max_per_key,
                                        size_t max_candidates);
 
+// The batch form of FindCandidates: for each key, the contacts holding it (lowest ids first), at most `limit` of
+// them; a key with `limit` holders is over-common when limit = max_per_key + 1. One query for all keys.
+Result<std::map<std::string, std::vector<long long>>> KeyHolders(PgConn& conn, const std::vector<std::string>& keys,
+                                                                  size_t limit);
+
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).
 Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts,
@@ -40,6 +47,10 @@ Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long lon
 
 // Fingerprints a steward declared different from `fingerprint` (rejected_pair, both directions).
 Result<std::vector<std::string>> RejectedWith(PgConn& conn, const std::string& fingerprint);
+
+// Rejected pairs touching any of the fingerprints, both directions: fingerprint -> fingerprints declared different.
+Result<std::map<std::string, std::set<std::string>>> RejectedAmong(PgConn& conn,
+                                                                    const std::vector<std::string>& fingerprints);
 
 SurvivorMember ToSurvivorMember(const Member& m);
 

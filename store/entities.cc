@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "hygiene/blocking.h"
@@ -11,6 +12,7 @@
 #include "hygiene/match_model.h"
 #include "hygiene/survivorship.h"
 #include "store/candidates.h"
+#include "store/review.h"
 
 namespace canon::store {
 namespace {
@@ -90,51 +92,90 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
   return mk.ok() ? Status::Ok() : mk.status();
 }
 
-// Term frequencies of the values being compared, from term_seen (counts capped at kTfCap, so a value held by
-// everyone costs one bounded index scan). Not used below kTfMinRecords records: shares estimated on a handful of
-// records would turn every name into a "common" one.
-constexpr int kTfCap = 1000;
+// Term frequencies of the values being compared, from term_count (exact counts, see migration 005). Not used for a
+// field held by fewer than kTfMinRecords records: shares estimated on a handful of records would turn every name
+// into a "common" one.
 // Members of one candidate entity scored against a record: the newest ones (an entity's recent records carry its
 // current values; an entity of thousands of records would otherwise make every join load all of them).
 constexpr int kMembersPerCandidate = 50;
 constexpr long long kTfMinRecords = 1000;
 
-Status LoadTermFrequencies(PgConn& c, const MatchModel& model, const MatchInput& rec,
-                           const std::vector<MatchInput>& others, TermFrequencies* tf, bool* used) {
+// `inputs`: every record and member whose tf values the batch compares.
+Status LoadTermFrequencies(PgConn& c, const MatchModel& model, const std::vector<const MatchInput*>& inputs,
+                           TermFrequencies* tf, bool* used) {
   *used = false;
   std::vector<std::string> fields, values;
   std::set<std::pair<std::string, std::string>> seen;
   for (MatchField f : model.TfFields()) {
-    auto add = [&](const MatchInput& in) {
-      if (in.Get(f).empty()) return;
-      std::string v = EncodeUtf8(FoldCase(in.Get(f)));
+    for (const MatchInput* in : inputs) {
+      if (in->Get(f).empty()) continue;
+      std::string v = EncodeUtf8(FoldCase(in->Get(f)));
       if (seen.emplace(MatchFieldName(f), v).second) {
         fields.push_back(MatchFieldName(f));
         values.push_back(std::move(v));
       }
-    };
-    add(rec);
-    for (const auto& o : others) add(o);
+    }
   }
   if (fields.empty()) return Status::Ok();
   auto r = c.Exec(
-      "SELECT f, v, (SELECT count(*) FROM (SELECT 1 FROM term_seen t WHERE t.field = f AND t.value = v LIMIT $3) s), "
-      "  (SELECT last_value FROM source_record_id_seq) "
+      "SELECT f, v, coalesce((SELECT sum(n) FROM term_count t WHERE t.field = f AND t.value = v), 0)::bigint, "
+      "  coalesce((SELECT sum(n) FROM term_count t WHERE t.field = f AND t.value = ''), 0)::bigint "
       "FROM unnest($1::text[], $2::text[]) AS x(f, v)",
-      {TextArray(fields), TextArray(values), std::to_string(kTfCap)});
+      {TextArray(fields), TextArray(values)});
   if (!r.ok()) return r.status();
-  if (r->rows() == 0) return Status::Ok();
-  long long total = r->Int(0, 3);
-  if (total < kTfMinRecords) return Status::Ok();
   for (int i = 0; i < r->rows(); ++i) {
     MatchField f;
-    if (!MatchFieldFromName(r->Get(i, 0), &f)) continue;
+    long long total = r->Int(i, 3);
+    if (total < kTfMinRecords || !MatchFieldFromName(r->Get(i, 0), &f)) continue;
     long long n = std::max<long long>(1, r->Int(i, 2));
     tf->Set(f, r->Str(i, 1), static_cast<double>(n) / static_cast<double>(total));
+    *used = true;
   }
-  *used = true;
   return Status::Ok();
 }
+
+std::string LineageJson(const Survivor& s) {
+  std::string lineage = "{";
+  for (const auto& [col, id] : s.lineage)
+    lineage += (lineage.size() > 1 ? "," : "") + JsonEscape(col) + ":" + std::to_string(id);
+  return lineage + "}";
+}
+
+std::string BoolArray(const std::vector<bool>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::string(v[i] ? "t" : "f");
+  return out + "}";
+}
+
+// Column arrays for an unnest() over contact rows: id, original_source, latest_source, lineage, then every
+// ContactColumns() column (NULL when the survivor has no value).
+struct ContactRows {
+  std::vector<long long> ids;
+  std::vector<std::string> original, latest, lineage;
+  std::vector<bool> is_test;
+  std::vector<std::vector<std::optional<std::string>>> columns = std::vector<std::vector<std::optional<std::string>>>(
+      ContactColumns().size());
+
+  void Add(long long id, const Survivor& s, bool test) {
+    ids.push_back(id);
+    original.push_back(s.original_source);
+    latest.push_back(s.latest_source);
+    lineage.push_back(LineageJson(s));
+    is_test.push_back(test);
+    for (size_t i = 0; i < ContactColumns().size(); ++i) {
+      auto it = s.values.find(ContactColumns()[i]);
+      columns[i].push_back(it == s.values.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
+  }
+  // "$first::text[], ..." for the columns, and "c0, c1, ..." names.
+  void Bind(std::vector<Param>* params, std::string* arrays, std::string* names) const {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      params->push_back(TextArray(columns[i]));
+      *arrays += ", $" + std::to_string(params->size()) + "::text[]";
+      *names += ", c" + std::to_string(i);
+    }
+  }
+};
 
 }  // namespace
 
@@ -169,29 +210,43 @@ std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rul
   return keys;
 }
 
+Status RecomputeContacts(PgConn& c, std::vector<long long> contacts, const RuleSet& rules) {
+  std::sort(contacts.begin(), contacts.end());
+  contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
+  if (contacts.empty()) return Status::Ok();
+  // Row locks in id order (the order stewards' merges take them too), then every member of every contact.
+  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", {IntArray(contacts)});
+  if (!lock.ok()) return lock.status();
+  auto members = LoadMembers(c, contacts);
+  if (!members.ok()) return members.status();
+  ContactRows rows;
+  for (size_t i = 0; i < members->size();) {
+    long long contact = (*members)[i].contact_id;
+    std::vector<SurvivorMember> sm;
+    for (; i < members->size() && (*members)[i].contact_id == contact; ++i) sm.push_back(ToSurvivorMember((*members)[i]));
+    rows.Add(contact, Recompute(rules.survivorship(), sm, ContactColumns()), false);
+  }
+  if (rows.ids.empty()) return Status::Ok();
+  // original_source is set once (coalesce) and never rewritten; latest_source follows the newest member.
+  std::vector<Param> params = {IntArray(rows.ids), TextArray(rows.original), TextArray(rows.latest),
+                               TextArray(rows.lineage)};
+  std::string arrays, names, sets;
+  rows.Bind(&params, &arrays, &names);
+  for (size_t i = 0; i < ContactColumns().size(); ++i)
+    sets += ", " + ContactColumns()[i] + " = u.c" + std::to_string(i);
+  auto up = c.Exec(
+      "UPDATE contact ct SET original_source = coalesce(ct.original_source, nullif(u.os, '')), "
+      "latest_source = nullif(u.ls, ''), lineage = u.lin::jsonb, updated_at = now()" + sets +
+      " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]" + arrays + ") AS u(id, os, ls, lin" + names +
+      ") WHERE ct.id = u.id",
+      params);
+  return up.ok() ? Status::Ok() : up.status();
+}
+
 Status RecomputeContact(PgConn& c, long long contact, const RuleSet& rules) {
   auto live = LockLive(c, contact);
   if (!live.ok()) return live.status();
-  auto members = LoadMembers(c, {contact});
-  if (!members.ok()) return members.status();
-  std::vector<SurvivorMember> sm;
-  for (const auto& m : *members) sm.push_back(ToSurvivorMember(m));
-  Survivor s = Recompute(rules.survivorship(), sm, ContactColumns());
-  std::string lineage = "{";
-  for (const auto& [col, id] : s.lineage) lineage += (lineage.size() > 1 ? "," : "") + JsonEscape(col) + ":" + std::to_string(id);
-  lineage += "}";
-  // original_source is set once (coalesce) and never rewritten; latest_source follows the newest member.
-  std::string sets =
-      "original_source = coalesce(original_source, nullif($2,'')), latest_source = nullif($3,''), "
-      "lineage = $4::jsonb, updated_at = now()";
-  std::vector<Param> params = {std::to_string(contact), s.original_source, s.latest_source, lineage};
-  for (const auto& col : ContactColumns()) {
-    auto it = s.values.find(col);
-    sets += ", " + col + " = $" + std::to_string(params.size() + 1);
-    params.push_back(it == s.values.end() ? Param() : Param(it->second));
-  }
-  auto up = c.Exec("UPDATE contact SET " + sets + " WHERE id = $1", params);
-  return up.ok() ? Status::Ok() : up.status();
+  return RecomputeContacts(c, {*live}, rules);
 }
 
 Status RebuildKeys(PgConn& c, long long contact, const RuleSet& rules) {
@@ -205,164 +260,423 @@ Status RebuildKeys(PgConn& c, long long contact, const RuleSet& rules) {
   return InsertKeys(c, contact, keys);
 }
 
-Result<WriteOutcome> WriteRecord(PgConn& c, const SourceMeta& meta, const Record& raw, const NormalizedRecord& n,
-                                 const RuleSet& rules) {
-  WriteOutcome out;
-  out.decision = "new";
-  std::string raw_json = "{\"fields\":" + MapJson(raw.fields) + ",\"extra\":" + MapJson(raw.extra) + "}";
-  auto sr = c.Exec(
-      "INSERT INTO source_record (inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
-      "rules_version, received_at) VALUES (nullif($1,'0')::bigint, $2, $3, nullif($4,''), $5, $6::jsonb, "
-      "$7::jsonb, $8, coalesce(nullif($9,'')::timestamptz, now())) RETURNING id, fingerprint",
-      {std::to_string(meta.inbox_id), raw.source, std::to_string(raw.index), raw.delivery_key,
-       raw.is_test ? "true" : "false", raw_json, NormalizedJson(n), n.rules_version, meta.received_at});
-  if (!sr.ok()) return sr.status();
-  out.source_record_id = sr->Int(0, 0);
-  std::string fingerprint = sr->Str(0, 1);
-  std::string srid = std::to_string(out.source_record_id);
+namespace {
 
-  for (const auto& q : n.quarantined) {
-    auto r = c.Exec(
-        "INSERT INTO quarantine (source_record_id, source, field, value, reason) VALUES ($1,$2,$3,$4,$5)",
-        {srid, raw.source, q.field, q.value, q.reason});
-    if (!r.ok()) return r.status();
+// One record or member the batch compares: loaded members of candidate entities first, then the batch's records.
+struct PoolEntry {
+  long long record = 0;  // source_record id
+  std::string fingerprint;
+  std::string email_key;
+  bool is_test = false;
+  std::string source;
+  MatchInput input;
+  PreparedRecord prepared;
+};
+
+// The batch's view of entities: members (pool indexes) and merges (union-find to the survivor).
+struct Entities {
+  std::map<long long, std::vector<size_t>> members;
+  std::map<long long, long long> parent;
+  std::set<long long> created;  // made by this batch (not yet in the contact table)
+
+  long long Find(long long id) {
+    auto it = parent.find(id);
+    while (it != parent.end() && it->second != id) {
+      id = it->second;
+      it = parent.find(id);
+    }
+    return id;
+  }
+};
+
+}  // namespace
+
+Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteItem>& items, const RuleSet& rules) {
+  std::vector<WriteOutcome> out(items.size());
+  const size_t n = items.size();
+  if (n == 0) return out;
+  const MatchConfig* mc = rules.match();
+
+  // 1. Ids for the source records and for every contact the batch may create, in one round trip. The source
+  // record ids follow the batch order (a higher id is a newer record for survivorship).
+  auto ids = c.Exec("SELECT nextval('source_record_id_seq'), nextval('contact_id_seq') FROM generate_series(1, $1)",
+                    {std::to_string(n)});
+  if (!ids.ok()) return ids.status();
+  std::vector<long long> record_ids, contact_pool;
+  for (int i = 0; i < ids->rows(); ++i) {
+    record_ids.push_back(ids->Int(i, 0));
+    contact_pool.push_back(ids->Int(i, 1));
+  }
+  std::sort(record_ids.begin(), record_ids.end());
+  std::sort(contact_pool.begin(), contact_pool.end());
+
+  // 2. The source records, their quarantined values and their term-frequency rows: one statement each.
+  {
+    std::vector<long long> inbox, index;
+    std::vector<std::string> source, delivery, raw, norm, version, received;
+    std::vector<bool> test;
+    std::vector<long long> q_record;
+    std::vector<std::string> q_source, q_field, q_value, q_reason;
+    for (size_t i = 0; i < n; ++i) {
+      const Record& r = *items[i].raw;
+      const NormalizedRecord& nr = *items[i].normalized;
+      out[i].source_record_id = record_ids[i];
+      inbox.push_back(items[i].meta.inbox_id);
+      index.push_back(r.index);
+      source.push_back(r.source);
+      delivery.push_back(r.delivery_key);
+      test.push_back(r.is_test);
+      raw.push_back("{\"fields\":" + MapJson(r.fields) + ",\"extra\":" + MapJson(r.extra) + "}");
+      norm.push_back(NormalizedJson(nr));
+      version.push_back(nr.rules_version);
+      received.push_back(items[i].meta.received_at);
+      for (const auto& q : nr.quarantined) {
+        q_record.push_back(record_ids[i]);
+        q_source.push_back(r.source);
+        q_field.push_back(q.field);
+        q_value.push_back(q.value);
+        q_reason.push_back(q.reason);
+      }
+    }
+    auto sr = c.Exec(
+        "INSERT INTO source_record (id, inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
+        "rules_version, received_at) "
+        "SELECT id, nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, norm::jsonb, rv, "
+        "       coalesce(nullif(ra, '')::timestamptz, now()) "
+        "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::text[], "
+        "            $8::text[], $9::text[], $10::text[]) AS u(id, inbox, src, idx, dk, t, raw, norm, rv, ra) "
+        "RETURNING id, fingerprint",
+        {IntArray(record_ids), IntArray(inbox), TextArray(source), IntArray(index), TextArray(delivery),
+         BoolArray(test), TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)});
+    if (!sr.ok()) return sr.status();
+    std::map<long long, std::string> fps;
+    for (int i = 0; i < sr->rows(); ++i) fps[sr->Int(i, 0)] = sr->Str(i, 1);
+    for (size_t i = 0; i < n; ++i) out[i].fingerprint = fps[record_ids[i]];
+    if (!q_record.empty()) {
+      auto q = c.Exec(
+          "INSERT INTO quarantine (source_record_id, source, field, value, reason) "
+          "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
+          {IntArray(q_record), TextArray(q_source), TextArray(q_field), TextArray(q_value), TextArray(q_reason)});
+      if (!q.ok()) return q.status();
+    }
   }
 
-  std::vector<std::string> keys = StoreKeys(n, rules);
-  const MatchConfig* mc = rules.match();
-  long long contact = 0;
-  long long review_with = 0, review_member = 0;
-  std::string review_explanation;
-  MatchInput input;
-  if (mc) input = MatchInputFromNormalized(n, srid);
-  if (mc) {
-    // Term frequencies: file this record's tf values (insert-only, no hot counter rows).
-    std::vector<std::string> tf_fields, tf_values;
-    for (MatchField f : mc->model->TfFields())
-      if (!input.Get(f).empty()) {
-        tf_fields.push_back(MatchFieldName(f));
-        tf_values.push_back(EncodeUtf8(FoldCase(input.Get(f))));
-      }
-    if (!tf_fields.empty()) {
-      auto t = c.Exec("INSERT INTO term_seen (field, value, source_record_id) SELECT f, v, $3 "
-                      "FROM unnest($1::text[], $2::text[]) AS x(f, v)",
-                      {TextArray(tf_fields), TextArray(tf_values), srid});
+  // 3. Match inputs, keys, and term counts (this shard's rows; '' counts the records that have the field).
+  std::vector<MatchInput> inputs(n);
+  std::vector<std::vector<std::string>> keys(n);
+  std::vector<std::string> all_keys;
+  {
+    std::vector<std::string> t_field, t_value;
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = StoreKeys(*items[i].normalized, rules);
+      all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
+      if (!mc) continue;
+      inputs[i] = MatchInputFromNormalized(*items[i].normalized, std::to_string(record_ids[i]));
+      for (MatchField f : mc->model->TfFields())
+        if (!inputs[i].Get(f).empty()) {
+          t_field.push_back(MatchFieldName(f));
+          t_value.push_back(EncodeUtf8(FoldCase(inputs[i].Get(f))));
+          t_field.push_back(MatchFieldName(f));
+          t_value.emplace_back();
+        }
+    }
+    if (!t_field.empty()) {
+      // Rows in (field, value) order: two writers that share a shard lock its rows in the same order.
+      auto t = c.Exec("INSERT INTO term_count (field, value, shard, n) "
+                      "SELECT f, v, pg_backend_pid() % 16, count(*) FROM unnest($1::text[], $2::text[]) AS x(f, v) "
+                      "GROUP BY f, v ORDER BY f, v "
+                      "ON CONFLICT (field, value, shard) DO UPDATE SET n = term_count.n + excluded.n",
+                      {TextArray(t_field), TextArray(t_value)});
       if (!t.ok()) return t.status();
     }
   }
-  if (!keys.empty()) {
-    size_t per_key = mc ? mc->blocking.max_per_key : 1000000;
-    size_t max_cand = mc ? mc->blocking.max_candidates : 1;
-    auto found = FindCandidates(c, keys, per_key, max_cand);
-    if (!found.ok()) return found.status();
-    out.over_common_keys = found->over_common;
-    std::vector<Member> members;
-    std::set<long long> excluded;
-    if (!found->entities.empty()) {
-      auto loaded = LoadMembers(c, found->entities, kMembersPerCandidate);
-      if (!loaded.ok()) return loaded.status();
-      members = std::move(*loaded);
-      auto rejected = RejectedWith(c, fingerprint);
-      if (!rejected.ok()) return rejected.status();
-      std::set<std::string> rejected_fps(rejected->begin(), rejected->end());
-      // Test leads (vendor test submissions) and real people never share an entity, even on the same e-mail.
-      for (const auto& m : members)
-        if (rejected_fps.count(m.fingerprint) || m.is_test != raw.is_test) excluded.insert(m.contact_id);
-    }
+  std::sort(all_keys.begin(), all_keys.end());
+  all_keys.erase(std::unique(all_keys.begin(), all_keys.end()), all_keys.end());
 
-    // A shared exact e-mail key joins deterministically (what the spine promised before fuzzy matching), and so
-    // does the same normalized record again (a re-sent lead). Lowest contact id first: stable across workers.
-    auto email = n.keys.find("email_key");
-    for (const auto& m : members) {
-      if (excluded.count(m.contact_id)) continue;
-      auto me = m.normalized.keys.find("email_key");
-      bool same_email = email != n.keys.end() && !email->second.empty() && me != m.normalized.keys.end() &&
-                        me->second == email->second;
-      if ((same_email || m.fingerprint == fingerprint) && (contact == 0 || m.contact_id < contact))
-        contact = m.contact_id;
-    }
-    if (contact) out.decision = "merge";
-    if (contact == 0 && mc && !members.empty()) {
-      std::vector<MatchInput> inputs;
-      inputs.reserve(members.size());
-      for (const auto& m : members) inputs.push_back(MatchInputFromNormalized(m.normalized, std::to_string(m.id)));
-      TermFrequencies tf;
-      bool use_tf = false;
-      if (Status s = LoadTermFrequencies(c, *mc->model, input, inputs, &tf, &use_tf); !s.ok()) return s;
-      const TermFrequencies* tfp = use_tf ? &tf : nullptr;
-      PreparedRecord rec = mc->model->Prepare(input, tfp);
-      std::vector<PreparedRecord> prepared;
-      prepared.reserve(members.size());
-      for (const auto& in : inputs) prepared.push_back(mc->model->Prepare(in, tfp));
-      std::vector<CandidateEntity> cands;
-      for (size_t i = 0; i < members.size(); ++i) {
-        const Member& m = members[i];
-        if (excluded.count(m.contact_id)) continue;
-        if (cands.empty() || cands.back().id != m.contact_id) cands.push_back({m.contact_id, {}});
-        cands.back().members.push_back(&prepared[i]);
+  // 4. Candidates: the holders of every key of the batch (one query), then the members of every candidate entity
+  // (one query), the rejected pairs of the batch's fingerprints (one query) and the term frequencies (one query).
+  const size_t per_key = mc ? mc->blocking.max_per_key : 1000000;
+  const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
+  auto holders = KeyHolders(c, all_keys, per_key + 1);
+  if (!holders.ok()) return holders.status();
+  std::set<long long> db_candidates;
+  for (const auto& [key, hs] : *holders)
+    if (hs.size() <= per_key) db_candidates.insert(hs.begin(), hs.end());
+  std::vector<Member> loaded;
+  std::map<std::string, std::set<std::string>> rejected;
+  if (!db_candidates.empty()) {
+    auto m = LoadMembers(c, std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate);
+    if (!m.ok()) return m.status();
+    loaded = std::move(*m);
+    std::vector<std::string> fps;
+    for (const auto& o : out) fps.push_back(o.fingerprint);
+    auto rj = RejectedAmong(c, fps);
+    if (!rj.ok()) return rj.status();
+    rejected = std::move(*rj);
+  }
+  std::vector<PoolEntry> pool(loaded.size() + n);
+  Entities ents;
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const Member& m = loaded[i];
+    PoolEntry& e = pool[i];
+    e.record = m.id;
+    e.fingerprint = m.fingerprint;
+    e.is_test = m.is_test;
+    e.source = m.source;
+    auto ek = m.normalized.keys.find("email_key");
+    if (ek != m.normalized.keys.end()) e.email_key = ek->second;
+    if (mc) e.input = MatchInputFromNormalized(m.normalized, std::to_string(m.id));
+    ents.members[m.contact_id].push_back(i);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    PoolEntry& e = pool[loaded.size() + i];
+    e.record = record_ids[i];
+    e.fingerprint = out[i].fingerprint;
+    e.is_test = items[i].raw->is_test;
+    e.source = items[i].raw->source;
+    auto ek = items[i].normalized->keys.find("email_key");
+    if (ek != items[i].normalized->keys.end()) e.email_key = ek->second;
+    e.input = std::move(inputs[i]);
+  }
+  if (mc) {
+    TermFrequencies tf;
+    bool use_tf = false;
+    std::vector<const MatchInput*> tf_inputs;
+    for (const auto& e : pool) tf_inputs.push_back(&e.input);
+    if (!loaded.empty())
+      if (Status s = LoadTermFrequencies(c, *mc->model, tf_inputs, &tf, &use_tf); !s.ok()) return s;
+    for (auto& e : pool) e.prepared = mc->model->Prepare(e.input, use_tf ? &tf : nullptr);
+  }
+
+  // 5. Decisions, record by record in batch order, in memory. Entities created or joined earlier in the batch are
+  // candidates of later records through the batch's own key index.
+  std::map<std::string, std::vector<long long>> batch_holders;
+  size_t next_contact = 0;
+  struct Review {
+    size_t record;
+    long long proposed, member;
+    std::string explanation;
+  };
+  std::vector<Review> reviews;
+  std::vector<std::pair<long long, long long>> db_merges;  // (survivor, loser), both already in the store
+  std::vector<long long> contact_of(n);
+  for (size_t i = 0; i < n; ++i) {
+    WriteOutcome& o = out[i];
+    PoolEntry& rec = pool[loaded.size() + i];
+    o.decision = "new";
+    // Candidate entities by the number of keys they share with the record, then by id.
+    std::map<long long, int> shared;
+    for (const auto& k : keys[i]) {
+      std::set<long long> here;
+      size_t held = 0;
+      if (auto it = holders->find(k); it != holders->end()) {
+        held += it->second.size();
+        for (long long h : it->second) here.insert(ents.Find(h));
       }
-      Resolution res = Resolve(*mc->model, rec, cands);
-      if (res.entity) out.weight = res.weight;
+      if (auto it = batch_holders.find(k); it != batch_holders.end()) {
+        held += it->second.size();
+        for (long long h : it->second) here.insert(ents.Find(h));
+      }
+      if (held > per_key) {
+        o.over_common_keys.push_back(k);
+        continue;
+      }
+      for (long long e : here) ++shared[e];
+    }
+    std::vector<std::pair<int, long long>> ranked;
+    for (const auto& [e, cnt] : shared) ranked.emplace_back(-cnt, e);
+    std::sort(ranked.begin(), ranked.end());
+    if (ranked.size() > max_cand) ranked.resize(max_cand);
+
+    // Entities holding a member a steward declared different from this record, or of the other test-ness
+    // (vendor test leads and real people never share an entity), are not candidates.
+    const std::set<std::string>* rejected_fps = nullptr;
+    if (auto it = rejected.find(rec.fingerprint); it != rejected.end()) rejected_fps = &it->second;
+    std::vector<CandidateEntity> cands;
+    long long contact = 0;
+    for (const auto& [neg, e] : ranked) {
+      const auto& mem = ents.members[e];
+      bool excluded = false;
+      for (size_t p : mem)
+        if ((rejected_fps && rejected_fps->count(pool[p].fingerprint)) || pool[p].is_test != rec.is_test)
+          excluded = true;
+      if (excluded || mem.empty()) continue;
+      CandidateEntity ce{e, {}};
+      for (size_t p : mem) {
+        ce.members.push_back(&pool[p].prepared);
+        // A shared exact e-mail key joins deterministically (an e-mail address identifies a CRM contact), and so
+        // does the same normalized record again (a re-sent lead). Lowest contact id first: stable across workers.
+        bool same_email = !rec.email_key.empty() && pool[p].email_key == rec.email_key;
+        if ((same_email || pool[p].fingerprint == rec.fingerprint) && (contact == 0 || e < contact)) contact = e;
+      }
+      cands.push_back(std::move(ce));
+    }
+    if (contact) o.decision = "merge";
+    if (contact == 0 && mc && !cands.empty()) {
+      Resolution res = Resolve(*mc->model, rec.prepared, cands);
+      if (res.entity) o.weight = res.weight;
       if (res.decision == Decision::kMerge) {
         contact = res.entity;
-        out.decision = "merge";
+        o.decision = "merge";
+        // Other entities that match the chosen one on their own evidence (not through this record) join it.
+        for (long long other : res.also_merge) {
+          long long a = ents.Find(contact), b = ents.Find(other);
+          if (a == b) continue;
+          // The survivor: an entity already in the store before one of this batch, then the lower id.
+          bool a_new = ents.created.count(a), b_new = ents.created.count(b);
+          long long survivor = a_new != b_new ? (a_new ? b : a) : std::min(a, b);
+          long long loser = survivor == a ? b : a;
+          ents.parent[loser] = survivor;
+          auto& sm = ents.members[survivor];
+          sm.insert(sm.end(), ents.members[loser].begin(), ents.members[loser].end());
+          ents.members.erase(loser);
+          if (!ents.created.count(loser)) db_merges.emplace_back(survivor, loser);
+          o.merged_entities.push_back(loser);
+          contact = survivor;
+        }
       } else if (res.decision == Decision::kReview && res.best_member) {
-        out.decision = "review";
-        review_with = res.entity;
-        review_member = std::stoll(res.best_member->id);
-        review_explanation = ExplanationJson(mc->model->Explain(rec, *res.best_member), out.source_record_id,
-                                             review_member);
+        o.decision = "review";
+        long long member = std::stoll(res.best_member->id);
+        reviews.push_back({i, res.entity, member,
+                           ExplanationJson(mc->model->Explain(rec.prepared, *res.best_member), record_ids[i], member)});
       }
+    }
+    if (contact == 0) {
+      contact = contact_pool[next_contact++];
+      ents.created.insert(contact);
+      o.created = true;
+    }
+    contact = ents.Find(contact);
+    contact_of[i] = contact;
+    ents.members[contact].push_back(loaded.size() + i);
+    for (const auto& k : keys[i]) batch_holders[k].push_back(contact);
+  }
+
+  // 6. Contacts in the store that the batch joins: lock them (id order) and follow merges a steward made since
+  // the lookup, so a join racing a merge lands on the survivor.
+  std::set<long long> joined;
+  for (size_t i = 0; i < n; ++i)
+    if (!ents.created.count(ents.Find(contact_of[i]))) joined.insert(ents.Find(contact_of[i]));
+  for (const auto& [survivor, loser] : db_merges) joined.insert(survivor);
+  if (!joined.empty()) {
+    auto lock = c.Exec("SELECT id, merged_into FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                       {IntArray(std::vector<long long>(joined.begin(), joined.end()))});
+    if (!lock.ok()) return lock.status();
+    for (int r = 0; r < lock->rows(); ++r) {
+      if (lock->IsNull(r, 1)) continue;
+      long long id = lock->Int(r, 0);
+      auto live = LockLive(c, id);
+      if (!live.ok()) return live.status();
+      ents.parent[id] = *live;
     }
   }
 
-  if (contact != 0) {
-    auto live = LockLive(c, contact);
-    if (!live.ok()) return live.status();
-    contact = *live;
-  } else {
-    // A new contact has one member: its survivorship is computed here, in one INSERT (the common case).
-    SurvivorMember only;
-    only.id = out.source_record_id;
-    only.source = raw.source;
-    only.fields = n.fields;
-    Survivor sv = Recompute(rules.survivorship(), {only}, ContactColumns());
-    std::string lineage = "{";
-    for (const auto& [col, id] : sv.lineage)
-      lineage += (lineage.size() > 1 ? "," : "") + JsonEscape(col) + ":" + std::to_string(id);
-    lineage += "}";
-    std::string cols = "original_source, latest_source, is_test, lineage";
-    std::string vals = "$1, $1, $2, $3::jsonb";
-    std::vector<Param> params = {raw.source, raw.is_test ? "true" : "false", lineage};
-    for (const auto& [col, v] : sv.values) {
-      cols += ", " + col;
-      vals += ", $" + std::to_string(params.size() + 1);
-      params.emplace_back(v);
+  // 7. Writes: new contacts (survivorship over their batch members, computed here), members, keys, merges of
+  // entities in the store, recomputed joined contacts, review pairs.
+  ContactRows created;
+  for (long long e : ents.created) {
+    if (ents.Find(e) != e) continue;
+    std::vector<SurvivorMember> sm;
+    bool test = false;
+    for (size_t p : ents.members[e]) {
+      SurvivorMember m;
+      m.id = pool[p].record;
+      m.source = pool[p].source;
+      m.fields = items[p - loaded.size()].normalized->fields;
+      test = pool[p].is_test;
+      sm.push_back(std::move(m));
     }
-    auto ins = c.Exec("INSERT INTO contact (" + cols + ") VALUES (" + vals + ") RETURNING id", params);
-    if (!ins.ok()) return ins.status();
-    contact = ins->Int(0, 0);
-    out.created = true;
+    created.Add(e, Recompute(rules.survivorship(), sm, ContactColumns()), test);
   }
-  out.contact_id = contact;
-  std::string cid = std::to_string(contact);
-  auto mem = c.Exec("INSERT INTO entity_member (source_record_id, contact_id, match_weight) VALUES ($1, $2, $3)",
-                    {srid, cid, out.decision == "new" ? Param() : Param(Num(out.weight))});
-  if (!mem.ok()) return mem.status();
-  if (Status s = InsertKeys(c, contact, keys); !s.ok()) return s;
-  if (!out.created)
-    if (Status s = RecomputeContact(c, contact, rules); !s.ok()) return s;
-  if (review_with) {
-    auto mc_row = c.Exec(
-        "INSERT INTO merge_candidate (contact_id, other_id, source_record_id, other_record_id, score, explanation) "
-        "VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
-        {cid, std::to_string(review_with), srid, std::to_string(review_member), Num(out.weight),
-         review_explanation});
-    if (!mc_row.ok()) return mc_row.status();
-    out.proposed = review_with;
-    out.candidate_id = mc_row->Int(0, 0);
+  if (!created.ids.empty()) {
+    std::vector<Param> params = {IntArray(created.ids), TextArray(created.original), TextArray(created.latest),
+                                 TextArray(created.lineage), BoolArray(created.is_test)};
+    std::string arrays, names, cols;
+    created.Bind(&params, &arrays, &names);
+    for (const auto& col : ContactColumns()) cols += ", " + col;
+    auto ins = c.Exec("INSERT INTO contact (id, original_source, latest_source, lineage, is_test" + cols +
+                          ") SELECT id, nullif(os, ''), nullif(ls, ''), lin::jsonb, t" + names +
+                          " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[]" + arrays +
+                          ") AS u(id, os, ls, lin, t" + names + ")",
+                      params);
+    if (!ins.ok()) return ins.status();
+  }
+  {
+    std::vector<long long> m_record, m_contact;
+    std::vector<std::optional<std::string>> m_weight;
+    std::vector<std::string> k_key;
+    std::vector<long long> k_contact;
+    std::set<std::pair<std::string, long long>> seen_keys;
+    for (size_t i = 0; i < n; ++i) {
+      long long contact = ents.Find(contact_of[i]);
+      out[i].contact_id = contact;
+      m_record.push_back(record_ids[i]);
+      m_contact.push_back(contact);
+      m_weight.push_back(out[i].decision == "new" ? std::nullopt : std::optional<std::string>(Num(out[i].weight)));
+      for (const auto& k : keys[i])
+        if (seen_keys.emplace(k, contact).second) {
+          k_key.push_back(k);
+          k_contact.push_back(contact);
+        }
+    }
+    auto mem = c.Exec("INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
+                      "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
+                      {IntArray(m_record), IntArray(m_contact), TextArray(m_weight)});
+    if (!mem.ok()) return mem.status();
+    if (!k_key.empty()) {
+      auto mk = c.Exec("INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[]) "
+                       "ON CONFLICT DO NOTHING",
+                       {TextArray(k_key), IntArray(k_contact)});
+      if (!mk.ok()) return mk.status();
+    }
+  }
+  std::vector<long long> recompute;
+  for (const auto& [survivor, loser] : db_merges) {
+    auto merged = MergeContacts(c, survivor, loser, "matcher", "{\"reason\":\"also_merge\"}", rules);
+    if (!merged.ok()) return merged.status();
+  }
+  for (long long e : joined)
+    if (!ents.created.count(ents.Find(e))) recompute.push_back(ents.Find(e));
+  if (Status s = RecomputeContacts(c, recompute, rules); !s.ok()) return s;
+  if (!reviews.empty()) {
+    std::vector<long long> rc, ro, rr, rm;
+    std::vector<std::string> rs, re;
+    std::vector<size_t> at;
+    for (const auto& r : reviews) {
+      long long contact = ents.Find(contact_of[r.record]), other = ents.Find(r.proposed);
+      if (contact == other) continue;  // a later record of the batch joined them
+      rc.push_back(contact);
+      ro.push_back(other);
+      rr.push_back(record_ids[r.record]);
+      rm.push_back(r.member);
+      rs.push_back(Num(out[r.record].weight));
+      re.push_back(r.explanation);
+      at.push_back(r.record);
+    }
+    if (!rc.empty()) {
+      auto ins = c.Exec(
+          "INSERT INTO merge_candidate (contact_id, other_id, source_record_id, other_record_id, score, explanation) "
+          "SELECT c, o, r, m, s::float8, e::jsonb "
+          "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) "
+          "     WITH ORDINALITY AS u(c, o, r, m, s, e, nth) ORDER BY nth RETURNING id, source_record_id",
+          {IntArray(rc), IntArray(ro), IntArray(rr), IntArray(rm), TextArray(rs), TextArray(re)});
+      if (!ins.ok()) return ins.status();
+      std::map<long long, long long> by_record;
+      for (int r = 0; r < ins->rows(); ++r) by_record[ins->Int(r, 1)] = ins->Int(r, 0);
+      for (size_t j = 0; j < at.size(); ++j) {
+        out[at[j]].proposed = ro[j];
+        out[at[j]].candidate_id = by_record[rr[j]];
+      }
+    }
   }
   return out;
+}
+
+Result<WriteOutcome> WriteRecord(PgConn& c, const SourceMeta& meta, const Record& raw, const NormalizedRecord& n,
+                                 const RuleSet& rules) {
+  auto r = WriteBatch(c, {WriteItem{meta, &raw, &n}}, rules);
+  if (!r.ok()) return r.status();
+  return std::move((*r)[0]);
 }
 
 Result<std::string> FindContactJsonByEmail(PgConn& c, const std::string& email) {

@@ -2,7 +2,7 @@
 //
 // All functions run inside the caller's transaction on one connection.
 // Matching (when the rule set has a match.toml): the record's blocking keys (StoreKeys) find candidate entities in
-// match_key; their members are loaded from source_record.normalized, prepared and scored (hygiene/clusterer.h
+// match_key (for a whole batch in one query, see WriteBatch); their members are loaded from source_record.normalized, prepared and scored (hygiene/clusterer.h
 // Resolve). Merge (>= upper) joins the best entity; review (>= lower) starts a new contact and files a
 // merge_candidate pair for a steward; below that a new contact. A shared exact e-mail key always joins (an e-mail
 // address identifies a CRM contact), unless a steward rejected the pair. Entities holding a member a steward
@@ -43,6 +43,8 @@ struct WriteOutcome {
   long long proposed = 0;      // review: the entity proposed
   long long candidate_id = 0;  // review: merge_candidate id
   std::vector<std::string> over_common_keys;
+  std::vector<long long> merged_entities;  // merge: other entities folded into contact_id (their own evidence)
+  std::string fingerprint;                 // of the source record
 };
 
 struct SourceMeta {
@@ -50,8 +52,26 @@ struct SourceMeta {
   std::string received_at;
 };
 
+struct WriteItem {
+  SourceMeta meta;
+  const Record* raw = nullptr;                  // borrowed for the call
+  const NormalizedRecord* normalized = nullptr;  // accepted records only
+};
+
+// Writes a batch of records in a fixed number of statements, whatever the batch size: source records, keys,
+// candidate holders, candidate members, rejected pairs, term frequencies, contacts, members, merges and review
+// pairs each take one round trip. Decisions are made in batch order, in memory; a record sees the entities the
+// records before it in the batch created or joined (two copies of one new person in a batch make one contact).
+// Outcomes are in the order of `items`.
+Result<std::vector<WriteOutcome>> WriteBatch(PgConn& conn, const std::vector<WriteItem>& items, const RuleSet& rules);
+
+// One record: WriteBatch of one.
 Result<WriteOutcome> WriteRecord(PgConn& conn, const SourceMeta& meta, const Record& raw,
                                  const NormalizedRecord& normalized, const RuleSet& rules);
+
+// Recomputes contacts' canonical columns, lineage and sources from their members (locks the rows, one load and
+// one UPDATE for all).
+Status RecomputeContacts(PgConn& conn, std::vector<long long> contacts, const RuleSet& rules);
 
 // Recomputes a contact's canonical columns, lineage and sources from its members (locks the row).
 Status RecomputeContact(PgConn& conn, long long contact_id, const RuleSet& rules);

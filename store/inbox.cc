@@ -102,6 +102,22 @@ Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status MarkInboxRows(PgConn& c, const std::vector<InboxMark>& marks) {
+  if (marks.empty()) return Status::Ok();
+  std::vector<long long> ids;
+  std::vector<std::string> status, error;
+  for (const auto& m : marks) {
+    ids.push_back(m.id);
+    status.push_back(m.status);
+    error.push_back(m.error);
+  }
+  auto r = c.Exec(
+      "UPDATE inbox i SET status = u.s, processed_at = now(), error = nullif(u.e, '') "
+      "FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, s, e) WHERE i.id = u.id",
+      {IntArray(ids), TextArray(status), TextArray(error)});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
 Status InsertDeadLetter(PgConn& c, const DeadLetter& dl) {
   std::string inbox = std::to_string(dl.inbox_id);
   auto r = c.Exec(

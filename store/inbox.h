@@ -55,6 +55,14 @@ Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
 // status: "done" or "failed" (error says why). Inside the claiming transaction.
 Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
 
+struct InboxMark {
+  long long id = 0;
+  std::string status;
+  std::string error;
+};
+// Many rows in one statement.
+Status MarkInboxRows(PgConn& conn, const std::vector<InboxMark>& marks);
+
 struct DeadLetter {
   long long inbox_id = 0;  // 0: none
   std::string source;

@@ -108,6 +108,55 @@ std::string TextArray(const std::vector<std::string>& values) {
   return out;
 }
 
+std::string TextArray(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out.push_back('"');
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string IntArray(const std::vector<long long>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out += std::to_string(values[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::vector<long long> ParseIntArray(std::string_view text) {
+  std::vector<long long> out;
+  long long v = 0;
+  bool in = false, neg = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      v = v * 10 + (c - '0');
+      in = true;
+    } else if (c == '-') {
+      neg = true;
+    } else {
+      if (in) out.push_back(neg ? -v : v);
+      v = 0;
+      in = neg = false;
+    }
+  }
+  if (in) out.push_back(neg ? -v : v);
+  return out;
+}
+
 std::string JsonEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

@@ -96,6 +96,12 @@ class Tx {
 
 // Quotes a text[] literal for use as one parameter: {"a","b"} with escapes.
 std::string TextArray(const std::vector<std::string>& values);
+// The same with SQL NULL elements (nullopt).
+std::string TextArray(const std::vector<std::optional<std::string>>& values);
+// A bigint[] literal: {1,2,3}.
+std::string IntArray(const std::vector<long long>& values);
+// Parses an int[]/bigint[] in PostgreSQL's text form ("{1,2,3}", "{}").
+std::vector<long long> ParseIntArray(std::string_view text);
 
 // Minimal JSON string escaping for building jsonb parameters.
 std::string JsonEscape(std::string_view s);
