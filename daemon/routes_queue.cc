@@ -6,8 +6,9 @@
 //   POST /admin/entities/{id}/unmerge  {"members":[ids]}      split those source records into a new entity
 //   POST /admin/entities/{id}/edit     {"fields":{"phone":"..."},"actor":"ann","note":"..."}
 //                                      a steward's values: normalized by the rules in force, stored as a
-//                                      "steward" member that wins survivorship; 200 with the entity, 400 naming
-//                                      the field ("where") that is unknown, empty or invalid, 404, 409 (merged)
+//                                      "steward" member that wins survivorship (a phone's default region is
+//                                      the contact's country); 200 with the entity, 400 naming the field
+//                                      ("where") that is unknown, empty or invalid, 404, 409 (merged)
 // The actor is X-Canon-Actor, else the body's "actor" (edit), else "admin-api".
 // Handlers are thin: the work and its transaction live in store/review.h.
 #include <simdjson.h>
@@ -203,26 +204,31 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
                                           ",\"new_contact_id\":" + std::to_string(*fresh) + "}"));
                });
              });
-  router.Add(http::verb::post, "/admin/entities/{id}/edit", [&app](Request&& req, const PathParams& p, Respond respond) {
-    long long id = 0;
-    if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
-    EditBody body;
-    if (Status s = ParseEditBody(req.body(), &body); !s.ok()) return Fail(req, respond, s);
-    auto rules = app.rules().Get();
-    store::StewardEdit edit = store::PrepareStewardEdit(body.fields, *rules);
-    if (!edit.ok())
-      return respond(JsonResponse(req, http::status::bad_request,
-                                  ErrorBody("invalid", edit.bad_field + ": " + edit.reason, edit.bad_field)));
-    std::string actor =
-        req.find("X-Canon-Actor") == req.end() && !body.actor.empty() ? body.actor.substr(0, 200) : Actor(req);
-    WithConn(app, req, respond, [&](store::PgConn& c) {
-      auto rec = store::EditEntity(c, id, edit.raw, edit.normalized, actor, body.note, *rules);
-      if (!rec.ok()) return Fail(req, respond, rec.status());
-      auto j = store::EntityJson(c, id);
-      if (!j.ok()) return Fail(req, respond, j.status());
-      respond(JsonResponse(req, http::status::ok, *j));
-    });
-  });
+  router.Add(http::verb::post, "/admin/entities/{id}/edit",
+             [&app](Request&& req, const PathParams& p, Respond respond) {
+               long long id = 0;
+               if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+               EditBody body;
+               if (Status s = ParseEditBody(req.body(), &body); !s.ok()) return Fail(req, respond, s);
+               auto rules = app.rules().Get();
+               std::string actor = req.find("X-Canon-Actor") == req.end() && !body.actor.empty()
+                                       ? body.actor.substr(0, 200)
+                                       : Actor(req);
+               WithConn(app, req, respond, [&](store::PgConn& c) {
+                 auto country = store::ContactCountry(c, id);
+                 if (!country.ok()) return Fail(req, respond, country.status());
+                 store::StewardEdit edit = store::PrepareStewardEdit(body.fields, *rules, *country);
+                 if (!edit.ok())
+                   return respond(JsonResponse(
+                       req, http::status::bad_request,
+                       ErrorBody("invalid", edit.bad_field + ": " + edit.reason, edit.bad_field)));
+                 auto rec = store::EditEntity(c, id, edit.raw, edit.normalized, actor, body.note, *rules);
+                 if (!rec.ok()) return Fail(req, respond, rec.status());
+                 auto j = store::EntityJson(c, id);
+                 if (!j.ok()) return Fail(req, respond, j.status());
+                 respond(JsonResponse(req, http::status::ok, *j));
+               });
+             });
 }
 
 }  // namespace canon::daemon

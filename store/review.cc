@@ -247,7 +247,8 @@ Result<long long> UnmergeMembers(PgConn& c, long long contact, const std::vector
   return fresh;
 }
 
-StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields, const RuleSet& rules) {
+StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields, const RuleSet& rules,
+                               const std::string& default_country) {
   StewardEdit e;
   e.raw.source = rules.survivorship().steward_source;
   e.raw.fields = fields;
@@ -263,7 +264,9 @@ StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields,
       return refuse(f, "not a contact field");
     if (v.find_first_not_of(" \t\r\n") == std::string::npos) return refuse(f, "empty value");
   }
-  NormalizedRecord n = Normalize(e.raw, rules);
+  Record probe = e.raw;
+  if (!default_country.empty() && !fields.count("country")) probe.fields["country"] = default_country;
+  NormalizedRecord n = Normalize(probe, rules);
   for (const auto& [f, v] : fields) {
     for (const auto* issues : {&n.rejected, &n.quarantined})
       for (const FieldIssue& i : *issues)
@@ -284,6 +287,13 @@ StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields,
   for (const auto& flag : n.flags)
     if (typed.count(flag.substr(0, flag.find(':')))) e.normalized.flags.push_back(flag);
   return e;
+}
+
+Result<std::string> ContactCountry(PgConn& c, long long contact) {
+  auto r = c.Exec("SELECT coalesce(country, '') FROM contact WHERE id = $1", {std::to_string(contact)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("no contact " + std::to_string(contact));
+  return r->Str(0, 0);
 }
 
 Result<long long> EditEntity(PgConn& c, long long contact, const Record& raw, const NormalizedRecord& n,

@@ -62,7 +62,13 @@ struct StewardEdit {
 // a lead, but a steward's correction must be right). Record-level rules (require_any, required fields) do not
 // apply: an edit is a correction of some fields, not a lead. Fields the steward did not type are never derived
 // into the edit (typing a first name must not rewrite full_name). An empty map is refused (bad_field "fields").
-StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields, const RuleSet& rules);
+// `default_country` (the contact's country code, ContactCountry) is the phone's default region when the edit
+// types no country, so a steward may type a national number.
+StewardEdit PrepareStewardEdit(const std::map<std::string, std::string>& fields, const RuleSet& rules,
+                               const std::string& default_country = {});
+
+// The contact's canonical country ("" when it has none). Errors: NotFound (no contact), SQL failures.
+Result<std::string> ContactCountry(PgConn& conn, long long contact);
 
 // Stores a steward edit (from PrepareStewardEdit) on live contact `contact` in its own transaction: a
 // source_record of the steward source (raw = typed, normalized = normalized, is_test as the contact) that joins the

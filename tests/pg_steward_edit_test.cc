@@ -55,6 +55,13 @@ TEST_CASE("a steward edit keeps only the typed fields, normalized, and refuses w
   CHECK(refused({{"job_title", "  "}}) == "job_title");
   CHECK(refused({{"job_title", "N/A"}}) == "job_title");  // a null value normalizes to nothing
   CHECK(refused({}) == "fields");
+
+  // A national number takes the contact's country as its region, unless the edit types a country itself.
+  CHECK(refused({{"phone", "020 7946 0958"}}) == "phone");
+  store::StewardEdit uk = store::PrepareStewardEdit({{"phone", "020 7946 0958"}}, **rules, "GB");
+  REQUIRE(uk.ok());
+  CHECK(uk.normalized.fields == std::map<std::string, std::string>{{"phone", "+442079460958"}});
+  CHECK(!store::PrepareStewardEdit({{"phone", "020 7946 0958"}, {"country", "US"}}, **rules, "GB").ok());
 }
 
 TEST_CASE("survivorship: a steward member wins every policy but is not a lead's source", "[steward]") {
@@ -141,7 +148,9 @@ TEST_CASE("a steward's edit wins over newer records, is audited, refuses bad val
   CHECK(db.Count("SELECT count(*) FROM merge_event WHERE kind = 'edit'") == 1);
 
   // The header names the actor over the body (the admin API's convention for every decision).
-  auto second = Edit(d, contact, "{\"fields\":{\"city\":\"London\"},\"actor\":\"ann\"}", {{"X-Canon-Actor", "bo"}});
+  auto second = Edit(d, contact,
+                     "{\"fields\":{\"city\":\"London\",\"country\":\"United Kingdom\"},\"actor\":\"ann\"}",
+                     {{"X-Canon-Actor", "bo"}});
   REQUIRE(second.status == 200);
   CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'edit' ORDER BY id DESC LIMIT 1") == "bo");
   CHECK(db.Scalar("SELECT city FROM contact WHERE id = $1", {contact}) == "London");
@@ -163,6 +172,11 @@ TEST_CASE("a steward's edit wins over newer records, is audited, refuses bad val
   std::string fresh = db.Scalar("SELECT contact_id::text FROM entity_member WHERE source_record_id = $1", {steward});
   CHECK(fresh != contact);
   CHECK(db.Scalar("SELECT phone || ' ' || job_title FROM contact WHERE id = $1", {fresh}) == "+442079460958 CTO");
+
+  // A national number takes the contact's country (GB since the second edit) as its region.
+  CHECK(Edit(d, fresh, "{\"fields\":{\"phone\":\"020 7946 0123\"}}").status == 400);  // no country there
+  REQUIRE(Edit(d, contact, "{\"fields\":{\"phone\":\"020 7946 0123\"}}").status == 200);
+  CHECK(db.Scalar("SELECT country || ' ' || phone FROM contact WHERE id = $1", {contact}) == "GB +442079460123");
 }
 
 TEST_CASE("canonctl entity edit goes through the daemon's admin API", "[pg][steward][cli]") {

@@ -17,7 +17,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: canonctl entity edit ID FIELD=VALUE... [--actor NAME] [--note TEXT]\n"
                "  options: --url URL (default http://127.0.0.1:8080), --token T (default $CANON_ADMIN_TOKEN)\n"
-               "  e.g. canonctl entity edit 42 phone='+44 20 7946 0958' job_title=CTO --actor ann --note 'called her'\n");
+               "  e.g. canonctl entity edit 42 phone='+44 20 7946 0958' job_title=CTO --actor ann --note 'call'\n");
   return 2;
 }
 
