@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "connectors/csv_reader.h"
 #include "hygiene/normalize.h"
@@ -125,80 +126,105 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   }
   std::vector<std::string> columns = MapCsvHeader(*source, reader.header());
 
-  bool more = true;
-  while (more) {
-    if (options.stop && options.stop->load()) {
-      result.status = "stopped";
-      return result;
-    }
-    rules = options.rules();
-    source = rules->FindSource(source_name);
-    if (!source) return Status(Code::kFailedPrecondition, "source '" + source_name + "' left the rules mid-import");
+  // One batch of rows read and normalized (pure work, no store access), with the resume point after it.
+  struct Batch {
+    std::shared_ptr<const RuleSet> rules;
+    Status failed;  // the source left the rules
     std::vector<Record> records;
     std::vector<NormalizedRecord> normalized;
     std::vector<std::pair<long long, std::string>> errors;
     std::vector<std::string> keys;
+    uint64_t next_offset = 0;
+    int64_t next_line = 0;
+    bool more = true;
+  };
+  int64_t start_line = state->next_line;
+  auto read_batch = [&](std::shared_ptr<const RuleSet> batch_rules, uint64_t offset, int64_t line) {
+    Batch b;
+    b.rules = std::move(batch_rules);
+    b.next_offset = offset;
+    b.next_line = line;
+    const SourceConfig* src = b.rules->FindSource(source_name);
+    if (!src) {
+      b.failed = Status(Code::kFailedPrecondition, "source '" + source_name + "' left the rules mid-import");
+      return b;
+    }
     CsvRow row;
-    uint64_t next_offset = reader.offset();
-    int64_t next_line = state->next_line;
-    while (records.size() + errors.size() < options.batch_rows) {
+    while (b.records.size() + b.errors.size() < options.batch_rows) {
       if (!reader.Next(&row)) {
-        more = false;
+        b.more = false;
         break;
       }
       auto rp = reader.resume_point();
-      next_offset = rp.offset;
-      next_line = rp.line;
+      b.next_offset = rp.offset;
+      b.next_line = rp.line;
       if (!row.error.ok()) {
-        errors.emplace_back(row.line, row.error.message());
+        b.errors.emplace_back(row.line, row.error.message());
         continue;
       }
-      auto rec = CsvRowToRecord(*source, reader.header(), columns, row, file_id);
+      auto rec = CsvRowToRecord(*src, reader.header(), columns, row, file_id);
       if (!rec.ok()) {
-        errors.emplace_back(row.line, rec.status().message());
+        b.errors.emplace_back(row.line, rec.status().message());
         continue;
       }
-      NormalizedRecord n = Normalize(*rec, *rules);
+      NormalizedRecord n = Normalize(*rec, *b.rules);
       if (!n.accepted()) {
         std::string why;
         for (const auto& r : n.rejected) why += (why.empty() ? "" : "; ") + r.field + ": " + r.reason;
-        errors.emplace_back(row.line, why);
+        b.errors.emplace_back(row.line, why);
         continue;
       }
-      for (auto& k : store::StoreKeys(n, *rules)) keys.push_back(std::move(k));
-      records.push_back(std::move(*rec));
-      normalized.push_back(std::move(n));
+      for (auto& k : store::StoreKeys(n, *b.rules)) b.keys.push_back(std::move(k));
+      b.records.push_back(std::move(*rec));
+      b.normalized.push_back(std::move(n));
     }
+    return b;
+  };
+
+  // The next batch is read and normalized on a second thread while this one is written: parsing and
+  // normalization (CPU here) overlap the store's work (CPU and I/O in PostgreSQL). Only one thread uses the reader
+  // at a time: a read starts after the previous one was collected. Rules are re-read per batch, so a reload
+  // applies to the rest of a long file.
+  std::future<Batch> next =
+      std::async(std::launch::async, read_batch, options.rules(), reader.offset(), start_line);
+  for (;;) {
+    Batch b = next.get();
+    if (options.stop && options.stop->load()) {
+      result.status = "stopped";  // this batch was not written: the resume point is the last committed one
+      return result;
+    }
+    if (!b.failed.ok()) return b.failed;
     if (!reader.status().ok()) {
       store::FinishImport(conn, state->id, "failed", reader.status().ToString());
       result.status = "failed";
       result.error = reader.status().ToString();
       return result;
     }
+    if (b.more) next = std::async(std::launch::async, read_batch, options.rules(), b.next_offset, b.next_line);
     store::Tx tx(conn);
     if (Status s = tx.Begin(); !s.ok()) return s;
-    if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
+    if (Status s = store::LockKeys(conn, b.keys); !s.ok()) return s;
     std::vector<store::WriteItem> items;
-    items.reserve(records.size());
-    for (size_t i = 0; i < records.size(); ++i) items.push_back({{0, ""}, &records[i], &normalized[i]});
-    auto written = store::WriteBatch(conn, items, *rules);
+    items.reserve(b.records.size());
+    for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i]});
+    auto written = store::WriteBatch(conn, items, *b.rules);
     if (!written.ok()) return written.status();
-    if (Status s = store::InsertImportErrors(conn, state->id, errors); !s.ok()) return s;
-    if (Status s = store::SaveImportProgress(conn, state->id, static_cast<long long>(next_offset), next_line,
-                                             static_cast<long long>(records.size()),
-                                             static_cast<long long>(errors.size()));
+    if (Status s = store::InsertImportErrors(conn, state->id, b.errors); !s.ok()) return s;
+    if (Status s = store::SaveImportProgress(conn, state->id, static_cast<long long>(b.next_offset), b.next_line,
+                                             static_cast<long long>(b.records.size()),
+                                             static_cast<long long>(b.errors.size()));
         !s.ok())
       return s;
-    if (!more) {
+    if (!b.more) {
       if (Status s = store::FinishImport(conn, state->id, "done"); !s.ok()) return s;
     }
     if (Status s = tx.Commit(); !s.ok()) return s;
-    state->next_line = next_line;
-    result.progress.bytes_done = next_offset;
-    result.progress.rows_ok += static_cast<long long>(records.size());
-    result.progress.rows_refused += static_cast<long long>(errors.size());
+    result.progress.bytes_done = b.next_offset;
+    result.progress.rows_ok += static_cast<long long>(b.records.size());
+    result.progress.rows_refused += static_cast<long long>(b.errors.size());
     result.progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.on_progress) options.on_progress(result.progress);
+    if (!b.more) break;
   }
   result.status = "done";
   result.progress.bytes_done = st.st_size;

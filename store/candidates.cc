@@ -1,5 +1,7 @@
 #include "store/candidates.h"
 
+#include <simdjson.h>
+
 namespace canon::store {
 
 Result<CandidateLookup> FindCandidates(PgConn& c, const std::vector<std::string>& keys, size_t max_per_key,
@@ -47,47 +49,55 @@ Result<std::map<std::string, std::vector<long long>>> KeyHolders(PgConn& c, cons
   return out;
 }
 
+namespace {
+
+// A flat JSON object of strings (normalized "fields" / "keys", which the writer builds) into a map.
+Status ParseFlatObject(simdjson::ondemand::parser& parser, std::string_view text, std::map<std::string, std::string>* out) {
+  simdjson::padded_string padded(text);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return Status::Internal("stored normalized JSON does not parse");
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return Status::Internal("stored normalized JSON is not an object");
+  for (auto field : obj) {
+    std::string_view key, value;
+    if (field.unescaped_key().get(key) || field.value().get_string().get(value))
+      return Status::Internal("stored normalized JSON holds a non-string value");
+    (*out)[std::string(key)] = std::string(value);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact) {
   std::vector<Member> out;
   if (contacts.empty()) return out;
-  // The JSON is flattened by PostgreSQL (jsonb_each_text), one row per field or key, so no JSON parser is needed.
+  // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
+  // server than expanding them into rows).
   auto r = c.Exec(
       "SELECT em.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
-      "       f.kind, f.key, f.value, sr.is_test "
+      "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
+      "       coalesce(sr.normalized -> 'keys', '{}')::text "
       "FROM (SELECT source_record_id, contact_id, row_number() OVER (PARTITION BY contact_id "
       "      ORDER BY source_record_id DESC) AS nth FROM entity_member WHERE contact_id = ANY($1::bigint[])) em "
       "JOIN source_record sr ON sr.id = em.source_record_id "
-      "LEFT JOIN LATERAL (SELECT 'f' AS kind, key, value FROM jsonb_each_text(sr.normalized -> 'fields') "
-      "                   UNION ALL "
-      "                   SELECT 'k', key, value FROM jsonb_each_text(sr.normalized -> 'keys')) f ON true "
       "WHERE ($2::int = 0 OR em.nth <= $2::int) ORDER BY em.contact_id, sr.id",
       {IntArray(contacts), std::to_string(newest_per_contact)});
   if (!r.ok()) return r.status();
+  simdjson::ondemand::parser parser;
+  out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) {
-    long long id = r->Int(i, 1);
-    if (out.empty() || out.back().id != id) {
-      Member m;
-      m.contact_id = r->Int(i, 0);
-      m.id = id;
-      m.source = r->Str(i, 2);
-      m.fingerprint = r->Str(i, 3);
-      m.received_at = std::stod(r->Str(i, 4));
-      m.is_test = r->Get(i, 8) == "t";
-      out.push_back(std::move(m));
-    }
-    if (r->IsNull(i, 5)) continue;
-    auto& target = r->Get(i, 5) == "f" ? out.back().normalized.fields : out.back().normalized.keys;
-    target[r->Str(i, 6)] = r->Str(i, 7);
+    Member m;
+    m.contact_id = r->Int(i, 0);
+    m.id = r->Int(i, 1);
+    m.source = r->Str(i, 2);
+    m.fingerprint = r->Str(i, 3);
+    m.received_at = std::stod(r->Str(i, 4));
+    m.is_test = r->Get(i, 5) == "t";
+    if (Status s = ParseFlatObject(parser, r->Get(i, 6), &m.normalized.fields); !s.ok()) return s;
+    if (Status s = ParseFlatObject(parser, r->Get(i, 7), &m.normalized.keys); !s.ok()) return s;
+    out.push_back(std::move(m));
   }
-  return out;
-}
-
-Result<std::vector<std::string>> RejectedWith(PgConn& c, const std::string& fp) {
-  auto r = c.Exec(
-      "SELECT fp_b FROM rejected_pair WHERE fp_a = $1 UNION SELECT fp_a FROM rejected_pair WHERE fp_b = $1", {fp});
-  if (!r.ok()) return r.status();
-  std::vector<std::string> out;
-  for (int i = 0; i < r->rows(); ++i) out.push_back(r->Str(i, 0));
   return out;
 }
 
