@@ -69,7 +69,8 @@ Status ParseFlatObject(simdjson::ondemand::parser& parser, std::string_view text
 
 }  // namespace
 
-Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact) {
+Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
+                                        const std::string& exclude_source) {
   std::vector<Member> out;
   if (contacts.empty()) return out;
   // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
@@ -78,11 +79,13 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
       "SELECT em.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
       "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
       "       coalesce(sr.normalized -> 'keys', '{}')::text "
-      "FROM (SELECT source_record_id, contact_id, row_number() OVER (PARTITION BY contact_id "
-      "      ORDER BY source_record_id DESC) AS nth FROM entity_member WHERE contact_id = ANY($1::bigint[])) em "
+      "FROM (SELECT e.source_record_id, e.contact_id, row_number() OVER (PARTITION BY e.contact_id "
+      "      ORDER BY e.source_record_id DESC) AS nth FROM entity_member e "
+      "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR NOT EXISTS (SELECT 1 FROM source_record x "
+      "            WHERE x.id = e.source_record_id AND x.source = $3))) em "
       "JOIN source_record sr ON sr.id = em.source_record_id "
       "WHERE ($2::int = 0 OR em.nth <= $2::int) ORDER BY em.contact_id, sr.id",
-      {IntArray(contacts), std::to_string(newest_per_contact)});
+      {IntArray(contacts), std::to_string(newest_per_contact), exclude_source});
   if (!r.ok()) return r.status();
   simdjson::ondemand::parser parser;
   out.reserve(static_cast<size_t>(r->rows()));

@@ -42,8 +42,10 @@ Result<std::map<std::string, std::vector<long long>>> KeyHolders(PgConn& conn, c
 
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).
+// `exclude_source` (when not empty) leaves out members of that source: the matcher passes the steward source, as a
+// steward's edit is a correction to an entity, not a person to score a record against.
 Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts,
-                                        int newest_per_contact = 0);
+                                        int newest_per_contact = 0, const std::string& exclude_source = {});
 
 // Fingerprints a steward declared different from `fingerprint` (rejected_pair, both directions).
 Result<std::vector<std::string>> RejectedWith(PgConn& conn, const std::string& fingerprint);

@@ -405,7 +405,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::vector<Member> loaded;
   std::map<std::string, std::set<std::string>> rejected;
   if (!db_candidates.empty()) {
-    auto m = LoadMembers(c, std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate);
+    // Steward edits are corrections to an entity, not people: records are never scored against them.
+    auto m = LoadMembers(c, std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate,
+                         rules.survivorship().steward_source);
     if (!m.ok()) return m.status();
     loaded = std::move(*m);
     std::vector<std::string> fps;

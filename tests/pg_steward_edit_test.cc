@@ -210,3 +210,22 @@ TEST_CASE("canonctl entity edit goes through the daemon's admin API", "[pg][stew
                     {}, env).code == 2);  // nothing listening
   CHECK(db.Count("SELECT count(*) FROM merge_event WHERE kind = 'edit'") == 1);
 }
+
+TEST_CASE("a steward's edit is not scored as a person: leads sharing only the edited values do not join",
+          "[pg][steward]") {
+  TestDb db;
+  Canond d(db);
+  PostForm(d, kMaya);
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
+  std::string maya = db.Scalar("SELECT id::text FROM contact");
+  REQUIRE(Edit(d, maya, "{\"fields\":{\"phone\":\"+44 20 7946 0958\",\"company\":\"Globex\"}}").status == 200);
+  // Someone else with the phone and company the steward typed, and a lead with only that phone.
+  PostForm(d, "first_name=Zoe&last_name=Park&phone=%2B44+20+7946+0958&company=Globex+Ltd");
+  PostForm(d, "phone=%2B44+20+7946+0958&company=Globex");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0") == "0");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record WHERE source <> 'steward'", "3") == "3");
+  // Maya's entity holds her lead and the steward's edit, nothing else; no pair was proposed against the edit.
+  CHECK(db.Count("SELECT count(*) FROM entity_member WHERE contact_id = $1", {maya}) == 2);
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate mc JOIN source_record sr ON sr.id = mc.other_record_id "
+                 "WHERE sr.source = 'steward'") == 0);
+}
