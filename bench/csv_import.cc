@@ -17,6 +17,7 @@
 
 #include "connectors/rule_dir.h"
 #include "pipeline/csv_import.h"
+#include "tests/contacts_gen.h"
 #include "store/migrate.h"
 #include "store/pg.h"
 
@@ -28,60 +29,6 @@ long MaxRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
-}
-
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-// A contacts export as CRMs hold them: distinct people (given names from a list, family names from three hashed
-// syllables: 27,000 of them, so "Smith"-like collisions happen), their own e-mail and phone, 16 cities with postal
-// codes, a company now and then; and every tenth row a second record of an earlier person, written otherwise
-// (other case, a typo in the family name, the phone in national format, no e-mail). The file's people are
-// `offset`.. so two files hold different people.
-void Generate(const std::string& path, long rows, long offset) {
-  static const char* kGiven[] = {"James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
-                                 "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica",
-                                 "Thomas", "Sarah", "Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa",
-                                 "Anthony", "Margaret", "Mark", "Sandra", "Paul", "Emily", "Andrew", "Donna"};
-  static const char* kSyl[] = {"an", "ber", "cal", "dor", "el", "fen", "gar", "hol", "is", "jor", "kel", "lam", "mor",
-                               "nes", "ol", "par", "quin", "ros", "sten", "tal", "ur", "vin", "wex", "yor", "zan",
-                               "bro", "cre", "dal", "fitz", "grim"};
-  static const char* kCity[] = {"Springfield", "Riverside", "Fairview", "Madison", "Georgetown", "Salem", "Franklin",
-                                "Clinton", "Greenville", "Bristol", "Dover", "Ashland", "Oxford", "Milton", "Newport",
-                                "Auburn"};
-  static const char* kCo[] = {"Acme Inc", "Globex GmbH", "Initech LLC", "Umbrella Ltd", "Hooli", "", "", ""};
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << "email,first_name,last_name,phone,company,city,postal_code,country\n";
-  long person = offset;
-  for (long i = 0; i < rows; ++i) {
-    bool dup = i % 10 == 9 && person > offset;
-    long p = dup ? offset + static_cast<long>(Mix(i) % static_cast<uint64_t>(person - offset)) : person++;
-    uint64_t h = Mix(static_cast<uint64_t>(p));
-    std::string given = kGiven[h % 32];
-    std::string family = std::string(kSyl[(h >> 8) % 30]) + kSyl[(h >> 16) % 30] + kSyl[(h >> 24) % 30];
-    family[0] = static_cast<char>(family[0] - 'a' + 'A');
-    long phone = 2000000 + p % 8000000;
-    static const int kArea[] = {201, 212, 213, 305, 312, 404, 415, 503, 512, 617, 702, 713, 718, 720, 808, 919};
-    int area = kArea[(h >> 32) % 16];
-    int city = static_cast<int>((h >> 40) % 16);
-    std::string email = given + "." + family + std::to_string(p) + "@example" + std::to_string(p % 97) + ".com";
-    if (!dup) {
-      f << email << "," << given << "," << family << ",+1" << area << phone << "," << kCo[(h >> 48) % 8] << ","
-        << kCity[city] << "," << 10000 + city * 137 << ",US\n";
-    } else {
-      std::string typo = family;
-      std::swap(typo[1], typo[2]);
-      for (auto& ch : given) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      char national[32];
-      std::snprintf(national, sizeof national, "(%d) %03ld-%04ld", area, phone / 10000, phone % 10000);
-      f << "," << given << "," << typo << "," << national << ","
-        << kCo[(h >> 48) % 8] << "," << kCity[city] << "," << 10000 + city * 137 << ",United States\n";
-    }
-  }
 }
 
 double CopyRate(const std::string& db, const std::string& path, long rows) {
@@ -157,8 +104,8 @@ int main(int argc, char** argv) {
   char dir[] = "/tmp/canon-bench-csv.XXXXXX";
   std::string tmp = mkdtemp(dir);
   std::string small_path = tmp + "/small.csv", big_path = tmp + "/big.csv";
-  Generate(small_path, small, 0);
-  Generate(big_path, rows, small);  // different people: the big import matches against the small one's store
+  contacts_gen::WriteContactsCsv(small_path, small, 0);
+  contacts_gen::WriteContactsCsv(big_path, rows, small);  // different people: the big import matches against the small one's store
   std::printf("bench/csv_import: %ld-row and %ld-row generated contacts files\n", small, rows);
   double copy_small = CopyRate(db, small_path, small);
   long rss0 = MaxRssKb();
