@@ -60,11 +60,17 @@ canon_pg_init() {
   canon_as_pg "$bin/initdb" -D "$dir" -U canon --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 }
 
+# The store's settings for every cluster these scripts start (tests, benchmarks, scripts/run): the default 128 MB
+# of shared buffers is smaller than the indexes of a store of a few hundred thousand records, and the CSV import
+# then spends its time evicting and re-reading pages; a larger WAL allowance keeps big imports from checkpointing
+# every few seconds. fsync and synchronous_commit stay on.
+CANON_PG_TUNING=(shared_buffers=1GB max_wal_size=4GB checkpoint_timeout=15min)
+
 # canon_pg_start DATADIR PORT [extra postgres -c settings...]
 canon_pg_start() {
   local dir="$1" port="$2" bin; shift 2; bin="$(canon_pg_bin)"
   local opts="-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200"
-  for o in "$@"; do opts="$opts -c $o"; done
+  for o in "${CANON_PG_TUNING[@]}" "$@"; do opts="$opts -c $o"; done
   canon_as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null
 }
 

@@ -76,15 +76,14 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
   // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
   // server than expanding them into rows).
   auto r = c.Exec(
-      "SELECT em.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
+      "SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
       "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
       "       coalesce(sr.normalized -> 'keys', '{}')::text "
-      "FROM (SELECT e.source_record_id, e.contact_id, row_number() OVER (PARTITION BY e.contact_id "
-      "      ORDER BY e.source_record_id DESC) AS nth FROM entity_member e "
-      "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR NOT EXISTS (SELECT 1 FROM source_record x "
-      "            WHERE x.id = e.source_record_id AND x.source = $3))) em "
-      "JOIN source_record sr ON sr.id = em.source_record_id "
-      "WHERE ($2::int = 0 OR em.nth <= $2::int) ORDER BY em.contact_id, sr.id",
+      "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.received_at, s.is_test, s.normalized, "
+      "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
+      "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+      "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
+      "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
       {IntArray(contacts), std::to_string(newest_per_contact), exclude_source});
   if (!r.ok()) return r.status();
   simdjson::ondemand::parser parser;
