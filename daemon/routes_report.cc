@@ -1,6 +1,7 @@
 // GET /admin/report/vocabulary[?field=F&all=1]: quarantined governed values per field, with counts, first/last
 // seen and sources (what stewards turn into aliases). GET /admin/dead-letters?source=&limit=: refused payloads,
-// newest first, without their raw bytes (size only).
+// newest first, without their raw bytes (size only). GET /admin/report/blocking-keys?limit=: the blocking keys the
+// matcher skipped as over-common, most hits first (the key values are PII: shown here, never logged).
 #include <mutex>
 
 #include "daemon/app.h"
@@ -37,6 +38,21 @@ void AddReportRoutes(App& app, AdminRouter& router) {
       return respond(JsonResponse(req, http::status::internal_server_error, ErrorBody("internal", rows.status().message())));
     respond(JsonResponse(req, http::status::ok, store::DriftJson(*rows)));
   });
+  router.Add(http::verb::get, "/admin/report/blocking-keys",
+             [&app](Request&& req, const PathParams&, Respond respond) {
+               std::string_view target(req.target().data(), req.target().size());
+               int limit = LimitParam(target, 100, 10000);
+               std::lock_guard<std::mutex> lock(app.admin_mutex());
+               store::PgConn* conn = app.admin_conn();
+               if (!conn)
+                 return respond(
+                     JsonResponse(req, http::status::service_unavailable, ErrorBody("unavailable", "no database")));
+               auto json = store::OverCommonKeysJson(*conn, limit);
+               if (!json.ok())
+                 return respond(JsonResponse(req, http::status::internal_server_error,
+                                             ErrorBody("internal", json.status().message())));
+               respond(JsonResponse(req, http::status::ok, *json));
+             });
   router.Add(http::verb::get, "/admin/dead-letters", [&app](Request&& req, const PathParams&, Respond respond) {
     std::string_view target(req.target().data(), req.target().size());
     std::string source = QueryParam(target, "source");

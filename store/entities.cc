@@ -12,6 +12,7 @@
 #include "hygiene/match_model.h"
 #include "hygiene/survivorship.h"
 #include "store/candidates.h"
+#include "store/reports.h"
 #include "store/review.h"
 
 namespace canon::store {
@@ -671,6 +672,12 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       }
     }
   }
+  // Over-common keys are remembered for the blocking-keys report: one entry per record that met a key (hits).
+  std::vector<std::string> over_common;
+  for (const auto& o : out)
+    over_common.insert(over_common.end(), o.over_common_keys.begin(), o.over_common_keys.end());
+  if (!over_common.empty())
+    if (Status s = NoteOverCommonKeys(c, over_common); !s.ok()) return s;
   return out;
 }
 

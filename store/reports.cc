@@ -66,4 +66,47 @@ Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int
   return r->Str(0, 0);
 }
 
+Status NoteOverCommonKeys(PgConn& conn, const std::vector<std::string>& keys) {
+  if (keys.empty()) return Status::Ok();
+  // ON CONFLICT cannot touch one row twice in a statement: duplicates are summed first.
+  auto r = conn.Exec(
+      "INSERT INTO over_common_key AS o (key, kind, hits) "
+      "SELECT k, split_part(k, ':', 1), count(*) FROM unnest($1::text[]) AS u(k) GROUP BY k ORDER BY k "
+      "ON CONFLICT (key) DO UPDATE SET hits = o.hits + excluded.hits, last_seen = now()",
+      {TextArray(keys)});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<std::vector<OverCommonKeyRow>> OverCommonKeys(PgConn& conn, int limit) {
+  auto r = conn.Exec(
+      "SELECT o.key, o.kind, "
+      "  (SELECT count(*) FROM (SELECT 1 FROM match_key m WHERE m.key = o.key LIMIT $2) h), o.hits, "
+      "  to_char(o.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+      "  to_char(o.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+      "FROM over_common_key o ORDER BY o.hits DESC, o.key LIMIT $1",
+      {std::to_string(limit), std::to_string(kHoldersCap)});
+  if (!r.ok()) return r.status();
+  std::vector<OverCommonKeyRow> rows;
+  rows.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i)
+    rows.push_back({r->Str(i, 0), r->Str(i, 1), r->Int(i, 2), r->Int(i, 3), r->Str(i, 4), r->Str(i, 5)});
+  return rows;
+}
+
+Result<std::string> OverCommonKeysJson(PgConn& conn, int limit) {
+  auto rows = OverCommonKeys(conn, limit);
+  if (!rows.ok()) return rows.status();
+  std::string out = "{\"keys\":[";
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const OverCommonKeyRow& row = (*rows)[i];
+    if (i) out += ',';
+    out += "{\"key\":" + JsonEscape(row.key) + ",\"kind\":" + JsonEscape(row.kind) +
+           ",\"holders\":" + std::to_string(row.holders) + ",\"hits\":" + std::to_string(row.hits) +
+           ",\"first_seen\":" + JsonEscape(row.first_seen) + ",\"last_seen\":" + JsonEscape(row.last_seen) +
+           "}";
+  }
+  out += "],\"total\":" + std::to_string(rows->size()) + "}";
+  return out;
+}
+
 }  // namespace canon::store

@@ -1,7 +1,9 @@
-// Reports for stewards and operators: vocabulary drift (governed values held in quarantine) and dead letters.
+// Reports for stewards and operators: vocabulary drift (governed values held in quarantine), dead letters and
+// over-common blocking keys.
 //
-// Read-only queries on one connection; the caller owns the connection and uses it from one thread at a time
-// (the daemon locks App::admin_mutex() around it). Errors are the server's, as Status.
+// Read-only queries (except NoteOverCommonKeys, the record writer's upsert) on one connection; the caller
+// owns the connection and uses it from one thread at a time (the daemon locks App::admin_mutex() around it).
+// Errors are the server's, as Status.
 #pragma once
 
 #include <string>
@@ -38,5 +40,30 @@ std::string DriftJson(const std::vector<DriftRow>& rows);
 // {"dead_letters":[{"id","inbox_id","source","stage","reason","location","raw_bytes","created_at"}]}, newest
 // first; `source` "" = every source. The raw bytes themselves are never included (they may hold PII).
 Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int limit);
+
+// Records that these blocking keys were met while over-common (held by more entities than max_per_key): one
+// upsert of over_common_key, hits += the times each key occurs in `keys` (one per record that met it),
+// last_seen = now(). Rows are written in key order, so concurrent writers lock them in the same order.
+// Runs in the caller's transaction (WriteBatch's). No-op for an empty vector.
+Status NoteOverCommonKeys(PgConn& conn, const std::vector<std::string>& keys);
+
+// One over-common blocking key. Keys are PII (a phone, an e-mail): admin reports, never logs.
+struct OverCommonKeyRow {
+  std::string key;         // "<kind>:<parts>"
+  std::string kind;        // the blocking rule's name
+  long long holders = 0;   // match_key rows holding the key now, counted up to kHoldersCap
+  long long hits = 0;      // records that met the key while it was over-common
+  std::string first_seen;  // ISO 8601 UTC
+  std::string last_seen;   // ISO 8601 UTC
+};
+
+// A key can be held by millions of entities; the report need only show that it is huge.
+inline constexpr long long kHoldersCap = 10000;
+
+// Most hits first (then key), at most `limit`.
+Result<std::vector<OverCommonKeyRow>> OverCommonKeys(PgConn& conn, int limit);
+
+// {"keys":[{"key","kind","holders","hits","first_seen","last_seen"}],"total":N}: OverCommonKeys as JSON.
+Result<std::string> OverCommonKeysJson(PgConn& conn, int limit);
 
 }  // namespace canon::store
