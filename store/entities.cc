@@ -118,18 +118,26 @@ Status LoadTermFrequencies(PgConn& c, const MatchModel& model, const std::vector
     }
   }
   if (fields.empty()) return Status::Ok();
+  // Each field's total is its '' row: asked for once per field, in the same query.
+  for (MatchField f : model.TfFields()) {
+    fields.push_back(MatchFieldName(f));
+    values.emplace_back();
+  }
   auto r = c.Exec(
-      "SELECT f, v, coalesce((SELECT sum(n) FROM term_count t WHERE t.field = f AND t.value = v), 0)::bigint, "
-      "  coalesce((SELECT sum(n) FROM term_count t WHERE t.field = f AND t.value = ''), 0)::bigint "
-      "FROM unnest($1::text[], $2::text[]) AS x(f, v)",
+      "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
+      "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
       {TextArray(fields), TextArray(values)});
   if (!r.ok()) return r.status();
+  std::map<std::string, long long, std::less<>> totals;
+  for (int i = 0; i < r->rows(); ++i)
+    if (r->Get(i, 1).empty()) totals[r->Str(i, 0)] = r->Int(i, 2);
   for (int i = 0; i < r->rows(); ++i) {
     MatchField f;
-    long long total = r->Int(i, 3);
-    if (total < kTfMinRecords || !MatchFieldFromName(r->Get(i, 0), &f)) continue;
+    if (r->Get(i, 1).empty() || !MatchFieldFromName(r->Get(i, 0), &f)) continue;
+    auto total = totals.find(r->Get(i, 0));
+    if (total == totals.end() || total->second < kTfMinRecords) continue;
     long long n = std::max<long long>(1, r->Int(i, 2));
-    tf->Set(f, r->Str(i, 1), static_cast<double>(n) / static_cast<double>(total));
+    tf->Set(f, r->Str(i, 1), static_cast<double>(n) / static_cast<double>(total->second));
     *used = true;
   }
   return Status::Ok();
@@ -444,8 +452,21 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   if (mc) {
     TermFrequencies tf;
     bool use_tf = false;
+    // Only values that will be compared: loaded members, and records that share a key with a stored entity or
+    // with another record of the batch (a record with no candidate is never scored).
+    std::map<std::string, int> in_batch;
+    for (const auto& ks : keys)
+      for (const auto& k : ks) ++in_batch[k];
     std::vector<const MatchInput*> tf_inputs;
-    for (const auto& e : pool) tf_inputs.push_back(&e.input);
+    for (size_t i = 0; i < loaded.size(); ++i) tf_inputs.push_back(&pool[i].input);
+    for (size_t i = 0; i < n; ++i) {
+      bool compared = false;
+      for (const auto& k : keys[i]) {
+        auto h = holders->find(k);
+        if (in_batch[k] > 1 || (h != holders->end() && h->second.size() <= per_key)) compared = true;
+      }
+      if (compared) tf_inputs.push_back(&pool[loaded.size() + i].input);
+    }
     if (!loaded.empty())
       if (Status s = LoadTermFrequencies(c, *mc->model, tf_inputs, &tf, &use_tf); !s.ok()) return s;
     for (auto& e : pool) e.prepared = mc->model->Prepare(e.input, use_tf ? &tf : nullptr);

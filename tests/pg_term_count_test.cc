@@ -1,0 +1,110 @@
+// Term frequencies from the store (migration 005 term_count): exact counts per value and per field, and a match
+// weight in the store equal to the model's weight with those exact shares (a value everyone shares counts less
+// than a rare one). Real PostgreSQL, the store's own WriteBatch, the shipped rules.
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "connectors/rule_dir.h"
+#include "hygiene/match_model.h"
+#include "hygiene/normalize.h"
+#include "store/entities.h"
+#include "store/migrate.h"
+#include "tests/support.h"
+
+using namespace canon;
+using namespace canon::test;
+
+namespace {
+
+Record Person(const std::string& given, const std::string& family, const std::string& city,
+              const std::string& phone) {
+  Record r;
+  r.source = "website";
+  r.fields = {{"first_name", given}, {"last_name", family}, {"city", city}, {"country", "US"}, {"phone", phone}};
+  return r;
+}
+
+std::string FoldedFamily(const Record& r) {
+  std::string v = r.Get("last_name");
+  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("term frequencies are exact counts, and the store's match weight uses them", "[pg][tf]") {
+  TestDb db;
+  auto conn = db.Connect();
+  REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
+  auto rules = LoadRuleDir(SourceDir() + "/rules");
+  REQUIRE(rules.ok());
+  const MatchModel& model = *(*rules)->match()->model;
+
+  // 1,200 distinct people, every one in Springfield, written in batches of 400 as the import does.
+  const int kPeople = 1200;
+  std::vector<Record> raws;
+  for (int i = 0; i < kPeople; ++i) {
+    // Family names of eight letters from a hash (unlike each other), phones far apart: nobody matches anybody.
+    uint64_t h = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(i + 1);
+    std::string family(1, 'Q');
+    for (int k = 0; k < 7; ++k, h = h * 6364136223846793005ull + 1442695040888963407ull)
+      family += static_cast<char>('a' + (h >> 33) % 26);
+    char phone[32];
+    std::snprintf(phone, sizeof phone, "+1212%07llu", 2000000 + (static_cast<unsigned long long>(i) * 7919) % 7000000);
+    raws.push_back(Person(i % 2 ? "Robert" : "Wilhelmina", family, "Springfield", phone));
+  }
+  for (int from = 0; from < kPeople; from += 400) {
+    std::vector<NormalizedRecord> norm;
+    std::vector<store::WriteItem> items;
+    for (int i = from; i < from + 400; ++i) norm.push_back(Normalize(raws[i], **rules));
+    for (int i = 0; i < 400; ++i) items.push_back({{0, ""}, &raws[from + i], &norm[i]});
+    store::Tx tx(*conn);
+    REQUIRE(tx.Begin().ok());
+    auto w = store::WriteBatch(*conn, items, **rules);
+    REQUIRE(w.ok());
+    REQUIRE(tx.Commit().ok());
+  }
+  CHECK(db.Count("SELECT count(*) FROM contact") == kPeople);
+  // Exact counts, summed over shards: the field's total ('') and each value.
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == kPeople);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = 'springfield'") == kPeople);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'given_name' AND value = 'robert'") == kPeople / 2);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'family_name' AND value = $1",
+                 {FoldedFamily(raws[7])}) == 1);
+
+  // Two records of one new person: "Aurelia Vantongeren" of Springfield, with two phones one edit apart.
+  Record a = Person("Aurelia", "Vantongeren", "Springfield", "+12125559990");
+  Record b = Person("Aurelia", "Vantongeren", "Springfield", "+12125559991");
+  NormalizedRecord na = Normalize(a, **rules), nb = Normalize(b, **rules);
+  for (auto* p : {&a, &b}) {
+    NormalizedRecord n = Normalize(*p, **rules);
+    store::Tx tx(*conn);
+    REQUIRE(tx.Begin().ok());
+    REQUIRE(store::LockKeys(*conn, store::StoreKeys(n, **rules)).ok());
+    auto w = store::WriteRecord(*conn, {0, ""}, *p, n, **rules);
+    REQUIRE(w.ok());
+    REQUIRE(tx.Commit().ok());
+    if (p == &b) {
+      // The model's weight with the exact shares the store holds now (both records counted).
+      const double total = kPeople + 2;
+      TermFrequencies tf;
+      tf.Set(MatchField::kGivenName, "aurelia", 2 / total);
+      tf.Set(MatchField::kFamilyName, "vantongeren", 2 / total);
+      tf.Set(MatchField::kCity, "springfield", total / total);
+      PreparedRecord pa = model.Prepare(MatchInputFromNormalized(na, "a"), &tf);
+      PreparedRecord pb = model.Prepare(MatchInputFromNormalized(nb, "b"), &tf);
+      double with_tf = model.Weight(pa, pb);
+      double without_tf =
+          model.Weight(model.Prepare(MatchInputFromNormalized(na, "a")), model.Prepare(MatchInputFromNormalized(nb, "b")));
+      INFO("store " << w->weight << ", model with exact shares " << with_tf << ", without tf " << without_tf);
+      CHECK(w->weight == Approx(with_tf).margin(1e-3));
+      // A city everyone shares is no evidence; rare names are more: the two effects are visible in the total.
+      CHECK(with_tf != Approx(without_tf).margin(0.5));
+      CHECK(w->decision == "merge");
+    }
+  }
+}
