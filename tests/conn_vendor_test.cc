@@ -4,8 +4,10 @@
 
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
+#include "tests/vendor_payloads.h"
 
 using namespace canon;
+using namespace canon::test;
 
 namespace {
 
@@ -26,54 +28,8 @@ Payload Json(const std::string& body) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
-// Meta Lead Ads.
-// Handshake and notification: https://developers.facebook.com/docs/graph-api/webhooks/getting-started
-//   ("Verification Requests": hub.mode=subscribe, hub.challenge, hub.verify_token; "Event Notifications": the
-//   X-Hub-Signature-256 header is sha256= plus the HMAC-SHA256 of the payload with the app secret).
-// Lead retrieval: https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving
-
-const char* kMetaNotification = R"({
-  "object": "page",
-  "entry": [
-    {
-      "id": "153125381133",
-      "time": 1438292065,
-      "changes": [
-        {
-          "field": "leadgen",
-          "value": {
-            "leadgen_id": "123123123123",
-            "page_id": "123123123",
-            "form_id": "12312312312",
-            "adgroup_id": "12312312312",
-            "ad_id": "12312312312",
-            "created_time": 1440120384
-          }
-        }
-      ]
-    }
-  ]
-})";
-
-const char* kMetaLead = R"({
-  "created_time": "2015-02-28T08:49:14+0000",
-  "id": "123123123123",
-  "ad_id": "6042147342661",
-  "form_id": "12312312312",
-  "campaign_id": "6042147340000",
-  "field_data": [
-    {"name": "car_make", "values": ["Honda"]},
-    {"name": "full_name", "values": ["Joe Example"]},
-    {"name": "email", "values": ["joe@example.com"]},
-    {"name": "phone_number", "values": ["+15555555555"]},
-    {"name": "city", "values": ["Menlo Park"]},
-    {"name": "zip_code", "values": ["94025"]},
-    {"name": "company_name", "values": ["Example Inc"]},
-    {"name": "job_title", "values": ["CTO"]},
-    {"name": "preferred_colors", "values": ["red", "blue"]},
-    {"name": "empty_answer", "values": []}
-  ]
-})";
+// Meta Lead Ads: kMetaNotification, kMetaLead and SignMeta, with the pages they follow, in
+// tests/vendor_payloads.h.
 
 TEST_CASE("meta: subscription handshake echoes the challenge only for the right token", "[conn][meta]") {
   auto s = Source("meta", "meta_leads");
@@ -98,7 +54,7 @@ TEST_CASE("meta: X-Hub-Signature-256 verifies the raw body", "[conn][meta][verif
   std::string body = kMetaNotification;
   Payload p = Json(body);
   const std::string secret = "app-secret-123";
-  p.headers["x-hub-signature-256"] = "sha256=" + HexEncode(HmacSha256(secret, body));
+  p.headers["x-hub-signature-256"] = SignMeta(secret, body);
   CHECK(VerifySignature(s, p, secret).ok());
   CHECK(VerifySignature(s, p, "other-secret").code() == Code::kUnauthenticated);
   // One changed byte of the body breaks it.
@@ -165,7 +121,7 @@ TEST_CASE("meta: a Graph API lead maps field_data, ids and lead_source", "[conn]
   CHECK(rec->delivery_key == "123123123123");
   CHECK(rec->Get("full_name") == "Joe Example");
   CHECK(rec->Get("email") == "joe@example.com");
-  CHECK(rec->Get("phone") == "+15555555555");
+  CHECK(rec->Get("phone") == "+16505550123");
   CHECK(rec->Get("city") == "Menlo Park");
   CHECK(rec->Get("postal_code") == "94025");
   CHECK(rec->Get("company") == "Example Inc");
@@ -219,31 +175,16 @@ TEST_CASE("meta: lead shape errors", "[conn][meta]") {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Google Ads lead form webhook: https://developers.google.com/google-ads/webhook/docs/implementation
-// ("Sample webhook JSON": lead_id, user_column_data[{column_name, string_value, column_id}], api_version,
-// form_id, campaign_id, google_key, is_test, gcl_id, adgroup_id, creative_id).
+// Google Ads lead form webhook: GoogleLead, with the page it follows, in tests/vendor_payloads.h. The documented
+// sample lead, with all its columns.
 
-const char* kGoogleLead = R"({
-  "lead_id": "TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijklmnopqrstuvwxyz-0123456789-AaBbCcDdEe",
-  "user_column_data": [
-    {"column_name": "Full Name", "string_value": "FirstName LastName", "column_id": "FULL_NAME"},
-    {"column_name": "User Phone", "string_value": "+16505550123", "column_id": "PHONE_NUMBER"},
-    {"column_name": "User Email", "string_value": "test@example.com", "column_id": "EMAIL"},
-    {"column_name": "Postal Code", "string_value": "94043", "column_id": "POSTAL_CODE"},
-    {"column_name": "Company Name", "string_value": "Example Co", "column_id": "COMPANY_NAME"},
-    {"column_name": "Job Title", "string_value": "Buyer", "column_id": "JOB_TITLE"},
-    {"column_name": "Work Email", "string_value": "buyer@example.com", "column_id": "WORK_EMAIL"},
-    {"column_name": "What is your budget?", "string_value": "1000", "column_id": "BUDGET"}
-  ],
-  "api_version": "1.0",
-  "form_id": 40000000000,
-  "campaign_id": 20000000000,
-  "google_key": "xxxxxxxxxxxxxxxx",
-  "is_test": true,
-  "gcl_id": "TeSter-123-gclid",
-  "adgroup_id": 20000000000,
-  "creative_id": 30000000000
-})";
+const std::string kGoogleLead =
+    GoogleLead("TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijklmnopqrstuvwxyz-0123456789-AaBbCcDdEe", true,
+               "test@example.com", kGoogleKey, "FirstName LastName", "+16505550123",
+               {GoogleColumn("Company Name", "Example Co", "COMPANY_NAME"),
+                GoogleColumn("Job Title", "Buyer", "JOB_TITLE"),
+                GoogleColumn("Work Email", "buyer@example.com", "WORK_EMAIL"),
+                GoogleColumn("What is your budget?", "1000", "BUDGET")});
 
 TEST_CASE("google ads: a documented test lead maps columns, gclid, ids and is_test", "[conn][google]") {
   auto s = Source("gads", "google_ads");
@@ -297,33 +238,21 @@ TEST_CASE("google ads: real leads are not test leads; shape errors name the poin
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Typeform: payload https://www.typeform.com/developers/webhooks/example-payload/ ; signature
-// https://www.typeform.com/developers/webhooks/secure-your-webhooks/ (Typeform-Signature: sha256= + base64 of the
-// HMAC-SHA256 of the raw payload with the webhook secret).
+// Typeform: TypeformResponse, TypeformAnswer and SignTypeform, with the pages they follow, in
+// tests/vendor_payloads.h. The example payload's answers, one of each type, with refs this test maps itself.
 
-const char* kTypeform = R"({
-  "event_id": "LtWXD3crgy",
-  "event_type": "form_response",
-  "form_response": {
-    "form_id": "lT4Z3j",
-    "token": "a3a12ec67a1365927098a606107fac15",
-    "submitted_at": "2018-01-18T18:17:02Z",
-    "landed_at": "2018-01-18T18:07:02Z",
-    "hidden": {"utm_source": "newsletter", "utm_campaign": "spring", "gclid": "abc", "user_id": "u-42"},
-    "definition": {"id": "lT4Z3j", "title": "Webhooks example", "fields": []},
-    "answers": [
-      {"type": "text", "text": "Laura", "field": {"id": "JwWggjAKtOkA", "type": "short_text", "ref": "first_name_ref"}},
-      {"type": "email", "email": "laura@example.com", "field": {"id": "SMEUb7VJz92Q", "type": "email", "ref": "email_ref"}},
-      {"type": "phone_number", "phone_number": "+5491122334455", "field": {"id": "Vx1", "type": "phone_number", "ref": "phone_ref"}},
-      {"type": "choice", "choice": {"label": "Barcelona"}, "field": {"id": "k6TP9oLGgHjl", "type": "multiple_choice", "ref": "city_ref"}},
-      {"type": "choices", "choices": {"labels": ["London", "Sydney"]}, "field": {"id": "PNe8ZKBK8C2Q", "type": "picture_choice", "ref": "trips"}},
-      {"type": "boolean", "boolean": false, "field": {"id": "gFFf3xAkJKsr", "type": "yes_no", "ref": "newsletter"}},
-      {"type": "number", "number": 5, "field": {"id": "Q7M2XAwY04dW", "type": "number", "ref": "team_size"}},
-      {"type": "date", "date": "2005-10-15", "field": {"id": "KoJxDM3c6x8h", "type": "date", "ref": "birth"}},
-      {"type": "url", "url": "https://example.com/?utm_medium=email", "field": {"id": "u1", "type": "website", "ref": "website_ref"}}
-    ]
-  }
-})";
+const std::string kTypeform = TypeformResponse(
+    R"({"utm_source":"newsletter","utm_campaign":"spring","gclid":"abc","user_id":"u-42"})",
+    {TypeformAnswer("text", R"("Laura")", "JwWggjAKtOkA", "short_text", "first_name_ref"),
+     TypeformAnswer("email", R"("laura@example.com")", "SMEUb7VJz92Q", "email", "email_ref"),
+     TypeformAnswer("phone_number", R"("+5491122334455")", "Vx1", "phone_number", "phone_ref"),
+     TypeformAnswer("choice", R"({"label":"Barcelona"})", "k6TP9oLGgHjl", "multiple_choice", "city_ref"),
+     TypeformAnswer("choices", R"({"labels":["London","Sydney"]})", "PNe8ZKBK8C2Q", "picture_choice",
+                    "trips"),
+     TypeformAnswer("boolean", "false", "gFFf3xAkJKsr", "yes_no", "newsletter"),
+     TypeformAnswer("number", "5", "Q7M2XAwY04dW", "number", "team_size"),
+     TypeformAnswer("date", R"("2005-10-15")", "KoJxDM3c6x8h", "date", "birth"),
+     TypeformAnswer("url", R"("https://example.com/?utm_medium=email")", "u1", "website", "website_ref")});
 
 TEST_CASE("typeform: answers by ref through the source map, hidden fields as attribution", "[conn][typeform]") {
   auto s = Source("tf", "typeform");
@@ -354,7 +283,7 @@ TEST_CASE("typeform: Typeform-Signature is sha256= base64 HMAC", "[conn][typefor
   auto s = Source("tf", "typeform");
   std::string body = kTypeform;
   Payload p = Json(body);
-  p.headers["typeform-signature"] = "sha256=" + Base64Encode(HmacSha256("tf-secret", body));
+  p.headers["typeform-signature"] = SignTypeform("tf-secret", body);
   CHECK(VerifySignature(s, p, "tf-secret").ok());
   CHECK(VerifySignature(s, p, "tf-other").message() == "Typeform-Signature does not verify");
   p.headers["typeform-signature"] = "sha256=" + HexEncode(HmacSha256("tf-secret", body));  // hex is not base64

@@ -13,6 +13,7 @@
 #include "connectors/hmac.h"
 #include "tests/https_server.h"
 #include "tests/support.h"
+#include "tests/vendor_payloads.h"
 
 using namespace canon;
 using namespace canon::test;
@@ -90,70 +91,24 @@ struct Env {
   uint16_t port() const { return d->port(); }
 };
 
-// ---- Meta Lead Ads.
-// Handshake and notification: https://developers.facebook.com/docs/graph-api/webhooks/getting-started
-//   (hub.mode/hub.challenge/hub.verify_token; X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(app secret, body);
-//   the leadgen change value as in https://developers.facebook.com/docs/marketing-api/guides/lead-ads/quickstart/webhooks-integration).
-// Lead retrieval: https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving
-const char* kMetaNotification =
-    R"({"object":"page","entry":[{"id":"153125381133","time":1438292065,"changes":[{"field":"leadgen","value":)"
-    R"({"leadgen_id":"123123123123","page_id":"123123123","form_id":"12312312312","adgroup_id":"12312312312",)"
-    R"("ad_id":"12312312312","created_time":1440120384}}]}]})";
-
-const char* kMetaLead = R"({
-  "created_time": "2015-02-28T08:49:14+0000",
-  "id": "123123123123",
-  "ad_id": "6042147342661",
-  "form_id": "12312312312",
-  "campaign_id": "6042147340000",
-  "field_data": [
-    {"name": "car_make", "values": ["Honda"]},
-    {"name": "full_name", "values": ["Joe Example"]},
-    {"name": "email", "values": ["joe@example.com"]},
-    {"name": "phone_number", "values": ["+16505550123"]},
-    {"name": "city", "values": ["Menlo Park"]},
-    {"name": "zip_code", "values": ["94025"]},
-    {"name": "company_name", "values": ["Example Inc"]}
-  ]
-})";
-
+// Vendor payloads (kMetaNotification, kMetaLead, GoogleLead, TypeformResponse) and their signatures, with the
+// documentation each follows, are in tests/vendor_payloads.h; these helpers put a signature in its header.
 std::map<std::string, std::string> MetaSignature(const std::string& secret, const std::string& body) {
-  return {{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256(secret, body))}};
+  return {{"X-Hub-Signature-256", SignMeta(secret, body)}};
 }
-
-// ---- Google Ads lead form webhook: https://developers.google.com/google-ads/webhook/docs/implementation
-// ("Sample webhook JSON"; google_key is the key configured with the webhook; is_test marks leads sent from the
-// "Send test data" button).
-std::string GoogleLead(const std::string& lead_id, bool is_test, const std::string& email,
-                       const std::string& key = "xxxxxxxxxxxxxxxx", const std::string& name = "Gina Ads",
-                       const std::string& phone = "+16505550199") {
-  return R"({"lead_id":")" + lead_id + R"(","user_column_data":[)"
-         R"({"column_name":"Full Name","string_value":")" + name + R"(","column_id":"FULL_NAME"},)"
-         R"({"column_name":"User Phone","string_value":")" + phone + R"(","column_id":"PHONE_NUMBER"},)"
-         R"({"column_name":"User Email","string_value":")" + email + R"(","column_id":"EMAIL"},)"
-         R"({"column_name":"Postal Code","string_value":"94043","column_id":"POSTAL_CODE"}],)"
-         R"("api_version":"1.0","form_id":40000000000,"campaign_id":20000000000,"google_key":")" + key +
-         R"(","is_test":)" + (is_test ? "true" : "false") +
-         R"(,"gcl_id":"TeSter-123-gclid","adgroup_id":20000000000,"creative_id":30000000000})";
-}
-
-// ---- Typeform: https://www.typeform.com/developers/webhooks/example-payload/ and
-// https://www.typeform.com/developers/webhooks/secure-your-webhooks/ (Typeform-Signature: "sha256=" + base64
-// HMAC-SHA256(secret, raw body)). Refs are the ones the shipped rules/sources.toml maps.
-const char* kTypeform =
-    R"({"event_id":"LtWXD3crgy","event_type":"form_response","form_response":{"form_id":"lT4Z3j",)"
-    R"("token":"a3a12ec67a1365927098a606107fac15","submitted_at":"2018-01-18T18:17:02Z",)"
-    R"("landed_at":"2018-01-18T18:07:02Z","hidden":{"utm_source":"newsletter","utm_campaign":"spring","user_id":"u-42"},)"
-    R"("definition":{"id":"lT4Z3j","title":"Webhooks example","fields":[]},"answers":[)"
-    R"({"type":"text","text":"Laura","field":{"id":"JwWggjAKtOkA","type":"short_text","ref":"first_name"}},)"
-    R"({"type":"text","text":"Diaz","field":{"id":"JwWggjAKtOkB","type":"short_text","ref":"last_name"}},)"
-    R"({"type":"email","email":"laura@example.com","field":{"id":"SMEUb7VJz92Q","type":"email","ref":"email"}},)"
-    R"({"type":"text","text":"Acme","field":{"id":"k6TP9oLGgHjl","type":"short_text","ref":"company"}},)"
-    R"({"type":"number","number":5,"field":{"id":"Q7M2XAwY04dW","type":"number","ref":"team_size"}}]}})";
 
 std::map<std::string, std::string> TypeformSignature(const std::string& secret, const std::string& body) {
-  return {{"Typeform-Signature", "sha256=" + Base64Encode(HmacSha256(secret, body))}};
+  return {{"Typeform-Signature", SignTypeform(secret, body)}};
 }
+
+// Typeform's example payload with the refs the shipped rules/sources.toml maps.
+const std::string kTypeform = TypeformResponse(
+    R"({"utm_source":"newsletter","utm_campaign":"spring","user_id":"u-42"})",
+    {TypeformAnswer("text", R"("Laura")", "JwWggjAKtOkA", "short_text", "first_name"),
+     TypeformAnswer("text", R"("Diaz")", "JwWggjAKtOkB", "short_text", "last_name"),
+     TypeformAnswer("email", R"("laura@example.com")", "SMEUb7VJz92Q", "email", "email"),
+     TypeformAnswer("text", R"("Acme")", "k6TP9oLGgHjl", "short_text", "company"),
+     TypeformAnswer("number", "5", "Q7M2XAwY04dW", "number", "team_size")});
 
 }  // namespace
 
