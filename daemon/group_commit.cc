@@ -18,25 +18,11 @@ GroupCommitter::GroupCommitter(GroupCommitOptions options, std::shared_ptr<spdlo
 GroupCommitter::~GroupCommitter() { Stop(); }
 
 Status GroupCommitter::Start() {
-  for (int i = 0; i < options_.connections; ++i) {
-    auto c = store::PgConn::Connect(options_.conninfo);
-    if (!c.ok()) return c.status();
-    conns_.push_back(std::move(*c));
-  }
-  for (int i = 0; i < options_.connections; ++i) threads_.emplace_back([this, i] { Run(i); });
-  return Status::Ok();
+  return threads_.Start(options_.connections, options_.conninfo, [this](int, store::PgConn& conn) { Run(conn); });
 }
 
-void GroupCommitter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  threads_.clear();
-}
+// Writers return only once the queue is empty (Run): every payload Submit accepted is written before Stop returns.
+void GroupCommitter::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 
 size_t GroupCommitter::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -54,8 +40,7 @@ Status GroupCommitter::Submit(store::InboxItem item, Done done) {
   return Status::Ok();
 }
 
-void GroupCommitter::Run(int index) {
-  store::PgConn& conn = *conns_[index];
+void GroupCommitter::Run(store::PgConn& conn) {
   std::vector<Pending> batch;
   for (;;) {
     batch.clear();

@@ -9,14 +9,15 @@
 
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
+#include "daemon/thread_group.h"
 #include "store/inbox.h"
 
 namespace canon::daemon {
@@ -60,7 +61,7 @@ class GroupCommitter : public InboxSink {
     store::InboxItem item;
     Done done;
   };
-  void Run(int index);
+  void Run(store::PgConn& conn);
 
   GroupCommitOptions options_;
   std::shared_ptr<spdlog::logger> log_;
@@ -69,8 +70,7 @@ class GroupCommitter : public InboxSink {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  std::vector<std::unique_ptr<store::PgConn>> conns_;
-  std::vector<std::thread> threads_;
+  ThreadGroup threads_;  // one writer thread per connection
 };
 
 }  // namespace canon::daemon

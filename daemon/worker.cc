@@ -71,13 +71,8 @@ WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::sha
 WorkerPool::~WorkerPool() { Stop(); }
 
 Status WorkerPool::Start() {
-  for (int i = 0; i < options_.threads; ++i) {
-    auto c = store::PgConn::Connect(options_.conninfo);
-    if (!c.ok()) return c.status();
-    conns_.push_back(std::move(*c));
-  }
-  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { Run(i); });
-  return Status::Ok();
+  return threads_.Start(options_.threads, options_.conninfo,
+                        [this](int index, store::PgConn& conn) { Run(index, conn); });
 }
 
 void WorkerPool::Wake() {
@@ -88,19 +83,10 @@ void WorkerPool::Wake() {
   cv_.notify_all();
 }
 
-void WorkerPool::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  threads_.clear();
-}
+// A worker checks the flag between batches (Run), never inside one: the batch in hand commits or rolls back whole.
+void WorkerPool::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 
-void WorkerPool::Run(int index) {
-  store::PgConn& conn = *conns_[index];
+void WorkerPool::Run(int index, store::PgConn& conn) {
   int limit = options_.batch;
   long long seen = -1;
   for (;;) {

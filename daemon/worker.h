@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon/rules_holder.h"
+#include "daemon/thread_group.h"
 #include "hygiene/record.h"
 #include "store/inbox.h"
 #include "store/pg.h"
@@ -45,7 +46,7 @@ class WorkerPool {
   long long over_common_keys() const { return over_common_; }
 
  private:
-  void Run(int index);
+  void Run(int index, store::PgConn& conn);
   // Returns how many rows it claimed; an error means the batch rolled back.
   Result<int> ProcessBatch(store::PgConn& conn, int limit);
   Status FailAlone(store::PgConn& conn, const Status& why);
@@ -58,8 +59,7 @@ class WorkerPool {
   std::condition_variable cv_;
   bool stopping_ = false;
   long long wakes_ = 0;
-  std::vector<std::unique_ptr<store::PgConn>> conns_;
-  std::vector<std::thread> threads_;
+  ThreadGroup threads_;  // one worker thread per connection
   std::atomic<long long> processed_{0};
   std::atomic<long long> failed_{0};
   std::atomic<long long> over_common_{0};
