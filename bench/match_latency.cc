@@ -119,6 +119,7 @@ bool Copy(store::PgConn& c, const std::string& sql, const std::string& data) {
 // Adds people [from, to) as one-member entities: contact, source_record, entity_member, match_key, term_count.
 bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
   const uint64_t kChunk = 50000;
+  static int shard = 0;
   for (uint64_t lo = from; lo < to; lo += kChunk) {
     uint64_t hi = std::min(to, lo + kChunk);
     std::string contacts, records, members, keys, terms;
@@ -142,9 +143,10 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
         }
     }
     for (const auto& [fv, count] : counts)
-      terms += fv.first + "\t" + CopyEscape(fv.second) + "\t" + std::to_string(lo / kChunk) + "\t" +
+      terms += fv.first + "\t" + CopyEscape(fv.second) + "\t" + std::to_string(shard) + "\t" +
                std::to_string(count) + "\n";
     counts.clear();
+    ++shard;  // each chunk's counts are rows of their own (readers sum the shards)
     if (!Copy(c, "COPY contact (id, first_name, last_name, phone, email, original_source, latest_source) FROM STDIN",
               contacts) ||
         !Copy(c, "COPY source_record (id, source, raw, normalized, rules_version, received_at) FROM STDIN", records) ||
