@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "connectors/csv_reader.h"
 #include "hygiene/normalize.h"
@@ -129,7 +132,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   // One batch of rows read and normalized (pure work, no store access), with the resume point after it.
   struct Batch {
     std::shared_ptr<const RuleSet> rules;
-    Status failed;  // the source left the rules
+    Status failed;       // the source left the rules
+    Status read_status;  // the reader's status after this batch
     std::vector<Record> records;
     std::vector<NormalizedRecord> normalized;
     std::vector<std::pair<long long, std::string>> errors;
@@ -182,25 +186,81 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   };
 
   // The next batch is read and normalized on a second thread while this one is written: parsing and
-  // normalization (CPU here) overlap the store's work (CPU and I/O in PostgreSQL). Only one thread uses the reader
-  // at a time: a read starts after the previous one was collected. Rules are re-read per batch, so a reload
+  // normalization (CPU here) overlap the store's work (CPU and I/O in PostgreSQL). One reader thread for the whole
+  // file (a thread per batch would rebuild its thread-local ICU objects every time); it reads a batch only when
+  // asked, so only one thread uses the reader at a time. Rules are taken per batch on this thread, so a reload
   // applies to the rest of a long file.
-  std::future<Batch> next =
-      std::async(std::launch::async, read_batch, options.rules(), reader.offset(), start_line);
+  struct Handoff {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::shared_ptr<const RuleSet> want;  // set: read the next batch with these rules
+    std::optional<Batch> ready;
+    bool quit = false;
+  } h;
+  h.want = options.rules();
+  std::thread producer([&] {
+    uint64_t offset = reader.offset();
+    int64_t line = start_line;
+    for (;;) {
+      std::shared_ptr<const RuleSet> batch_rules;
+      {
+        std::unique_lock<std::mutex> lk(h.mu);
+        h.cv.wait(lk, [&] { return h.want || h.quit; });
+        if (h.quit) return;
+        batch_rules = std::move(h.want);
+        h.want.reset();
+      }
+      Batch b = read_batch(std::move(batch_rules), offset, line);
+      b.read_status = reader.status();
+      offset = b.next_offset;
+      line = b.next_line;
+      bool last = !b.more || !b.failed.ok() || !b.read_status.ok();
+      {
+        std::lock_guard<std::mutex> lk(h.mu);
+        h.ready = std::move(b);
+      }
+      h.cv.notify_all();
+      if (last) return;
+    }
+  });
+  struct Joiner {
+    Handoff& h;
+    std::thread& t;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> lk(h.mu);
+        h.quit = true;
+      }
+      h.cv.notify_all();
+      t.join();
+    }
+  } joiner{h, producer};
   for (;;) {
-    Batch b = next.get();
+    Batch b;
+    {
+      std::unique_lock<std::mutex> lk(h.mu);
+      h.cv.wait(lk, [&] { return h.ready.has_value(); });
+      b = std::move(*h.ready);
+      h.ready.reset();
+    }
     if (options.stop && options.stop->load()) {
       result.status = "stopped";  // this batch was not written: the resume point is the last committed one
       return result;
     }
     if (!b.failed.ok()) return b.failed;
-    if (!reader.status().ok()) {
-      store::FinishImport(conn, state->id, "failed", reader.status().ToString());
+    if (!b.read_status.ok()) {
+      store::FinishImport(conn, state->id, "failed", b.read_status.ToString());
       result.status = "failed";
-      result.error = reader.status().ToString();
+      result.error = b.read_status.ToString();
       return result;
     }
-    if (b.more) next = std::async(std::launch::async, read_batch, options.rules(), b.next_offset, b.next_line);
+    if (b.more) {
+      {
+        std::lock_guard<std::mutex> lk(h.mu);
+        h.want = options.rules();
+      }
+      h.cv.notify_all();
+    }
     store::Tx tx(conn);
     if (Status s = tx.Begin(); !s.ok()) return s;
     if (Status s = store::LockKeys(conn, b.keys); !s.ok()) return s;
