@@ -43,12 +43,12 @@ const Command kCommands[] = {
     {"contacts", canon::tools::CmdContacts, "contacts find --email X [--db CONNINFO]"},
     {"rules", canon::tools::CmdRules, "rules check|test DIR; rules reload"},
     {"normalize", canon::tools::CmdNormalize, "normalize --rules DIR < records.jsonl"},
-    {"dedupe", canon::tools::CmdDedupe, "dedupe INPUT.csv --out clusters.csv [--rules DIR] [--explain]"},
+    {"dedupe", canon::tools::CmdDedupe, "dedupe INPUT.csv --out clusters.csv [--rules DIR] [--explain] [--skip-refused]"},
     {"match", canon::tools::CmdMatch, "match train ..."},
     {"queue", canon::tools::CmdQueue, "queue list|show|approve|reject"},
     {"entity", canon::tools::CmdEntity, "entity edit ID FIELD=VALUE... [--actor NAME] [--note TEXT] [--url URL]"},
     {"import", canon::tools::CmdImport, "import FILE --source NAME"},
-    {"report", canon::tools::CmdReport, "report vocabulary"},
+    {"report", canon::tools::CmdReport, "report vocabulary|blocking-keys"},
     {"quarantine", canon::tools::CmdQuarantine, "quarantine replay"},
 };
 

@@ -18,7 +18,7 @@ int CmdMatch(const Args& args);       // match train ...
 int CmdQueue(const Args& args);       // queue list|show|approve|reject
 int CmdEntity(const Args& args);      // entity edit ID field=value ... (through the admin API)
 int CmdImport(const Args& args);      // import FILE --source NAME
-int CmdReport(const Args& args);      // report vocabulary
+int CmdReport(const Args& args);      // report vocabulary|blocking-keys
 int CmdQuarantine(const Args& args);  // quarantine replay
 
 // Shared option helpers: "--name value" or "--name=value"; returns the fallback when absent.
