@@ -69,10 +69,9 @@ Status ParseFlatObject(simdjson::ondemand::parser& parser, std::string_view text
 
 }  // namespace
 
-Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
-                                        const std::string& exclude_source) {
-  std::vector<Member> out;
-  if (contacts.empty()) return out;
+Status ForEachMember(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
+                     const std::string& exclude_source, const std::function<void(const Member&)>& visit) {
+  if (contacts.empty()) return Status::Ok();
   // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
   // server than expanding them into rows).
   auto r = c.Exec(
@@ -87,19 +86,29 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
       {IntArray(contacts), std::to_string(newest_per_contact), exclude_source});
   if (!r.ok()) return r.status();
   simdjson::ondemand::parser parser;
-  out.reserve(static_cast<size_t>(r->rows()));
+  Member m;
   for (int i = 0; i < r->rows(); ++i) {
-    Member m;
     m.contact_id = r->Int(i, 0);
     m.id = r->Int(i, 1);
     m.source = r->Str(i, 2);
     m.fingerprint = r->Str(i, 3);
     m.received_at = std::stod(r->Str(i, 4));
     m.is_test = r->Get(i, 5) == "t";
+    m.normalized.fields.clear();
+    m.normalized.keys.clear();
     if (Status s = ParseFlatObject(parser, r->Get(i, 6), &m.normalized.fields); !s.ok()) return s;
     if (Status s = ParseFlatObject(parser, r->Get(i, 7), &m.normalized.keys); !s.ok()) return s;
-    out.push_back(std::move(m));
+    visit(m);
   }
+  return Status::Ok();
+}
+
+Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
+                                        const std::string& exclude_source) {
+  std::vector<Member> out;
+  Status s = ForEachMember(c, contacts, newest_per_contact, exclude_source,
+                           [&out](const Member& m) { out.push_back(m); });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -6,6 +6,7 @@
 // Errors: SQL failures as Status.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -49,6 +50,11 @@ Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long lon
 
 // Fingerprints a steward declared different from `fingerprint` (rejected_pair, both directions).
 Result<std::vector<std::string>> RejectedWith(PgConn& conn, const std::string& fingerprint);
+
+// The same members one at a time (`visit` sees each in turn; the Member is reused, nothing is kept): the matcher
+// turns each into its compact comparison form without holding every member's field maps at once.
+Status ForEachMember(PgConn& conn, const std::vector<long long>& contacts, int newest_per_contact,
+                     const std::string& exclude_source, const std::function<void(const Member&)>& visit);
 
 // Rejected pairs touching any of the fingerprints, both directions: fingerprint -> fingerprints declared different.
 Result<std::map<std::string, std::set<std::string>>> RejectedAmong(PgConn& conn,

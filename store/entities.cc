@@ -411,36 +411,36 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::set<long long> db_candidates;
   for (const auto& [key, hs] : *holders)
     if (hs.size() <= per_key) db_candidates.insert(hs.begin(), hs.end());
-  std::vector<Member> loaded;
+  // Candidate members go straight into their comparison form (no member's field maps are kept).
+  std::vector<PoolEntry> pool;
+  Entities ents;
   std::map<std::string, std::set<std::string>> rejected;
   if (!db_candidates.empty()) {
     // Steward edits are corrections to an entity, not people: records are never scored against them.
-    auto m = LoadMembers(c, std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate,
-                         rules.survivorship().steward_source);
-    if (!m.ok()) return m.status();
-    loaded = std::move(*m);
+    Status s = ForEachMember(
+        c, std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate,
+        rules.survivorship().steward_source, [&](const Member& m) {
+          PoolEntry& e = pool.emplace_back();
+          e.record = m.id;
+          e.fingerprint = m.fingerprint;
+          e.is_test = m.is_test;
+          e.source = m.source;
+          auto ek = m.normalized.keys.find("email_key");
+          if (ek != m.normalized.keys.end()) e.email_key = ek->second;
+          if (mc) e.input = MatchInputFromNormalized(m.normalized, std::to_string(m.id));
+          ents.members[m.contact_id].push_back(pool.size() - 1);
+        });
+    if (!s.ok()) return s;
     std::vector<std::string> fps;
     for (const auto& o : out) fps.push_back(o.fingerprint);
     auto rj = RejectedAmong(c, fps);
     if (!rj.ok()) return rj.status();
     rejected = std::move(*rj);
   }
-  std::vector<PoolEntry> pool(loaded.size() + n);
-  Entities ents;
-  for (size_t i = 0; i < loaded.size(); ++i) {
-    const Member& m = loaded[i];
-    PoolEntry& e = pool[i];
-    e.record = m.id;
-    e.fingerprint = m.fingerprint;
-    e.is_test = m.is_test;
-    e.source = m.source;
-    auto ek = m.normalized.keys.find("email_key");
-    if (ek != m.normalized.keys.end()) e.email_key = ek->second;
-    if (mc) e.input = MatchInputFromNormalized(m.normalized, std::to_string(m.id));
-    ents.members[m.contact_id].push_back(i);
-  }
+  const size_t base = pool.size();  // pool[base + i] is record i of the batch
+  pool.resize(base + n);
   for (size_t i = 0; i < n; ++i) {
-    PoolEntry& e = pool[loaded.size() + i];
+    PoolEntry& e = pool[base + i];
     e.record = record_ids[i];
     e.fingerprint = out[i].fingerprint;
     e.is_test = items[i].raw->is_test;
@@ -458,18 +458,22 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     for (const auto& ks : keys)
       for (const auto& k : ks) ++in_batch[k];
     std::vector<const MatchInput*> tf_inputs;
-    for (size_t i = 0; i < loaded.size(); ++i) tf_inputs.push_back(&pool[i].input);
+    std::vector<bool> compared(n, false);
+    for (size_t i = 0; i < base; ++i) tf_inputs.push_back(&pool[i].input);
     for (size_t i = 0; i < n; ++i) {
-      bool compared = false;
       for (const auto& k : keys[i]) {
         auto h = holders->find(k);
-        if (in_batch[k] > 1 || (h != holders->end() && h->second.size() <= per_key)) compared = true;
+        if (in_batch[k] > 1 || (h != holders->end() && h->second.size() <= per_key)) compared[i] = true;
       }
-      if (compared) tf_inputs.push_back(&pool[loaded.size() + i].input);
+      if (compared[i]) tf_inputs.push_back(&pool[base + i].input);
     }
-    if (!loaded.empty())
+    if (base > 0)
       if (Status s = LoadTermFrequencies(c, *mc->model, tf_inputs, &tf, &use_tf); !s.ok()) return s;
-    for (auto& e : pool) e.prepared = mc->model->Prepare(e.input, use_tf ? &tf : nullptr);
+    // Prepared forms only for what is scored; the inputs are not needed after it.
+    for (size_t p = 0; p < pool.size(); ++p) {
+      if (p < base || compared[p - base]) pool[p].prepared = mc->model->Prepare(pool[p].input, use_tf ? &tf : nullptr);
+      pool[p].input = MatchInput();
+    }
   }
 
   // 5. Decisions, record by record in batch order, in memory. Entities created or joined earlier in the batch are
@@ -486,7 +490,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::vector<long long> contact_of(n);
   for (size_t i = 0; i < n; ++i) {
     WriteOutcome& o = out[i];
-    PoolEntry& rec = pool[loaded.size() + i];
+    PoolEntry& rec = pool[base + i];
     o.decision = "new";
     // Candidate entities by the number of keys they share with the record, then by id.
     std::map<long long, int> shared;
@@ -572,7 +576,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     }
     contact = ents.Find(contact);
     contact_of[i] = contact;
-    ents.members[contact].push_back(loaded.size() + i);
+    ents.members[contact].push_back(base + i);
     for (const auto& k : keys[i]) batch_holders[k].push_back(contact);
   }
 
@@ -606,7 +610,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       SurvivorMember m;
       m.id = pool[p].record;
       m.source = pool[p].source;
-      m.fields = items[p - loaded.size()].normalized->fields;
+      m.fields = items[p - base].normalized->fields;
       test = pool[p].is_test;
       sm.push_back(std::move(m));
     }
