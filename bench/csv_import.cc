@@ -16,10 +16,11 @@
 #include <string>
 
 #include "connectors/rule_dir.h"
+#include "pipeline/allocator.h"
 #include "pipeline/csv_import.h"
-#include "tests/contacts_gen.h"
 #include "store/migrate.h"
 #include "store/pg.h"
+#include "tests/contacts_gen.h"
 
 namespace {
 
@@ -73,6 +74,7 @@ double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet>
 }  // namespace
 
 int main(int argc, char** argv) {
+  canon::pipeline::ConfigureAllocatorForStreaming();
   std::string db;
   long rows = 1000000, small = 100000;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -24,6 +24,7 @@
 #include "connectors/rule_dir.h"
 #include "daemon/app.h"
 #include "daemon/config.h"
+#include "pipeline/allocator.h"
 #include "store/migrate.h"
 
 namespace {
@@ -50,6 +51,7 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  canon::pipeline::ConfigureAllocatorForStreaming();
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string config_path;
   bool check = false, migrate_only = false, no_migrate = false;

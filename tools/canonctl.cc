@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "pipeline/allocator.h"
 #include "tools/commands.h"
 
 namespace canon::tools {
@@ -60,6 +61,7 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  canon::pipeline::ConfigureAllocatorForStreaming();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     Usage();
     return argc < 2 ? 2 : 0;
