@@ -131,7 +131,7 @@ TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row i
   WatchFolder(copy, folder);
   std::string rules = copy.rules();
   TestDb db;
-  const int kRows = 6000;  // six batches of 1000: the kill lands after the first committed one
+  const int kRows = 6000;  // 24 batches of 250: the kill lands after the first thousand rows are committed
   // Distinct people with distinct, pronounceable names (syllables from the row number), as a real export has.
   auto syllables = [](int n) {
     static const char* kSyl[] = {"ka", "lo", "mi", "ser", "dan", "vo", "ri", "tesh", "bu", "nel", "gor", "fa"};
