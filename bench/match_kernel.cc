@@ -44,6 +44,34 @@ double PairsPerSecond(const std::vector<Pair>& pairs, F&& compare, double* sink)
   return static_cast<double>(done) / secs;
 }
 
+// The matcher's loop (Resolve): one incoming record against all its candidates with WeightMany. Pairs with the
+// same first record in a row form one call (candidate pairs are sorted that way; random pairs mostly make calls
+// of one pair).
+double GroupedPairsPerSecond(const canon::MatchModel& model, const std::vector<canon::PreparedRecord>& prepared,
+                             const std::vector<Pair>& pairs, double* sink) {
+  std::vector<std::pair<uint32_t, std::vector<const canon::PreparedRecord*>>> groups;
+  for (const auto& [a, b] : pairs) {
+    if (groups.empty() || groups.back().first != a) groups.emplace_back(a, std::vector<const canon::PreparedRecord*>{});
+    groups.back().second.push_back(&prepared[b]);
+  }
+  std::vector<double> out;
+  size_t done = 0;
+  double acc = 0;
+  auto t0 = Clock::now();
+  double secs = 0;
+  do {
+    for (const auto& [a, bs] : groups) {
+      out.resize(bs.size());
+      model.WeightMany(prepared[a], bs.data(), bs.size(), out.data());
+      for (double w : out) acc += w;
+    }
+    done += pairs.size();
+    secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  } while (secs < 1.0);
+  *sink += acc;
+  return static_cast<double>(done) / secs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,12 +136,17 @@ int main(int argc, char** argv) {
   for (int mix = 0; mix < 2; ++mix) {
     const auto& pairs = mix == 0 ? candidate_pairs : random_pairs;
     double model_rate = PairsPerSecond(pairs, weight, &sink);
+    double many_rate = GroupedPairsPerSecond(model, prepared, pairs, &sink);
     double base_rate = PairsPerSecond(pairs, email_only, &sink);
     std::printf("%s pairs (%zu distinct):\n", mix == 0 ? "candidate" : "random", pairs.size());
-    std::printf("  full model (Weight):        %12.0f pairs/s/core  (%.0f ns/pair)\n", model_rate, 1e9 / model_rate);
-    std::printf("  baseline (exact e-mail key): %11.0f pairs/s/core  (%.0f ns/pair)\n", base_rate, 1e9 / base_rate);
-    std::printf("  ratio baseline/model: %.1fx; target >= 1,000,000 pairs/s: %s\n", base_rate / model_rate,
-                model_rate >= 1e6 ? "met" : "NOT met");
+    std::printf("  full model, pair by pair (Weight):           %12.0f pairs/s/core  (%.0f ns/pair)\n", model_rate,
+                1e9 / model_rate);
+    std::printf("  full model, by incoming record (WeightMany): %12.0f pairs/s/core  (%.0f ns/pair)\n", many_rate,
+                1e9 / many_rate);
+    std::printf("  baseline (exact e-mail key):                 %12.0f pairs/s/core  (%.0f ns/pair)\n", base_rate,
+                1e9 / base_rate);
+    std::printf("  ratio baseline/WeightMany: %.1fx; target >= 1,000,000 pairs/s (WeightMany, the matcher's loop): %s\n",
+                base_rate / many_rate, many_rate >= 1e6 ? "met" : "NOT met");
   }
   std::printf("(checksum %.1f)\n", sink);
   return 0;

@@ -7,8 +7,11 @@ namespace canon {
 
 double EntityScore(const MatchModel& model, const CandidateEntity& a, const CandidateEntity& b) {
   double best = -std::numeric_limits<double>::infinity();
-  for (const PreparedRecord* x : a.members)
-    for (const PreparedRecord* y : b.members) best = std::max(best, model.Weight(*x, *y));
+  std::vector<double> w(b.members.size());
+  for (const PreparedRecord* x : a.members) {
+    model.WeightMany(*x, b.members.data(), b.members.size(), w.data());
+    for (double v : w) best = std::max(best, v);
+  }
   return best;
 }
 
@@ -18,9 +21,14 @@ Resolution Resolve(const MatchModel& model, const PreparedRecord& record, const 
   Resolution r;
   std::vector<double> scores(candidates.size(), -std::numeric_limits<double>::infinity());
   size_t best = candidates.size();
+  std::vector<double> weights;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    for (const PreparedRecord* m : candidates[i].members) {
-      double w = model.Weight(record, *m);
+    const auto& members = candidates[i].members;
+    weights.resize(members.size());
+    model.WeightMany(record, members.data(), members.size(), weights.data());
+    for (size_t k = 0; k < members.size(); ++k) {
+      const PreparedRecord* m = members[k];
+      double w = weights[k];
       if (w > scores[i]) {
         scores[i] = w;
         if (best == candidates.size() || w > r.weight) {

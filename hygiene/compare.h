@@ -30,6 +30,9 @@ std::u32string FoldCase(std::string_view s);
 // Jaro similarity in [0, 1]. Match window = max(|a|,|b|)/2 - 1; transpositions are half the matched characters
 // out of order.
 double Jaro(std::u32string_view a, std::u32string_view b);
+// The general Jaro loop (any length). Jaro() takes a bit-mask path for strings of up to 64 code points; this
+// one is public so tests can check that both give the same value.
+double JaroLong(std::u32string_view a, std::u32string_view b);
 // Jaro–Winkler: jaro + l * p * (1 - jaro), l = common prefix length capped at max_prefix. The standard
 // parameters are p = 0.1, max_prefix = 4; the boost is applied at any Jaro value (no 0.7 threshold).
 double JaroWinkler(std::u32string_view a, std::u32string_view b, double prefix_scale = 0.1, int max_prefix = 4);

@@ -2,6 +2,8 @@
 // Philips' Double Metaphone reference codes, cross-checked with the npm double-metaphone 2.0.1 port).
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "hygiene/compare.h"
 
 using canon::DecodeUtf8;
@@ -30,6 +32,28 @@ TEST_CASE("Jaro-Winkler published values", "[match][compare]") {
   CHECK(canon::JaroWinkler(U("ABCDEFGH"), U("ABCDEFXY")) ==
         Approx(canon::Jaro(U("ABCDEFGH"), U("ABCDEFXY")) +
                0.4 * (1 - canon::Jaro(U("ABCDEFGH"), U("ABCDEFXY")))));
+}
+
+TEST_CASE("Jaro's bit-mask path equals the general loop", "[match][compare]") {
+  // Random strings over small alphabets (many matches and transpositions), lengths 1..64 on each side, plus
+  // the published pairs; the 64-code-point edge and a non-ASCII alphabet included.
+  std::mt19937 rng(7);
+  const std::u32string alphabets[] = {U"ab", U"abcd", U"abcdefghij", U"äöüßé"};
+  for (int n = 0; n < 20000; ++n) {
+    const std::u32string& alpha = alphabets[n % 4];
+    auto make = [&](size_t len) {
+      std::u32string s;
+      for (size_t i = 0; i < len; ++i) s.push_back(alpha[rng() % alpha.size()]);
+      return s;
+    };
+    std::u32string a = make(1 + rng() % 64), b = make(1 + rng() % (n % 7 == 0 ? 64 : 12));
+    INFO(canon::EncodeUtf8(a) << " | " << canon::EncodeUtf8(b));
+    REQUIRE(canon::Jaro(a, b) == canon::JaroLong(a, b));
+  }
+  CHECK(canon::Jaro(U("MARTHA"), U("MARHTA")) == canon::JaroLong(U("MARTHA"), U("MARHTA")));
+  // 65 code points take the general loop; the result stays continuous with the short path.
+  std::u32string long_a(65, U'a'), long_b(64, U'a');
+  CHECK(canon::Jaro(long_a, long_b) == canon::JaroLong(long_a, long_b));
 }
 
 TEST_CASE("comparators count code points, not bytes", "[match][compare]") {
