@@ -31,22 +31,29 @@ Result<CandidateLookup> FindCandidates(PgConn& c, const std::vector<std::string>
   return out;
 }
 
-Result<std::map<std::string, std::vector<long long>>> KeyHolders(PgConn& c, const std::vector<std::string>& keys,
-                                                                  size_t limit) {
-  std::map<std::string, std::vector<long long>> out;
-  if (keys.empty()) return out;
+Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit) {
   // The primary key (key, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
   // million entities cheap.
-  auto r = c.Exec(
-      "SELECT k, array(SELECT m.contact_id FROM match_key m WHERE m.key = k ORDER BY m.contact_id LIMIT $2)::text "
-      "FROM unnest($1::text[]) AS k",
-      {TextArray(keys), std::to_string(limit)});
-  if (!r.ok()) return r.status();
-  for (int i = 0; i < r->rows(); ++i) {
-    auto ids = ParseIntArray(r->Get(i, 1));
-    if (!ids.empty()) out[r->Str(i, 0)] = std::move(ids);
+  return {"SELECT k, array(SELECT m.contact_id FROM match_key m WHERE m.key = k ORDER BY m.contact_id LIMIT $2)::text "
+          "FROM unnest($1::text[]) AS k",
+          {TextArray(keys), std::to_string(limit)}};
+}
+
+KeyHolderMap ParseKeyHolders(const PgResult& r) {
+  KeyHolderMap out;
+  for (int i = 0; i < r.rows(); ++i) {
+    auto ids = ParseIntArray(r.Get(i, 1));
+    if (!ids.empty()) out[r.Str(i, 0)] = std::move(ids);
   }
   return out;
+}
+
+Result<KeyHolderMap> KeyHolders(PgConn& c, const std::vector<std::string>& keys, size_t limit) {
+  if (keys.empty()) return KeyHolderMap{};
+  Statement st = KeyHoldersStatement(keys, limit);
+  auto r = c.Exec(st.sql, st.params);
+  if (!r.ok()) return r.status();
+  return ParseKeyHolders(*r);
 }
 
 namespace {

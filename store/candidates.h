@@ -38,8 +38,11 @@ Result<CandidateLookup> FindCandidates(PgConn& conn, const std::vector<std::stri
 
 // The batch form of FindCandidates: for each key, the contacts holding it (lowest ids first), at most `limit` of
 // them; a key with `limit` holders is over-common when limit = max_per_key + 1. One query for all keys.
-Result<std::map<std::string, std::vector<long long>>> KeyHolders(PgConn& conn, const std::vector<std::string>& keys,
-                                                                  size_t limit);
+using KeyHolderMap = std::map<std::string, std::vector<long long>>;
+Result<KeyHolderMap> KeyHolders(PgConn& conn, const std::vector<std::string>& keys, size_t limit);
+// The same query as a statement, for a pipeline (PgConn::ExecPipeline), and the parse of its result.
+Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit);
+KeyHolderMap ParseKeyHolders(const PgResult& r);
 
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).

@@ -319,7 +319,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::sort(record_ids.begin(), record_ids.end());
   std::sort(contact_pool.begin(), contact_pool.end());
 
-  // 2. The source records, their quarantined values and their term-frequency rows: one statement each.
+  // 2. The source records, their quarantined values, their term-frequency rows (3) and the holders of their keys
+  // (4): one statement each, sent together in one round trip (they do not depend on each other's results).
+  std::vector<Statement> batch_a;
   {
     std::vector<long long> inbox, index;
     std::vector<std::string> source, delivery, raw, norm, version, received;
@@ -347,27 +349,21 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
         q_reason.push_back(q.reason);
       }
     }
-    auto sr = c.Exec(
-        "INSERT INTO source_record (id, inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
-        "rules_version, received_at) "
-        "SELECT id, nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, norm::jsonb, rv, "
-        "       coalesce(nullif(ra, '')::timestamptz, now()) "
-        "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::text[], "
-        "            $8::text[], $9::text[], $10::text[]) AS u(id, inbox, src, idx, dk, t, raw, norm, rv, ra) "
-        "RETURNING id, fingerprint",
-        {IntArray(record_ids), IntArray(inbox), TextArray(source), IntArray(index), TextArray(delivery),
-         BoolArray(test), TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)});
-    if (!sr.ok()) return sr.status();
-    std::map<long long, std::string> fps;
-    for (int i = 0; i < sr->rows(); ++i) fps[sr->Int(i, 0)] = sr->Str(i, 1);
-    for (size_t i = 0; i < n; ++i) out[i].fingerprint = fps[record_ids[i]];
-    if (!q_record.empty()) {
-      auto q = c.Exec(
-          "INSERT INTO quarantine (source_record_id, source, field, value, reason) "
-          "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
-          {IntArray(q_record), TextArray(q_source), TextArray(q_field), TextArray(q_value), TextArray(q_reason)});
-      if (!q.ok()) return q.status();
-    }
+    batch_a.push_back(
+        {"INSERT INTO source_record (id, inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
+         "rules_version, received_at) "
+         "SELECT id, nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, norm::jsonb, rv, "
+         "       coalesce(nullif(ra, '')::timestamptz, now()) "
+         "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::text[], "
+         "            $8::text[], $9::text[], $10::text[]) AS u(id, inbox, src, idx, dk, t, raw, norm, rv, ra) "
+         "RETURNING id, fingerprint",
+         {IntArray(record_ids), IntArray(inbox), TextArray(source), IntArray(index), TextArray(delivery),
+          BoolArray(test), TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)}});
+    if (!q_record.empty())
+      batch_a.push_back(
+          {"INSERT INTO quarantine (source_record_id, source, field, value, reason) "
+           "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
+           {IntArray(q_record), TextArray(q_source), TextArray(q_field), TextArray(q_value), TextArray(q_reason)}});
   }
 
   // 3. Match inputs, keys, and term counts (this shard's rows; '' counts the records that have the field).
@@ -391,23 +387,32 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     }
     if (!t_field.empty()) {
       // Rows in (field, value) order: two writers that share a shard lock its rows in the same order.
-      auto t = c.Exec("INSERT INTO term_count (field, value, shard, n) "
-                      "SELECT f, v, pg_backend_pid() % 16, count(*) FROM unnest($1::text[], $2::text[]) AS x(f, v) "
-                      "GROUP BY f, v ORDER BY f, v "
-                      "ON CONFLICT (field, value, shard) DO UPDATE SET n = term_count.n + excluded.n",
-                      {TextArray(t_field), TextArray(t_value)});
-      if (!t.ok()) return t.status();
+      batch_a.push_back({"INSERT INTO term_count (field, value, shard, n) "
+                         "SELECT f, v, pg_backend_pid() % 16, count(*) FROM unnest($1::text[], $2::text[]) AS x(f, v) "
+                         "GROUP BY f, v ORDER BY f, v "
+                         "ON CONFLICT (field, value, shard) DO UPDATE SET n = term_count.n + excluded.n",
+                         {TextArray(t_field), TextArray(t_value)}});
     }
   }
   std::sort(all_keys.begin(), all_keys.end());
   all_keys.erase(std::unique(all_keys.begin(), all_keys.end()), all_keys.end());
 
-  // 4. Candidates: the holders of every key of the batch (one query), then the members of every candidate entity
-  // (one query), the rejected pairs of the batch's fingerprints (one query) and the term frequencies (one query).
+  // 4. Candidates: the holders of every key of the batch (in the pipeline above), then the members of every
+  // candidate entity (one query), the rejected pairs of the batch's fingerprints (one query) and the term
+  // frequencies (one query).
   const size_t per_key = mc ? mc->blocking.max_per_key : 1000000;
   const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
-  auto holders = KeyHolders(c, all_keys, per_key + 1);
-  if (!holders.ok()) return holders.status();
+  const bool any_keys = !all_keys.empty();
+  if (any_keys) batch_a.push_back(KeyHoldersStatement(all_keys, per_key + 1));
+  auto done_a = c.ExecPipeline(batch_a);
+  if (!done_a.ok()) return done_a.status();
+  {
+    const PgResult& sr = done_a->front();
+    std::map<long long, std::string> fps;
+    for (int i = 0; i < sr.rows(); ++i) fps[sr.Int(i, 0)] = sr.Str(i, 1);
+    for (size_t i = 0; i < n; ++i) out[i].fingerprint = fps[record_ids[i]];
+  }
+  auto holders = std::make_optional(any_keys ? ParseKeyHolders(done_a->back()) : KeyHolderMap{});
   std::set<long long> db_candidates;
   for (const auto& [key, hs] : *holders)
     if (hs.size() <= per_key) db_candidates.insert(hs.begin(), hs.end());
@@ -616,18 +621,20 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     }
     created.Add(e, Recompute(rules.survivorship(), sm, ContactColumns()), test);
   }
+  // New contacts, members and keys: three statements in one round trip (in this order: members and keys refer
+  // to the contacts).
+  std::vector<Statement> batch_c;
   if (!created.ids.empty()) {
     std::vector<Param> params = {IntArray(created.ids), TextArray(created.original), TextArray(created.latest),
                                  TextArray(created.lineage), BoolArray(created.is_test)};
     std::string arrays, names, cols;
     created.Bind(&params, &arrays, &names);
     for (const auto& col : ContactColumns()) cols += ", " + col;
-    auto ins = c.Exec("INSERT INTO contact (id, original_source, latest_source, lineage, is_test" + cols +
-                          ") SELECT id, nullif(os, ''), nullif(ls, ''), lin::jsonb, t" + names +
-                          " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[]" + arrays +
-                          ") AS u(id, os, ls, lin, t" + names + ")",
-                      params);
-    if (!ins.ok()) return ins.status();
+    batch_c.push_back({"INSERT INTO contact (id, original_source, latest_source, lineage, is_test" + cols +
+                           ") SELECT id, nullif(os, ''), nullif(ls, ''), lin::jsonb, t" + names +
+                           " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[]" + arrays +
+                           ") AS u(id, os, ls, lin, t" + names + ")",
+                       std::move(params)});
   }
   {
     std::vector<long long> m_record, m_contact;
@@ -647,16 +654,15 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
           k_contact.push_back(contact);
         }
     }
-    auto mem = c.Exec("INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
-                      "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
-                      {IntArray(m_record), IntArray(m_contact), TextArray(m_weight)});
-    if (!mem.ok()) return mem.status();
-    if (!k_key.empty()) {
-      auto mk = c.Exec("INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[]) "
-                       "ON CONFLICT DO NOTHING",
-                       {TextArray(k_key), IntArray(k_contact)});
-      if (!mk.ok()) return mk.status();
-    }
+    batch_c.push_back({"INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
+                       "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
+                       {IntArray(m_record), IntArray(m_contact), TextArray(m_weight)}});
+    if (!k_key.empty())
+      batch_c.push_back({"INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[]) "
+                         "ON CONFLICT DO NOTHING",
+                         {TextArray(k_key), IntArray(k_contact)}});
+    auto done_c = c.ExecPipeline(batch_c);
+    if (!done_c.ok()) return done_c.status();
   }
   std::vector<long long> recompute;
   for (const auto& [survivor, loser] : db_merges) {

@@ -28,6 +28,7 @@ bool PgConn::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 Status PgConn::EnsureConnected() {
   if (Healthy()) return Status::Ok();
   PQreset(conn_);
+  prepared_.clear();  // a new session has none of the old one's prepared statements
   if (Healthy()) return Status::Ok();
   return Status::Unavailable("PostgreSQL connection lost");
 }
@@ -42,33 +43,138 @@ Status ResultStatus(PGconn* conn, PGresult* r) {
   Code code = PQstatus(conn) == CONNECTION_OK ? Code::kInternal : Code::kUnavailable;
   return Status(code, msg, state ? std::string("sqlstate ") + state : std::string());
 }
+
+
+// libpq's view of a parameter list. Text parameters must be NUL-terminated for libpq; the copies live here.
+struct WireParams {
+  explicit WireParams(const std::vector<Param>& params)
+      : values(params.size()), lengths(params.size()), formats(params.size()), copies(params.size()) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i].null()) continue;
+      std::string_view v = params[i].data();
+      if (params[i].binary()) {
+        values[i] = v.data();
+        lengths[i] = static_cast<int>(v.size());
+        formats[i] = 1;
+      } else {
+        copies[i] = std::string(v);
+        values[i] = copies[i].c_str();
+      }
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  std::vector<std::string> copies;
+};
+
+}  // namespace
+
+std::string PgConn::PreparedName(const std::string& sql, size_t param_count) {
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) return "";
+  std::string name = "canon_" + std::to_string(++prepared_count_);  // never reused, even after a DEALLOCATE
+  PgResult r(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(param_count), nullptr));
+  if (!ResultStatus(conn_, r.get()).ok()) return "";
+  prepared_.emplace(sql, name);
+  return name;
+}
+
+namespace {
+
+// A prepared statement whose result columns a schema change altered fails with "cached plan must not change
+// result type" (SQLSTATE 0A000): it is dropped from the cache, so the next call prepares it again.
+bool StalePlan(const Status& s) { return s.where() == "sqlstate 0A000"; }
+
 }  // namespace
 
 Result<PgResult> PgConn::Exec(const std::string& sql, const std::vector<Param>& params) {
-  std::vector<const char*> values(params.size());
-  std::vector<int> lengths(params.size()), formats(params.size());
-  // Text parameters must be NUL-terminated for libpq; keep copies alive for the call.
-  std::vector<std::string> copies(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i].null()) {
-      values[i] = nullptr;
+  WireParams w(params);
+  const std::string name = PreparedName(sql, params.size());
+  PgResult r(name.empty() ? PQexecParams(conn_, sql.c_str(), w.count(), nullptr, w.values.data(), w.lengths.data(),
+                                         w.formats.data(), 0)
+                          : PQexecPrepared(conn_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
+                                           w.formats.data(), 0));
+  Status s = ResultStatus(conn_, r.get());
+  if (!s.ok()) {
+    if (!name.empty() && StalePlan(s)) {
+      prepared_.erase(sql);
+      PQclear(PQexec(conn_, ("DEALLOCATE " + name).c_str()));
+    }
+    return s;
+  }
+  return r;
+}
+
+Result<std::vector<PgResult>> PgConn::ExecPipeline(const std::vector<Statement>& statements) {
+  std::vector<PgResult> out;
+  if (statements.empty()) return out;
+  if (statements.size() == 1) {
+    auto r = Exec(statements[0].sql, statements[0].params);
+    if (!r.ok()) return r.status();
+    out.push_back(std::move(*r));
+    return out;
+  }
+  // Statements are prepared (the first time) before the pipeline starts: one round trip each, once.
+  std::vector<std::string> names;
+  for (const auto& st : statements) names.push_back(PreparedName(st.sql, st.params.size()));
+  if (PQenterPipelineMode(conn_) != 1) return Status::Internal("cannot enter pipeline mode");
+  Status first_error;
+  std::vector<size_t> stale;
+  size_t sent = 0;
+  for (const auto& st : statements) {
+    WireParams w(st.params);
+    const std::string& name = names[sent];
+    if ((name.empty() ? PQsendQueryParams(conn_, st.sql.c_str(), w.count(), nullptr, w.values.data(),
+                                          w.lengths.data(), w.formats.data(), 0)
+                      : PQsendQueryPrepared(conn_, name.c_str(), w.count(), w.values.data(), w.lengths.data(),
+                                            w.formats.data(), 0)) != 1) {
+      first_error = ResultStatus(conn_, nullptr);
+      break;
+    }
+    ++sent;
+  }
+  if (PQpipelineSync(conn_) != 1 && first_error.ok()) first_error = ResultStatus(conn_, nullptr);
+  // Every sent statement yields its result then NULL; after an error the rest come as PGRES_PIPELINE_ABORTED.
+  // The sync point ends the pipeline; all of it is read, whatever failed, so the connection stays usable.
+  for (size_t i = 0; i < sent; ++i) {
+    PgResult r(PQgetResult(conn_));
+    if (!r.get()) {
+      if (first_error.ok()) first_error = ResultStatus(conn_, nullptr);
+      break;
+    }
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    if (!first_error.ok()) continue;
+    if (PQresultStatus(r.get()) == PGRES_PIPELINE_ABORTED) {
+      first_error = Status::Internal("pipeline aborted");
       continue;
     }
-    std::string_view v = params[i].data();
-    if (params[i].binary()) {
-      values[i] = v.data();
-      lengths[i] = static_cast<int>(v.size());
-      formats[i] = 1;
+    Status s = ResultStatus(conn_, r.get());
+    if (!s.ok()) {
+      first_error = s;
+      if (!names[i].empty() && StalePlan(s)) stale.push_back(i);
     } else {
-      copies[i] = std::string(v);
-      values[i] = copies[i].c_str();
+      out.push_back(std::move(r));
     }
   }
-  PgResult r(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                          lengths.data(), formats.data(), 0));
-  Status s = ResultStatus(conn_, r.get());
-  if (!s.ok()) return s;
-  return r;
+  // The sync point comes after the NULLs that close the statements; bounded, so a broken connection cannot spin.
+  for (size_t spins = 0; spins < 2 * statements.size() + 8; ++spins) {
+    PGresult* r = PQgetResult(conn_);
+    if (!r) {
+      if (PQstatus(conn_) != CONNECTION_OK) break;
+      continue;
+    }
+    bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync) break;
+  }
+  PQexitPipelineMode(conn_);
+  for (size_t i : stale) {
+    prepared_.erase(statements[i].sql);
+    PQclear(PQexec(conn_, ("DEALLOCATE " + names[i]).c_str()));
+  }
+  if (!first_error.ok()) return first_error;
+  return out;
 }
 
 Status PgConn::ExecScript(const std::string& sql) {
