@@ -289,6 +289,7 @@ void App::AddRoutes() {
   AddReportRoutes(*this, admin_routes_);
   AddQueueRoutes(*this, admin_routes_);
   AddImportRoutes(*this, admin_routes_);
+  AddWebRoutes(*this, admin_routes_);
 }
 
 Response App::Ready(const Request& req) {
