@@ -1,7 +1,13 @@
 // The steward page (GET /admin/review): served by a real canond with its security headers, without the admin
-// token (the page is static and holds no data) while the JSON API it calls still needs it.
+// token (the page is static and holds no data) while the JSON API it calls still needs it; and, [browser],
+// driven in headless Chromium (tests/browser/review.spec.mjs) to approve and unmerge a real queued pair.
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "connectors/hmac.h"
@@ -83,4 +89,50 @@ TEST_CASE("the steward page is served without the token, with its security heade
   CHECK(show.status == 200);
   CHECK_THAT(show.body, Catch::Contains("\"thresholds\":{\"lower\":") && Catch::Contains("\"upper\":"));
   CHECK(db.Scalar("SELECT status FROM merge_candidate") == "pending");
+}
+
+TEST_CASE("a steward approves a pair and unmerges it in the page, in headless Chromium", "[pg][browser]") {
+  const char* env_chromium = std::getenv("CANON_CHROMIUM");
+  const std::string chromium = env_chromium && *env_chromium ? env_chromium : "/usr/bin/chromium";
+  const std::string dir = SourceDir() + "/tests/browser";
+  // Not skippable: a machine that cannot run this test fails it and says why.
+  if (std::system("command -v node >/dev/null 2>&1") != 0)
+    FAIL("node is not on PATH: the browser test needs Node.js 20+ to run tests/browser/review.spec.mjs");
+  if (access(chromium.c_str(), X_OK) != 0)
+    FAIL("no Chromium at " << chromium
+                           << ": apt-get install chromium (scripts/lib.sh lists it), or set CANON_CHROMIUM");
+  if (access((dir + "/node_modules/playwright-core/package.json").c_str(), R_OK) != 0)
+    FAIL("playwright-core is not installed: run `npm ci` in tests/browser (scripts/test does)");
+
+  TestDb db;
+  Canond d(db, {{"admin_token", "\"" + kToken + "\""}});
+  std::string cand = QueuePair(db, d);
+  char tmpl[] = "/tmp/canon-browser.XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string shots = tmpl;
+  // The actor has markup in it: the page must show it as text, and the database must get it verbatim.
+  const std::string actor = "rita <qa>";
+  std::string cmd = "cd '" + dir + "' && timeout 180 node review.spec.mjs --url http://127.0.0.1:" +
+                    std::to_string(d.port()) + " --token " + kToken + " --actor '" + actor +
+                    "' --chromium '" + chromium + "' --out '" + shots + "' 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  INFO("review.spec.mjs output:\n" << out << "screenshots in " << shots);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  // The clicks really decided: approved by the typed name, merged, then split into two entities again.
+  CHECK(db.Scalar("SELECT status || '/' || decided_by FROM merge_candidate WHERE id = $1", {cand}) ==
+        "approved/" + actor);
+  CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'merge'") == actor);
+  CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'unmerge'") == actor);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
+  if (!std::getenv("CANON_KEEP_SCREENSHOTS")) {
+    std::error_code ec;
+    std::filesystem::remove_all(shots, ec);
+  }
 }
