@@ -108,6 +108,9 @@ try {
   await Visible(page, '#gauge .mark.total', 'total against the thresholds');
   await Visible(page, 'table.pair tr[data-field="email"].one-side', 'pair: e-mail only on one side, highlighted');
   await Visible(page, 'table.pair tr[data-field="last_name"].same', 'pair: the same last name');
+  await TextOf(page, 'table.pair tr[data-field="job_title"]', '<img src=x', 'a job title that is markup, as text');
+  Check(await page.locator('#detail img').count() === 0, 'a value was parsed as markup (an <img> in the page)');
+  Check(await page.evaluate(() => window.xss) === undefined, 'a value ran as script');
 
   step = 'approve as the typed actor';
   await page.fill('#actor', args.actor);
