@@ -112,9 +112,18 @@ try {
   Check(await page.locator('#detail img').count() === 0, 'a value was parsed as markup (an <img> in the page)');
   Check(await page.evaluate(() => window.xss) === undefined, 'a value ran as script');
 
-  step = 'approve as the typed actor';
+  step = 'defer it; it moves to the deferred queue';
   await page.fill('#actor', args.actor);
   await page.screenshot({path: join(args.out, 'review-pair.png'), fullPage: true});
+  await page.click('#do-defer');
+  await TextOf(page, '#result', 'deferred by ' + args.actor, 'the defer result');
+  await Count(page, '.queue-item', 0, 'pending queue after deferring');
+  await page.selectOption('#queue-status', 'deferred');
+  await Count(page, '.queue-item', 1, 'deferred queue');
+  await page.click('.queue-item');
+  await TextOf(page, '#candidate-status', 'deferred', 'the deferred pair');
+
+  step = 'approve as the typed actor';
   await page.click('#do-approve');
   await TextOf(page, '#result', 'approved by ' + args.actor, 'the decision result');
   await Count(page, '.queue-item', 0, 'queue after approving');
