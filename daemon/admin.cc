@@ -47,8 +47,30 @@ std::string QueryParam(std::string_view target, const std::string& name, const s
   return fallback;
 }
 
-void AdminRouter::Add(http::verb method, std::string pattern, AdminHandler handler) {
-  routes_.push_back({method, Split(pattern), std::move(handler)});
+void AdminRouter::Add(http::verb method, std::string pattern, AdminHandler handler, Access access) {
+  routes_.push_back({method, Split(pattern), std::move(handler), access});
+}
+
+bool AdminRouter::Matches(const Route& r, const std::vector<std::string>& segs, PathParams* params) {
+  if (r.segments.size() != segs.size()) return false;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const std::string& p = r.segments[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}')
+      params->push_back(segs[i]);
+    else if (p != segs[i])
+      return false;
+  }
+  return true;
+}
+
+bool AdminRouter::IsPublic(const Request& req) const {
+  std::string_view target(req.target().data(), req.target().size());
+  std::vector<std::string> segs = Split(target.substr(0, target.find('?')));
+  for (const Route& r : routes_) {
+    PathParams params;
+    if (r.access == Access::kPublic && r.method == req.method() && Matches(r, segs, &params)) return true;
+  }
+  return false;
 }
 
 bool AdminRouter::Dispatch(Request&& req, Respond& respond) {
@@ -56,15 +78,8 @@ bool AdminRouter::Dispatch(Request&& req, Respond& respond) {
   std::vector<std::string> segs = Split(target.substr(0, target.find('?')));
   bool path_matched = false;
   for (const Route& r : routes_) {
-    if (r.segments.size() != segs.size()) continue;
     PathParams params;
-    bool ok = true;
-    for (size_t i = 0; i < segs.size() && ok; ++i) {
-      const std::string& p = r.segments[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') params.push_back(segs[i]);
-      else ok = p == segs[i];
-    }
-    if (!ok) continue;
+    if (!Matches(r, segs, &params)) continue;
     path_matched = true;
     if (r.method != req.method()) continue;
     r.handler(std::move(req), params, std::move(respond));

@@ -1,7 +1,8 @@
-// The admin API under /admin/: a small route table so each area (rules, reports, review queue, imports) adds its
-// routes from its own file. Handlers get the request, the path parameters and a Respond; they may answer later
-// from another thread. Every admin route requires `Authorization: Bearer <token>` when an admin token is
-// configured (compared in constant time); without one, canond only allows admin calls from a loopback listener.
+// The admin API under /admin/: a small route table so each area (rules, reports, review queue, imports) adds
+// its routes from its own file. Handlers get the request, the path parameters and a Respond; they may answer
+// later from another thread. Every admin route requires `Authorization: Bearer <token>` when an admin token
+// is configured (compared in constant time), except a route added as Access::kPublic (a static page that
+// holds no data); without a token, canond only allows admin calls from a loopback listener.
 #pragma once
 
 #include <functional>
@@ -16,10 +17,14 @@ namespace canon::daemon {
 using PathParams = std::vector<std::string>;  // the values of "{...}" segments, in order
 using AdminHandler = std::function<void(Request&& req, const PathParams& params, Respond respond)>;
 
+enum class Access { kToken, kPublic };
+
 class AdminRouter {
  public:
   // pattern: "/admin/entities/{id}/unmerge"; a {name} segment matches one non-empty path segment.
-  void Add(http::verb method, std::string pattern, AdminHandler handler);
+  void Add(http::verb method, std::string pattern, AdminHandler handler, Access access = Access::kToken);
+  // True when the request's method and path match a route added as Access::kPublic.
+  bool IsPublic(const Request& req) const;
   // Returns false when no route matches the path (any method); answers 405 when the path matches another method.
   bool Dispatch(Request&& req, Respond& respond);
 
@@ -28,7 +33,10 @@ class AdminRouter {
     http::verb method;
     std::vector<std::string> segments;
     AdminHandler handler;
+    Access access;
   };
+  // Whether `segs` (a split request path) fits the route's pattern; fills `params` when it does.
+  static bool Matches(const Route& r, const std::vector<std::string>& segs, PathParams* params);
   std::vector<Route> routes_;
 };
 

@@ -117,7 +117,7 @@ void App::Handle(Request&& req, Respond respond) {
   if (path == "/readyz") return respond(Ready(req));
   if (path == "/metrics") return respond(Metrics(req));
   if (path.substr(0, 7) == "/admin/" || path == "/admin") {
-    if (!config_.admin_token.empty()) {
+    if (!config_.admin_token.empty() && !admin_routes_.IsPublic(req)) {
       std::string_view auth(req[http::field::authorization].data(), req[http::field::authorization].size());
       constexpr std::string_view kBearer = "Bearer ";
       bool ok = auth.substr(0, kBearer.size()) == kBearer &&
@@ -289,6 +289,7 @@ void App::AddRoutes() {
   AddReportRoutes(*this, admin_routes_);
   AddQueueRoutes(*this, admin_routes_);
   AddImportRoutes(*this, admin_routes_);
+  AddWebRoutes(*this, admin_routes_);
 }
 
 Response App::Ready(const Request& req) {

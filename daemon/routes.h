@@ -10,5 +10,6 @@ class App;
 void AddReportRoutes(App& app, AdminRouter& router);  // vocabulary drift, dead letters
 void AddQueueRoutes(App& app, AdminRouter& router);   // review queue, entities, unmerge
 void AddImportRoutes(App& app, AdminRouter& router);  // CSV imports in progress
+void AddWebRoutes(App& app, AdminRouter& router);     // the steward page (GET /admin/review), no token needed
 
 }  // namespace canon::daemon

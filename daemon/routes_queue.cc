@@ -1,6 +1,7 @@
 // The review queue and entity routes of the admin API:
 //   GET  /admin/queue[?status=pending|deferred|all&limit=N]   open merge candidates, highest score first
-//   GET  /admin/queue/{id}                                    a pair side by side with its explanation
+//   GET  /admin/queue/{id}                                    a pair side by side with its explanation and
+//                                                             the thresholds in force ("thresholds")
 //   POST /admin/queue/{id}/approve | reject | defer           a steward's decision (actor: X-Canon-Actor)
 //   GET  /admin/entities/{id}                                 contact, lineage, members, audit events
 //   POST /admin/entities/{id}/unmerge  {"members":[ids]}      split those source records into a new entity
@@ -14,6 +15,7 @@
 #include <simdjson.h>
 
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -121,6 +123,19 @@ void WithConn(App& app, Request& req, Respond& respond, F&& f) {
   f(*conn);
 }
 
+// The pair's JSON object plus "thresholds":{"lower","upper"} of the match model in force now, so a steward
+// sees the total against the review and merge thresholds (the pair itself was scored under the rules of its
+// time).
+std::string WithThresholds(std::string object, const RuleSet& rules) {
+  const MatchConfig* match = rules.match();
+  if (!match || !match->model || object.empty() || object.back() != '}') return object;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ",\"thresholds\":{\"lower\":%.4f,\"upper\":%.4f}}", match->model->lower(),
+                match->model->upper());
+  object.pop_back();
+  return object + buf;
+}
+
 void Fail(Request& req, Respond& respond, const Status& s) {
   respond(JsonResponse(req, HttpStatusOf(s), ErrorBody(CodeText(s), s.message())));
 }
@@ -142,11 +157,12 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
   router.Add(http::verb::get, "/admin/queue/{id}", [&app](Request&& req, const PathParams& p, Respond respond) {
     long long id = 0;
     if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
+    auto rules = app.rules().Get();
     WithConn(app, req, respond, [&](store::PgConn& c) {
       auto j = store::QueueShowJson(c, id);
       if (!j.ok()) return Fail(req, respond, j.status());
       if (j->empty()) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
-      respond(JsonResponse(req, http::status::ok, *j));
+      respond(JsonResponse(req, http::status::ok, WithThresholds(*j, *rules)));
     });
   });
   for (const char* action : {"approve", "reject", "defer"}) {

@@ -4,8 +4,9 @@
 CANON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CANON_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libboost-dev libsimdjson-dev libre2-dev libpq-dev libspdlog-dev catch2 libphonenumber-dev
-  libtomlplusplus-dev libicu-dev libssl-dev postgresql-15 curl)
-# (Debian 12's postgresql-15 ships the contrib modules itself.)
+  libtomlplusplus-dev libicu-dev libssl-dev postgresql-15 curl chromium)
+# (Debian 12's postgresql-15 ships the contrib modules itself. chromium is for the [browser] test of the steward
+# page, which also needs Node.js 20+ and npm on PATH: they are not listed, as they may come from outside Debian.)
 
 canon_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
