@@ -4,15 +4,18 @@
 CANON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CANON_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libboost-dev libsimdjson-dev libre2-dev libpq-dev libspdlog-dev catch2 libphonenumber-dev
-  libtomlplusplus-dev libicu-dev libssl-dev postgresql-15 curl chromium)
-# (Debian 12's postgresql-15 ships the contrib modules itself. chromium is for the [browser] test of the steward
-# page, which also needs Node.js 20+ and npm on PATH: they are not listed, as they may come from outside Debian.)
+  libtomlplusplus-dev libicu-dev libssl-dev postgresql-15 curl)
+# (Debian 12's postgresql-15 ships the contrib modules itself.)
+# What only scripts/test needs: chromium for the [browser] test of the steward page, which also needs Node.js 20+
+# and npm on PATH (not listed: they may come from outside Debian).
+CANON_TEST_PACKAGES=(chromium)
 
 canon_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# canon_install_deps [extra packages...]
 canon_install_deps() {
   local missing=()
-  for p in "${CANON_PACKAGES[@]}"; do
+  for p in "${CANON_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
