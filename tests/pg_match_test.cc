@@ -66,3 +66,34 @@ TEST_CASE("16 concurrent posts of one new person, half with a typo, make one ent
   // most_complete: the longer spelling survives.
   CHECK(db.Scalar("SELECT first_name FROM contact") == "Katherine");
 }
+
+TEST_CASE("two canond nodes on one database that receive the same new person at once make one entity",
+          "[pg][match][concurrency]") {
+  // Issue 4 item 9: nodes keep no state of their own; the blocking-key locks in PostgreSQL serialize the two.
+  TestDb db;
+  Canond a(db, {{"workers", "2"}, {"worker_batch", "1"}});
+  Canond b(db, {{"workers", "2"}, {"worker_batch", "1"}});
+  REQUIRE(a.port() != b.port());
+  for (int round = 0; round < 3; ++round) {
+    const std::string family = round == 0 ? "Okonkwo" : round == 1 ? "Vasquez-Lind" : "Thorvaldsen";
+    const std::string phone = "%2B1+646+555+01" + std::to_string(80 + round);
+    std::vector<std::thread> clients;
+    std::vector<int> statuses(12);  // Catch2 assertions are not thread-safe: checked after the join
+    for (int t = 0; t < 12; ++t)
+      clients.emplace_back([&, t] {
+        const Canond& node = t % 2 ? a : b;
+        std::string given = t % 3 ? "Adaeze" : "Adaze";  // a typo on a third of them
+        statuses[t] = HttpRequest(node.port(), "POST", "/ingest/website",
+                                  "first_name=" + given + "&last_name=" + family + "&phone=" + phone, kForm)
+                          .status;
+      });
+    for (auto& c : clients) c.join();
+    for (int s : statuses) CHECK(s == 202);
+  }
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "36", 30000) == "36");
+  CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0", 30000) == "0");
+  // Both nodes' workers did the work, and each person is one live contact holding all 12 of their records.
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 3);
+  CHECK(db.Count("SELECT count(*) FROM (SELECT contact_id FROM entity_member GROUP BY contact_id "
+                 "HAVING count(*) = 12) x") == 3);
+}
