@@ -48,14 +48,6 @@ KeyHolderMap ParseKeyHolders(const PgResult& r) {
   return out;
 }
 
-Result<KeyHolderMap> KeyHolders(PgConn& c, const std::vector<std::string>& keys, size_t limit) {
-  if (keys.empty()) return KeyHolderMap{};
-  Statement st = KeyHoldersStatement(keys, limit);
-  auto r = c.Exec(st.sql, st.params);
-  if (!r.ok()) return r.status();
-  return ParseKeyHolders(*r);
-}
-
 namespace {
 
 // A flat JSON object of strings (normalized "fields" / "keys", which the writer builds) into a map.

@@ -37,10 +37,10 @@ Result<CandidateLookup> FindCandidates(PgConn& conn, const std::vector<std::stri
                                        size_t max_candidates);
 
 // The batch form of FindCandidates: for each key, the contacts holding it (lowest ids first), at most `limit` of
-// them; a key with `limit` holders is over-common when limit = max_per_key + 1. One query for all keys.
+// them; a key with `limit` holders is over-common when limit = max_per_key + 1. One query for all keys (`keys`
+// not empty), built as a statement for the record writer's pipeline (PgConn::ExecPipeline); ParseKeyHolders
+// reads its result.
 using KeyHolderMap = std::map<std::string, std::vector<long long>>;
-Result<KeyHolderMap> KeyHolders(PgConn& conn, const std::vector<std::string>& keys, size_t limit);
-// The same query as a statement, for a pipeline (PgConn::ExecPipeline), and the parse of its result.
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit);
 KeyHolderMap ParseKeyHolders(const PgResult& r);
 

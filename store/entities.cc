@@ -412,9 +412,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     for (int i = 0; i < sr.rows(); ++i) fps[sr.Int(i, 0)] = sr.Str(i, 1);
     for (size_t i = 0; i < n; ++i) out[i].fingerprint = fps[record_ids[i]];
   }
-  auto holders = std::make_optional(any_keys ? ParseKeyHolders(done_a->back()) : KeyHolderMap{});
+  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back()) : KeyHolderMap{};
   std::set<long long> db_candidates;
-  for (const auto& [key, hs] : *holders)
+  for (const auto& [key, hs] : holders)
     if (hs.size() <= per_key) db_candidates.insert(hs.begin(), hs.end());
   // Candidate members go straight into their comparison form (no member's field maps are kept).
   std::vector<PoolEntry> pool;
@@ -471,8 +471,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     std::vector<bool> compared(n, false);
     for (size_t i = 0; i < n; ++i) {
       for (const auto& k : keys[i]) {
-        auto h = holders->find(k);
-        if (in_batch[k] > 1 || (h != holders->end() && h->second.size() <= per_key)) compared[i] = true;
+        auto h = holders.find(k);
+        if (in_batch[k] > 1 || (h != holders.end() && h->second.size() <= per_key)) compared[i] = true;
       }
       if (compared[i]) tf_inputs.push_back(&pool[base + i].input);
     }
@@ -506,7 +506,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     for (const auto& k : keys[i]) {
       std::set<long long> here;
       size_t held = 0;
-      if (auto it = holders->find(k); it != holders->end()) {
+      if (auto it = holders.find(k); it != holders.end()) {
         held += it->second.size();
         for (long long h : it->second) here.insert(ents.Find(h));
       }

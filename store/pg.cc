@@ -44,6 +44,9 @@ Status ResultStatus(PGconn* conn, PGresult* r) {
   return Status(code, msg, state ? std::string("sqlstate ") + state : std::string());
 }
 
+// A prepared statement whose result columns a schema change altered fails with "cached plan must not change
+// result type" (SQLSTATE 0A000).
+bool StalePlan(const Status& s) { return s.where() == "sqlstate 0A000"; }
 
 // libpq's view of a parameter list. Text parameters must be NUL-terminated for libpq; the copies live here.
 struct WireParams {
@@ -80,13 +83,12 @@ std::string PgConn::PreparedName(const std::string& sql, size_t param_count) {
   return name;
 }
 
-namespace {
-
-// A prepared statement whose result columns a schema change altered fails with "cached plan must not change
-// result type" (SQLSTATE 0A000): it is dropped from the cache, so the next call prepares it again.
-bool StalePlan(const Status& s) { return s.where() == "sqlstate 0A000"; }
-
-}  // namespace
+void PgConn::DropPrepared(const std::string& sql) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) return;
+  PQclear(PQexec(conn_, ("DEALLOCATE " + it->second).c_str()));
+  prepared_.erase(it);
+}
 
 Result<PgResult> PgConn::Exec(const std::string& sql, const std::vector<Param>& params) {
   WireParams w(params);
@@ -97,10 +99,7 @@ Result<PgResult> PgConn::Exec(const std::string& sql, const std::vector<Param>& 
                                            w.formats.data(), 0));
   Status s = ResultStatus(conn_, r.get());
   if (!s.ok()) {
-    if (!name.empty() && StalePlan(s)) {
-      prepared_.erase(sql);
-      PQclear(PQexec(conn_, ("DEALLOCATE " + name).c_str()));
-    }
+    if (!name.empty() && StalePlan(s)) DropPrepared(sql);
     return s;
   }
   return r;
@@ -169,10 +168,7 @@ Result<std::vector<PgResult>> PgConn::ExecPipeline(const std::vector<Statement>&
     if (sync) break;
   }
   PQexitPipelineMode(conn_);
-  for (size_t i : stale) {
-    prepared_.erase(statements[i].sql);
-    PQclear(PQexec(conn_, ("DEALLOCATE " + names[i]).c_str()));
-  }
+  for (size_t i : stale) DropPrepared(statements[i].sql);
   if (!first_error.ok()) return first_error;
   return out;
 }

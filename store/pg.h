@@ -96,6 +96,8 @@ class PgConn {
   // The prepared statement's name for `sql`, preparing it first; "" when it cannot be prepared (the cache is
   // full, or the server refused: the caller then sends the text, and gets the server's error if it is one).
   std::string PreparedName(const std::string& sql, size_t param_count);
+  // Forgets `sql`'s prepared statement (a schema change made its plan stale): the next call prepares it again.
+  void DropPrepared(const std::string& sql);
 
   // Distinct statement texts a connection keeps prepared; the writer uses a few dozen. Texts past this run
   // unprepared, so a caller that builds SQL with varying text cannot grow the server's memory without bound.
