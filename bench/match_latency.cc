@@ -2,7 +2,10 @@
 // survivorship) against stores of 10k, 100k and 1M entities, side by side. Baseline: the 10k store, measured in
 // the same run; the other columns print their ratio to it.
 //
-//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 400]
+//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 1000] [--statements]
+// --warmup N (200) probes of other people before each size's measured probes.
+// --keep NAME keeps the store in database NAME for the next run with the same NAME (one size per NAME).
+// --statements prints each size's statements by server time (needs pg_stat_statements preloaded).
 // CONNINFO names a server where the bench may CREATE DATABASE canon_bench_match_<pid> (dropped at the end).
 // The store is generated in C++ (synthetic people, keys by the real StoreKeys) and loaded with COPY; the set-up
 // time of each size is printed. A probe is one WriteRecord (with LockKeys) in a transaction that is rolled back,
@@ -165,11 +168,20 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
   // probes pay for the load: the first touch of each freshly copied page sets its hint bits and, after the
   // load's checkpoints, writes a full-page image (at 1M entities the foreign-key checks alone then took 4.6 ms a
   // probe).
+  //
+  // Autovacuum is off for the bench's tables: each probe's writes are rolled back, so every probe leaves dead
+  // rows a store in service would not have (its records are committed), and on this 2-core machine autovacuum
+  // cleaning them up ran beside the probes every minute (the slow probes came in bursts, not with particular
+  // records). The store is vacuumed before each size's probes instead.
+  for (const char* t : {"contact", "source_record", "entity_member", "match_key", "term_count", "quarantine",
+                        "merge_candidate", "over_common_key"})
+    if (!c.Exec(std::string("ALTER TABLE ") + t + " SET (autovacuum_enabled = false)").ok()) return false;
   return c.Exec("VACUUM (ANALYZE)").ok() && c.Exec("CHECKPOINT").ok();
 }
 
 struct Figures {
   double p50 = 0, p99 = 0, mean = 0;
+  double p99_stored = 0, p99_new = 0;  // of the typo variants of stored people, of the new people
   double client_cpu_ms = 0;  // this process's CPU time per probe (the rest of a probe is the server and the wire)
   double server_cpu_ms = -1;  // the server backend's, when it runs on this machine and /proc shows it
   int merged = 0, reviewed = 0, fresh = 0;
@@ -198,8 +210,9 @@ double ProcCpuMs(const std::string& pid) {
   return 1e3 * static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probes) {
-  std::vector<double> ms;
+// Probes `probes` records; `seed` picks which people (the warm-up uses other people than the measured probes).
+Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probes, uint64_t seed = 0) {
+  std::vector<double> ms, ms_stored, ms_new;
   Figures f;
   const double cpu0 = CpuMs();
   std::string backend;
@@ -208,13 +221,13 @@ Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probe
   for (int p = 0; p < probes; ++p) {
     NormalizedRecord n;
     if (p % 2 == 0) {
-      n = Person(Mix(p) % stored);  // a stored person with a typo in the surname and a new e-mail
+      n = Person(Mix(p + seed) % stored);  // a stored person with a typo in the surname and a new e-mail
       std::string& last = n.fields["last_name"];
       std::swap(last[2], last[3]);
       n.fields["email"] = "other" + std::to_string(p) + "@mail.test";
       n.keys["email_key"] = n.fields["email"];
     } else {
-      n = Person(50000000 + p);  // nobody stored
+      n = Person(50000000 + seed + p);  // nobody stored
     }
     Record raw;
     raw.source = "bench";
@@ -229,6 +242,7 @@ Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probe
     }
     c.Exec("ROLLBACK");
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    (p % 2 == 0 ? ms_stored : ms_new).push_back(ms.back());
     if (w->decision == "merge") ++f.merged;
     else if (w->decision == "review") ++f.reviewed;
     else ++f.fresh;
@@ -237,11 +251,36 @@ Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probe
   f.client_cpu_ms = (CpuMs() - cpu0) / probes;
   const double server1 = ProcCpuMs(backend);
   if (server0 >= 0 && server1 >= 0) f.server_cpu_ms = (server1 - server0) / probes;
+  if (ms.empty()) return f;
   std::sort(ms.begin(), ms.end());
   f.p50 = ms[ms.size() / 2];
-  f.p99 = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+  auto p99 = [](std::vector<double>& v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[std::min(v.size() - 1, v.size() * 99 / 100)];
+  };
+  f.p99 = p99(ms);
+  f.p99_stored = p99(ms_stored);
+  f.p99_new = p99(ms_new);
   for (double x : ms) f.mean += x / ms.size();
   return f;
+}
+
+// With --statements (the server preloads pg_stat_statements): the statements of one size's probes by server time.
+void PrintStatements(store::PgConn& c, uint64_t size, int probes) {
+  auto r = c.Exec(
+      "SELECT calls, total_exec_time / $1::float8, shared_blks_hit + shared_blks_read, left(regexp_replace(query, "
+      "'\\s+', ' ', 'g'), 90) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' "
+      "ORDER BY total_exec_time DESC LIMIT 12",
+      {std::to_string(probes)});
+  if (!r.ok()) {
+    std::fprintf(stderr, "pg_stat_statements: %s\n", r.status().ToString().c_str());
+    return;
+  }
+  std::printf("statements at %llu entities (server ms per probe, buffers per call):\n",
+              static_cast<unsigned long long>(size));
+  for (int i = 0; i < r->rows(); ++i)
+    std::printf("  %7.3f ms %8lld calls %8.0f buf  %s\n", std::stod(r->Str(i, 1)), r->Int(i, 0),
+                std::stod(r->Str(i, 2)) / std::max<long long>(1, r->Int(i, 0)), r->Str(i, 3).c_str());
 }
 
 std::string Opt(int argc, char** argv, const std::string& name, const std::string& fallback) {
@@ -255,7 +294,10 @@ std::string Opt(int argc, char** argv, const std::string& name, const std::strin
 int main(int argc, char** argv) {
   std::string db = Opt(argc, argv, "--db", "");
   std::string rules_dir = Opt(argc, argv, "--rules", std::string(CANON_SOURCE_DIR) + "/rules");
-  int probes = std::stoi(Opt(argc, argv, "--probes", "400"));
+  int probes = std::stoi(Opt(argc, argv, "--probes", "1000"));
+  int warmup = std::stoi(Opt(argc, argv, "--warmup", "200"));
+  bool statements = false;
+  for (int i = 1; i < argc; ++i) statements = statements || std::string(argv[i]) == "--statements";
   std::vector<uint64_t> sizes;
   {
     std::string s = Opt(argc, argv, "--sizes", "10000,100000,1000000");
@@ -278,8 +320,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", admin.status().ToString().c_str());
     return 2;
   }
-  std::string name = "canon_bench_match_" + std::to_string(getpid());
-  if (!(*admin)->Exec("CREATE DATABASE " + name).ok()) return 2;
+  // --keep NAME: the store stays in database NAME after the run and a later run with NAME probes it again
+  // instead of loading it (for profiling one change at a time; the probes roll back, so it does not drift).
+  const std::string keep = Opt(argc, argv, "--keep", "");
+  std::string name = keep.empty() ? "canon_bench_match_" + std::to_string(getpid()) : keep;
+  auto exists = (*admin)->Exec("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+  if (!exists.ok()) return 2;
+  if (exists->rows() == 0 && !(*admin)->Exec("CREATE DATABASE " + name).ok()) return 2;
   auto conn = store::PgConn::Connect(db + " dbname=" + name);
   if (!conn.ok()) return 2;
   store::PgConn& c = **conn;
@@ -288,21 +335,33 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "migrate: %s\n", mig.status().ToString().c_str());
     return 2;
   }
+  if (statements && !c.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").ok()) return 2;
   std::vector<Figures> figs;
   std::vector<double> setup;
   uint64_t stored = 0;
+  if (auto r = c.Exec("SELECT count(*) FROM contact"); r.ok()) stored = static_cast<uint64_t>(r->Int(0, 0));
+  if (stored > sizes.front()) {
+    std::fprintf(stderr, "database %s already holds %llu entities, more than %llu\n", name.c_str(),
+                 static_cast<unsigned long long>(stored), static_cast<unsigned long long>(sizes.front()));
+    return 2;
+  }
   for (uint64_t size : sizes) {
     auto t0 = Clock::now();
-    if (!Load(c, **rules, stored, size)) return 2;
+    // A kept store: the dead rows earlier runs' rolled-back probes left are vacuumed away first.
+    if (stored < size ? !Load(c, **rules, stored, size) : !c.Exec("VACUUM (ANALYZE)").ok()) return 2;
     stored = size;
     setup.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     std::fprintf(stderr, "store of %llu entities ready (+%.1f s)\n", static_cast<unsigned long long>(size), setup.back());
-    Probe(c, **rules, stored, 20);  // warm the caches the figures should include
+    // Warm-up on other people than the measured probes: a store in service has the upper levels and the hot
+    // pages of its indexes cached, not the pages of the records about to arrive.
+    Probe(c, **rules, stored, warmup, 1000000);
+    if (statements) c.Exec("SELECT pg_stat_statements_reset()");
     figs.push_back(Probe(c, **rules, stored, probes));
+    if (statements) PrintStatements(c, size, probes);
   }
   c.Exec("SELECT 1");
   conn->reset();
-  (*admin)->Exec("DROP DATABASE " + name + " WITH (FORCE)");
+  if (keep.empty()) (*admin)->Exec("DROP DATABASE " + name + " WITH (FORCE)");
 
   std::printf("match latency per record (WriteRecord + LockKeys, rolled back), %d probes per size: half typo "
               "variants of stored people, half new people\n",
@@ -315,6 +374,10 @@ int main(int argc, char** argv) {
   for (auto& f : figs) std::printf("%14.3f", f.p50);
   std::printf("\n%-28s", "p99 ms");
   for (auto& f : figs) std::printf("%14.3f", f.p99);
+  std::printf("\n%-28s", "  p99 typo variants ms");
+  for (auto& f : figs) std::printf("%14.3f", f.p99_stored);
+  std::printf("\n%-28s", "  p99 new people ms");
+  for (auto& f : figs) std::printf("%14.3f", f.p99_new);
   std::printf("\n%-28s", "mean ms");
   for (auto& f : figs) std::printf("%14.3f", f.mean);
   std::printf("\n%-28s", "client CPU ms per probe");

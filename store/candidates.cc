@@ -68,38 +68,47 @@ Status ParseFlatObject(simdjson::ondemand::parser& parser, std::string_view text
 
 }  // namespace
 
-Status ForEachMember(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
-                     const std::string& exclude_source, const std::function<void(const Member&)>& visit) {
-  if (contacts.empty()) return Status::Ok();
+Statement MembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
+                           const std::string& exclude_source) {
   // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
   // server than expanding them into rows).
-  auto r = c.Exec(
-      "SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
-      "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
-      "       coalesce(sr.normalized -> 'keys', '{}')::text "
-      "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.received_at, s.is_test, s.normalized, "
-      "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
-      "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
-      "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
-      "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
-      {IntArray(contacts), std::to_string(newest_per_contact), exclude_source});
-  if (!r.ok()) return r.status();
+  return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
+          "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
+          "       coalesce(sr.normalized -> 'keys', '{}')::text "
+          "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.received_at, s.is_test, s.normalized, "
+          "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
+          "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+          "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
+          "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
+          {IntArray(contacts), std::to_string(newest_per_contact), exclude_source}};
+}
+
+Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit) {
   simdjson::ondemand::parser parser;
   Member m;
-  for (int i = 0; i < r->rows(); ++i) {
-    m.contact_id = r->Int(i, 0);
-    m.id = r->Int(i, 1);
-    m.source = r->Str(i, 2);
-    m.fingerprint = r->Str(i, 3);
-    m.received_at = std::stod(r->Str(i, 4));
-    m.is_test = r->Get(i, 5) == "t";
+  for (int i = 0; i < r.rows(); ++i) {
+    m.contact_id = r.Int(i, 0);
+    m.id = r.Int(i, 1);
+    m.source = r.Str(i, 2);
+    m.fingerprint = r.Str(i, 3);
+    m.received_at = std::stod(r.Str(i, 4));
+    m.is_test = r.Get(i, 5) == "t";
     m.normalized.fields.clear();
     m.normalized.keys.clear();
-    if (Status s = ParseFlatObject(parser, r->Get(i, 6), &m.normalized.fields); !s.ok()) return s;
-    if (Status s = ParseFlatObject(parser, r->Get(i, 7), &m.normalized.keys); !s.ok()) return s;
+    if (Status s = ParseFlatObject(parser, r.Get(i, 6), &m.normalized.fields); !s.ok()) return s;
+    if (Status s = ParseFlatObject(parser, r.Get(i, 7), &m.normalized.keys); !s.ok()) return s;
     visit(m);
   }
   return Status::Ok();
+}
+
+Status ForEachMember(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
+                     const std::string& exclude_source, const std::function<void(const Member&)>& visit) {
+  if (contacts.empty()) return Status::Ok();
+  Statement st = MembersStatement(contacts, newest_per_contact, exclude_source);
+  auto r = c.Exec(st.sql, st.params);
+  if (!r.ok()) return r.status();
+  return ParseMembers(*r, visit);
 }
 
 Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>& contacts, int newest_per_contact,
@@ -111,17 +120,26 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
   return out;
 }
 
-Result<std::map<std::string, std::set<std::string>>> RejectedAmong(PgConn& c, const std::vector<std::string>& fps) {
-  std::map<std::string, std::set<std::string>> out;
-  if (fps.empty()) return out;
-  auto r = c.Exec("SELECT fp_a, fp_b FROM rejected_pair WHERE fp_a = ANY($1::text[]) OR fp_b = ANY($1::text[])",
-                  {TextArray(fps)});
-  if (!r.ok()) return r.status();
-  for (int i = 0; i < r->rows(); ++i) {
-    out[r->Str(i, 0)].insert(r->Str(i, 1));
-    out[r->Str(i, 1)].insert(r->Str(i, 0));
+Statement RejectedStatement(const std::vector<std::string>& fps) {
+  return {"SELECT fp_a, fp_b FROM rejected_pair WHERE fp_a = ANY($1::text[]) OR fp_b = ANY($1::text[])",
+          {TextArray(fps)}};
+}
+
+RejectedMap ParseRejected(const PgResult& r) {
+  RejectedMap out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out[r.Str(i, 0)].insert(r.Str(i, 1));
+    out[r.Str(i, 1)].insert(r.Str(i, 0));
   }
   return out;
+}
+
+Result<RejectedMap> RejectedAmong(PgConn& c, const std::vector<std::string>& fps) {
+  if (fps.empty()) return RejectedMap{};
+  Statement st = RejectedStatement(fps);
+  auto r = c.Exec(st.sql, st.params);
+  if (!r.ok()) return r.status();
+  return ParseRejected(*r);
 }
 
 SurvivorMember ToSurvivorMember(const Member& m) {

@@ -51,17 +51,22 @@ KeyHolderMap ParseKeyHolders(const PgResult& r);
 Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts,
                                         int newest_per_contact = 0, const std::string& exclude_source = {});
 
-// Fingerprints a steward declared different from `fingerprint` (rejected_pair, both directions).
-Result<std::vector<std::string>> RejectedWith(PgConn& conn, const std::string& fingerprint);
 
 // The same members one at a time (`visit` sees each in turn; the Member is reused, nothing is kept): the matcher
 // turns each into its compact comparison form without holding every member's field maps at once.
 Status ForEachMember(PgConn& conn, const std::vector<long long>& contacts, int newest_per_contact,
                      const std::string& exclude_source, const std::function<void(const Member&)>& visit);
 
+// The same as a statement for a pipeline (`contacts` not empty), and the reading of its result.
+Statement MembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
+                           const std::string& exclude_source);
+Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit);
 // Rejected pairs touching any of the fingerprints, both directions: fingerprint -> fingerprints declared different.
-Result<std::map<std::string, std::set<std::string>>> RejectedAmong(PgConn& conn,
-                                                                    const std::vector<std::string>& fingerprints);
+using RejectedMap = std::map<std::string, std::set<std::string>>;
+Result<RejectedMap> RejectedAmong(PgConn& conn, const std::vector<std::string>& fingerprints);
+// The same as a statement for a pipeline (`fingerprints` not empty), and the reading of its result.
+Statement RejectedStatement(const std::vector<std::string>& fingerprints);
+RejectedMap ParseRejected(const PgResult& r);
 
 SurvivorMember ToSurvivorMember(const Member& m);
 

@@ -1,6 +1,7 @@
 #include "store/entities.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -101,46 +102,78 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
 constexpr int kMembersPerCandidate = 50;
 constexpr long long kTfMinRecords = 1000;
 
-// `inputs`: every record and member whose tf values the batch compares.
-Status LoadTermFrequencies(PgConn& c, const MatchModel& model, const std::vector<const MatchInput*>& inputs,
-                           TermFrequencies* tf, bool* used) {
-  *used = false;
-  std::vector<std::string> fields, values;
+// How long a connection keeps a term count it read (PgConn::memo), and how many it keeps. A count a few seconds
+// old changes a frequency by a few records in thousands; the batch's own records are not in it either way.
+constexpr auto kTfMemoAge = std::chrono::seconds(30);
+constexpr size_t kTfMemoMax = 200000;
+
+// The term counts a batch needs: those the connection remembers, and a statement for the others.
+struct TfLookup {
+  std::vector<std::pair<std::string, std::string>> wanted;  // (field, folded value); value "" is the field's total
+  std::map<std::pair<std::string, std::string>, long long> counts;
+  std::optional<Statement> query;
+};
+
+std::string MemoKey(const std::string& field, const std::string& value) { return field + '\x1f' + value; }
+
+// `inputs`: every record whose tf values the batch compares.
+TfLookup PlanTermFrequencies(PgConn& c, const MatchModel& model, const std::vector<const MatchInput*>& inputs) {
+  TfLookup out;
   std::set<std::pair<std::string, std::string>> seen;
   for (MatchField f : model.TfFields()) {
     for (const MatchInput* in : inputs) {
       if (in->Get(f).empty()) continue;
-      std::string v = EncodeUtf8(FoldCase(in->Get(f)));
-      if (seen.emplace(MatchFieldName(f), v).second) {
-        fields.push_back(MatchFieldName(f));
-        values.push_back(std::move(v));
-      }
+      std::pair<std::string, std::string> fv(MatchFieldName(f), EncodeUtf8(FoldCase(in->Get(f))));
+      if (seen.insert(fv).second) out.wanted.push_back(std::move(fv));
     }
   }
-  if (fields.empty()) return Status::Ok();
-  // Each field's total is its '' row: asked for once per field, in the same query.
-  for (MatchField f : model.TfFields()) {
-    fields.push_back(MatchFieldName(f));
-    values.emplace_back();
+  if (out.wanted.empty()) return out;
+  // Each field's total is its '' row.
+  for (MatchField f : model.TfFields()) out.wanted.emplace_back(MatchFieldName(f), "");
+  auto& memo = c.memo().counts;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> fields, values;
+  for (const auto& fv : out.wanted) {
+    auto it = memo.find(MemoKey(fv.first, fv.second));
+    if (it != memo.end() && now - it->second.second < kTfMemoAge) {
+      out.counts[fv] = it->second.first;
+      continue;
+    }
+    fields.push_back(fv.first);
+    values.push_back(fv.second);
   }
-  auto r = c.Exec(
-      "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
-      "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
-      {TextArray(fields), TextArray(values)});
-  if (!r.ok()) return r.status();
-  std::map<std::string, long long, std::less<>> totals;
-  for (int i = 0; i < r->rows(); ++i)
-    if (r->Get(i, 1).empty()) totals[r->Str(i, 0)] = r->Int(i, 2);
-  for (int i = 0; i < r->rows(); ++i) {
+  if (!fields.empty())
+    out.query = Statement{
+        "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
+        "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
+        {TextArray(fields), TextArray(values)}};
+  return out;
+}
+
+// Completes `lookup` with the result of its query (when it had one), remembers the counts read, and sets the
+// frequencies of the fields held by at least kTfMinRecords records.
+void FinishTermFrequencies(PgConn& c, TfLookup& lookup, const PgResult* result, TermFrequencies* tf, bool* used) {
+  *used = false;
+  if (result) {
+    auto& memo = c.memo().counts;
+    if (memo.size() > kTfMemoMax) memo.clear();
+    const auto now = std::chrono::steady_clock::now();
+    for (int i = 0; i < result->rows(); ++i) {
+      std::pair<std::string, std::string> fv(result->Str(i, 0), result->Str(i, 1));
+      long long n = result->Int(i, 2);
+      memo[MemoKey(fv.first, fv.second)] = {n, now};
+      lookup.counts[std::move(fv)] = n;
+    }
+  }
+  for (const auto& fv : lookup.wanted) {
     MatchField f;
-    if (r->Get(i, 1).empty() || !MatchFieldFromName(r->Get(i, 0), &f)) continue;
-    auto total = totals.find(r->Get(i, 0));
-    if (total == totals.end() || total->second < kTfMinRecords) continue;
-    long long n = std::max<long long>(1, r->Int(i, 2));
-    tf->Set(f, r->Str(i, 1), static_cast<double>(n) / static_cast<double>(total->second));
+    if (fv.second.empty() || !MatchFieldFromName(fv.first, &f)) continue;
+    auto total = lookup.counts.find({fv.first, ""});
+    if (total == lookup.counts.end() || total->second < kTfMinRecords) continue;
+    long long n = std::max<long long>(1, lookup.counts[fv]);
+    tf->Set(f, fv.second, static_cast<double>(n) / static_cast<double>(total->second));
     *used = true;
   }
-  return Status::Ok();
 }
 
 std::string LineageJson(const Survivor& s) {
@@ -219,13 +252,10 @@ std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rul
   return keys;
 }
 
-Status RecomputeContacts(PgConn& c, std::vector<long long> contacts, const RuleSet& rules) {
-  std::sort(contacts.begin(), contacts.end());
-  contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
-  if (contacts.empty()) return Status::Ok();
-  // Row locks in id order (the order stewards' merges take them too), then every member of every contact.
-  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", {IntArray(contacts)});
-  if (!lock.ok()) return lock.status();
+namespace {
+
+// RecomputeContacts once the caller holds the contacts' row locks (sorted, distinct, not empty).
+Status RecomputeLockedContacts(PgConn& c, const std::vector<long long>& contacts, const RuleSet& rules) {
   auto members = LoadMembers(c, contacts);
   if (!members.ok()) return members.status();
   ContactRows rows;
@@ -250,6 +280,18 @@ Status RecomputeContacts(PgConn& c, std::vector<long long> contacts, const RuleS
       ") WHERE ct.id = u.id",
       params);
   return up.ok() ? Status::Ok() : up.status();
+}
+
+}  // namespace
+
+Status RecomputeContacts(PgConn& c, std::vector<long long> contacts, const RuleSet& rules) {
+  std::sort(contacts.begin(), contacts.end());
+  contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
+  if (contacts.empty()) return Status::Ok();
+  // Row locks in id order (the order stewards' merges take them too), then every member of every contact.
+  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", {IntArray(contacts)});
+  if (!lock.ok()) return lock.status();
+  return RecomputeLockedContacts(c, contacts, rules);
 }
 
 Status RecomputeContact(PgConn& c, long long contact, const RuleSet& rules) {
@@ -306,32 +348,20 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   if (n == 0) return out;
   const MatchConfig* mc = rules.match();
 
-  // 1. Ids for the source records and for every contact the batch may create, in one round trip. The source
-  // record ids follow the batch order (a higher id is a newer record for survivorship).
-  auto ids = c.Exec("SELECT nextval('source_record_id_seq'), nextval('contact_id_seq') FROM generate_series(1, $1)",
-                    {std::to_string(n)});
-  if (!ids.ok()) return ids.status();
-  std::vector<long long> record_ids, contact_pool;
-  for (int i = 0; i < ids->rows(); ++i) {
-    record_ids.push_back(ids->Int(i, 0));
-    contact_pool.push_back(ids->Int(i, 1));
-  }
-  std::sort(record_ids.begin(), record_ids.end());
-  std::sort(contact_pool.begin(), contact_pool.end());
-
-  // 2. The source records, their quarantined values, their term-frequency rows (3) and the holders of their keys
-  // (4): one statement each, sent together in one round trip (they do not depend on each other's results).
+  // 1. In one round trip, statements that do not depend on each other's results: ids for every contact the
+  // batch may create, the source records (2), their term-frequency rows (3) and the holders of their keys (4).
   std::vector<Statement> batch_a;
+  batch_a.push_back({"SELECT nextval('contact_id_seq') FROM generate_series(1, $1)", {std::to_string(n)}});
+  // Quarantined values, for the last round trip (they need the source records' ids).
+  std::vector<long long> q_item;
+  std::vector<std::string> q_source, q_field, q_value, q_reason;
   {
     std::vector<long long> inbox, index;
     std::vector<std::string> source, delivery, raw, norm, version, received;
     std::vector<bool> test;
-    std::vector<long long> q_record;
-    std::vector<std::string> q_source, q_field, q_value, q_reason;
     for (size_t i = 0; i < n; ++i) {
       const Record& r = *items[i].raw;
       const NormalizedRecord& nr = *items[i].normalized;
-      out[i].source_record_id = record_ids[i];
       inbox.push_back(items[i].meta.inbox_id);
       index.push_back(r.index);
       source.push_back(r.source);
@@ -342,45 +372,43 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       version.push_back(nr.rules_version);
       received.push_back(items[i].meta.received_at);
       for (const auto& q : nr.quarantined) {
-        q_record.push_back(record_ids[i]);
+        q_item.push_back(static_cast<long long>(i));
         q_source.push_back(r.source);
         q_field.push_back(q.field);
         q_value.push_back(q.value);
         q_reason.push_back(q.reason);
       }
     }
+    // 2. The source records take their ids from the sequence row by row in batch order (the function scan of
+    // unnest yields the arrays in order), so a higher id is a newer record for survivorship.
     batch_a.push_back(
         {"INSERT INTO source_record (id, inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
          "rules_version, received_at) "
-         "SELECT id, nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, norm::jsonb, rv, "
-         "       coalesce(nullif(ra, '')::timestamptz, now()) "
-         "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::text[], "
-         "            $8::text[], $9::text[], $10::text[]) AS u(id, inbox, src, idx, dk, t, raw, norm, rv, ra) "
+         "SELECT nextval('source_record_id_seq'), nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, "
+         "       norm::jsonb, rv, coalesce(nullif(ra, '')::timestamptz, now()) "
+         "FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], "
+         "            $7::text[], $8::text[], $9::text[]) AS u(inbox, src, idx, dk, t, raw, norm, rv, ra) "
          "RETURNING id, fingerprint",
-         {IntArray(record_ids), IntArray(inbox), TextArray(source), IntArray(index), TextArray(delivery),
-          BoolArray(test), TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)}});
-    if (!q_record.empty())
-      batch_a.push_back(
-          {"INSERT INTO quarantine (source_record_id, source, field, value, reason) "
-           "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
-           {IntArray(q_record), TextArray(q_source), TextArray(q_field), TextArray(q_value), TextArray(q_reason)}});
+         {IntArray(inbox), TextArray(source), IntArray(index), TextArray(delivery), BoolArray(test),
+          TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)}});
   }
 
-  // 3. Match inputs, keys, and term counts (this shard's rows; '' counts the records that have the field).
-  std::vector<MatchInput> inputs(n);
+  // 3. Keys and term counts (this shard's rows; '' counts the records that have the field).
   std::vector<std::vector<std::string>> keys(n);
   std::vector<std::string> all_keys;
+  std::vector<MatchInput> inputs(n);  // their ids are set once the source records have theirs
+  std::vector<std::string> t_field, t_value;
   {
-    std::vector<std::string> t_field, t_value;
     for (size_t i = 0; i < n; ++i) {
       keys[i] = StoreKeys(*items[i].normalized, rules);
       all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
       if (!mc) continue;
-      inputs[i] = MatchInputFromNormalized(*items[i].normalized, std::to_string(record_ids[i]));
+      inputs[i] = MatchInputFromNormalized(*items[i].normalized, "");
+      const MatchInput& in = inputs[i];
       for (MatchField f : mc->model->TfFields())
-        if (!inputs[i].Get(f).empty()) {
+        if (!in.Get(f).empty()) {
           t_field.push_back(MatchFieldName(f));
-          t_value.push_back(EncodeUtf8(FoldCase(inputs[i].Get(f))));
+          t_value.push_back(EncodeUtf8(FoldCase(in.Get(f))));
           t_field.push_back(MatchFieldName(f));
           t_value.emplace_back();
         }
@@ -398,49 +426,100 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   all_keys.erase(std::unique(all_keys.begin(), all_keys.end()), all_keys.end());
 
   // 4. Candidates: the holders of every key of the batch (in the pipeline above), then the members of every
-  // candidate entity (one query), the rejected pairs of the batch's fingerprints (one query) and the term
-  // frequencies (one query).
+  // candidate entity, the rejected pairs of the batch's fingerprints and the term frequencies (one round trip).
   const size_t per_key = mc ? mc->blocking.max_per_key : 1000000;
   const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
   const bool any_keys = !all_keys.empty();
   if (any_keys) batch_a.push_back(KeyHoldersStatement(all_keys, per_key + 1));
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
+  // The counts this connection remembers include what it has just added (its own batches are never stale; other
+  // connections' are, for up to kTfMemoAge; a batch rolled back after this leaves them high by its own records
+  // until they expire).
+  for (size_t t = 0; t < t_field.size(); ++t) {
+    auto it = c.memo().counts.find(MemoKey(t_field[t], t_value[t]));
+    if (it != c.memo().counts.end()) ++it->second.first;
+  }
+  std::vector<long long> record_ids, contact_pool;
+  for (int i = 0; i < (*done_a)[0].rows(); ++i) contact_pool.push_back((*done_a)[0].Int(i, 0));
+  std::sort(contact_pool.begin(), contact_pool.end());
   {
-    const PgResult& sr = done_a->front();
+    const PgResult& sr = (*done_a)[1];
     std::map<long long, std::string> fps;
     for (int i = 0; i < sr.rows(); ++i) fps[sr.Int(i, 0)] = sr.Str(i, 1);
-    for (size_t i = 0; i < n; ++i) out[i].fingerprint = fps[record_ids[i]];
+    if (fps.size() != n) return Status::Internal("source record insert returned " + std::to_string(fps.size()) +
+                                                 " rows for " + std::to_string(n) + " records");
+    for (const auto& [id, fp] : fps) record_ids.push_back(id);  // ascending: batch order
+    for (size_t i = 0; i < n; ++i) {
+      out[i].source_record_id = record_ids[i];
+      out[i].fingerprint = fps[record_ids[i]];
+    }
   }
+  if (mc)
+    for (size_t i = 0; i < n; ++i) inputs[i].id = std::to_string(record_ids[i]);
   const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back()) : KeyHolderMap{};
   std::set<long long> db_candidates;
   for (const auto& [key, hs] : holders)
     if (hs.size() <= per_key) db_candidates.insert(hs.begin(), hs.end());
-  // Candidate members go straight into their comparison form (no member's field maps are kept).
+  // Records that share a key with a stored entity or with another record of the batch: only they are scored
+  // (a record with no candidate is never compared).
+  std::map<std::string, int> in_batch;
+  for (const auto& ks : keys)
+    for (const auto& k : ks) ++in_batch[k];
+  std::vector<bool> compared(n, false);
+  for (size_t i = 0; i < n; ++i)
+    for (const auto& k : keys[i]) {
+      auto h = holders.find(k);
+      if (in_batch[k] > 1 || (h != holders.end() && h->second.size() <= per_key)) compared[i] = true;
+    }
+  // Term frequencies: only the batch's own values, of the records scored. The adjustment applies to exact
+  // agreements only, and a member that agrees exactly with a record has the record's value, so it gets the same
+  // frequency in Prepare; members' other values are not asked for (at 1,000,000 entities they made this the
+  // writer's most expensive query: 362 buffer reads a probe for the values of every loaded member). Member
+  // against member (the clusterer's also_merge check) then scores an exact agreement on a value no record of the
+  // batch has with the rule file's unadjusted weight. A batch that meets no stored entity compares its records
+  // among themselves without the adjustment.
+  TfLookup tf_lookup;
+  if (mc && !db_candidates.empty()) {
+    std::vector<const MatchInput*> tf_inputs;
+    for (size_t i = 0; i < n; ++i)
+      if (compared[i]) tf_inputs.push_back(&inputs[i]);
+    if (!tf_inputs.empty()) tf_lookup = PlanTermFrequencies(c, *mc->model, tf_inputs);
+  }
+  // The candidates' members, the rejected pairs of the batch's fingerprints and the term counts the connection
+  // does not remember: one round trip.
   std::vector<PoolEntry> pool;
   Entities ents;
-  std::map<std::string, std::set<std::string>> rejected;
+  RejectedMap rejected;
+  const PgResult* tf_result = nullptr;
+  std::vector<PgResult> done_b;
   if (!db_candidates.empty()) {
-    // Steward edits are corrections to an entity, not people: records are never scored against them.
-    Status s = ForEachMember(
-        c, std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate,
-        rules.survivorship().steward_source, [&](const Member& m) {
-          PoolEntry& e = pool.emplace_back();
-          e.record = m.id;
-          e.fingerprint = m.fingerprint;
-          e.is_test = m.is_test;
-          e.source = m.source;
-          auto ek = m.normalized.keys.find("email_key");
-          if (ek != m.normalized.keys.end()) e.email_key = ek->second;
-          if (mc) e.input = MatchInputFromNormalized(m.normalized, std::to_string(m.id));
-          ents.members[m.contact_id].push_back(pool.size() - 1);
-        });
-    if (!s.ok()) return s;
     std::vector<std::string> fps;
     for (const auto& o : out) fps.push_back(o.fingerprint);
-    auto rj = RejectedAmong(c, fps);
-    if (!rj.ok()) return rj.status();
-    rejected = std::move(*rj);
+    // Steward edits are corrections to an entity, not people: records are never scored against them.
+    std::vector<Statement> batch_b = {
+        MembersStatement(std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate,
+                         rules.survivorship().steward_source),
+        RejectedStatement(fps)};
+    if (tf_lookup.query) batch_b.push_back(std::move(*tf_lookup.query));
+    auto done = c.ExecPipeline(batch_b);
+    if (!done.ok()) return done.status();
+    done_b = std::move(*done);
+    // Candidate members go straight into their comparison form (no member's field maps are kept).
+    Status s = ParseMembers(done_b[0], [&](const Member& m) {
+      PoolEntry& e = pool.emplace_back();
+      e.record = m.id;
+      e.fingerprint = m.fingerprint;
+      e.is_test = m.is_test;
+      e.source = m.source;
+      auto ek = m.normalized.keys.find("email_key");
+      if (ek != m.normalized.keys.end()) e.email_key = ek->second;
+      if (mc) e.input = MatchInputFromNormalized(m.normalized, std::to_string(m.id));
+      ents.members[m.contact_id].push_back(pool.size() - 1);
+    });
+    if (!s.ok()) return s;
+    rejected = ParseRejected(done_b[1]);
+    if (done_b.size() > 2) tf_result = &done_b[2];
   }
   const size_t base = pool.size();  // pool[base + i] is record i of the batch
   pool.resize(base + n);
@@ -457,27 +536,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   if (mc) {
     TermFrequencies tf;
     bool use_tf = false;
-    // Only the batch's own values, of records that share a key with a stored entity or with another record of
-    // the batch (a record with no candidate is never scored). The adjustment applies to exact agreements only,
-    // and a member that agrees exactly with a record has the record's value, so it gets the same frequency in
-    // Prepare; members' other values are not asked for (at 1,000,000 entities they made this the writer's
-    // most expensive query: 362 buffer reads a probe for the values of every loaded member). Member against
-    // member (the clusterer's also_merge check) then scores an exact agreement on a value no record of the
-    // batch has with the rule file's unadjusted weight.
-    std::map<std::string, int> in_batch;
-    for (const auto& ks : keys)
-      for (const auto& k : ks) ++in_batch[k];
-    std::vector<const MatchInput*> tf_inputs;
-    std::vector<bool> compared(n, false);
-    for (size_t i = 0; i < n; ++i) {
-      for (const auto& k : keys[i]) {
-        auto h = holders.find(k);
-        if (in_batch[k] > 1 || (h != holders.end() && h->second.size() <= per_key)) compared[i] = true;
-      }
-      if (compared[i]) tf_inputs.push_back(&pool[base + i].input);
-    }
-    if (base > 0 && !tf_inputs.empty())
-      if (Status s = LoadTermFrequencies(c, *mc->model, tf_inputs, &tf, &use_tf); !s.ok()) return s;
+    // A batch whose candidates all turned out to be steward edits (no member loaded) uses no adjustment.
+    if (base > 0) FinishTermFrequencies(c, tf_lookup, tf_result, &tf, &use_tf);
     // Prepared forms only for what is scored; the inputs are not needed after it.
     for (size_t p = 0; p < pool.size(); ++p) {
       if (p < base || compared[p - base]) pool[p].prepared = mc->model->Prepare(pool[p].input, use_tf ? &tf : nullptr);
@@ -625,8 +685,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     }
     created.Add(e, Recompute(rules.survivorship(), sm, ContactColumns()), test);
   }
-  // New contacts, members and keys: three statements in one round trip (in this order: members and keys refer
-  // to the contacts).
+  // New contacts, members, keys, quarantined values and over-common keys: one round trip (in this order: members
+  // and keys refer to the contacts).
   std::vector<Statement> batch_c;
   if (!created.ids.empty()) {
     std::vector<Param> params = {IntArray(created.ids), TextArray(created.original), TextArray(created.latest),
@@ -665,6 +725,19 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       batch_c.push_back({"INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[]) "
                          "ON CONFLICT DO NOTHING",
                          {TextArray(k_key), IntArray(k_contact)}});
+    if (!q_item.empty()) {
+      std::vector<long long> q_record;
+      for (long long i : q_item) q_record.push_back(record_ids[static_cast<size_t>(i)]);
+      batch_c.push_back(
+          {"INSERT INTO quarantine (source_record_id, source, field, value, reason) "
+           "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
+           {IntArray(q_record), TextArray(q_source), TextArray(q_field), TextArray(q_value), TextArray(q_reason)}});
+    }
+    // Over-common keys are remembered for the blocking-keys report: one entry per record that met a key (hits).
+    std::vector<std::string> over_common;
+    for (const auto& o : out)
+      over_common.insert(over_common.end(), o.over_common_keys.begin(), o.over_common_keys.end());
+    if (!over_common.empty()) batch_c.push_back(NoteOverCommonKeysStatement(over_common));
     auto done_c = c.ExecPipeline(batch_c);
     if (!done_c.ok()) return done_c.status();
   }
@@ -673,9 +746,13 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     auto merged = MergeContacts(c, survivor, loser, "matcher", "{\"reason\":\"also_merge\"}", rules);
     if (!merged.ok()) return merged.status();
   }
+  // The joined contacts are locked (6), and MergeContacts locked its survivors itself.
   for (long long e : joined)
     if (!ents.created.count(ents.Find(e))) recompute.push_back(ents.Find(e));
-  if (Status s = RecomputeContacts(c, recompute, rules); !s.ok()) return s;
+  std::sort(recompute.begin(), recompute.end());
+  recompute.erase(std::unique(recompute.begin(), recompute.end()), recompute.end());
+  if (!recompute.empty())
+    if (Status s = RecomputeLockedContacts(c, recompute, rules); !s.ok()) return s;
   if (!reviews.empty()) {
     std::vector<long long> rc, ro, rr, rm;
     std::vector<std::string> rs, re;
@@ -707,12 +784,6 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       }
     }
   }
-  // Over-common keys are remembered for the blocking-keys report: one entry per record that met a key (hits).
-  std::vector<std::string> over_common;
-  for (const auto& o : out)
-    over_common.insert(over_common.end(), o.over_common_keys.begin(), o.over_common_keys.end());
-  if (!over_common.empty())
-    if (Status s = NoteOverCommonKeys(c, over_common); !s.ok()) return s;
   return out;
 }
 

@@ -66,14 +66,18 @@ Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int
   return r->Str(0, 0);
 }
 
+Statement NoteOverCommonKeysStatement(const std::vector<std::string>& keys) {
+  // ON CONFLICT cannot touch one row twice in a statement: duplicates are summed first.
+  return {"INSERT INTO over_common_key AS o (key, kind, hits) "
+          "SELECT k, split_part(k, ':', 1), count(*) FROM unnest($1::text[]) AS u(k) GROUP BY k ORDER BY k "
+          "ON CONFLICT (key) DO UPDATE SET hits = o.hits + excluded.hits, last_seen = now()",
+          {TextArray(keys)}};
+}
+
 Status NoteOverCommonKeys(PgConn& conn, const std::vector<std::string>& keys) {
   if (keys.empty()) return Status::Ok();
-  // ON CONFLICT cannot touch one row twice in a statement: duplicates are summed first.
-  auto r = conn.Exec(
-      "INSERT INTO over_common_key AS o (key, kind, hits) "
-      "SELECT k, split_part(k, ':', 1), count(*) FROM unnest($1::text[]) AS u(k) GROUP BY k ORDER BY k "
-      "ON CONFLICT (key) DO UPDATE SET hits = o.hits + excluded.hits, last_seen = now()",
-      {TextArray(keys)});
+  Statement st = NoteOverCommonKeysStatement(keys);
+  auto r = conn.Exec(st.sql, st.params);
   return r.ok() ? Status::Ok() : r.status();
 }
 

@@ -46,6 +46,8 @@ Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int
 // last_seen = now(). Rows are written in key order, so concurrent writers lock them in the same order.
 // Runs in the caller's transaction (WriteBatch's). No-op for an empty vector.
 Status NoteOverCommonKeys(PgConn& conn, const std::vector<std::string>& keys);
+// The same as a statement for the writer's pipeline (`keys` not empty).
+Statement NoteOverCommonKeysStatement(const std::vector<std::string>& keys);
 
 // One over-common blocking key. Keys are PII (a phone, an e-mail): admin reports, never logs.
 struct OverCommonKeyRow {
