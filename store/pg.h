@@ -95,7 +95,7 @@ class PgConn {
 
   // Counts a caller may keep on this connection for a short while: the record writer's term frequencies, which
   // change slowly and which cost more to read for every batch than anything else it asks (at 1,000,000 entities,
-  // about 170 buffer reads a record, most for the per-field totals). Never shared between connections.
+  // about 170 buffer reads a record, most for the per-field totals). Bounded by the caller. Never shared between connections.
   struct CountMemo {
     std::unordered_map<std::string, std::pair<long long, std::chrono::steady_clock::time_point>> counts;
   };
