@@ -102,24 +102,15 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
 constexpr int kMembersPerCandidate = 50;
 constexpr long long kTfMinRecords = 1000;
 
-// How long a connection keeps a term count it read (PgConn::memo), and how many it keeps. A count a few seconds
-// old changes a frequency by a few records in thousands; the batch's own records are not in it either way.
-constexpr auto kTfMemoAge = std::chrono::seconds(30);
-// Small enough that it is full within the first batches of an import and the writer's memory stays flat (at
-// 200,000 entries canond's peak grew from 114 MB after 100,000 rows to 157 MB after 1,000,000, pg_big).
-constexpr size_t kTfMemoMax = 10000;
-
-// The term counts a batch needs: those the connection remembers, and a statement for the others.
+// The term counts a batch needs, and the statement that reads them.
 struct TfLookup {
   std::vector<std::pair<std::string, std::string>> wanted;  // (field, folded value); value "" is the field's total
   std::map<std::pair<std::string, std::string>, long long> counts;
   std::optional<Statement> query;
 };
 
-std::string MemoKey(const std::string& field, const std::string& value) { return field + '\x1f' + value; }
-
 // `inputs`: every record whose tf values the batch compares.
-TfLookup PlanTermFrequencies(PgConn& c, const MatchModel& model, const std::vector<const MatchInput*>& inputs) {
+TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const MatchInput*>& inputs) {
   TfLookup out;
   std::set<std::pair<std::string, std::string>> seen;
   for (MatchField f : model.TfFields()) {
@@ -132,41 +123,25 @@ TfLookup PlanTermFrequencies(PgConn& c, const MatchModel& model, const std::vect
   if (out.wanted.empty()) return out;
   // Each field's total is its '' row.
   for (MatchField f : model.TfFields()) out.wanted.emplace_back(MatchFieldName(f), "");
-  auto& memo = c.memo().counts;
-  const auto now = std::chrono::steady_clock::now();
   std::vector<std::string> fields, values;
   for (const auto& fv : out.wanted) {
-    auto it = memo.find(MemoKey(fv.first, fv.second));
-    if (it != memo.end() && now - it->second.second < kTfMemoAge) {
-      out.counts[fv] = it->second.first;
-      continue;
-    }
     fields.push_back(fv.first);
     values.push_back(fv.second);
   }
-  if (!fields.empty())
-    out.query = Statement{
+  out.query = Statement{
         "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
         "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
         {TextArray(fields), TextArray(values)}};
   return out;
 }
 
-// Completes `lookup` with the result of its query (when it had one), remembers the counts read, and sets the
+// Completes `lookup` with the result of its query (when it had one) and sets the
 // frequencies of the fields held by at least kTfMinRecords records.
-void FinishTermFrequencies(PgConn& c, TfLookup& lookup, const PgResult* result, TermFrequencies* tf, bool* used) {
+void FinishTermFrequencies(TfLookup& lookup, const PgResult* result, TermFrequencies* tf, bool* used) {
   *used = false;
-  if (result) {
-    auto& memo = c.memo().counts;
-    if (memo.size() > kTfMemoMax) memo.clear();
-    const auto now = std::chrono::steady_clock::now();
-    for (int i = 0; i < result->rows(); ++i) {
-      std::pair<std::string, std::string> fv(result->Str(i, 0), result->Str(i, 1));
-      long long n = result->Int(i, 2);
-      memo[MemoKey(fv.first, fv.second)] = {n, now};
-      lookup.counts[std::move(fv)] = n;
-    }
-  }
+  if (result)
+    for (int i = 0; i < result->rows(); ++i)
+      lookup.counts[{result->Str(i, 0), result->Str(i, 1)}] = result->Int(i, 2);
   for (const auto& fv : lookup.wanted) {
     MatchField f;
     if (fv.second.empty() || !MatchFieldFromName(fv.first, &f)) continue;
@@ -435,13 +410,6 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   if (any_keys) batch_a.push_back(KeyHoldersStatement(all_keys, per_key + 1));
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
-  // The counts this connection remembers include what it has just added (its own batches are never stale; other
-  // connections' are, for up to kTfMemoAge; a batch rolled back after this leaves them high by its own records
-  // until they expire).
-  for (size_t t = 0; t < t_field.size(); ++t) {
-    auto it = c.memo().counts.find(MemoKey(t_field[t], t_value[t]));
-    if (it != c.memo().counts.end()) ++it->second.first;
-  }
   std::vector<long long> record_ids, contact_pool;
   for (int i = 0; i < (*done_a)[0].rows(); ++i) contact_pool.push_back((*done_a)[0].Int(i, 0));
   std::sort(contact_pool.begin(), contact_pool.end());
@@ -486,7 +454,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     std::vector<const MatchInput*> tf_inputs;
     for (size_t i = 0; i < n; ++i)
       if (compared[i]) tf_inputs.push_back(&inputs[i]);
-    if (!tf_inputs.empty()) tf_lookup = PlanTermFrequencies(c, *mc->model, tf_inputs);
+    if (!tf_inputs.empty()) tf_lookup = PlanTermFrequencies(*mc->model, tf_inputs);
   }
   // The candidates' members, the rejected pairs of the batch's fingerprints and the term counts the connection
   // does not remember: one round trip.
@@ -539,7 +507,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     TermFrequencies tf;
     bool use_tf = false;
     // A batch whose candidates all turned out to be steward edits (no member loaded) uses no adjustment.
-    if (base > 0) FinishTermFrequencies(c, tf_lookup, tf_result, &tf, &use_tf);
+    if (base > 0) FinishTermFrequencies(tf_lookup, tf_result, &tf, &use_tf);
     // Prepared forms only for what is scored; the inputs are not needed after it.
     for (size_t p = 0; p < pool.size(); ++p) {
       if (p < base || compared[p - base]) pool[p].prepared = mc->model->Prepare(pool[p].input, use_tf ? &tf : nullptr);

@@ -93,13 +93,6 @@ class PgConn {
   Status EnsureConnected();
   PGconn* raw() { return conn_; }
 
-  // Counts a caller may keep on this connection for a short while: the record writer's term frequencies, which
-  // change slowly and which cost more to read for every batch than anything else it asks (at 1,000,000 entities,
-  // about 170 buffer reads a record, most for the per-field totals). Bounded by the caller. Never shared between connections.
-  struct CountMemo {
-    std::unordered_map<std::string, std::pair<long long, std::chrono::steady_clock::time_point>> counts;
-  };
-  CountMemo& memo() { return memo_; }
 
  private:
   explicit PgConn(PGconn* c, std::string conninfo) : conn_(c), conninfo_(std::move(conninfo)) {}
@@ -117,7 +110,6 @@ class PgConn {
   std::string conninfo_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name on this connection
   unsigned long prepared_count_ = 0;
-  CountMemo memo_;
 };
 
 // A transaction scope: BEGIN on Begin(), ROLLBACK on destruction unless Commit() succeeded.
