@@ -51,7 +51,6 @@ KeyHolderMap ParseKeyHolders(const PgResult& r);
 Result<std::vector<Member>> LoadMembers(PgConn& conn, const std::vector<long long>& contacts,
                                         int newest_per_contact = 0, const std::string& exclude_source = {});
 
-
 // The same members one at a time (`visit` sees each in turn; the Member is reused, nothing is kept): the matcher
 // turns each into its compact comparison form without holding every member's field maps at once.
 Status ForEachMember(PgConn& conn, const std::vector<long long>& contacts, int newest_per_contact,

@@ -1,7 +1,6 @@
 #include "store/entities.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
