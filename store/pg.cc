@@ -1,5 +1,6 @@
 #include "store/pg.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace canon::store {
@@ -88,19 +89,26 @@ struct WireParams {
 }  // namespace
 
 std::string PgConn::PreparedName(const std::string& sql, size_t param_count) {
-  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  auto now = std::chrono::steady_clock::now();
+  unsigned long replan_at = 4;
+  if (auto it = prepared_.find(sql); it != prepared_.end()) {
+    Prepared& p = it->second;
+    if (++p.runs < p.replan_at && now - p.at < kReplanAfter) return p.name;
+    replan_at = std::min(p.replan_at * 2, kReplanEvery);
+    DropPrepared(sql);
+  }
   if (prepared_.size() >= kMaxPrepared) return "";
   std::string name = "canon_" + std::to_string(++prepared_count_);  // never reused, even after a DEALLOCATE
   PgResult r(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(param_count), nullptr));
   if (!ResultStatus(conn_, r.get()).ok()) return "";
-  prepared_.emplace(sql, name);
+  prepared_.emplace(sql, Prepared{name, 0, replan_at, now});
   return name;
 }
 
 void PgConn::DropPrepared(const std::string& sql) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) return;
-  PQclear(PQexec(conn_, ("DEALLOCATE " + it->second).c_str()));
+  PQclear(PQexec(conn_, ("DEALLOCATE " + it->second.name).c_str()));
   prepared_.erase(it);
 }
 
