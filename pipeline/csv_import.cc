@@ -136,6 +136,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     Status read_status;  // the reader's status after this batch
     std::vector<Record> records;
     std::vector<NormalizedRecord> normalized;
+    std::vector<store::WritePrep> preps;
     std::vector<std::pair<long long, std::string>> errors;
     std::vector<std::string> keys;
     uint64_t next_offset = 0;
@@ -178,7 +179,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         b.errors.emplace_back(row.line, why);
         continue;
       }
-      for (auto& k : store::StoreKeys(n, *b.rules)) b.keys.push_back(std::move(k));
+      // The writer's own pure work on the record (JSON, keys, comparison form) is done here too.
+      store::WritePrep& prep = b.preps.emplace_back(store::PrepareWrite(*rec, n, *b.rules));
+      b.keys.insert(b.keys.end(), prep.keys.begin(), prep.keys.end());
       b.records.push_back(std::move(*rec));
       b.normalized.push_back(std::move(n));
     }
@@ -266,7 +269,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     if (Status s = store::LockKeys(conn, b.keys); !s.ok()) return s;
     std::vector<store::WriteItem> items;
     items.reserve(b.records.size());
-    for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i]});
+    for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
     auto written = store::WriteBatch(conn, items, *b.rules);
     if (!written.ok()) return written.status();
     if (Status s = store::InsertImportErrors(conn, state->id, b.errors); !s.ok()) return s;

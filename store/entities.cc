@@ -318,11 +318,30 @@ struct Entities {
 
 }  // namespace
 
+WritePrep PrepareWrite(const Record& r, const NormalizedRecord& nr, const RuleSet& rules) {
+  WritePrep p;
+  p.raw_json = "{\"fields\":" + MapJson(r.fields) + ",\"extra\":" + MapJson(r.extra) + "}";
+  p.normalized_json = NormalizedJson(nr);
+  p.keys = StoreKeys(nr, rules);
+  if (rules.match()) p.input = MatchInputFromNormalized(nr, "");
+  return p;
+}
+
 Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteItem>& items, const RuleSet& rules) {
   std::vector<WriteOutcome> out(items.size());
   const size_t n = items.size();
   if (n == 0) return out;
   const MatchConfig* mc = rules.match();
+  std::vector<WritePrep> own;
+  std::vector<WritePrep*> prep(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (items[i].prep) {
+      prep[i] = items[i].prep;
+      continue;
+    }
+    if (own.empty()) own.reserve(n);
+    prep[i] = &own.emplace_back(PrepareWrite(*items[i].raw, *items[i].normalized, rules));
+  }
 
   // 1. In one round trip, statements that do not depend on each other's results: ids for every contact the
   // batch may create, the source records (2), their term-frequency rows (3) and the holders of their keys (4).
@@ -343,8 +362,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       source.push_back(r.source);
       delivery.push_back(r.delivery_key);
       test.push_back(r.is_test);
-      raw.push_back("{\"fields\":" + MapJson(r.fields) + ",\"extra\":" + MapJson(r.extra) + "}");
-      norm.push_back(NormalizedJson(nr));
+      raw.push_back(std::move(prep[i]->raw_json));
+      norm.push_back(std::move(prep[i]->normalized_json));
       version.push_back(nr.rules_version);
       received.push_back(items[i].meta.received_at);
       for (const auto& q : nr.quarantined) {
@@ -376,10 +395,10 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::vector<std::string> t_field, t_value;
   {
     for (size_t i = 0; i < n; ++i) {
-      keys[i] = StoreKeys(*items[i].normalized, rules);
+      keys[i] = std::move(prep[i]->keys);
       all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
       if (!mc) continue;
-      inputs[i] = MatchInputFromNormalized(*items[i].normalized, "");
+      inputs[i] = std::move(prep[i]->input);
       const MatchInput& in = inputs[i];
       for (MatchField f : mc->model->TfFields())
         if (!in.Get(f).empty()) {
@@ -672,8 +691,11 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   {
     std::vector<long long> m_record, m_contact;
     std::vector<std::optional<std::string>> m_weight;
-    std::vector<std::string> k_key;
-    std::vector<long long> k_contact;
+    // Keys of contacts created by this batch cannot be in the store yet: a plain INSERT. Keys of joined contacts
+    // may be (the contact held the key already): ON CONFLICT DO NOTHING, which costs the server a speculative
+    // insertion per key.
+    std::vector<std::string> k_key, j_key;
+    std::vector<long long> k_contact, j_contact;
     std::set<std::pair<std::string, long long>> seen_keys;
     for (size_t i = 0; i < n; ++i) {
       long long contact = ents.Find(contact_of[i]);
@@ -681,19 +703,23 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       m_record.push_back(record_ids[i]);
       m_contact.push_back(contact);
       m_weight.push_back(out[i].decision == "new" ? std::nullopt : std::optional<std::string>(Num(out[i].weight)));
+      bool created_here = ents.created.count(contact) > 0;
       for (const auto& k : keys[i])
         if (seen_keys.emplace(k, contact).second) {
-          k_key.push_back(k);
-          k_contact.push_back(contact);
+          (created_here ? k_key : j_key).push_back(k);
+          (created_here ? k_contact : j_contact).push_back(contact);
         }
     }
     batch_c.push_back({"INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
                        "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
                        {IntArray(m_record), IntArray(m_contact), TextArray(m_weight)}});
     if (!k_key.empty())
+      batch_c.push_back({"INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[])",
+                         {TextArray(k_key), IntArray(k_contact)}});
+    if (!j_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[]) "
                          "ON CONFLICT DO NOTHING",
-                         {TextArray(k_key), IntArray(k_contact)}});
+                         {TextArray(j_key), IntArray(j_contact)}});
     if (!q_item.empty()) {
       std::vector<long long> q_record;
       for (long long i : q_item) q_record.push_back(record_ids[static_cast<size_t>(i)]);

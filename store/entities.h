@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "hygiene/match_model.h"
 #include "hygiene/normalize.h"
 #include "hygiene/record.h"
 #include "hygiene/rule_set.h"
@@ -52,10 +53,22 @@ struct SourceMeta {
   std::string received_at;
 };
 
+// What WriteBatch derives from a record before it speaks to the store: the raw and normalized JSON it stores,
+// the record's keys (StoreKeys) and its comparison form. Pure work: a caller with a thread to spare (the CSV
+// import's reader) makes it there with PrepareWrite, and the writer's thread is left with the store's work.
+struct WritePrep {
+  std::string raw_json;
+  std::string normalized_json;
+  std::vector<std::string> keys;
+  MatchInput input;  // empty without a match.toml
+};
+WritePrep PrepareWrite(const Record& raw, const NormalizedRecord& normalized, const RuleSet& rules);
+
 struct WriteItem {
   SourceMeta meta;
   const Record* raw = nullptr;                  // borrowed for the call
   const NormalizedRecord* normalized = nullptr;  // accepted records only
+  WritePrep* prep = nullptr;  // optional, PrepareWrite(*raw, *normalized, rules); WriteBatch moves from it
 };
 
 // Writes a batch of records in a fixed number of statements, whatever the batch size: source records, keys,
