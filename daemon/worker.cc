@@ -32,6 +32,7 @@ struct Prepared {
   store::InboxRow* row;
   std::vector<Record> records;
   std::vector<NormalizedRecord> normalized;
+  std::vector<store::WritePrep> preps;  // per record; made for accepted records only
   Status failure;  // parse failure: the whole payload is dead-lettered
 };
 
@@ -156,7 +157,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
   std::vector<Prepared> prepared;
   std::vector<std::string> keys;
   for (auto& row : *rows) {
-    Prepared p{&row, {}, {}, Status::Ok()};
+    Prepared p{&row, {}, {}, {}, Status::Ok()};
     const SourceConfig* source = rules->FindSource(row.source);
     if (!source) {
       p.failure = Status::NotFound("source '" + row.source + "' is not in the rules in force");
@@ -177,8 +178,10 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
             rec.delivery_key = p.records.size() == 1 ? row.delivery_key
                                                      : row.delivery_key + "#" + std::to_string(rec.index);
           p.normalized.push_back(Normalize(rec, *rules));
-          if (p.normalized.back().accepted())
-            for (auto& k : store::StoreKeys(p.normalized.back(), *rules)) keys.push_back(std::move(k));
+          store::WritePrep& prep = p.preps.emplace_back();
+          if (!p.normalized.back().accepted()) continue;
+          prep = store::PrepareWrite(rec, p.normalized.back(), *rules);
+          keys.insert(keys.end(), prep.keys.begin(), prep.keys.end());
         }
       }
     }
@@ -215,7 +218,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
         if (!s.ok()) return s;
         continue;
       }
-      items.push_back({{row.id, row.received_at}, &p.records[i], &n});
+      items.push_back({{row.id, row.received_at}, &p.records[i], &n, &p.preps[i]});
       item_payload.push_back(pi);
     }
   }

@@ -104,7 +104,6 @@ constexpr long long kTfMinRecords = 1000;
 // The term counts a batch needs, and the statement that reads them.
 struct TfLookup {
   std::vector<std::pair<std::string, std::string>> wanted;  // (field, folded value); value "" is the field's total
-  std::map<std::pair<std::string, std::string>, long long> counts;
   std::optional<Statement> query;
 };
 
@@ -128,25 +127,25 @@ TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const Ma
     values.push_back(fv.second);
   }
   out.query = Statement{
-        "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
-        "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
-        {TextArray(fields), TextArray(values)}};
+      "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
+      "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
+      {TextArray(fields), TextArray(values)}};
   return out;
 }
 
-// Completes `lookup` with the result of its query (when it had one) and sets the
-// frequencies of the fields held by at least kTfMinRecords records.
-void FinishTermFrequencies(TfLookup& lookup, const PgResult* result, TermFrequencies* tf, bool* used) {
+// Sets, from the result of `lookup`'s query (when it had one), the frequencies of the fields held by at least
+// kTfMinRecords records.
+void FinishTermFrequencies(const TfLookup& lookup, const PgResult* result, TermFrequencies* tf, bool* used) {
   *used = false;
+  std::map<std::pair<std::string, std::string>, long long> counts;
   if (result)
-    for (int i = 0; i < result->rows(); ++i)
-      lookup.counts[{result->Str(i, 0), result->Str(i, 1)}] = result->Int(i, 2);
+    for (int i = 0; i < result->rows(); ++i) counts[{result->Str(i, 0), result->Str(i, 1)}] = result->Int(i, 2);
   for (const auto& fv : lookup.wanted) {
     MatchField f;
     if (fv.second.empty() || !MatchFieldFromName(fv.first, &f)) continue;
-    auto total = lookup.counts.find({fv.first, ""});
-    if (total == lookup.counts.end() || total->second < kTfMinRecords) continue;
-    long long n = std::max<long long>(1, lookup.counts[fv]);
+    auto total = counts.find({fv.first, ""});
+    if (total == counts.end() || total->second < kTfMinRecords) continue;
+    long long n = std::max<long long>(1, counts[fv]);
     tf->Set(f, fv.second, static_cast<double>(n) / static_cast<double>(total->second));
     *used = true;
   }
@@ -392,8 +391,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::vector<std::vector<std::string>> keys(n);
   std::vector<std::string> all_keys;
   std::vector<MatchInput> inputs(n);  // their ids are set once the source records have theirs
-  std::vector<std::string> t_field, t_value;
   {
+    std::vector<std::string> t_field, t_value;
     for (size_t i = 0; i < n; ++i) {
       keys[i] = std::move(prep[i]->keys);
       all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
@@ -474,8 +473,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       if (compared[i]) tf_inputs.push_back(&inputs[i]);
     if (!tf_inputs.empty()) tf_lookup = PlanTermFrequencies(*mc->model, tf_inputs);
   }
-  // The candidates' members, the rejected pairs of the batch's fingerprints and the term counts the connection
-  // does not remember: one round trip.
+  // The candidates' members, the rejected pairs of the batch's fingerprints and the term counts: one round trip.
   std::vector<PoolEntry> pool;
   Entities ents;
   RejectedMap rejected;

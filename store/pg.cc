@@ -90,7 +90,7 @@ struct WireParams {
 
 std::string PgConn::PreparedName(const std::string& sql, size_t param_count) {
   auto now = std::chrono::steady_clock::now();
-  unsigned long replan_at = 4;
+  unsigned long replan_at = Prepared{}.replan_at;
   if (auto it = prepared_.find(sql); it != prepared_.end()) {
     Prepared& p = it->second;
     if (++p.runs < p.replan_at && now - p.at < kReplanAfter) return p.name;

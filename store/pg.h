@@ -93,7 +93,6 @@ class PgConn {
   Status EnsureConnected();
   PGconn* raw() { return conn_; }
 
-
  private:
   explicit PgConn(PGconn* c, std::string conninfo) : conn_(c), conninfo_(std::move(conninfo)) {}
   // The prepared statement's name for `sql`, preparing it first; "" when it cannot be prepared (the cache is
