@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     for (auto& k : canon::BlockingKeys(inputs[i], match->blocking)) by_key[k].push_back(static_cast<uint32_t>(i));
   std::vector<Pair> candidate_pairs;
   for (const auto& [k, ids] : by_key) {
-    if (ids.size() > match->blocking.max_per_key) continue;
+    if (ids.size() > match->blocking.CapFor(k)) continue;
     for (size_t x = 0; x < ids.size(); ++x)
       for (size_t y = x + 1; y < ids.size(); ++y) candidate_pairs.emplace_back(ids[x], ids[y]);
   }

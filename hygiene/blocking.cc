@@ -77,9 +77,29 @@ Result<BlockingRules> BlockingRules::FromToml(std::string_view text, const std::
                                Where(path, p.source()));
       rule.parts.push_back(part);
     }
+    if (const toml::node* cap = t->get("max_per_key")) {
+      auto v = cap->value<int64_t>();
+      if (!v || *v < 1)
+        return Status::Invalid("blocking rule '" + rule.name + "': 'max_per_key' must be a positive integer",
+                               Where(path, cap->source()));
+      rule.max_per_key = static_cast<size_t>(*v);
+    }
     out.rules.push_back(std::move(rule));
   }
   return out;
+}
+
+size_t BlockingRules::CapFor(std::string_view key) const {
+  std::string_view name = key.substr(0, key.find(':'));
+  for (const auto& r : rules)
+    if (r.max_per_key && r.name == name) return r.max_per_key;
+  return max_per_key;
+}
+
+size_t BlockingRules::LargestCap() const {
+  size_t cap = max_per_key;
+  for (const auto& r : rules) cap = std::max(cap, r.max_per_key);
+  return cap;
 }
 
 std::vector<std::string> BlockingKeys(const MatchInput& in, const BlockingRules& rules) {

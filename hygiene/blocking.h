@@ -6,7 +6,9 @@
 // primary code; a second key is made for the alternate code when it differs), "initial:field" (first code
 // point), "prefixN:field" (first N code points, N in 1..9), "year:field" (first 4 characters of a date).
 // `max_per_key` caps how many entities one key may return (a shared office phone, info@...): keys over the cap
-// are skipped and reported by the candidate index, never followed into thousands of candidates.
+// are skipped and reported by the candidate index, never followed into thousands of candidates. A rule may set a
+// lower cap of its own: a key made of names only ("given_family") is held by more entities the larger the store,
+// so following it up to the global cap makes each record's cost grow with the store.
 // Ownership: values. Thread-safety: pure functions and immutable values.
 // Errors: BlockingRules::FromToml returns Invalid with path:line:col.
 #pragma once
@@ -30,12 +32,18 @@ struct BlockingPart {
 struct BlockingRule {
   std::string name;
   std::vector<BlockingPart> parts;
+  size_t max_per_key = 0;  // 0: BlockingRules::max_per_key
 };
 
 struct BlockingRules {
   std::vector<BlockingRule> rules;
   size_t max_per_key = 50;        // entities one key may return before it counts as over-common
   size_t max_candidates = 200;    // entities one record may be compared with, over all its keys
+
+  // The cap of `key` ("<rule name>:..."): its rule's own, else max_per_key.
+  size_t CapFor(std::string_view key) const;
+  // The largest cap of any rule: a holder lookup that reads this many + 1 holders per key sees every key's cap.
+  size_t LargestCap() const;
 
   // Reads the [[blocking]] array and the optional [blocking_limits] of a match rules file.
   static Result<BlockingRules> FromToml(std::string_view text, const std::string& path);

@@ -13,7 +13,7 @@ Result<DedupeOutput> Dedupe(const MatchModel& model, const BlockingRules& rules,
   TermFrequencies tf;
   const bool use_tf = options.term_frequencies && inputs.size() >= kMinTfRecords;
   if (use_tf) tf = TermFrequencies::Count(inputs, model.TfFields());
-  MemoryIndex index(rules.max_per_key);
+  MemoryIndex index(rules);
   ClusterOptions copt;
   copt.merge_at_review = options.merge_at_review;
   Clusterer clusterer(model, rules, &index, use_tf ? &tf : nullptr, copt);

@@ -63,7 +63,7 @@ Result<MatchModel> TrainModel(const MatchModel& start, const BlockingRules& rule
   std::unordered_set<uint64_t> seen;
   std::vector<std::vector<int8_t>> vectors;
   for (const auto& [k, ids] : by_key) {
-    if (ids.size() > rules.max_per_key) continue;
+    if (ids.size() > rules.CapFor(k)) continue;
     for (size_t x = 0; x < ids.size(); ++x) {
       for (size_t y = x + 1; y < ids.size(); ++y) {
         uint64_t key = (static_cast<uint64_t>(std::min(ids[x], ids[y])) << 32) | std::max(ids[x], ids[y]);

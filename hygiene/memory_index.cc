@@ -9,7 +9,7 @@ Result<std::vector<EntityId>> MemoryIndex::Candidates(const std::vector<std::str
   for (const auto& k : keys) {
     auto it = by_key_.find(k);
     if (it == by_key_.end()) continue;
-    if (it->second.size() > max_per_key_) {
+    if (it->second.size() > rules_.CapFor(k)) {
       size_t& seen = over_common_[k];
       seen = std::max(seen, it->second.size());
       continue;

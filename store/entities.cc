@@ -421,10 +421,11 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
 
   // 4. Candidates: the holders of every key of the batch (in the pipeline above), then the members of every
   // candidate entity, the rejected pairs of the batch's fingerprints and the term frequencies (one round trip).
-  const size_t per_key = mc ? mc->blocking.max_per_key : 1000000;
+  // Each key's cap is its blocking rule's (BlockingRules::CapFor); the lookup reads one holder past the largest.
+  auto cap_of = [&](const std::string& k) -> size_t { return mc ? mc->blocking.CapFor(k) : 1000000; };
   const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
   const bool any_keys = !all_keys.empty();
-  if (any_keys) batch_a.push_back(KeyHoldersStatement(all_keys, per_key + 1));
+  if (any_keys) batch_a.push_back(KeyHoldersStatement(all_keys, (mc ? mc->blocking.LargestCap() : 1000000) + 1));
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
   std::vector<long long> record_ids, contact_pool;
@@ -447,7 +448,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back()) : KeyHolderMap{};
   std::set<long long> db_candidates;
   for (const auto& [key, hs] : holders)
-    if (hs.size() <= per_key) db_candidates.insert(hs.begin(), hs.end());
+    if (hs.size() <= cap_of(key)) db_candidates.insert(hs.begin(), hs.end());
   // Records that share a key with a stored entity or with another record of the batch: only they are scored
   // (a record with no candidate is never compared).
   std::map<std::string, int> in_batch;
@@ -457,7 +458,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   for (size_t i = 0; i < n; ++i)
     for (const auto& k : keys[i]) {
       auto h = holders.find(k);
-      if (in_batch[k] > 1 || (h != holders.end() && h->second.size() <= per_key)) compared[i] = true;
+      if (in_batch[k] > 1 || (h != holders.end() && h->second.size() <= cap_of(k))) compared[i] = true;
     }
   // Term frequencies: only the batch's own values, of the records scored. The adjustment applies to exact
   // agreements only, and a member that agrees exactly with a record has the record's value, so it gets the same
@@ -560,7 +561,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
         held += it->second.size();
         for (long long h : it->second) here.insert(ents.Find(h));
       }
-      if (held > per_key) {
+      if (held > cap_of(k)) {
         o.over_common_keys.push_back(k);
         continue;
       }

@@ -62,7 +62,7 @@ TEST_CASE("clusterer: no chaining through a record that resembles two entities",
   auto rules = canon::BlockingRules::FromToml(kContactModel, "contact.toml");
   REQUIRE(model.ok());
   REQUIRE(rules.ok());
-  canon::MemoryIndex index(rules->max_per_key);
+  canon::MemoryIndex index(*rules);
   canon::Clusterer c(*model, *rules, &index);
   auto a = c.Add(Contact("A", "a@x.test", "+111"));
   auto cc = c.Add(Contact("C", "c@x.test", "+222"));
@@ -130,6 +130,42 @@ TEST_CASE("memory index caps over-common keys and reports them", "[match][cluste
   REQUIRE(index.Reassign(3, 1).ok());
   CHECK(*index.Candidates({"email:a"}, 10) == std::vector<canon::EntityId>{1});
   CHECK(index.Candidates({"email:a"}, 0)->empty());
+}
+
+TEST_CASE("a blocking rule's own max_per_key caps its keys below the global cap", "[match][cluster][blocking]") {
+  auto rules = canon::BlockingRules::FromToml(R"([blocking_limits]
+max_per_key = 3
+[[blocking]]
+name = "phone"
+parts = ["phone"]
+[[blocking]]
+name = "names"
+parts = ["given_name", "family_name"]
+max_per_key = 1
+)", "caps.toml");
+  REQUIRE(rules.ok());
+  CHECK(rules->CapFor("phone:+100") == 3);
+  CHECK(rules->CapFor("names:ann|lee") == 1);
+  CHECK(rules->CapFor("unknown:x") == 3);  // a key of no rule: the global cap
+  CHECK(rules->LargestCap() == 3);
+  canon::MemoryIndex index(*rules);
+  REQUIRE(index.Add(1, {"phone:+100", "names:ann|lee"}).ok());
+  REQUIRE(index.Add(2, {"phone:+100", "names:ann|lee"}).ok());
+  // Two holders each: within the phone rule's cap (the global 3), over the names rule's own cap of 1.
+  CHECK(*index.Candidates({"phone:+100", "names:ann|lee"}, 10) == std::vector<canon::EntityId>{1, 2});
+  CHECK(index.Candidates({"names:ann|lee"}, 10)->empty());
+  auto over = index.OverCommonKeys();
+  REQUIRE(over.size() == 1);
+  CHECK(over[0].key == "names:ann|lee");
+
+  for (const char* bad : {"0", "-2", "\"x\""}) {
+    auto r = canon::BlockingRules::FromToml(std::string("[[blocking]]\nname = \"n\"\nparts = [\"phone\"]\n") +
+                                                "max_per_key = " + bad + "\n",
+                                            "bad.toml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().where() == "bad.toml:4:15");
+    CHECK(r.status().message().find("'max_per_key'") != std::string::npos);
+  }
 }
 
 TEST_CASE("dedupe on generated messy duplicates: high precision and recall", "[match][cluster]") {
