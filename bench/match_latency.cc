@@ -2,7 +2,7 @@
 // survivorship) against stores of 10k, 100k and 1M entities, side by side. Baseline: the 10k store, measured in
 // the same run; the other columns print their ratio to it.
 //
-//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 1000] [--statements]
+//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 5000] [--statements]
 // --warmup N (200) probes of other people before each size's measured probes.
 // --keep NAME keeps the store in database NAME for the next run with the same NAME (one size per NAME).
 // --statements prints each size's statements by server time (needs pg_stat_statements preloaded).
@@ -294,7 +294,7 @@ std::string Opt(int argc, char** argv, const std::string& name, const std::strin
 int main(int argc, char** argv) {
   std::string db = Opt(argc, argv, "--db", "");
   std::string rules_dir = Opt(argc, argv, "--rules", std::string(CANON_SOURCE_DIR) + "/rules");
-  int probes = std::stoi(Opt(argc, argv, "--probes", "1000"));
+  int probes = std::stoi(Opt(argc, argv, "--probes", "5000"));
   int warmup = std::stoi(Opt(argc, argv, "--warmup", "200"));
   bool statements = false;
   for (int i = 1; i < argc; ++i) statements = statements || std::string(argv[i]) == "--statements";
