@@ -421,10 +421,21 @@ MatchModel MatchModel::WithThresholds(double lower, double upper) const {
 
 namespace {
 
+// The metaphone comparison level reads codes of up to 8 letters, not the 4 of blocking keys: 4 letters keep only
+// a long name's first syllables ("Credordorvin" and "Gardormor" are both KRTR).
+constexpr size_t kCompareMetaphoneLen = 8;
+
+// A code of up to 4 letters packed as is; a longer one as a 32-bit FNV-1a hash with the top bit set (a packed
+// code's top byte is an ASCII letter or 0, so the two never meet; two long codes share a hash with odds 2^-31).
 uint32_t PackCode(const std::string& code) {
   uint32_t v = 0;
-  for (size_t i = 0; i < code.size() && i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(code[i])) << (8 * i);
-  return v;
+  if (code.size() <= 4) {
+    for (size_t i = 0; i < code.size(); ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(code[i])) << (8 * i);
+    return v;
+  }
+  v = 2166136261u;
+  for (unsigned char c : code) v = (v ^ c) * 16777619u;
+  return v | 0x80000000u;
 }
 
 bool PackedMetaphoneMatch(const PreparedField& a, const PreparedField& b) {
@@ -498,7 +509,7 @@ PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* 
     r.chars += text;
     const uint8_t need = needs_[i];
     if (need & kNeedMetaphone) {
-      MetaphoneCodes c = DoubleMetaphone(folded);
+      MetaphoneCodes c = DoubleMetaphone(folded, kCompareMetaphoneLen);
       p.metaphone = PackCode(c.primary);
       if (!c.alternate.empty() && c.alternate != c.primary) p.metaphone_alt = PackCode(c.alternate);
     }

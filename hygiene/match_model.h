@@ -141,7 +141,7 @@ struct PreparedField {
   uint16_t tok_off = 0;    // tokens: (offset, length) pairs in PreparedRecord::tokens
   uint8_t tok_count = 0;
   uint64_t char_mask = 0;  // bit (c % 64) set for each code point c of the text: a cheap bound for Jaro
-  uint32_t metaphone = 0;  // Double Metaphone primary code, up to 4 ASCII letters packed; 0 = none
+  uint32_t metaphone = 0;  // Double Metaphone primary code (up to 8 letters: 4 packed, longer hashed); 0 = none
   uint32_t metaphone_alt = 0;
   const std::vector<uint32_t>* nick_groups = nullptr;  // points into the model's NicknameTable
   int32_t days = 0;

@@ -198,6 +198,35 @@ TEST_CASE("project model: same person with typos merges, namesakes do not", "[ma
   CHECK(m.Decide(m.Score(n1, n2).total) == canon::Decision::kMerge);
 }
 
+TEST_CASE("the metaphone level compares codes of up to 8 letters, not a long name's first 4", "[match][model]") {
+  auto m = canon::MatchModel::FromToml(R"([model]
+lambda = 0.5
+upper = 5.0
+lower = 2.0
+[[field]]
+name = "family_name"
+levels = [
+  { name = "exact", kind = "exact", m = 0.8, u = 0.1 },
+  { name = "metaphone", kind = "metaphone", m = 0.1, u = 0.01 },
+  { name = "different", kind = "else", m = 0.1, u = 0.89 },
+]
+)", "meta.toml");
+  REQUIRE(m.ok());
+  auto level = [&](const char* x, const char* y) {
+    canon::MatchInput a, b;
+    a.Set(canon::MatchField::kFamilyName, x);
+    b.Set(canon::MatchField::kFamilyName, y);
+    return FieldOf(m->Score(a, b), "family_name").level;
+  };
+  // Both are KRTR in 4 letters (KRTRTRFN and KRTRMR in 8): different people.
+  CHECK(canon::DoubleMetaphone("credordorvin").primary == canon::DoubleMetaphone("gardormor").primary);
+  CHECK(level("Credordorvin", "Gardormor") == "different");
+  CHECK(level("Philips", "Fillips") == "metaphone");         // FLPS: short codes compare as before
+  CHECK(level("Stephenson", "Stevenson") == "metaphone");    // STFNSN: the same sound over more than 4 letters
+  CHECK(level("Macdonald", "Mcdonnald") == "metaphone");     // MKTNLT
+  CHECK(level("Smith", "Schmidt") == "metaphone");           // primary SM0 against alternate XMT, and SMT
+}
+
 TEST_CASE("missing fields give weight 0, not disagreement", "[match][model]") {
   canon::MatchModel m = ProjectModel();
   auto full = Person("1", "Anna", "Berg", "1970-01-01", "3", "main street", "4000", "brisbane");
