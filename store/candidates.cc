@@ -4,33 +4,6 @@
 
 namespace canon::store {
 
-Result<CandidateLookup> FindCandidates(PgConn& c, const std::vector<std::string>& keys, size_t max_per_key,
-                                       size_t max_candidates) {
-  CandidateLookup out;
-  if (keys.empty()) return out;
-  // Per key, count at most max_per_key + 1 holders: the LIMIT keeps a key held by a million entities cheap.
-  auto counts = c.Exec(
-      "SELECT k, (SELECT count(*) FROM (SELECT 1 FROM match_key m WHERE m.key = k LIMIT $2) s) "
-      "FROM unnest($1::text[]) AS k",
-      {TextArray(keys), std::to_string(max_per_key + 1)});
-  if (!counts.ok()) return counts.status();
-  std::vector<std::string> kept;
-  for (int i = 0; i < counts->rows(); ++i) {
-    long long n = counts->Int(i, 1);
-    if (n == 0) continue;
-    if (static_cast<size_t>(n) > max_per_key) out.over_common.push_back(counts->Str(i, 0));
-    else kept.push_back(counts->Str(i, 0));
-  }
-  if (kept.empty()) return out;
-  auto r = c.Exec(
-      "SELECT contact_id FROM match_key WHERE key = ANY($1::text[]) GROUP BY contact_id "
-      "ORDER BY count(*) DESC, contact_id LIMIT $2",
-      {TextArray(kept), std::to_string(max_candidates)});
-  if (!r.ok()) return r.status();
-  for (int i = 0; i < r->rows(); ++i) out.entities.push_back(r->Int(i, 0));
-  return out;
-}
-
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit) {
   // The primary key (key, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
   // million entities cheap.

@@ -1,8 +1,8 @@
 // Candidate lookup over PostgreSQL: blocking key -> entities (match_key), and entities' members with their
 // normalized data (source_record.normalized), for the matcher and for survivorship.
 //
-// All functions run inside the caller's transaction. Over-common keys (held by more than BlockingRules::max_per_key
-// entities: a shared office phone, info@) are not followed and are returned for reporting instead.
+// All functions run inside the caller's transaction. Over-common keys (held by more than their cap, BlockingRules::CapFor:
+// a shared office phone, info@) are not followed; the writer reports them.
 // Errors: SQL failures as Status.
 #pragma once
 
@@ -28,18 +28,10 @@ struct Member {
   NormalizedRecord normalized;  // fields and keys only
 };
 
-struct CandidateLookup {
-  std::vector<long long> entities;      // most shared keys first, at most max_candidates
-  std::vector<std::string> over_common;  // keys skipped
-};
-
-Result<CandidateLookup> FindCandidates(PgConn& conn, const std::vector<std::string>& keys, size_t max_per_key,
-                                       size_t max_candidates);
-
-// The batch form of FindCandidates: for each key, the contacts holding it (lowest ids first), at most `limit` of
-// them; a key with `limit` holders is over-common when limit = max_per_key + 1. One query for all keys (`keys`
-// not empty), built as a statement for the record writer's pipeline (PgConn::ExecPipeline); ParseKeyHolders
-// reads its result.
+// The holders of a batch's keys: for each key, the contacts holding it (lowest ids first), at most `limit` of
+// them; a key with more holders than its cap (BlockingRules::CapFor) is over-common, so `limit` is the largest
+// cap + 1. One query for all keys (`keys` not empty), built as a statement for the record writer's pipeline
+// (PgConn::ExecPipeline); ParseKeyHolders reads its result.
 using KeyHolderMap = std::map<std::string, std::vector<long long>>;
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit);
 KeyHolderMap ParseKeyHolders(const PgResult& r);
