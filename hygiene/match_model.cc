@@ -300,6 +300,19 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     }
     st = num(*ft, "tf_min_u", &fm.tf_min_u, false);
     if (!st.ok()) return st;
+    if (const toml::node* n = ft->get("implied_by")) {
+      auto other = n->value<std::string>();
+      if (!other) return Status::Invalid("'implied_by' must be a field name", Where(path, n->source()));
+      for (size_t k = 0; k < model.fields_.size(); ++k)
+        if (model.fields_[k].name == *other) fm.implied_by = static_cast<int>(k);
+      if (fm.implied_by < 0)
+        return Status::Invalid("'implied_by' names '" + *other + "', which is not a field declared above '" +
+                                   fm.name + "'",
+                               Where(path, n->source()));
+      if (model.fields_[fm.implied_by].implied_by >= 0)
+        return Status::Invalid("'implied_by' must name a field that is not itself implied by another",
+                               Where(path, n->source()));
+    }
     const toml::array* levels = (*ft)["levels"].as_array();
     if (!levels || levels->empty())
       return Status::Invalid("field '" + fm.name + "' needs a non-empty 'levels' array", Where(path, ft->source()));
@@ -372,6 +385,7 @@ std::string MatchModel::ToToml() const {
   for (const auto& f : fields_) {
     o << "\n[[field]]\nname = \"" << f.name << "\"\n";
     if (f.tf) o << "tf = true\ntf_min_u = " << FormatDouble(f.tf_min_u) << "\n";
+    if (f.implied_by >= 0) o << "implied_by = \"" << fields_[f.implied_by].name << "\"\n";
     o << "levels = [\n";
     for (const auto& l : f.levels) {
       o << "  { name = \"" << l.name << "\", kind = \"" << KindToName(l.kind) << "\"";
@@ -619,12 +633,21 @@ double MatchModel::LevelWeight(const FieldModel& f, int level, const PreparedFie
   return l.weight;
 }
 
+bool MatchModel::Implied(const FieldModel& f, const PreparedRecord& a, const PreparedRecord& b) const {
+  if (f.implied_by < 0) return false;
+  const FieldModel& g = fields_[static_cast<size_t>(f.implied_by)];
+  const size_t j = static_cast<size_t>(g.field);
+  if (!((a.present & b.present) >> j & 1)) return false;
+  return LevelOf(g, a, b) == 0 && g.levels.size() > 1;
+}
+
 double MatchModel::Weight(const PreparedRecord& a, const PreparedRecord& b) const {
   double w = prior_weight_;
   bool tf_adjusted;
   for (const auto& f : fields_) {
     const size_t i = static_cast<size_t>(f.field);
     if (!((a.present & b.present) >> i & 1)) continue;  // missing on a side: weight 0
+    if (Implied(f, a, b)) continue;
     int level = LevelOf(f, a, b);
     if (level >= 0) w += LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
   }
@@ -666,6 +689,11 @@ Explanation MatchModel::Explain(const PreparedRecord& a, const PreparedRecord& b
     c.field = f.name;
     c.value_a = EncodeUtf8(a.Text(a.fields[i]));
     c.value_b = EncodeUtf8(b.Text(b.fields[i]));
+    if (Implied(f, a, b) && a.fields[i].present && b.fields[i].present) {
+      c.level = "implied by " + fields_[static_cast<size_t>(f.implied_by)].name;
+      e.fields.push_back(std::move(c));
+      continue;
+    }
     int level = LevelOf(f, a, b);
     if (level >= 0) {
       c.level = f.levels[level].name;
@@ -683,7 +711,7 @@ Explanation MatchModel::Score(const MatchInput& a, const MatchInput& b) const {
 
 void MatchModel::Levels(const PreparedRecord& a, const PreparedRecord& b, int8_t* out) const {
   for (size_t k = 0; k < fields_.size(); ++k) {
-    out[k] = static_cast<int8_t>(LevelOf(fields_[k], a, b));
+    out[k] = Implied(fields_[k], a, b) ? int8_t{-1} : static_cast<int8_t>(LevelOf(fields_[k], a, b));
   }
 }
 

@@ -7,6 +7,10 @@
 // exact agreement uses the value's term frequency as u (u = share of records holding that value, floored at
 // tf_min_u): a shared rare surname weighs more than a shared "smith". Two thresholds split the weight into
 // new (< lower) | review (>= lower) | merge (>= upper).
+// Correlated fields: `implied_by = "postcode"` on a field (city) makes it add nothing when the named field, declared
+// above it, agrees at its first (exact) level: a shared postcode already says the city is shared, and counting both
+// as independent evidence gave different people of one postcode a merge. Training sees such a pair's field as
+// missing, so its m and u are estimated where the implying field did not agree.
 // Speed: Prepare() does every per-record step (case folding, code points, metaphone, tokens, nickname groups,
 // dates, term frequencies) once; Weight() on two PreparedRecords then only compares. Explain() gives the same
 // total with the per-field breakdown.
@@ -123,6 +127,7 @@ struct FieldModel {
   std::vector<ComparisonLevel> levels;  // ordered: the first level that applies wins
   bool tf = false;                      // term-frequency adjustment of the exact level
   double tf_min_u = 0.0001;             // floor of a tf-adjusted u (a value seen once is not infinite evidence)
+  int implied_by = -1;                  // index in fields() of the field whose first-level agreement implies this one
 };
 
 // One field's pre-digested value (see MatchModel::Prepare). Compact on purpose: the scoring kernel is bound by
@@ -222,6 +227,8 @@ class MatchModel {
 
  private:
   int LevelOf(const FieldModel& f, const PreparedRecord& ra, const PreparedRecord& rb) const;
+  // True when `f` is implied by a field that agrees at its first level on this pair (f then adds 0).
+  bool Implied(const FieldModel& f, const PreparedRecord& ra, const PreparedRecord& rb) const;
   double LevelWeight(const FieldModel& f, int level, const PreparedField& a, const PreparedField& b,
                      bool* tf_adjusted) const;
 

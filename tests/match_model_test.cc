@@ -227,6 +227,64 @@ levels = [
   CHECK(level("Smith", "Schmidt") == "metaphone");           // primary SM0 against alternate XMT, and SMT
 }
 
+TEST_CASE("implied_by: a city adds nothing when the postcode already agrees", "[match][model]") {
+  const char* kModel = R"([model]
+lambda = 0.5
+upper = 10
+lower = 5
+
+[[field]]
+name = "postcode"
+levels = [
+  { name = "exact", kind = "exact", m = 0.8, u = 0.01 },
+  { name = "one edit", kind = "dl", max = 1, m = 0.1, u = 0.05 },
+  { name = "different", kind = "else", m = 0.1, u = 0.94 },
+]
+
+[[field]]
+name = "city"
+implied_by = "postcode"
+levels = [
+  { name = "exact", kind = "exact", m = 0.8, u = 0.1 },
+  { name = "different", kind = "else", m = 0.2, u = 0.9 },
+]
+)";
+  auto m = canon::MatchModel::FromToml(kModel, "c.toml");
+  REQUIRE(m.ok());
+  auto in = [](const char* postcode, const char* city) {
+    canon::MatchInput r;
+    r.Set(canon::MatchField::kPostcode, postcode);
+    r.Set(canon::MatchField::kCity, city);
+    return r;
+  };
+  const double pc_exact = std::log2(0.8 / 0.01), pc_edit = std::log2(0.1 / 0.05), city_exact = std::log2(0.8 / 0.1);
+  // Same postcode: the city's agreement is no further evidence, and the waterfall says why.
+  auto same = m->Score(in("2000", "Sydney"), in("2000", "Sydney"));
+  CHECK(same.total == Approx(pc_exact));
+  REQUIRE(same.fields.size() == 2);
+  CHECK(same.fields[1].level == "implied by postcode");
+  CHECK(same.fields[1].weight == 0);
+  // A postcode one edit apart (or missing) does not imply the city: it counts.
+  CHECK(m->Score(in("2000", "Sydney"), in("2001", "Sydney")).total == Approx(pc_edit + city_exact));
+  CHECK(m->Score(in("", "Sydney"), in("2000", "Sydney")).total == Approx(city_exact));
+  // Training sees the implied city as missing.
+  int8_t levels[2];
+  m->Levels(m->Prepare(in("2000", "Sydney")), m->Prepare(in("2000", "Sydney")), levels);
+  CHECK(levels[0] == 0);
+  CHECK(levels[1] == -1);
+  m->Levels(m->Prepare(in("2000", "Sydney")), m->Prepare(in("3000", "Sydney")), levels);
+  CHECK(levels[1] == 0);
+  // The rule file round-trips it, and a wrong name is refused with its place.
+  CHECK(m->ToToml().find("implied_by = \"postcode\"") != std::string::npos);
+  std::string bad = kModel;
+  const std::string right = "implied_by = \"postcode\"";
+  bad.replace(bad.find(right), right.size(), "implied_by = \"postcod\"");
+  auto refused = canon::MatchModel::FromToml(bad, "c.toml");
+  REQUIRE(!refused.ok());
+  CHECK(refused.status().message().find("'postcod'") != std::string::npos);
+  CHECK(refused.status().where() == "c.toml:16:14");
+}
+
 TEST_CASE("missing fields give weight 0, not disagreement", "[match][model]") {
   canon::MatchModel m = ProjectModel();
   auto full = Person("1", "Anna", "Berg", "1970-01-01", "3", "main street", "4000", "brisbane");
