@@ -283,6 +283,21 @@ levels = [
   REQUIRE(!refused.ok());
   CHECK(refused.status().message().find("'postcod'") != std::string::npos);
   CHECK(refused.status().where() == "c.toml:16:14");
+  // A field implied by one that is itself implied is refused too: the first level of the middle one would say
+  // nothing when it is skipped.
+  std::string chain = std::string(kModel) + R"(
+[[field]]
+name = "region"
+implied_by = "city"
+levels = [
+  { name = "exact", kind = "exact", m = 0.9, u = 0.2 },
+  { name = "different", kind = "else", m = 0.1, u = 0.8 },
+]
+)";
+  auto chained = canon::MatchModel::FromToml(chain, "c.toml");
+  REQUIRE(!chained.ok());
+  CHECK(chained.status().message().find("not itself implied") != std::string::npos);
+  CHECK(chained.status().where().rfind("c.toml:24:14", 0) == 0);
 }
 
 TEST_CASE("missing fields give weight 0, not disagreement", "[match][model]") {
