@@ -22,4 +22,13 @@ namespace canon {
 
 std::string FoldKey(std::string_view text);
 
+// FoldName: the comparison form of a person's name (the match model's `fold_accents`). Like FoldKey (NFKD, case
+// folding, combining marks removed), but words stay apart (every run of other characters becomes one space,
+// trimmed), the Latin letters that do not decompose are spelled out ("ø" -> "o", "ł" -> "l", "æ" -> "ae", "ß" ->
+// "ss", "đ" -> "d", "þ" -> "th"), and the German vowel digraphs fold to their vowel ("ae" -> "a", "oe" -> "o",
+// "ue" -> "u"), so "Müller", "Mueller" and "Muller" all give "muller", "María" gives "maria", "Søren" gives
+// "soren". Both sides of a comparison are folded alike, so the digraph rule costs only pairs that were variants of
+// one spelling anyway (Bauer/Baur). Same thread-safety and cost notes as FoldKey.
+std::string FoldName(std::string_view text);
+
 }  // namespace canon

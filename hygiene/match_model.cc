@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "hygiene/fold.h"
 #include "hygiene/normalize.h"
 
 namespace canon {
@@ -63,8 +64,21 @@ constexpr KindName kKinds[] = {
     {"exact", LevelKind::kExact},         {"jw", LevelKind::kJaroWinkler},   {"token_set", LevelKind::kTokenSet},
     {"dl", LevelKind::kDamerau},          {"nickname", LevelKind::kNickname}, {"metaphone", LevelKind::kMetaphone},
     {"initial", LevelKind::kInitial},     {"date_days", LevelKind::kDateDays}, {"numeric", LevelKind::kNumeric},
-    {"else", LevelKind::kElse},
+    {"else", LevelKind::kElse},           {"swapped", LevelKind::kSwapped},  {"name_split", LevelKind::kNameSplit},
+    {"token_subset", LevelKind::kTokenSubset}, {"date_swap", LevelKind::kDateSwap},
+    {"date_part", LevelKind::kDatePart},  {"email_name", LevelKind::kEmailName},
+    {"email_domain", LevelKind::kEmailDomain}, {"gender_pair", LevelKind::kGenderPair},
 };
+constexpr const char* kKindList =
+    "exact, jw, token_set, dl, nickname, metaphone, initial, date_days, numeric, swapped, name_split, "
+    "token_subset, date_swap, date_part, email_name, email_domain, gender_pair, else";
+
+// The keys each table of match.toml may hold: anything else is a misspelling and refused.
+bool KnownKey(std::string_view key, std::initializer_list<std::string_view> known) {
+  for (auto k : known)
+    if (key == k) return true;
+  return false;
+}
 
 const char* KindToName(LevelKind k) {
   for (const auto& kn : kKinds)
@@ -132,6 +146,12 @@ MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id)
   std::string company = key("company_key");
   in.Set(MatchField::kCompanyKey, company.empty() ? field("company") : company);
   in.Set(MatchField::kExternalId, field("external_id"));
+  auto flagged = [&](const char* flag) { return std::find(rec.flags.begin(), rec.flags.end(), flag) != rec.flags.end(); };
+  if (flagged("email:role")) in.shared |= uint32_t{1} << static_cast<size_t>(MatchField::kEmailKey);
+  const std::string& address = rec.Get("email");
+  const size_t at = address.rfind('@');
+  if (at != std::string::npos && !flagged("email:free_mail") && !flagged("email:disposable"))
+    in.work_domain = ToLowerAscii(address.substr(at + 1));
   return in;
 }
 
@@ -225,7 +245,9 @@ std::string Explanation::ToString() const {
     }
     char buf[32];
     std::snprintf(buf, sizeof buf, "%+.2f", f.weight);
-    s += f.level + (f.tf_adjusted ? " (tf)" : "") + " " + buf + " (" + f.value_a + "|" + f.value_b + ")";
+    s += f.level + (f.tf_adjusted ? " (tf)" : "") + " " + buf;
+    if (!f.note.empty() && f.note != f.level) s += " [" + f.note + "]";
+    s += " (" + f.value_a + "|" + f.value_b + ")";
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", total);
@@ -269,6 +291,11 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     *out = *d;
     return Status::Ok();
   };
+  for (const auto& [key, node] : *m)
+    if (!KnownKey(key.str(), {"lambda", "upper", "lower", "person_field"}))
+      return Status::Invalid("unknown key '" + std::string(key.str()) +
+                                 "' in [model] (expected lambda, upper, lower, person_field)",
+                             Where(path, node.source()));
   Status st = num(*m, "lambda", &model.lambda_, true);
   if (st.ok()) st = num(*m, "upper", &model.upper_, true);
   if (st.ok()) st = num(*m, "lower", &model.lower_, true);
@@ -279,12 +306,24 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     return Status::Invalid("'lower' must not exceed 'upper'", Where(path, m->get("lower")->source()));
   model.prior_weight_ = Log2Ratio(model.lambda_, 1 - model.lambda_);
 
+  struct PendingCover {
+    size_t field, level;
+    std::string name, where;
+  };
+  std::vector<PendingCover> pending_covers;
   const toml::array* fields = root["field"].as_array();
   if (!fields || fields->empty()) return Status::Invalid("match rules need at least one [[field]]", path + ":1:1");
   for (const auto& fnode : *fields) {
     const toml::table* ft = fnode.as_table();
     if (!ft) return Status::Invalid("[[field]] entries must be tables", Where(path, fnode.source()));
     FieldModel fm;
+    for (const auto& [key, node] : *ft)
+      if (!KnownKey(key.str(),
+                    {"name", "tf", "tf_min_u", "implied_by", "levels", "fold_accents", "contact_point", "personal"}))
+        return Status::Invalid("unknown key '" + std::string(key.str()) +
+                                   "' in [[field]] (expected name, levels, tf, tf_min_u, implied_by, fold_accents, "
+                                   "contact_point, personal)",
+                               Where(path, node.source()));
     auto name = (*ft)["name"].value<std::string>();
     if (!name) return Status::Invalid("field needs a 'name'", Where(path, ft->source()));
     fm.name = *name;
@@ -297,6 +336,15 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       auto b = n->value<bool>();
       if (!b) return Status::Invalid("'tf' must be true or false", Where(path, n->source()));
       fm.tf = *b;
+    }
+    for (auto [flag, out] : {std::pair<const char*, bool*>{"fold_accents", &fm.fold_accents},
+                             std::pair<const char*, bool*>{"contact_point", &fm.contact_point},
+                             std::pair<const char*, bool*>{"personal", &fm.personal}}) {
+      if (const toml::node* n = ft->get(flag)) {
+        auto b = n->value<bool>();
+        if (!b) return Status::Invalid(std::string("'") + flag + "' must be true or false", Where(path, n->source()));
+        *out = *b;
+      }
     }
     st = num(*ft, "tf_min_u", &fm.tf_min_u, false);
     if (!st.ok()) return st;
@@ -321,6 +369,11 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       const toml::table* lt = lnode.as_table();
       if (!lt) return Status::Invalid("levels must be inline tables", Where(path, lnode.source()));
       ComparisonLevel lv;
+      for (const auto& [key, node] : *lt)
+        if (!KnownKey(key.str(), {"name", "kind", "m", "u", "threshold", "max", "covers", "ignore"}))
+          return Status::Invalid("unknown key '" + std::string(key.str()) +
+                                     "' in a level (expected name, kind, m, u, threshold, max, covers, ignore)",
+                                 Where(path, node.source()));
       auto kind = (*lt)["kind"].value<std::string>();
       if (!kind) return Status::Invalid("level needs a 'kind'", Where(path, lt->source()));
       bool found = false;
@@ -330,16 +383,49 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
           found = true;
         }
       if (!found)
-        return Status::Invalid("unknown level kind '" + *kind +
-                                   "' (exact, jw, token_set, dl, nickname, metaphone, initial, date_days, "
-                                   "numeric, else)",
+        return Status::Invalid("unknown level kind '" + *kind + "' (" + kKindList + ")",
                                Where(path, lt->get("kind")->source()));
+      // Cross-field kinds read particular fields, so each belongs to one field.
+      auto only_on = [&](LevelKind k, MatchField f) -> Status {
+        if (lv.kind == k && fm.field != f)
+          return Status::Invalid("level kind '" + *kind + "' applies to field '" + MatchFieldName(f) + "' only",
+                                 Where(path, lt->get("kind")->source()));
+        return Status::Ok();
+      };
+      for (auto [k, f] : {std::pair{LevelKind::kSwapped, MatchField::kGivenName},
+                          std::pair{LevelKind::kNameSplit, MatchField::kGivenName},
+                          std::pair{LevelKind::kEmailName, MatchField::kEmailKey},
+                          std::pair{LevelKind::kEmailDomain, MatchField::kCompanyKey}}) {
+        st = only_on(k, f);
+        if (!st.ok()) return st;
+      }
       lv.name = (*lt)["name"].value_or(*kind);
       st = num(*lt, "m", &lv.m, true);
       if (st.ok()) st = num(*lt, "u", &lv.u, true);
       if (!st.ok()) return st;
       if (!(lv.m > 0 && lv.m <= 1) || !(lv.u > 0 && lv.u <= 1))
         return Status::Invalid("m and u must be in (0, 1]", Where(path, lt->source()));
+      if (lv.kind == LevelKind::kSwapped) lv.threshold = 0.92;  // each name against the other's, JW at least this
+      if (lv.kind == LevelKind::kSwapped && lt->get("threshold")) {
+        st = num(*lt, "threshold", &lv.threshold, true);
+        if (!st.ok()) return st;
+      }
+      if (const toml::node* n = lt->get("covers")) {
+        auto other = n->value<std::string>();
+        if (!other) return Status::Invalid("'covers' must be a field name", Where(path, n->source()));
+        pending_covers.push_back({model.fields_.size(), fm.levels.size(), *other, Where(path, n->source())});
+      }
+      if (const toml::node* n = lt->get("ignore")) {
+        const toml::array* words = n->as_array();
+        if (!words || lv.kind != LevelKind::kTokenSubset)
+          return Status::Invalid("'ignore' is a list of words, on a token_subset level", Where(path, n->source()));
+        for (const auto& w : *words) {
+          auto word = w.value<std::string>();
+          if (!word || word->empty()) return Status::Invalid("'ignore' words must be non-empty strings",
+                                                             Where(path, w.source()));
+          lv.ignore.push_back(DecodeUtf8(FoldName(*word)));
+        }
+      }
       bool needs_threshold = lv.kind == LevelKind::kJaroWinkler || lv.kind == LevelKind::kTokenSet;
       bool needs_distance = lv.kind == LevelKind::kDamerau || lv.kind == LevelKind::kDateDays ||
                             lv.kind == LevelKind::kNumeric;
@@ -362,9 +448,11 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       }
       if (lv.kind == LevelKind::kMetaphone) need |= kNeedMetaphone;
       if (lv.kind == LevelKind::kTokenSet) need |= kNeedTokens;
-      if (lv.kind == LevelKind::kDateDays) need |= kNeedDays;
+      if (lv.kind == LevelKind::kDateDays || lv.kind == LevelKind::kDateSwap || lv.kind == LevelKind::kDatePart)
+        need |= kNeedDays;
       if (lv.kind == LevelKind::kNumeric) need |= kNeedNumber;
       lv.weight = Log2Ratio(lv.m, lv.u);
+      if (lv.kind == LevelKind::kEmailDomain) fm.cross_missing = true;
       fm.levels.push_back(std::move(lv));
     }
     if (fm.levels.back().kind != LevelKind::kElse)
@@ -372,6 +460,27 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
                              Where(path, levels->back().source()));
     model.needs_[static_cast<size_t>(fm.field)] = need;
     model.fields_.push_back(std::move(fm));
+  }
+  for (const auto& pc : pending_covers) {
+    int target = -1;
+    for (size_t k = pc.field + 1; k < model.fields_.size(); ++k)
+      if (model.fields_[k].name == pc.name) target = static_cast<int>(k);
+    if (target < 0)
+      return Status::Invalid("'covers' names '" + pc.name + "', which is not a field declared below this one",
+                             pc.where);
+    model.fields_[pc.field].levels[pc.level].covers = target;
+  }
+  if (const toml::node* n = m->get("person_field")) {
+    auto name = n->value<std::string>();
+    for (size_t k = 0; name && k < model.fields_.size(); ++k)
+      if (model.fields_[k].name == *name) model.person_field_ = static_cast<int>(k);
+    if (model.person_field_ < 0)
+      return Status::Invalid("'person_field' must name a [[field]]", Where(path, n->source()));
+    for (size_t k = 0; k < static_cast<size_t>(model.person_field_); ++k)
+      if (model.fields_[k].contact_point)
+        return Status::Invalid("the person field '" + *name + "' must be declared before every contact_point field ('" +
+                                   model.fields_[k].name + "')",
+                               Where(path, n->source()));
   }
   return model;
 }
@@ -382,15 +491,25 @@ std::string MatchModel::ToToml() const {
   o << "lambda = " << FormatDouble(lambda_) << "  # prior probability that two records match\n";
   o << "upper = " << FormatDouble(upper_) << "  # weight at or above: merge automatically\n";
   o << "lower = " << FormatDouble(lower_) << "  # weight at or above (below upper): review queue\n";
+  if (person_field_ >= 0) o << "person_field = \"" << fields_[person_field_].name << "\"\n";
   for (const auto& f : fields_) {
     o << "\n[[field]]\nname = \"" << f.name << "\"\n";
     if (f.tf) o << "tf = true\ntf_min_u = " << FormatDouble(f.tf_min_u) << "\n";
     if (f.implied_by >= 0) o << "implied_by = \"" << fields_[f.implied_by].name << "\"\n";
+    if (f.fold_accents) o << "fold_accents = true\n";
+    if (f.contact_point) o << "contact_point = true\n";
+    if (f.personal) o << "personal = true\n";
     o << "levels = [\n";
     for (const auto& l : f.levels) {
       o << "  { name = \"" << l.name << "\", kind = \"" << KindToName(l.kind) << "\"";
-      if (l.kind == LevelKind::kJaroWinkler || l.kind == LevelKind::kTokenSet)
+      if (l.kind == LevelKind::kJaroWinkler || l.kind == LevelKind::kTokenSet || l.kind == LevelKind::kSwapped)
         o << ", threshold = " << FormatDouble(l.threshold);
+      if (l.covers >= 0) o << ", covers = \"" << fields_[l.covers].name << "\"";
+      if (!l.ignore.empty()) {
+        o << ", ignore = [";
+        for (size_t w = 0; w < l.ignore.size(); ++w) o << (w ? ", " : "") << "\"" << EncodeUtf8(l.ignore[w]) << "\"";
+        o << "]";
+      }
       if (l.kind == LevelKind::kDamerau || l.kind == LevelKind::kDateDays || l.kind == LevelKind::kNumeric)
         o << ", max = " << FormatDouble(l.max_distance);
       o << ", m = " << FormatDouble(l.m) << ", u = " << FormatDouble(l.u) << " },";
@@ -501,20 +620,107 @@ double TokenSim(const PreparedRecord& ra, const PreparedField& a, const Prepared
   return 0.5 * (ab / a.tok_count + ba / b.tok_count);
 }
 
+constexpr size_t kGiven = static_cast<size_t>(MatchField::kGivenName);
+constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
+
+bool NameClose(std::u32string_view x, std::u32string_view y, double threshold) {
+  if (x.empty() || y.empty()) return false;
+  return x == y || JaroWinkler(x, y) >= threshold;
+}
+
+std::u32string Squash(std::u32string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (char32_t c : s)
+    if (c != U' ') out.push_back(c);
+  return out;
+}
+
+// Words of a name-folded text (FoldName separates words by one space).
+std::vector<std::u32string_view> Words(std::u32string_view s, const std::vector<std::u32string>& ignore) {
+  std::vector<std::u32string_view> out;
+  size_t b = 0;
+  while (b < s.size()) {
+    size_t e = s.find(U' ', b);
+    if (e == std::u32string_view::npos) e = s.size();
+    std::u32string_view w = s.substr(b, e - b);
+    if (!w.empty() && std::find(ignore.begin(), ignore.end(), w) == ignore.end()) out.push_back(w);
+    b = e + 1;
+  }
+  return out;
+}
+
+// Every word of the side with fewer words (less the ignored ones) is a word of the other side.
+bool TokenSubset(std::u32string_view a, std::u32string_view b, const std::vector<std::u32string>& ignore) {
+  auto wa = Words(a, ignore), wb = Words(b, ignore);
+  if (wa.size() > wb.size()) std::swap(wa, wb);
+  if (wa.empty()) return false;
+  for (auto w : wa)
+    if (std::find(wb.begin(), wb.end(), w) == wb.end()) return false;
+  return true;
+}
+
+// An e-mail local part (letters only, name-folded) fits a person's name: it holds the family name, and what is
+// left is nothing, the given name's initial, or holds the given name ("tschroder", "thomasschroder", "schrodert").
+bool FitsName(std::u32string_view local, std::u32string_view given, std::u32string_view family) {
+  const std::u32string fam = Squash(family);
+  if (fam.size() < 2 || local.size() < fam.size()) return false;
+  const size_t pos = local.find(fam);
+  if (pos == std::u32string_view::npos) return false;
+  std::u32string rest(local.substr(0, pos));
+  rest += local.substr(pos + fam.size());
+  if (rest.empty()) return true;
+  const std::u32string g = Squash(given);
+  if (g.empty()) return false;
+  if (rest.size() == 1) return rest[0] == g[0];
+  return rest.find(g) != std::u32string::npos;
+}
+
+// The masculine and feminine forms of one name: the longer is the shorter plus "a", "e", "ne" or "le" (Paul/Paula,
+// Simon/Simone, Jean/Jeanne, Daniel/Danielle), or both end in one of a/o/e and differ only there (Mario/Maria).
+bool GenderPair(std::u32string_view x, std::u32string_view y) {
+  if (x.size() > y.size()) std::swap(x, y);
+  if (x.size() < 3 || x == y) return false;
+  if (y.substr(0, x.size()) == x) {
+    const std::u32string_view tail = y.substr(x.size());
+    return tail == U"a" || tail == U"e" || tail == U"ne" || tail == U"le";
+  }
+  auto vowel = [](char32_t c) { return c == U'a' || c == U'o' || c == U'e'; };
+  return x.size() == y.size() && x.substr(0, x.size() - 1) == y.substr(0, y.size() - 1) && vowel(x.back()) &&
+         vowel(y.back());
+}
+
+// Days since 1970-01-01 -> civil date (H. Hinnant's algorithm).
+void CivilFromDays(int32_t z, int* y, int* m, int* d) {
+  z += 719468;
+  const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const uint32_t doe = static_cast<uint32_t>(z - era * 146097);
+  const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const uint32_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = static_cast<int>(yoe) + era * 400 + (*m <= 2);
+}
+
 }  // namespace
 
 PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* tf) const {
   PreparedRecord r;
   r.id = in.id;
+  r.shared = in.shared;
   std::vector<std::u32string> pending_tokens[kMatchFieldCount];
   for (const auto& fm : fields_) {
     const size_t i = static_cast<size_t>(fm.field);
     PreparedField& p = r.fields[i];
     std::string v = Trim(in.values[i]);
     if (v.empty()) continue;
-    std::u32string text = FoldCase(v);
+    // Term frequencies and nicknames are looked up by the case-folded value (what the store counts); the levels
+    // compare the name-folded form when the field asks for it.
+    const std::string folded = EncodeUtf8(FoldCase(v));
+    std::u32string text = fm.fold_accents ? DecodeUtf8(FoldName(v)) : DecodeUtf8(folded);
+    if (text.empty()) continue;
     if (text.size() > kMaxFieldChars) text.resize(kMaxFieldChars);
-    const std::string folded = EncodeUtf8(text);
     p.present = true;
     r.present |= uint32_t{1} << i;
     p.off = static_cast<uint16_t>(r.chars.size());
@@ -528,7 +734,7 @@ PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* 
       if (!c.alternate.empty() && c.alternate != c.primary) p.metaphone_alt = PackCode(c.alternate);
     }
     if (need & kNeedTokens) {
-      pending_tokens[i] = Tokenize(folded);
+      pending_tokens[i] = Tokenize(fm.fold_accents ? EncodeUtf8(text) : folded);
       if (pending_tokens[i].size() > kMaxTokens) pending_tokens[i].resize(kMaxTokens);
     }
     if ((need & kNeedNick) && nicknames_) p.nick_groups = nicknames_->Groups(folded);
@@ -545,6 +751,27 @@ PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* 
       p.number = static_cast<float>(n);
     }
     if (fm.tf && tf) p.tf_u = static_cast<float>(tf->Get(fm.field, folded));
+  }
+  const std::string& email = in.Get(MatchField::kEmailKey);
+  if (const size_t at = email.find('@'); at != std::string::npos) {
+    for (char32_t c : DecodeUtf8(FoldName(email.substr(0, at))))
+      if (c != U' ' && !(c >= U'0' && c <= U'9')) r.email_local.push_back(c);
+  }
+  if (!in.work_domain.empty()) {
+    // The domain's name part: the label before the public suffix, where a suffix is the last label, or the last
+    // two when a country code follows a short second level ("acme" of acme.com, mail.acme.de, acme.co.uk).
+    std::vector<std::string> labels(1);
+    for (char c : in.work_domain) {
+      if (c == '.') {
+        labels.emplace_back();
+      } else if (std::isalnum(static_cast<unsigned char>(c))) {
+        labels.back().push_back(c);
+      }
+    }
+    const size_t n = labels.size();
+    size_t pick = n >= 2 ? n - 2 : n;
+    if (n >= 3 && labels[n - 1].size() == 2 && labels[n - 2].size() <= 3) pick = n - 3;
+    if (pick < n && labels[pick].size() >= 2) r.work_label = DecodeUtf8(labels[pick]);
   }
   for (size_t i = 0; i < kMatchFieldCount; ++i) {
     if (pending_tokens[i].empty()) continue;
@@ -565,7 +792,17 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
   const size_t fi = static_cast<size_t>(f.field);
   const PreparedField& a = ra.fields[fi];
   const PreparedField& b = rb.fields[fi];
-  if (!a.present || !b.present) return -1;
+  if (!a.present || !b.present) {
+    // One side has no value: only an email_domain level can apply (that side's work e-mail names the company).
+    if (a.present == b.present) return -1;
+    const PreparedRecord& has = a.present ? ra : rb;
+    const PreparedRecord& other = a.present ? rb : ra;
+    if (other.work_label.empty()) return -1;
+    for (size_t i = 0; i < f.levels.size(); ++i)
+      if (f.levels[i].kind == LevelKind::kEmailDomain && Squash(has.Text(f.field)) == other.work_label)
+        return static_cast<int>(i);
+    return -1;
+  }
   const std::u32string_view ta = ra.Text(a), tb = rb.Text(b);
   // Jaro–Winkler is computed at most once per field and pair, and skipped when even a perfect alignment of the
   // shorter string could not reach the level's threshold.
@@ -615,6 +852,49 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
         break;
       case LevelKind::kElse:
         return i;
+      case LevelKind::kSwapped: {
+        const PreparedField& fa = ra.fields[kFamily];
+        const PreparedField& fb = rb.fields[kFamily];
+        if (fa.present && fb.present && NameClose(ta, rb.Text(fb), l.threshold) &&
+            NameClose(ra.Text(fa), tb, l.threshold))
+          return i;
+        break;
+      }
+      case LevelKind::kNameSplit: {
+        const PreparedField& fa = ra.fields[kFamily];
+        const PreparedField& fb = rb.fields[kFamily];
+        if (fa.present && fb.present && Squash(ta) + Squash(ra.Text(fa)) == Squash(tb) + Squash(rb.Text(fb)))
+          return i;
+        break;
+      }
+      case LevelKind::kTokenSubset:
+        if (TokenSubset(ta, tb, l.ignore)) return i;
+        break;
+      case LevelKind::kDateSwap:
+      case LevelKind::kDatePart: {
+        if (!a.has_days || !b.has_days) break;
+        int ya, ma, da, yb, mb, db;
+        CivilFromDays(a.days, &ya, &ma, &da);
+        CivilFromDays(b.days, &yb, &mb, &db);
+        if (l.kind == LevelKind::kDateSwap ? (ya == yb && ma == db && da == mb && ma != mb)
+                                           : ((ya != yb) + (ma != mb) + (da != db) == 1))
+          return i;
+        break;
+      }
+      case LevelKind::kEmailName:
+        if (!ra.email_local.empty() && !rb.email_local.empty() &&
+            (FitsName(ra.email_local, rb.Text(MatchField::kGivenName), rb.Text(MatchField::kFamilyName)) ||
+             FitsName(rb.email_local, ra.Text(MatchField::kGivenName), ra.Text(MatchField::kFamilyName))))
+          return i;
+        break;
+      case LevelKind::kGenderPair:
+        if (GenderPair(ta, tb)) return i;
+        break;
+      case LevelKind::kEmailDomain:
+        if ((!rb.work_label.empty() && Squash(ta) == rb.work_label) ||
+            (!ra.work_label.empty() && Squash(tb) == ra.work_label))
+          return i;
+        break;
     }
   }
   return n - 1;
@@ -633,25 +913,107 @@ double MatchModel::LevelWeight(const FieldModel& f, int level, const PreparedFie
   return l.weight;
 }
 
-bool MatchModel::Implied(const FieldModel& f, const PreparedRecord& a, const PreparedRecord& b) const {
-  if (f.implied_by < 0) return false;
-  const FieldModel& g = fields_[static_cast<size_t>(f.implied_by)];
-  const size_t j = static_cast<size_t>(g.field);
-  if (!((a.present & b.present) >> j & 1)) return false;
-  return LevelOf(g, a, b) == 0 && g.levels.size() > 1;
-}
-
-double MatchModel::Weight(const PreparedRecord& a, const PreparedRecord& b) const {
+double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explanation* e, int8_t* levels) const {
   double w = prior_weight_;
-  bool tf_adjusted;
-  for (const auto& f : fields_) {
+  if (e) {
+    e->prior = prior_weight_;
+    e->fields.clear();
+  }
+  const uint32_t both = a.present & b.present;
+  uint64_t covered = 0;       // bit k: fields_[k] is accounted for by an earlier field's level (covers)
+  uint64_t first_agreed = 0;  // bit k: fields_[k] agreed at its first level (for implied_by)
+  bool conflict = false;      // the person field disagreed outright
+  bool personal = false;      // a personal field (birth date, national id) agreed: not relatives, one person
+  double held = 0;            // positive weight of contact points, counted only if not (conflict && !personal)
+  for (size_t k = 0; k < fields_.size(); ++k) {
+    const FieldModel& f = fields_[k];
     const size_t i = static_cast<size_t>(f.field);
-    if (!((a.present & b.present) >> i & 1)) continue;  // missing on a side: weight 0
-    if (Implied(f, a, b)) continue;
-    int level = LevelOf(f, a, b);
-    if (level >= 0) w += LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
+    FieldContribution* c = nullptr;
+    if (e) {
+      c = &e->fields.emplace_back();
+      c->field = f.name;
+      c->value_a = EncodeUtf8(a.Text(a.fields[i]));
+      c->value_b = EncodeUtf8(b.Text(b.fields[i]));
+    }
+    if (levels) levels[k] = -1;
+    const bool present = (both >> i) & 1;
+    if (!present && !(f.cross_missing && ((a.present | b.present) >> i & 1))) continue;  // missing: weight 0
+    if (present && (covered >> k & 1)) {
+      for (size_t j = 0; c && j < k; ++j)
+        for (const auto& l : fields_[j].levels)
+          if (l.covers == static_cast<int>(k)) c->level = c->note = "counted with " + fields_[j].name;
+      continue;
+    }
+    if (present && f.implied_by >= 0 && (first_agreed >> f.implied_by & 1)) {
+      if (c) c->level = c->note = "implied by " + fields_[static_cast<size_t>(f.implied_by)].name;
+      continue;
+    }
+    const int level = LevelOf(f, a, b);
+    if (levels) levels[k] = static_cast<int8_t>(level);
+    if (level < 0) continue;
+    const ComparisonLevel& l = f.levels[static_cast<size_t>(level)];
+    if (level == 0 && f.levels.size() > 1) first_agreed |= uint64_t{1} << k;
+    if (l.covers >= 0) covered |= uint64_t{1} << l.covers;
+    if (static_cast<int>(k) == person_field_ && (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair))
+      conflict = true;
+    bool tf_adjusted = false;
+    double lw = LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
+    if (f.personal && lw > 0) personal = true;
+    bool role = false, held_here = false;
+    if (lw > 0 && f.contact_point) {
+      if ((a.shared | b.shared) >> i & 1) {
+        role = true;
+        lw = 0;
+      } else if (conflict) {
+        held += lw;  // decided after the personal fields are seen
+        held_here = true;
+      }
+    }
+    if (!held_here) w += lw;
+    if (c) {
+      c->level = l.name;
+      c->weight = lw;
+      c->tf_adjusted = tf_adjusted;
+      if (role) {
+        c->note = "shared: role mailbox";
+        e->shared_contact = true;
+      } else if (held_here) {
+        c->note = "held";
+      }
+    }
+  }
+  const bool drop_held = conflict && !personal;
+  if (!drop_held) w += held;
+  if (e) {
+    for (auto& c : e->fields) {
+      if (c.note != "held") continue;
+      if (drop_held) {
+        c.weight = 0;
+        c.note = "shared: given names differ";
+        e->shared_contact = true;
+      } else {
+        c.note.clear();
+      }
+    }
+    e->total = w;
   }
   return w;
+}
+
+double MatchModel::Weight(const PreparedRecord& a, const PreparedRecord& b) const { return Eval(a, b, nullptr, nullptr); }
+
+bool MatchModel::PersonConflict(const PreparedRecord& a, const PreparedRecord& b) const {
+  if (person_field_ < 0) return false;
+  const FieldModel& f = fields_[static_cast<size_t>(person_field_)];
+  const int level = LevelOf(f, a, b);
+  if (level < 0) return false;
+  const LevelKind kind = f.levels[static_cast<size_t>(level)].kind;
+  return kind == LevelKind::kElse || kind == LevelKind::kGenderPair;
+}
+
+bool MatchModel::EmailShared(const PreparedRecord& a, const PreparedRecord& b) const {
+  constexpr uint32_t kEmailBit = uint32_t{1} << static_cast<size_t>(MatchField::kEmailKey);
+  return ((a.shared | b.shared) & kEmailBit) || PersonConflict(a, b);
 }
 
 namespace {
@@ -681,27 +1043,7 @@ void MatchModel::WeightMany(const PreparedRecord& a, const PreparedRecord* const
 
 Explanation MatchModel::Explain(const PreparedRecord& a, const PreparedRecord& b) const {
   Explanation e;
-  e.prior = prior_weight_;
-  e.total = prior_weight_;
-  for (const auto& f : fields_) {
-    const size_t i = static_cast<size_t>(f.field);
-    FieldContribution c;
-    c.field = f.name;
-    c.value_a = EncodeUtf8(a.Text(a.fields[i]));
-    c.value_b = EncodeUtf8(b.Text(b.fields[i]));
-    if (Implied(f, a, b) && a.fields[i].present && b.fields[i].present) {
-      c.level = "implied by " + fields_[static_cast<size_t>(f.implied_by)].name;
-      e.fields.push_back(std::move(c));
-      continue;
-    }
-    int level = LevelOf(f, a, b);
-    if (level >= 0) {
-      c.level = f.levels[level].name;
-      c.weight = LevelWeight(f, level, a.fields[i], b.fields[i], &c.tf_adjusted);
-      e.total += c.weight;
-    }
-    e.fields.push_back(std::move(c));
-  }
+  Eval(a, b, &e, nullptr);
   return e;
 }
 
@@ -710,9 +1052,7 @@ Explanation MatchModel::Score(const MatchInput& a, const MatchInput& b) const {
 }
 
 void MatchModel::Levels(const PreparedRecord& a, const PreparedRecord& b, int8_t* out) const {
-  for (size_t k = 0; k < fields_.size(); ++k) {
-    out[k] = Implied(fields_[k], a, b) ? int8_t{-1} : static_cast<int8_t>(LevelOf(fields_[k], a, b));
-  }
+  Eval(a, b, nullptr, out);
 }
 
 Decision MatchModel::Decide(double weight) const {

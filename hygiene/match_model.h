@@ -11,6 +11,17 @@
 // above it, agrees at its first (exact) level: a shared postcode already says the city is shared, and counting both
 // as independent evidence gave different people of one postcode a merge. Training sees such a pair's field as
 // missing, so its m and u are estimated where the implying field did not agree.
+// Shared contact points (CRM data): a phone, mailbox or address can belong to many people (a switchboard, a
+// household landline, info@). Fields marked `contact_point = true` count their agreement only when the pair's
+// person field ([model] person_field = "given_name") does not disagree outright: when both given names are present
+// and fall to the "different" level (no nickname, no initial, no close spelling, no swap), a contact point's
+// positive weight is dropped and the explanation says "shared: given names differ" — unless a `personal = true`
+// field (birth date, national id) agrees: relatives share a phone and an address, not a birth date (twins are the
+// exception this accepts; census-style data with replaced given names is the rule it serves). A value the record itself marks
+// shared (a role mailbox) never counts ("shared: role mailbox"). Disagreement still counts against.
+// Cross-field levels: given_name's `swapped` and `name_split` compare both name fields at once and `covers`
+// family_name (which then adds 0); email_key's `email_name` reads the local part against the other side's name;
+// company_key's `email_domain` reads a work e-mail's domain against the other side's company.
 // Speed: Prepare() does every per-record step (case folding, code points, metaphone, tokens, nickname groups,
 // dates, term frequencies) once; Weight() on two PreparedRecords then only compares. Explain() gives the same
 // total with the per-field breakdown.
@@ -59,6 +70,12 @@ bool MatchFieldFromName(std::string_view name, MatchField* out);
 struct MatchInput {
   std::string id;  // the caller's record id; carried along, never compared
   std::array<std::string, kMatchFieldCount> values;
+  // Fields whose value is known to be shared by several people (bit = MatchField): a role mailbox (the
+  // normalizer's "email:role" flag). Agreement on such a value is not evidence of one person.
+  uint32_t shared = 0;
+  // The e-mail's domain when it is a work domain (not free-mail, not disposable): "acme.co.uk". Compared with the
+  // other side's company (an `email_domain` level on company_key).
+  std::string work_domain;
 
   const std::string& Get(MatchField f) const { return values[static_cast<size_t>(f)]; }
   void Set(MatchField f, std::string v) { values[static_cast<size_t>(f)] = std::move(v); }
@@ -68,7 +85,8 @@ struct MatchInput {
 //   given_name <- fields first_name; family_name <- last_name; email_key <- keys email_key (else lowercased
 //   email); phone <- keys phone_e164 | phone_key (else phone); dob <- birth_date; street <- street (a leading
 //   house number is split off into street_number); street_2, postcode <- postal_code, city, region, country;
-//   company_key <- keys company_key (else company); external_id.
+//   company_key <- keys company_key (else company); external_id. An e-mail flagged "email:role" marks email_key as
+//   shared; a work e-mail's domain (not flagged free_mail or disposable) goes to work_domain.
 MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id);
 
 // Given-name nickname groups from rules/nicknames.toml ([names] canonical = [nicknames]).
@@ -109,6 +127,20 @@ enum class LevelKind : uint8_t {
   kDateDays,   // both valid dates within max_distance days
   kNumeric,    // both numbers within max_distance
   kElse,       // always applies (the "different" level)
+  // Cross-field and structured levels (CRM data):
+  kSwapped,     // given_name only: each side's given name is the other's family name (exact or JW >= threshold)
+  kNameSplit,   // given_name only: given + family read as one name agree, split differently (Mary Ann|Smith,
+                // Mary|Ann Smith)
+  kTokenSubset, // every token of the shorter value (less the level's `ignore` words) is a token of the longer:
+                // compound and particle family names (Garcia Lopez ~ Garcia, van den Berg ~ Berg)
+  kDateSwap,    // both valid dates, day and month transposed (2001-03-04 ~ 2001-04-03)
+  kDatePart,    // both valid dates, exactly one of year, month, day differs
+  kEmailName,   // email_key only: different addresses whose local parts each fit the other record's name
+                // (tschroder@, thomas.schroder31@, schroder.t@ for Thomas Schröder)
+  kGenderPair,  // the masculine and feminine forms of one name (Paul/Paula, Daniel/Daniela, Mario/Maria, Simon/
+                // Simone, Gabriel/Gabrielle): two people, as the "different" level is (see PersonConflict)
+  kEmailDomain, // company_key only: one side's work e-mail domain names the other side's company; applies also
+                // when one side has no company
 };
 
 struct ComparisonLevel {
@@ -119,6 +151,8 @@ struct ComparisonLevel {
   double m = 0.5;
   double u = 0.5;
   double weight = 0;  // log2(m/u), precomputed
+  int covers = -1;    // index in fields() of a later field this level also accounts for (it then adds 0)
+  std::vector<std::u32string> ignore;  // kTokenSubset: words that are not evidence (van, den, de, ...)
 };
 
 struct FieldModel {
@@ -128,6 +162,11 @@ struct FieldModel {
   bool tf = false;                      // term-frequency adjustment of the exact level
   double tf_min_u = 0.0001;             // floor of a tf-adjusted u (a value seen once is not infinite evidence)
   int implied_by = -1;                  // index in fields() of the field whose first-level agreement implies this one
+  bool fold_accents = false;            // compare the FoldName form (no accents, "Müller" = "Mueller" = "Muller")
+  bool contact_point = false;           // a phone, mailbox or address people can share (see MatchModel)
+  bool personal = false;                // a value of one person (birth date, national id): when it agrees, the
+                                        // pair is not two people sharing contact points
+  bool cross_missing = false;           // a level can apply with the field missing on one side (email_domain)
 };
 
 // One field's pre-digested value (see MatchModel::Prepare). Compact on purpose: the scoring kernel is bound by
@@ -164,7 +203,10 @@ struct PreparedRecord {
   };
   std::vector<Token> tokens;
   uint32_t present = 0;  // bit i = fields[i].present: lets the kernel skip missing fields without reading them
+  uint32_t shared = 0;   // MatchInput::shared
   std::array<PreparedField, kMatchFieldCount> fields;
+  std::u32string email_local;  // the e-mail's local part as name letters only (folded like names), for kEmailName
+  std::u32string work_label;   // the work domain's name part, letters and digits only ("acme" of acme.co.uk)
 
   const PreparedField& Get(MatchField f) const { return fields[static_cast<size_t>(f)]; }
   std::u32string_view Text(const PreparedField& f) const { return {chars.data() + f.off, f.len}; }
@@ -177,6 +219,9 @@ struct FieldContribution {
   double weight = 0;
   std::string value_a, value_b;
   bool tf_adjusted = false;
+  // Why the field added less than its level's weight: "shared: role mailbox", "shared: given names differ",
+  // "implied by postcode", "counted with given_name". Empty when it added its level's weight.
+  std::string note;
 };
 
 struct Explanation {
@@ -185,6 +230,7 @@ struct Explanation {
   std::vector<FieldContribution> fields;
   // "prior -13.3; family_name exact +7.2 (smith|smith); given_name jw>=0.92 +5.1 (jon|john); ..."
   std::string ToString() const;
+  bool shared_contact = false;  // some contact point agreed but counted as shared (role mailbox or conflicting names)
 };
 
 enum class Decision { kNew, kReview, kMerge };
@@ -213,6 +259,13 @@ class MatchModel {
 
   Decision Decide(double weight) const;
 
+  // True when the model's person field (`person_field`, given_name) is present on both sides and disagrees
+  // outright (its last, "different" level, or a gender_pair level): two people, whatever contact points they share.
+  bool PersonConflict(const PreparedRecord& a, const PreparedRecord& b) const;
+  // True when an equal e-mail on this pair is not evidence of one person: a role mailbox, or names in conflict.
+  // The store's "a shared exact e-mail joins" rule asks this first.
+  bool EmailShared(const PreparedRecord& a, const PreparedRecord& b) const;
+
   double prior_weight() const { return prior_weight_; }
   double lambda() const { return lambda_; }
   double upper() const { return upper_; }
@@ -227,10 +280,10 @@ class MatchModel {
 
  private:
   int LevelOf(const FieldModel& f, const PreparedRecord& ra, const PreparedRecord& rb) const;
-  // True when `f` is implied by a field that agrees at its first level on this pair (f then adds 0).
-  bool Implied(const FieldModel& f, const PreparedRecord& ra, const PreparedRecord& rb) const;
   double LevelWeight(const FieldModel& f, int level, const PreparedField& a, const PreparedField& b,
                      bool* tf_adjusted) const;
+  // The one scoring loop behind Weight, Explain and Levels (each pointer may be null).
+  double Eval(const PreparedRecord& a, const PreparedRecord& b, Explanation* e, int8_t* levels) const;
 
   std::vector<FieldModel> fields_;
   std::shared_ptr<const NicknameTable> nicknames_;
@@ -238,6 +291,7 @@ class MatchModel {
   double prior_weight_ = 0;
   double upper_ = 0;
   double lower_ = 0;
+  int person_field_ = -1;  // index in fields_ of [model] person_field
   std::array<uint8_t, kMatchFieldCount> needs_{};  // what Prepare must compute per field (bit flags)
 };
 

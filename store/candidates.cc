@@ -39,6 +39,21 @@ Status ParseFlatObject(simdjson::ondemand::parser& parser, std::string_view text
   return Status::Ok();
 }
 
+// A JSON array of strings (normalized "flags") into a vector.
+Status ParseStringArray(simdjson::ondemand::parser& parser, std::string_view text, std::vector<std::string>* out) {
+  simdjson::padded_string padded(text);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return Status::Internal("stored normalized flags do not parse");
+  simdjson::ondemand::array arr;
+  if (doc.get_array().get(arr)) return Status::Internal("stored normalized flags are not an array");
+  for (auto el : arr) {
+    std::string_view value;
+    if (el.get_string().get(value)) return Status::Internal("stored normalized flags hold a non-string value");
+    out->emplace_back(value);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Statement MembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
@@ -47,7 +62,8 @@ Statement MembersStatement(const std::vector<long long>& contacts, int newest_pe
   // server than expanding them into rows).
   return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
           "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
-          "       coalesce(sr.normalized -> 'keys', '{}')::text "
+          "       coalesce(sr.normalized -> 'keys', '{}')::text, "
+          "       coalesce(sr.normalized -> 'flags', '[]')::text "
           "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.received_at, s.is_test, s.normalized, "
           "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
           "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
@@ -68,8 +84,11 @@ Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>&
     m.is_test = r.Get(i, 5) == "t";
     m.normalized.fields.clear();
     m.normalized.keys.clear();
+    m.normalized.flags.clear();
     if (Status s = ParseFlatObject(parser, r.Get(i, 6), &m.normalized.fields); !s.ok()) return s;
     if (Status s = ParseFlatObject(parser, r.Get(i, 7), &m.normalized.keys); !s.ok()) return s;
+    // The e-mail's flags (role mailbox, free-mail) decide whether it is a shared contact point or a work domain.
+    if (Status s = ParseStringArray(parser, r.Get(i, 8), &m.normalized.flags); !s.ok()) return s;
     visit(m);
   }
   return Status::Ok();

@@ -67,7 +67,7 @@ std::string ExplanationJson(const Explanation& e, long long record, long long ot
     out += (i ? "," : "");
     out += "{\"field\":" + JsonEscape(f.field) + ",\"level\":" + JsonEscape(f.level) + ",\"weight\":" +
            Num(f.weight) + ",\"a\":" + JsonEscape(f.value_a) + ",\"b\":" + JsonEscape(f.value_b) +
-           ",\"tf_adjusted\":" + (f.tf_adjusted ? "true" : "false") + "}";
+           ",\"tf_adjusted\":" + (f.tf_adjusted ? "true" : "false") + ",\"note\":" + JsonEscape(f.note) + "}";
   }
   return out + "]}";
 }
@@ -592,7 +592,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
         ce.members.push_back(&pool[p].prepared);
         // A shared exact e-mail key joins deterministically (an e-mail address identifies a CRM contact), and so
         // does the same normalized record again (a re-sent lead). Lowest contact id first: stable across workers.
-        bool same_email = !rec.email_key.empty() && pool[p].email_key == rec.email_key;
+        // Not when the address is a role mailbox or the given names conflict: then it is a shared contact point.
+        bool same_email = !rec.email_key.empty() && pool[p].email_key == rec.email_key &&
+                          !(mc && mc->model && mc->model->EmailShared(rec.prepared, pool[p].prepared));
         if ((same_email || pool[p].fingerprint == rec.fingerprint) && (contact == 0 || e < contact)) contact = e;
       }
       cands.push_back(std::move(ce));

@@ -1,0 +1,252 @@
+// The CRM comparison levels of the shipped model (rules/match.toml) on hand-built pairs: shared contact points,
+// swapped and differently split names, compound family names, names without accents, e-mails that fit the name,
+// a work domain naming the company, and birth-date typos. Each case reads the explanation by field and level, so a
+// level that stops applying fails here by name.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "hygiene/fold.h"
+#include "hygiene/match_model.h"
+
+namespace {
+
+using canon::MatchField;
+using canon::MatchInput;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const canon::MatchModel& Model() {
+  static const canon::MatchModel model = [] {
+    const std::string nick_path = std::string(CANON_SOURCE_DIR) + "/rules/nicknames.toml";
+    auto nick = canon::NicknameTable::FromToml(ReadFile(nick_path), nick_path);
+    REQUIRE(nick.ok());
+    const std::string path = std::string(CANON_SOURCE_DIR) + "/rules/match.toml";
+    auto m = canon::MatchModel::FromToml(ReadFile(path), path,
+                                         std::make_shared<const canon::NicknameTable>(std::move(*nick)));
+    if (!m.ok()) FAIL(m.status().ToString());
+    return std::move(*m);
+  }();
+  return model;
+}
+
+struct P {
+  const char* given = "";
+  const char* family = "";
+  const char* email = "";
+  const char* phone = "";
+  const char* company = "";
+  const char* city = "";
+  const char* postcode = "";
+  const char* street = "";
+  const char* dob = "";
+  bool role_mail = false;
+  const char* work_domain = "";
+};
+
+MatchInput In(const P& p) {
+  MatchInput in;
+  in.Set(MatchField::kGivenName, p.given);
+  in.Set(MatchField::kFamilyName, p.family);
+  in.Set(MatchField::kEmailKey, p.email);
+  in.Set(MatchField::kPhone, p.phone);
+  in.Set(MatchField::kCompanyKey, p.company);
+  in.Set(MatchField::kCity, p.city);
+  in.Set(MatchField::kPostcode, p.postcode);
+  in.Set(MatchField::kStreet, p.street);
+  in.Set(MatchField::kDob, p.dob);
+  if (p.role_mail) in.shared |= uint32_t{1} << static_cast<size_t>(MatchField::kEmailKey);
+  in.work_domain = p.work_domain;
+  return in;
+}
+
+const canon::FieldContribution& FieldOf(const canon::Explanation& e, const std::string& name) {
+  for (const auto& f : e.fields)
+    if (f.field == name) return f;
+  FAIL("no field " << name);
+  return e.fields.front();
+}
+
+canon::Explanation Explain(const P& a, const P& b) {
+  const auto& m = Model();
+  auto e = m.Score(In(a), In(b));
+  // The fast path gives the same total as the explanation.
+  REQUIRE(m.Weight(m.Prepare(In(a)), m.Prepare(In(b))) == Approx(e.total));
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("FoldName: no accents, words kept apart, German digraphs fold", "[match][fold]") {
+  CHECK(canon::FoldName("Müller") == "muller");
+  CHECK(canon::FoldName("Mueller") == "muller");
+  CHECK(canon::FoldName("MULLER") == "muller");
+  CHECK(canon::FoldName("María") == "maria");
+  CHECK(canon::FoldName("Søren") == "soren");
+  CHECK(canon::FoldName("Łukasz") == "lukasz");
+  CHECK(canon::FoldName("Strauß") == "strauss");
+  CHECK(canon::FoldName("García-López") == "garcia lopez");
+  CHECK(canon::FoldName("  van den  Berg ") == "van den berg");
+  CHECK(canon::FoldName("O'Brien") == "o brien");
+  CHECK(canon::FoldName("") == "");
+}
+
+TEST_CASE("names compare without accents at every level", "[match][crm]") {
+  auto e = Explain({.given = "María", .family = "Müller"}, {.given = "Maria", .family = "Mueller"});
+  CHECK(FieldOf(e, "given_name").level == "exact");
+  CHECK(FieldOf(e, "family_name").level == "exact");
+  e = Explain({.given = "Søren", .family = "Kierkegård"}, {.given = "Soren", .family = "Kierkegard"});
+  CHECK(FieldOf(e, "given_name").level == "exact");
+  CHECK(FieldOf(e, "family_name").level == "exact");
+}
+
+TEST_CASE("swapped given and family names agree at their own level, counted once", "[match][crm]") {
+  auto e = Explain({.given = "Schröder", .family = "Thomas", .phone = "+4930123456"},
+                   {.given = "Thomas", .family = "Schroder", .phone = "+4930123456"});
+  CHECK(FieldOf(e, "given_name").level == "swapped");
+  CHECK(FieldOf(e, "given_name").weight > 8);
+  CHECK(FieldOf(e, "family_name").level == "counted with given_name");
+  CHECK(FieldOf(e, "family_name").weight == 0);
+  CHECK(FieldOf(e, "phone").note.empty());  // the names do not conflict: the phone counts
+  CHECK(Model().Decide(e.total) == canon::Decision::kMerge);
+}
+
+TEST_CASE("a full name split differently agrees at its own level", "[match][crm]") {
+  auto e = Explain({.given = "Mary Ann", .family = "Smith"}, {.given = "Mary", .family = "Ann Smith"});
+  CHECK(FieldOf(e, "given_name").level == "split differently");
+  CHECK(FieldOf(e, "family_name").level == "counted with given_name");
+}
+
+TEST_CASE("compound and particle family names agree at their own level", "[match][crm]") {
+  auto e = Explain({.given = "Lucia", .family = "García López"}, {.given = "Lucia", .family = "Garcia"});
+  CHECK(FieldOf(e, "family_name").level == "compound");
+  e = Explain({.given = "Anna", .family = "van den Berg"}, {.given = "Anna", .family = "Berg"});
+  CHECK(FieldOf(e, "family_name").level == "compound");
+  // Particles alone are not a name.
+  e = Explain({.given = "Anna", .family = "van der Linden"}, {.given = "Anna", .family = "van Dijk"});
+  CHECK(FieldOf(e, "family_name").level != "compound");
+}
+
+TEST_CASE("colleagues on one switchboard, company and office stay apart, explained as shared", "[match][crm]") {
+  P anna{.given = "Anna", .family = "Schmidt", .email = "anna.schmidt@acme.de", .phone = "+49301234567",
+         .company = "acme", .city = "berlin", .work_domain = "acme.de"};
+  P jonas{.given = "Jonas", .family = "Weber", .email = "j.weber@acme.de", .phone = "+49301234567",
+          .company = "acme", .city = "berlin", .work_domain = "acme.de"};
+  auto e = Explain(anna, jonas);
+  CHECK(FieldOf(e, "given_name").level == "different");
+  CHECK(FieldOf(e, "phone").level == "exact");
+  CHECK(FieldOf(e, "phone").weight == 0);
+  CHECK(FieldOf(e, "phone").note == "shared: given names differ");
+  CHECK(FieldOf(e, "company_key").note == "shared: given names differ");
+  CHECK(e.shared_contact);
+  CHECK(Model().Decide(e.total) == canon::Decision::kNew);
+  CHECK(e.ToString().find("[shared: given names differ]") != std::string::npos);
+}
+
+TEST_CASE("relatives on one household phone and address stay apart", "[match][crm]") {
+  P mother{.given = "Helen", .family = "Carter", .phone = "+442079460958", .city = "london",
+           .postcode = "SW1A 1AA", .street = "12 baker street"};
+  P son{.given = "James", .family = "Carter", .phone = "+442079460958", .city = "london", .postcode = "SW1A 1AA",
+        .street = "12 baker street"};
+  auto e = Explain(mother, son);
+  CHECK(FieldOf(e, "family_name").level == "exact");
+  CHECK(FieldOf(e, "phone").note == "shared: given names differ");
+  CHECK(FieldOf(e, "postcode").note == "shared: given names differ");
+  CHECK(Model().Decide(e.total) == canon::Decision::kNew);
+  const auto& m = Model();
+  CHECK(m.PersonConflict(m.Prepare(In(mother)), m.Prepare(In(son))));
+}
+
+TEST_CASE("a role mailbox never counts as evidence, even for one name", "[match][crm]") {
+  P a{.given = "Lena", .family = "Fischer", .email = "info@acme.de", .role_mail = true};
+  P b{.given = "Paul", .family = "Klein", .email = "info@acme.de", .role_mail = true};
+  auto e = Explain(a, b);
+  CHECK(FieldOf(e, "email_key").level == "exact");
+  CHECK(FieldOf(e, "email_key").weight == 0);
+  CHECK(FieldOf(e, "email_key").note == "shared: role mailbox");
+  CHECK(Model().Decide(e.total) == canon::Decision::kNew);
+  const auto& m = Model();
+  CHECK(m.EmailShared(m.Prepare(In(a)), m.Prepare(In(b))));
+  // A personal address with agreeing names is no shared contact point.
+  P c{.given = "Lena", .family = "Fischer", .email = "lena.fischer@gmail.com"};
+  CHECK_FALSE(m.EmailShared(m.Prepare(In(c)), m.Prepare(In(c))));
+  // The same role mailbox with the same name is still counted at 0, the names decide.
+  e = Explain(a, a);
+  CHECK(FieldOf(e, "email_key").note == "shared: role mailbox");
+}
+
+TEST_CASE("e-mail local parts that fit the name are evidence; a work domain names the company", "[match][crm]") {
+  P work{.given = "Thomas", .family = "Schröder", .email = "tschroder@acme.de", .work_domain = "acme.de"};
+  P personal{.given = "Thomas", .family = "Schroder", .email = "thomas.schroder31@gmail.com", .company = "acme"};
+  auto e = Explain(work, personal);
+  CHECK(FieldOf(e, "email_key").level == "fits the name");
+  CHECK(FieldOf(e, "email_key").weight > 0);
+  CHECK(FieldOf(e, "company_key").level == "e-mail domain");
+  CHECK(FieldOf(e, "company_key").weight > 0);
+  CHECK(Model().Decide(e.total) == canon::Decision::kMerge);
+  P initial_last{.given = "Thomas", .family = "Schröder", .email = "schroder.t@example.org"};
+  e = Explain(initial_last, personal);
+  CHECK(FieldOf(e, "email_key").level == "fits the name");
+  // Addresses that fit neither name are plain different addresses.
+  P other{.given = "Thomas", .family = "Schröder", .email = "mkeller@acme.de"};
+  P nick{.given = "Thomas", .family = "Schroder", .email = "tom1985@gmail.com"};
+  e = Explain(other, nick);
+  CHECK(FieldOf(e, "email_key").level == "different");
+}
+
+TEST_CASE("birth dates: day and month transposed, one part off", "[match][crm]") {
+  auto e = Explain({.given = "Ann", .family = "Lee", .dob = "1985-03-07"}, {.given = "Ann", .family = "Lee", .dob = "1985-07-03"});
+  CHECK(FieldOf(e, "dob").level == "day/month swapped");
+  e = Explain({.given = "Ann", .family = "Lee", .dob = "1985-03-07"}, {.given = "Ann", .family = "Lee", .dob = "1986-03-07"});
+  CHECK(FieldOf(e, "dob").level == "one edit");  // one digit: the typo level comes first
+  e = Explain({.given = "Ann", .family = "Lee", .dob = "1985-03-07"}, {.given = "Ann", .family = "Lee", .dob = "1975-03-07"});
+  CHECK(FieldOf(e, "dob").level == "one edit");
+  e = Explain({.given = "Ann", .family = "Lee", .dob = "1985-03-07"}, {.given = "Ann", .family = "Lee", .dob = "1985-11-07"});
+  CHECK(FieldOf(e, "dob").level == "one part off");
+  e = Explain({.given = "Ann", .family = "Lee", .dob = "1985-03-07"}, {.given = "Ann", .family = "Lee", .dob = "1990-11-21"});
+  CHECK(FieldOf(e, "dob").level == "different");
+}
+
+TEST_CASE("match.toml refuses unknown keys and misplaced cross-field levels with their place", "[match][model]") {
+  auto parse = [](const std::string& text) {
+    return canon::MatchModel::FromToml(text, "m.toml");
+  };
+  auto r = parse("[model]\nlambda = 0.01\nupper = 5\nlower = 1\nuper = 3\n"
+                 "[[field]]\nname = \"phone\"\nlevels = [{ kind = \"else\", m = 0.5, u = 0.5 }]\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().where() == "m.toml:5:8");
+  r = parse("[model]\nlambda = 0.01\nupper = 5\nlower = 1\n"
+            "[[field]]\nname = \"phone\"\ncontact_pont = true\nlevels = [{ kind = \"else\", m = 0.5, u = 0.5 }]\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().where() == "m.toml:7:16");
+  r = parse("[model]\nlambda = 0.01\nupper = 5\nlower = 1\n"
+            "[[field]]\nname = \"phone\"\nlevels = [{ kind = \"swapped\", m = 0.5, u = 0.1 },\n"
+            "  { kind = \"else\", m = 0.5, u = 0.5 }]\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("given_name") != std::string::npos);
+  r = parse("[model]\nlambda = 0.01\nupper = 5\nlower = 1\nperson_field = \"given_name\"\n"
+            "[[field]]\nname = \"phone\"\ncontact_point = true\nlevels = [{ kind = \"else\", m = 0.5, u = 0.5 }]\n"
+            "[[field]]\nname = \"given_name\"\nlevels = [{ kind = \"else\", m = 0.5, u = 0.5 }]\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().where() == "m.toml:5:16");
+}
+
+TEST_CASE("the shipped model round-trips through ToToml with its CRM options", "[match][model]") {
+  const auto& m = Model();
+  const std::string nick_path = std::string(CANON_SOURCE_DIR) + "/rules/nicknames.toml";
+  auto nick = canon::NicknameTable::FromToml(ReadFile(nick_path), nick_path);
+  REQUIRE(nick.ok());
+  auto again = canon::MatchModel::FromToml(m.ToToml(), "again.toml",
+                                           std::make_shared<const canon::NicknameTable>(std::move(*nick)));
+  REQUIRE(again.ok());
+  P a{.given = "Schröder", .family = "Thomas", .email = "info@acme.de", .phone = "+4930123456", .role_mail = true};
+  P b{.given = "Thomas", .family = "Schroder", .email = "info@acme.de", .phone = "+4930123456", .role_mail = true};
+  CHECK(again->Score(In(a), In(b)).total == Approx(m.Score(In(a), In(b)).total));
+  CHECK(again->Score(In(a), In(b)).ToString() == m.Score(In(a), In(b)).ToString());
+}
