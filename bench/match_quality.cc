@@ -447,6 +447,17 @@ int RunCrmTiming(uint64_t seed, const canon::RuleSet& rules, const canon::MatchR
   return 0;
 }
 
+// A non-negative number of an option, or exit 2 with the option named.
+uint64_t Number(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || text[0] == '-') {
+    std::fprintf(stderr, "bench_match_quality: %s wants a number, got '%s'\n", option.c_str(), text.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -466,10 +477,10 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--rules") rules_dir = value();
-    else if (a == "--crm-people") crm_people = std::stoul(value());
-    else if (a == "--seed") seed = std::stoull(value());
+    else if (a == "--crm-people") crm_people = Number(a, value());
+    else if (a == "--seed") seed = Number(a, value());
     else if (a == "--write-crm-csv") csv_path = value();
-    else if (a == "--examples") examples = std::stoi(value());
+    else if (a == "--examples") examples = static_cast<int>(Number(a, value()));
     else if (a == "--no-timing") timing = false;
     else if (a.rfind("--", 0) == 0) {
       std::fprintf(stderr,

@@ -20,7 +20,8 @@
 // of a group's members differ (siblings may have similar ones: Jan/Jana), so a person can tell them apart.
 // Truth: CrmRecord::person; a pair of different people is a hard negative of the class of a group both belong to.
 //
-// Not thread-safe per object; Generate() is a pure function of the options (same seed, same records).
+// Not thread-safe per object; Generate() is a pure function of the options (same seed, same records: every draw
+// is a raw std::mt19937_64 output, none goes through a standard-library distribution or shuffle).
 #pragma once
 
 #include <algorithm>
@@ -511,10 +512,10 @@ class CrmGen {
       int n = RecordCount();
       // Doors: distinct while there are doors left, in a random order.
       std::vector<Door> doors = {Door::kWebForm, Door::kAdLead, Door::kCsvExport, Door::kSalesEntry};
-      std::shuffle(doors.begin(), doors.end(), rng_);
+      Shuffle(&doors);
       for (int k = 0; k < n; ++k) out.push_back(Render(p, doors[static_cast<size_t>(k) % doors.size()]));
     }
-    std::shuffle(out.begin(), out.end(), rng_);
+    Shuffle(&out);
     for (size_t i = 0; i < out.size(); ++i) out[i].record_id = "r" + std::to_string(i);
     return out;
   }
@@ -529,6 +530,11 @@ class CrmGen {
   template <class T>
   const T& Pick(const std::vector<T>& v) {
     return v[Below(v.size())];
+  }
+  // Fisher-Yates with this generator's draws (std::shuffle's algorithm differs between standard libraries).
+  template <class T>
+  void Shuffle(std::vector<T>* v) {
+    for (size_t i = v->size(); i > 1; --i) std::swap((*v)[i - 1], (*v)[Below(i)]);
   }
   int PickCountry() {
     int total = 0;
