@@ -358,6 +358,45 @@ Missed MissedPairs(const std::vector<std::string>& cluster, const CrmSet& set) {
   return m;
 }
 
+// What the set holds, to read the figures against: groups and record pairs of different people per
+// hard-negative class, and the true pairs whose only evidence is the name (no e-mail key, phone or company key in
+// common: a human could not tell them from namesakes without the rest of the person's records).
+void PrintCrmShape(const CrmSet& set) {
+  std::map<std::pair<int, int>, std::vector<size_t>> members;
+  for (size_t i = 0; i < set.records.size(); ++i)
+    for (const auto& g : set.records[i].groups) members[{static_cast<int>(g.kind), g.id}].push_back(i);
+  size_t groups[crm_gen::kGroupKinds] = {}, pairs[crm_gen::kGroupKinds] = {};
+  for (const auto& [key, idx] : members) {
+    ++groups[key.first];
+    for (size_t x = 0; x < idx.size(); ++x)
+      for (size_t y = x + 1; y < idx.size(); ++y)
+        pairs[key.first] += set.records[idx[x]].person != set.records[idx[y]].person ? 1 : 0;
+  }
+  std::printf("  hard-negative groups (record pairs of different people):");
+  for (int k = 0; k < crm_gen::kGroupKinds; ++k)
+    std::printf(" %s %zu (%zu)", crm_gen::GroupKindName(static_cast<crm_gen::GroupKind>(k)), groups[k], pairs[k]);
+  std::printf("\n");
+  std::unordered_map<long, std::vector<size_t>> by_person;
+  for (size_t i = 0; i < set.records.size(); ++i) by_person[set.records[i].person].push_back(i);
+  size_t true_pairs = 0, name_only = 0;
+  for (const auto& [p, v] : by_person) {
+    for (size_t x = 0; x < v.size(); ++x) {
+      for (size_t y = x + 1; y < v.size(); ++y) {
+        ++true_pairs;
+        const auto& a = set.inputs[v[x]];
+        const auto& b = set.inputs[v[y]];
+        bool shared = false;
+        for (canon::MatchField f : {canon::MatchField::kEmailKey, canon::MatchField::kPhone,
+                                    canon::MatchField::kCompanyKey})
+          shared |= !a.Get(f).empty() && a.Get(f) == b.Get(f);
+        name_only += shared ? 0 : 1;
+      }
+    }
+  }
+  std::printf("  true pairs: %zu, of which %zu (%.1f%%) share no e-mail key, phone or company key\n", true_pairs,
+              name_only, 100.0 * static_cast<double>(name_only) / static_cast<double>(std::max<size_t>(1, true_pairs)));
+}
+
 int RunCrm(size_t people, uint64_t seed, const std::string& csv_path, int examples, const canon::RuleSet& rules,
            const canon::MatchRules& match) {
   CrmSet set = MakeCrmSet(people, seed, rules);
@@ -375,20 +414,7 @@ int RunCrm(size_t people, uint64_t seed, const std::string& csv_path, int exampl
     }
     std::printf("  written to %s\n", csv_path.c_str());
   }
-  size_t groups[crm_gen::kGroupKinds] = {};
-  {
-    std::map<std::pair<int, int>, bool> seen;
-    for (const auto& r : set.records)
-      for (const auto& g : r.groups)
-        if (!seen[{static_cast<int>(g.kind), g.id}]) {
-          seen[{static_cast<int>(g.kind), g.id}] = true;
-          ++groups[static_cast<int>(g.kind)];
-        }
-  }
-  std::printf("  hard-negative groups:");
-  for (int k = 0; k < crm_gen::kGroupKinds; ++k)
-    std::printf(" %s %zu", crm_gen::GroupKindName(static_cast<crm_gen::GroupKind>(k)), groups[k]);
-  std::printf("\n");
+  PrintCrmShape(set);
 
   auto tb = std::chrono::steady_clock::now();
   auto base = CrmBaseline(set.inputs);
@@ -447,6 +473,17 @@ int RunCrmTiming(uint64_t seed, const canon::RuleSet& rules, const canon::MatchR
   return 0;
 }
 
+// A non-negative number of an option, or exit 2 with the option named.
+uint64_t Number(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || text[0] == '-') {
+    std::fprintf(stderr, "bench_match_quality: %s wants a number, got '%s'\n", option.c_str(), text.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -466,10 +503,10 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--rules") rules_dir = value();
-    else if (a == "--crm-people") crm_people = std::stoul(value());
-    else if (a == "--seed") seed = std::stoull(value());
+    else if (a == "--crm-people") crm_people = Number(a, value());
+    else if (a == "--seed") seed = Number(a, value());
     else if (a == "--write-crm-csv") csv_path = value();
-    else if (a == "--examples") examples = std::stoi(value());
+    else if (a == "--examples") examples = static_cast<int>(Number(a, value()));
     else if (a == "--no-timing") timing = false;
     else if (a.rfind("--", 0) == 0) {
       std::fprintf(stderr,

@@ -8,10 +8,11 @@
 // 1-5 records (skewed to 1-2), each from a door (web form, ad lead, CSV export, a salesperson's entry) that
 // renders the person the way that door captures people: which fields it fills, how names, phones, companies and
 // countries are written, what goes wrong (nicknames, one-edit typos, case, swapped given and family names, a
-// full name unsplit, Gmail dots and +tags, work versus personal e-mail, +/00/011/national phone formats,
-// legal-form variants, country names in several languages or ISO-2/ISO-3 codes, diacritics dropped or spelt
-// out, compound family names shortened). Fields are missing at CRM rates (phone ~45%, company ~30%, city ~40%,
-// country ~30%, birth date ~95%, street ~90%).
+// full name unsplit, a second given name shown or split into the family name, Gmail dots and +tags, work versus
+// personal e-mail, a previous employer and its address, +/00/011/national phone formats, legal-form variants,
+// country names in several languages or ISO-2/ISO-3 codes, diacritics dropped or spelt out, compound family
+// names shortened). Fields are missing at CRM rates (phone ~45%, company ~38%, city ~41%, country ~29%, birth
+// date ~95%, street ~91%).
 // Hard negatives are their own classes: groups of different people that share what a naive matcher takes for
 // identity: namesakes (one common name), relatives (family name, household landline, address), colleagues
 // (company, switchboard, office city, e-mails on one domain), role mailboxes (info@/sales@ of one company) and
@@ -19,7 +20,8 @@
 // of a group's members differ (siblings may have similar ones: Jan/Jana), so a person can tell them apart.
 // Truth: CrmRecord::person; a pair of different people is a hard negative of the class of a group both belong to.
 //
-// Not thread-safe per object; Generate() is a pure function of the options (same seed, same records).
+// Not thread-safe per object; Generate() is a pure function of the options (same seed, same records: every draw
+// is a raw std::mt19937_64 output, none goes through a standard-library distribution or shuffle).
 #pragma once
 
 #include <algorithm>
@@ -34,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/csv_reader.h"
 #include "hygiene/record.h"
 
 namespace crm_gen {
@@ -78,6 +81,8 @@ enum class Variation : uint8_t {
   kPhoneNational,      // national format (trunk prefix, brackets)
   kCompanyVariant,     // legal form dropped, spelt out or recased
   kCountryVariant,     // country as a native/foreign name or an ISO-3 code
+  kSecondGivenName,    // a second given name shown: "Mary Ann" / "Smith", or split "Mary" / "Ann Smith"
+  kJobChange,          // the person's previous employer and its e-mail address
   kCount
 };
 constexpr int kVariations = static_cast<int>(Variation::kCount);
@@ -86,7 +91,8 @@ inline const char* VariationName(Variation v) {
                                        "full_name_only", "diacritics_dropped", "compound_shortened",
                                        "gmail_dots",   "plus_tag",      "work_email",     "personal_email",
                                        "phone_plus",   "phone_00",      "phone_011",      "phone_national",
-                                       "company_variant", "country_variant"};
+                                       "company_variant", "country_variant", "second_given_name",
+                                       "job_change"};
   return kNames[static_cast<int>(v)];
 }
 
@@ -474,9 +480,12 @@ struct Person {
   std::string given, family;
   std::string second_family;  // Spanish second family name, or ""
   int company = -1;
+  int old_company = -1;        // a previous employer some records still show, or -1
+  std::string middle;          // a second given name, or ""
   std::string job_title;
   std::string personal_email;  // full address or ""
   std::string work_email;      // on the company domain, or ""
+  std::string old_work_email;  // on the previous employer's domain, or ""
   std::string role_email;      // a shared role mailbox the person's records often carry, or ""
   std::string agency_email;    // the agency's address on some leads, or ""
   bool prefers_work = false;   // with both addresses: the one most records carry
@@ -503,10 +512,10 @@ class CrmGen {
       int n = RecordCount();
       // Doors: distinct while there are doors left, in a random order.
       std::vector<Door> doors = {Door::kWebForm, Door::kAdLead, Door::kCsvExport, Door::kSalesEntry};
-      std::shuffle(doors.begin(), doors.end(), rng_);
+      Shuffle(&doors);
       for (int k = 0; k < n; ++k) out.push_back(Render(p, doors[static_cast<size_t>(k) % doors.size()]));
     }
-    std::shuffle(out.begin(), out.end(), rng_);
+    Shuffle(&out);
     for (size_t i = 0; i < out.size(); ++i) out[i].record_id = "r" + std::to_string(i);
     return out;
   }
@@ -521,6 +530,11 @@ class CrmGen {
   template <class T>
   const T& Pick(const std::vector<T>& v) {
     return v[Below(v.size())];
+  }
+  // Fisher-Yates with this generator's draws (std::shuffle's algorithm differs between standard libraries).
+  template <class T>
+  void Shuffle(std::vector<T>* v) {
+    for (size_t i = v->size(); i > 1; --i) std::swap((*v)[i - 1], (*v)[Below(i)]);
   }
   int PickCountry() {
     int total = 0;
@@ -719,19 +733,54 @@ class CrmGen {
     }
     if (company < 0 || Chance(0.75)) p.personal_email = PersonalEmail(p);
     p.prefers_work = Chance(0.5);
+    if (Chance(0.07)) p.middle = OtherGiven(country, {p.given});
+    if (company >= 0 && Chance(0.08)) {
+      // A job change: the previous employer, of the same country when one comes up.
+      for (int tries = 0; tries < 20 && p.old_company < 0; ++tries) {
+        int k = static_cast<int>(Below(companies_.size()));
+        if (k != company && companies_[static_cast<size_t>(k)].country == country) p.old_company = k;
+      }
+    }
     p.postal = Template(c.cities[static_cast<size_t>(p.city)].postal);
-    // Two street names per country, in the order of Countries().
-    static const std::vector<std::vector<const char*>> kStreets = {
-        {"Hauptstraße", "Bahnhofstraße"}, {"Rue de la Paix", "Avenue Victor Hugo"}, {"Calle Mayor", "Gran Vía"},
-        {"Kerkstraat", "Dorpsstraat"},    {"High Street", "Station Road"},          {"Main Street", "Park Avenue"},
-        {"Storgatan", "Kungsgatan"},      {"Vestergade", "Nørregade"},              {"Storgata", "Kirkegata"},
-        {"Via Roma", "Via Garibaldi"}};
-    p.street = std::to_string(1 + Below(120)) + " " + Pick(kStreets[static_cast<size_t>(country)]);
+    p.street = Street(country);
     char dob[16];
     std::snprintf(dob, sizeof dob, "%04d-%02d-%02d", 1955 + static_cast<int>(Below(48)),
                   1 + static_cast<int>(Below(12)), 1 + static_cast<int>(Below(28)));
     p.birth_date = dob;
     return p;
+  }
+
+  // A house number and a street of the country ("12 Station Road", "7 Lindenstraße"): number first everywhere,
+  // one shape for the matcher's house-number split.
+  std::string Street(int country) {
+    struct Streets {
+      const char* prefix;
+      std::vector<const char*> roots, suffixes;
+    };
+    // In the order of Countries().
+    static const std::vector<Streets> kStreets = {
+        {"", {"Haupt", "Bahnhof", "Garten", "Schul", "Kirch", "Linden", "Berg", "Wald", "Mühlen", "Goethe"},
+         {"straße", "weg", "allee"}},
+        {"Rue ", {"de la Paix", "Victor Hugo", "du Moulin", "des Lilas", "Pasteur", "de la Gare", "Jean Jaurès",
+                  "du Château", "Voltaire", "des Écoles"}, {""}},
+        {"Calle ", {"Mayor", "Real", "del Sol", "de la Iglesia", "Nueva", "San Juan", "de Alcalá", "de Goya",
+                    "del Carmen", "Ancha"}, {""}},
+        {"", {"Kerk", "Dorps", "Molen", "School", "Linden", "Wilhelmina", "Juliana", "Beatrix", "Stations", "Nieuwe"},
+         {"straat", "weg", "laan"}},
+        {"", {"Station", "Church", "Mill", "Park", "Victoria", "Manor", "Kings", "Queens", "Albert", "Green"},
+         {" Road", " Street", " Lane"}},
+        {"", {"Main", "Oak", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Pine", "Park"},
+         {" Street", " Avenue", " Drive"}},
+        {"", {"Stor", "Kungs", "Drottning", "Skol", "Kyrko", "Park", "Sjö", "Ring", "Tall", "Björk"},
+         {"gatan", "vägen"}},
+        {"", {"Vester", "Nørre", "Sønder", "Øster", "Skole", "Kirke", "Strand", "Mølle", "Park", "Bøge"},
+         {"gade", "vej"}},
+        {"", {"Stor", "Kirke", "Skole", "Park", "Strand", "Kongens", "Dronningens", "Sjø", "Bjørke", "Elve"},
+         {"gata", "veien"}},
+        {"Via ", {"Roma", "Garibaldi", "Mazzini", "Dante", "Verdi", "Cavour", "Marconi", "della Repubblica",
+                  "Manzoni", "XX Settembre"}, {""}}};
+    const Streets& st = kStreets[static_cast<size_t>(country)];
+    return std::to_string(1 + Below(150)) + " " + st.prefix + Pick(st.roots) + Pick(st.suffixes);
   }
 
   // A given name of the country that no one in `taken` has.
@@ -795,6 +844,7 @@ class CrmGen {
             detail::Person p = NewPerson(country);
             p.given = given;
             p.family = family;
+            p.middle.clear();
             p.second_family.clear();
             if (p.company >= 0) p.work_email = WorkEmail(p, p.company);
             if (!p.personal_email.empty()) p.personal_email = PersonalEmail(p);
@@ -898,7 +948,11 @@ class CrmGen {
       }
       AddGroup(m, static_cast<GroupKind>(kind), id);
     }
-    for (size_t i = 0; i < people_.size(); ++i) people_[i].id = static_cast<long>(i);
+    for (size_t i = 0; i < people_.size(); ++i) {
+      people_[i].id = static_cast<long>(i);
+      // After the groups renamed their members: the old address follows the final name.
+      if (people_[i].old_company >= 0) people_[i].old_work_email = WorkEmail(people_[i], people_[i].old_company);
+    }
   }
 
   // ---- rendering one record of a person through a door ----
@@ -1058,8 +1112,16 @@ class CrmGen {
     auto& f = r.record.fields;
     const bool ascii_door = door == Door::kAdLead;  // ad forms keep what the person typed, accents and all
 
+    // A record from the time of the previous job shows that employer and that address.
+    const bool old_job = p.old_company >= 0 && Chance(0.4);
+    if (old_job) Mark(&r, Variation::kJobChange);
+    const int company = old_job ? p.old_company : p.company;
+    const std::string& work_email = old_job ? p.old_work_email : p.work_email;
+
     // ---- names ----
     std::string given = p.given, family = p.family;
+    std::string middle = !p.middle.empty() && Chance(0.5) ? p.middle : std::string();
+    if (!middle.empty()) Mark(&r, Variation::kSecondGivenName);
     if (!p.second_family.empty()) {
       if (Chance(0.5)) family += " " + p.second_family;
     }
@@ -1087,6 +1149,7 @@ class CrmGen {
     if (detail::DropAccents(given + family, false) != given + family && Chance(p_drop)) {
       bool spelt = std::string(c.iso2) == "DE" && Chance(0.5);
       given = detail::DropAccents(given, spelt);
+      middle = detail::DropAccents(middle, spelt);
       family = detail::DropAccents(family, spelt);
       Mark(&r, Variation::kDiacriticsDropped);
     }
@@ -1101,12 +1164,18 @@ class CrmGen {
       bool upper = Chance(door == Door::kCsvExport ? 0.7 : 0.3);
       if (upper || Chance(0.5)) family = detail::Recase(family, upper);
       given = detail::Recase(given, upper);
+      middle = detail::Recase(middle, upper);
       Mark(&r, Variation::kCase);
     }
     double p_full = door == Door::kAdLead ? 0.6 : door == Door::kWebForm ? 0.12 : 0.04;
     if (Chance(p_full)) {
-      f["full_name"] = given + " " + family;
+      f["full_name"] = given + (middle.empty() ? "" : " " + middle) + " " + family;
       Mark(&r, Variation::kFullNameOnly);
+    } else if (!middle.empty()) {
+      // Both given names in first_name, or a full name split after the first word by an import.
+      const bool split_after_first = Chance(0.4);
+      f["first_name"] = split_after_first ? given : given + " " + middle;
+      f["last_name"] = split_after_first ? middle + " " + family : family;
     } else if (door == Door::kWebForm && Chance(0.07)) {
       f["first_name"] = family;  // the form's fields read in the other order
       f["last_name"] = given;
@@ -1131,8 +1200,8 @@ class CrmGen {
         email = p.role_email;
       } else if (!p.agency_email.empty() && door != Door::kWebForm && Chance(0.3)) {
         email = p.agency_email;
-      } else if (!p.work_email.empty() && (p.personal_email.empty() || Chance(p_work))) {
-        email = p.work_email;
+      } else if (!work_email.empty() && (p.personal_email.empty() || Chance(p_work))) {
+        email = work_email;
         Mark(&r, Variation::kWorkEmail);
       } else if (!p.personal_email.empty()) {
         email = p.personal_email;
@@ -1172,9 +1241,9 @@ class CrmGen {
     }
 
     // ---- company, title ----
-    if (p.company >= 0) {
+    if (company >= 0) {
       const double p_co = door == Door::kSalesEntry ? 0.95 : door == Door::kCsvExport ? 0.9 : door == Door::kAdLead ? 0.7 : 0.75;
-      if (Chance(p_co)) f["company"] = CompanyText(companies_[static_cast<size_t>(p.company)], door, &r);
+      if (Chance(p_co)) f["company"] = CompanyText(companies_[static_cast<size_t>(company)], door, &r);
       const double p_title = door == Door::kWebForm ? 0.3 : 0.6;
       if (Chance(p_title)) f["job_title"] = p.job_title;
     }
@@ -1205,9 +1274,9 @@ class CrmGen {
 
     // A CRM refuses a contact with no way to reach or identify it: every door asks for an e-mail or a phone.
     if (!f.count("email") && !f.count("phone")) {
-      if (!p.personal_email.empty() || !p.work_email.empty()) {
-        bool work = !p.work_email.empty() && (p.personal_email.empty() || door != Door::kWebForm);
-        f["email"] = work ? p.work_email : p.personal_email;
+      if (!p.personal_email.empty() || !work_email.empty()) {
+        bool work = !work_email.empty() && (p.personal_email.empty() || door != Door::kWebForm);
+        f["email"] = work ? work_email : p.personal_email;
         Mark(&r, work ? Variation::kWorkEmail : Variation::kPersonalEmail);
       } else {
         f["phone"] = PhoneText(p.mobile, door, &r);
@@ -1227,24 +1296,15 @@ class CrmGen {
 
 inline std::vector<CrmRecord> Generate(const CrmOptions& o) { return CrmGen(o).Generate(); }
 
-// CSV: record_id, person_id, door, groups, then RawFields(); values with a comma, quote or line break quoted.
+// CSV (RFC 4180 by canon::CsvLine, CRLF line ends): record_id, person_id, door, groups, then RawFields().
 inline void WriteCsv(std::ostream& out, const std::vector<CrmRecord>& recs) {
-  auto quote = [](const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"') q += '"';
-      q += c;
-    }
-    return q + "\"";
-  };
-  out << "record_id,person_id,door,groups";
-  for (const auto& f : RawFields()) out << ',' << f;
-  out << '\n';
+  std::vector<std::string> row = {"record_id", "person_id", "door", "groups"};
+  row.insert(row.end(), RawFields().begin(), RawFields().end());
+  out << canon::CsvLine(row);
   for (const auto& r : recs) {
-    out << r.record_id << ',' << r.person << ',' << DoorName(r.door) << ',' << quote(r.GroupsString());
-    for (const auto& f : RawFields()) out << ',' << quote(r.record.Get(f));
-    out << '\n';
+    row = {r.record_id, std::to_string(r.person), DoorName(r.door), r.GroupsString()};
+    for (const auto& f : RawFields()) row.push_back(r.record.Get(f));
+    out << canon::CsvLine(row);
   }
 }
 
