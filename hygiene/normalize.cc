@@ -362,6 +362,15 @@ NormalizedRecord Normalize(const Record& record, const RuleSet& rules) {
   return out;
 }
 
+std::set<std::string> UnvalidatedFields(const NormalizedRecord& n, const FieldSchema& schema) {
+  std::set<std::string> out;
+  for (const auto& [field, value] : n.fields) {
+    const FieldDef* def = schema.Find(field);
+    if (def && def->type == FieldType::kPhone && !value.empty() && !n.keys.count(field + "_key")) out.insert(field);
+  }
+  return out;
+}
+
 std::string CheckExample(const RuleExample& ex, const RuleSet& rules) {
   Record rec;
   rec.source = ex.source;

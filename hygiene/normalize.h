@@ -16,6 +16,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ struct NormalizedRecord {
 // from attribution when absent), dates, booleans, urls, free text. Then lengths, patterns, required fields and the
 // record's require_any groups. Issues name the field ("record" for record-level rules).
 NormalizedRecord Normalize(const Record& record, const RuleSet& rules);
+
+// The fields of `n` whose value was kept as the sender gave it because it did not validate: a phone-typed field
+// (by `schema`) without its "<field>_key" (libphonenumber rejected the number). Reads `fields` and `keys` only, so
+// it works on a record loaded back from the store. Survivorship never lets such a value win over a valid one.
+std::set<std::string> UnvalidatedFields(const NormalizedRecord& n, const FieldSchema& schema);
 
 // Runs one rule-file example through Normalize; returns "" when it holds, else what differed
 // ("lead_source: expected 'paid_search', got 'other'").

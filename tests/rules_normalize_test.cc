@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "connectors/rule_dir.h"
 #include "hygiene/normalize.h"
+#include "hygiene/survivorship.h"
 
 using namespace canon;
 
@@ -32,6 +34,47 @@ bool HasFlag(const NormalizedRecord& n, const std::string& f) {
 }
 
 }  // namespace
+
+TEST_CASE("an invalid phone is kept flagged and never survives over a valid one", "[rules][survivorship]") {
+  // The normalizer keeps what libphonenumber rejects, raw and flagged, without a phone_key.
+  NormalizedRecord bad = Norm({{"phone", "12345"}, {"email", "ann@example.com"}});
+  REQUIRE(bad.accepted());
+  CHECK(bad.Get("phone") == "12345");
+  CHECK(HasFlag(bad, "phone:invalid"));
+  CHECK(!bad.keys.count("phone_key"));
+  CHECK(UnvalidatedFields(bad, Rules().fields()) == std::set<std::string>{"phone"});
+  NormalizedRecord good = Norm({{"phone", "+44 20 7946 0958"}, {"email", "ann@example.com"}});
+  CHECK(UnvalidatedFields(good, Rules().fields()).empty());
+  // Only phone-typed fields: a value without a key of its own (a name) is not "unvalidated".
+  CHECK(UnvalidatedFields(Norm({{"first_name", "Ann"}, {"email", "ann@example.com"}}), Rules().fields()).empty());
+
+  auto member = [](long long id, double at, const NormalizedRecord& n) {
+    return SurvivorMember{id, "website", at, n.fields, UnvalidatedFields(n, Rules().fields())};
+  };
+  SurvivorshipRules rules;  // most_recent everywhere
+  // The newer record's phone is invalid: the older valid one survives; the newer e-mail still wins.
+  Survivor s = Recompute(rules, {member(1, 100, good), member(2, 200, bad)}, {"phone", "email"});
+  CHECK(s.values.at("phone") == "+442079460958");
+  CHECK(s.lineage.at("phone") == 1);
+  CHECK(s.lineage.at("email") == 2);
+  // Under every policy: most_complete would take the longer raw text, most_frequent the one said twice.
+  rules.fields["phone"].kind = FieldPolicy::Kind::kMostComplete;
+  NormalizedRecord long_bad = Norm({{"phone", "call me on my mobile please"}, {"email", "ann@example.com"}});
+  CHECK(Recompute(rules, {member(1, 100, good), member(2, 200, long_bad)}, {"phone"}).values.at("phone") ==
+        "+442079460958");
+  rules.fields["phone"].kind = FieldPolicy::Kind::kMostFrequent;
+  CHECK(Recompute(rules, {member(1, 100, good), member(2, 200, bad), member(3, 300, bad)}, {"phone"})
+            .values.at("phone") == "+442079460958");
+  // Among valid phones the policy decides as before: the newest valid one.
+  rules.fields["phone"].kind = FieldPolicy::Kind::kMostRecent;
+  NormalizedRecord newer = Norm({{"phone", "+1 415 555 2671"}, {"email", "ann@example.com"}});
+  Survivor two = Recompute(rules, {member(1, 100, good), member(2, 200, newer), member(3, 300, bad)}, {"phone"});
+  CHECK(two.values.at("phone") == "+14155552671");
+  CHECK(two.lineage.at("phone") == 2);
+  // With no valid phone at all, the invalid one is kept rather than nothing.
+  Survivor only_bad = Recompute(rules, {member(2, 200, bad)}, {"phone"});
+  CHECK(only_bad.values.at("phone") == "12345");
+}
 
 TEST_CASE("phones become E.164 with the record's or the source's region", "[rules]") {
   CHECK(Norm({{"phone", "(415) 555-2671"}, {"country", "US"}}).Get("phone") == "+14155552671");
