@@ -10,7 +10,8 @@
 // first_name/last_name (from full_name), company_domain (website host, else a non-free-mail e-mail domain), country
 // (from a region when absent), lead_source (from click ids / utm_* when absent). Flags are "field:what":
 // email:role|disposable|free_mail|typo_fixed|smtputf8, phone:invalid|region_mismatch, name:recased|single_name,
-// company:legal_form_removed, lead_source:derived, country:from_region, FIELD:null_value, FIELD:control_removed.
+// company:legal_form_removed, lead_source:derived, country:from_region, region:from_country (a country field
+// naming a region of that country, "England" -> country GB, region GB-ENG), FIELD:null_value, FIELD:control_removed.
 // Issue reasons are sentences for people; `field` is "record" for the record-level require_any rule.
 // Thread-safety: reads the RuleSet only; call from any number of threads on one shared set.
 #pragma once
