@@ -124,6 +124,22 @@ TEST_CASE("phones become E.164 with the record's or the source's region", "[rule
   CHECK(HasFlag(bad, "phone:invalid"));
 }
 
+TEST_CASE("phones with an international call prefix, by the record's country or the source's", "[rules]") {
+  // The record's country (England -> GB): its own prefix "00", and its national "020" stays national.
+  NormalizedRecord uk = Norm({{"phone", "0044 20 7946 0958"}, {"country", "England"}});
+  CHECK(uk.Get("phone") == "+442079460958");
+  CHECK(uk.keys.at("phone_key") == "+442079460958");
+  CHECK(Norm({{"phone", "020 7946 0958"}, {"country", "GB"}}).Get("phone") == "+442079460958");
+  // No country: the website source's default (US) reads "011", and a European "00" is read too, flagged.
+  CHECK(Norm({{"phone", "011 44 20 7946 0958"}}).Get("phone") == "+442079460958");
+  NormalizedRecord eu = Norm({{"phone", "0049 30 1234567"}});
+  CHECK(eu.Get("phone") == "+49301234567");
+  CHECK(HasFlag(eu, "phone:region_mismatch"));
+  // No country and a source without a default: "00"/"011" and a valid number still read; a national one does not.
+  CHECK(Norm({{"phone", "00 44 20 7946 0958"}}, "no_such_source").Get("phone") == "+442079460958");
+  CHECK(HasFlag(Norm({{"phone", "020 7946 0958"}}, "no_such_source"), "phone:invalid"));
+}
+
 TEST_CASE("e-mails get a display value, a matching key and flags; broken ones reject the record", "[rules]") {
   NormalizedRecord n = Norm({{"email", " John.Smith+promo@GMAIL.com "}});
   CHECK(n.Get("email") == "John.Smith+promo@gmail.com");
