@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "hygiene/compare.h"
+#include "hygiene/fold.h"
 
 namespace canon {
 namespace {
@@ -127,7 +128,12 @@ std::vector<std::string> BlockingKeys(const MatchInput& in, const BlockingRules&
           break;
         }
         case BlockingPart::Transform::kInitial:
-          if (!folded.empty()) spellings.push_back(EncodeUtf8(folded.substr(0, 1)));
+          if (!folded.empty()) {
+            // Without its accent: "Élodie" and "Elodie" are one initial (as Double Metaphone folds É to E).
+            std::string initial = EncodeUtf8(folded.substr(0, 1));
+            std::string bare = FoldKey(initial);
+            spellings.push_back(bare.empty() ? initial : bare);
+          }
           break;
         case BlockingPart::Transform::kPrefix:
           if (!folded.empty()) spellings.push_back(EncodeUtf8(folded.substr(0, part.prefix)));

@@ -4,7 +4,7 @@
 // "<rule name>:<part>|<part>...". A rule yields no key when any of its parts is empty (a missing value never
 // blocks records together). Part syntax: "field" (case-folded value), "metaphone:field" (Double Metaphone
 // primary code; a second key is made for the alternate code when it differs), "initial:field" (first code
-// point), "prefixN:field" (first N code points, N in 1..9), "year:field" (first 4 characters of a date).
+// point, without its accent: "É" -> "e"), "prefixN:field" (first N code points, N in 1..9), "year:field" (first 4 characters of a date).
 // `max_per_key` caps how many entities one key may return (a shared office phone, info@...): keys over the cap
 // are skipped and reported by the candidate index, never followed into thousands of candidates. A rule may set a
 // lower cap of its own: a key made of names only ("given_family") is held by more entities the larger the store,

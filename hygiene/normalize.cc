@@ -63,6 +63,7 @@ class Normalizer {
       const FieldDef* def = schema_.Find(field);
       if (def->type == FieldType::kCountry) Governed(*def, v, {});
     }
+    RegionFromCountry();
     for (const auto& [field, v] : input_) {
       const FieldDef* def = schema_.Find(field);
       if (def->type == FieldType::kCountry || IsNameField(*def) || IsCompanyField(*def)) continue;
@@ -96,6 +97,24 @@ class Normalizer {
   std::string Country() const {
     auto it = out_->fields.find("country");
     return it == out_->fields.end() ? std::string() : it->second;
+  }
+
+  // A country field naming a part of its country that the region vocabulary knows ("England", "Scotland",
+  // "Wales", "Northern Ireland": countries of the United Kingdom, whose ISO country is GB) keeps that part as the
+  // region, when the record gives no region of its own. Only a region of the matched country: "Georgia" is the
+  // country GE, never the US state.
+  void RegionFromCountry() {
+    auto in = input_.find("country");
+    const std::string country = Country();
+    const FieldDef* def = schema_.Find("region");
+    if (in == input_.end() || country.empty() || input_.count("region") || !def || def->type != FieldType::kRegion)
+      return;
+    const Vocabulary* vocab = rules_.FindVocabulary(def->vocabulary);
+    if (!vocab) return;
+    const VocabularyValue* region = vocab->Find(vocab->Lookup(in->second, country));
+    if (!region || region->scope != country) return;
+    out_->fields["region"] = region->code;
+    Flag("region:from_country");
   }
 
   // A value governed by a vocabulary (enum, country, region): matched, refined, or quarantined.
@@ -359,6 +378,15 @@ NormalizedRecord Normalize(const Record& record, const RuleSet& rules) {
   NormalizedRecord out;
   out.rules_version = rules.version();
   Normalizer(record, rules, &out).Run();
+  return out;
+}
+
+std::set<std::string> UnvalidatedFields(const NormalizedRecord& n, const FieldSchema& schema) {
+  std::set<std::string> out;
+  for (const auto& [field, value] : n.fields) {
+    const FieldDef* def = schema.Find(field);
+    if (def && def->type == FieldType::kPhone && !value.empty() && !n.keys.count(field + "_key")) out.insert(field);
+  }
   return out;
 }
 

@@ -10,12 +10,14 @@
 // first_name/last_name (from full_name), company_domain (website host, else a non-free-mail e-mail domain), country
 // (from a region when absent), lead_source (from click ids / utm_* when absent). Flags are "field:what":
 // email:role|disposable|free_mail|typo_fixed|smtputf8, phone:invalid|region_mismatch, name:recased|single_name,
-// company:legal_form_removed, lead_source:derived, country:from_region, FIELD:null_value, FIELD:control_removed.
+// company:legal_form_removed, lead_source:derived, country:from_region, region:from_country (a country field
+// naming a region of that country, "England" -> country GB, region GB-ENG), FIELD:null_value, FIELD:control_removed.
 // Issue reasons are sentences for people; `field` is "record" for the record-level require_any rule.
 // Thread-safety: reads the RuleSet only; call from any number of threads on one shared set.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,11 @@ struct NormalizedRecord {
 // from attribution when absent), dates, booleans, urls, free text. Then lengths, patterns, required fields and the
 // record's require_any groups. Issues name the field ("record" for record-level rules).
 NormalizedRecord Normalize(const Record& record, const RuleSet& rules);
+
+// The fields of `n` whose value was kept as the sender gave it because it did not validate: a phone-typed field
+// (by `schema`) without its "<field>_key" (libphonenumber rejected the number). Reads `fields` and `keys` only, so
+// it works on a record loaded back from the store. Survivorship never lets such a value win over a valid one.
+std::set<std::string> UnvalidatedFields(const NormalizedRecord& n, const FieldSchema& schema);
 
 // Runs one rule-file example through Normalize; returns "" when it holds, else what differed
 // ("lead_source: expected 'paid_search', got 'other'").

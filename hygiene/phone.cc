@@ -35,6 +35,24 @@ std::string UpperRegion(std::string_view region) {
 
 bool Compact(std::string_view trimmed, std::string* out);
 
+// Parses `text` with `region` as the default; true (and e164, value, extension, region of `r` set) when it gives a
+// number valid in its region.
+bool ParseValid(const PhoneNumberUtil& util, const std::string& text, const std::string& region, PhoneResult* r) {
+  PhoneNumber number;
+  if (util.Parse(text, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) return false;
+  // IsValidNumber is exactly these two calls; making them here saves a second region lookup, which for
+  // shared calling codes (+1, +7, +44) tries each region's patterns in turn.
+  std::string number_region;
+  util.GetRegionCodeForNumber(number, &number_region);
+  if (number_region.empty() || number_region == "ZZ" || !util.IsValidNumberForRegion(number, number_region))
+    return false;
+  util.Format(number, PhoneNumberUtil::E164, &r->e164);
+  r->value = r->e164;
+  if (number.has_extension()) r->extension = number.extension();
+  r->region = std::move(number_region);
+  return true;
+}
+
 // Everything but the region_mismatch flag, which depends on the default region even for "+" numbers and is
 // therefore added after the cache.
 PhoneResult Compute(std::string_view raw, const std::string& region) {
@@ -54,26 +72,20 @@ PhoneResult Compute(std::string_view raw, const std::string& region) {
   }
   r.value = std::string(s);
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-  PhoneNumber number;
   // The compact text parses to the same number about a quarter faster (shorter input for every regex).
   std::string compact;
   const std::string& text = Compact(s, &compact) ? compact : r.value;
-  if (util.Parse(text, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
-    r.flags.push_back("invalid");
-    return r;
+  if (ParseValid(util, text, region, &r)) return r;
+  // Parsed with the default region, libphonenumber reads that region's own international call prefix ("00" in
+  // most of the world, "011" from North America, "0011" from Australia, "010" from Japan). A number the sender
+  // wrote with another region's prefix, or with no default region at all, fails there; "00" and "011" are what
+  // almost every sender writes, so a number still invalid is read once more as "+" + the rest, and kept only if
+  // that is a valid number. A national number stays national: this runs only when the national reading failed.
+  for (std::string_view idd : {"00", "011"}) {
+    if (text.compare(0, idd.size(), idd) != 0) continue;
+    if (ParseValid(util, "+" + text.substr(idd.size()), "ZZ", &r)) return r;
   }
-  // IsValidNumber is exactly these two calls; making them here saves a second region lookup, which for
-  // shared calling codes (+1, +7, +44) tries each region's patterns in turn.
-  std::string number_region;
-  util.GetRegionCodeForNumber(number, &number_region);
-  if (number_region.empty() || number_region == "ZZ" || !util.IsValidNumberForRegion(number, number_region)) {
-    r.flags.push_back("invalid");
-    return r;
-  }
-  util.Format(number, PhoneNumberUtil::E164, &r.e164);
-  r.value = r.e164;
-  if (number.has_extension()) r.extension = number.extension();
-  r.region = std::move(number_region);
+  r.flags.push_back("invalid");
   return r;
 }
 

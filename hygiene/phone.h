@@ -2,7 +2,10 @@
 //
 // NormalizePhone(raw, default_region): default_region is an ISO 3166-1 alpha-2 code ("US", "de"; case does not
 // matter) used for numbers written without "+country code"; pass the record's country if known, else the
-// source's default, else "" (then only international numbers parse). A number libphonenumber cannot parse or
+// source's default, else "" (then only international numbers parse). International numbers may be written with
+// "+" or with a call prefix: the default region's own (libphonenumber knows each region's: "011" for US, "0011"
+// for AU, "00" for DE), else, when the number does not read as a valid national one, "00" or "011" followed by a
+// country code ("0044 20 7946 0958", "011 44 ..."; also with no default region). A number libphonenumber cannot parse or
 // does not consider valid for its region is NOT guessed: `value` is the trimmed raw text, `e164` is empty and
 // the flag "invalid" is set; the record keeps what the sender gave. `error` is reserved for input that cannot be
 // kept at all (empty after trimming, not UTF-8, longer than 256 bytes).

@@ -87,13 +87,20 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
   out.original_source = named.back()->source;
 
   for (const auto& col : columns) {
-    // Candidates: members with a non-empty value, newest first.
+    // Candidates: members with a non-empty value, newest first; the validated values only, when there are any.
     std::vector<std::pair<const SurvivorMember*, const std::string*>> cand;
+    bool any_valid = false;
     for (const SurvivorMember* m : by_age) {
       auto it = m->fields.find(col);
-      if (it != m->fields.end() && !it->second.empty()) cand.emplace_back(m, &it->second);
+      if (it == m->fields.end() || it->second.empty()) continue;
+      cand.emplace_back(m, &it->second);
+      any_valid = any_valid || !m->unvalidated.count(col);
     }
     if (cand.empty()) continue;
+    if (any_valid) {
+      auto unvalidated = [&col](const auto& c) { return c.first->unvalidated.count(col) != 0; };
+      cand.erase(std::remove_if(cand.begin(), cand.end(), unvalidated), cand.end());
+    }
     const std::pair<const SurvivorMember*, const std::string*>* pick = nullptr;
     for (const auto& c : cand)
       if (c.first->source == rules.steward_source) { pick = &c; break; }

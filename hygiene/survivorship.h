@@ -6,7 +6,9 @@
 //   most_complete    the longest non-empty value (ties -> most recent)
 //   most_frequent    the value most members agree on (ties -> most recent)
 // Over every policy: a member whose source is `steward_source` ("steward") wins (newest steward edit first),
-// and a value is never replaced by an empty one (empty values are not candidates at all). Each chosen value
+// and a value is never replaced by an empty one (empty values are not candidates at all). A value the normalizer
+// kept as given because it did not validate (a phone libphonenumber rejects: SurvivorMember::unvalidated) is a
+// candidate only when no member has a validated value of that field, whatever the policy. Each chosen value
 // remembers the member it came from (lineage). original_source is the earliest member's source; latest_source
 // the newest's (steward members are not sources of a lead: they count only when there is nothing else).
 // Recompute is pure and total: the same members always give the same result, which is what makes join and
@@ -15,6 +17,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +46,7 @@ struct SurvivorMember {
   std::string source;
   double received_at = 0;     // seconds since the epoch; ties broken by id (higher = newer)
   std::map<std::string, std::string> fields;
+  std::set<std::string> unvalidated;  // fields whose value is kept as given, not valid (UnvalidatedFields, normalize.h)
 };
 
 struct Survivor {

@@ -134,12 +134,13 @@ Result<RejectedMap> RejectedAmong(PgConn& c, const std::vector<std::string>& fps
   return ParseRejected(*r);
 }
 
-SurvivorMember ToSurvivorMember(const Member& m) {
+SurvivorMember ToSurvivorMember(const Member& m, const FieldSchema& schema) {
   SurvivorMember s;
   s.id = m.id;
   s.source = m.source;
   s.received_at = m.received_at;
   s.fields = m.normalized.fields;
+  s.unvalidated = UnvalidatedFields(m.normalized, schema);
   return s;
 }
 

@@ -59,6 +59,7 @@ Result<RejectedMap> RejectedAmong(PgConn& conn, const std::vector<std::string>& 
 Statement RejectedStatement(const std::vector<std::string>& fingerprints);
 RejectedMap ParseRejected(const PgResult& r);
 
-SurvivorMember ToSurvivorMember(const Member& m);
+// `schema`: the rules' fields, to tell which stored values were kept unvalidated (UnvalidatedFields).
+SurvivorMember ToSurvivorMember(const Member& m, const FieldSchema& schema);
 
 }  // namespace canon::store

@@ -237,7 +237,8 @@ Status RecomputeLockedContacts(PgConn& c, const std::vector<long long>& contacts
   for (size_t i = 0; i < members->size();) {
     long long contact = (*members)[i].contact_id;
     std::vector<SurvivorMember> sm;
-    for (; i < members->size() && (*members)[i].contact_id == contact; ++i) sm.push_back(ToSurvivorMember((*members)[i]));
+    for (; i < members->size() && (*members)[i].contact_id == contact; ++i)
+      sm.push_back(ToSurvivorMember((*members)[i], rules.fields()));
     rows.Add(contact, Recompute(rules.survivorship(), sm, ContactColumns()), false);
   }
   if (rows.ids.empty()) return Status::Ok();
@@ -671,6 +672,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       m.id = pool[p].record;
       m.source = pool[p].source;
       m.fields = items[p - base].normalized->fields;
+      m.unvalidated = UnvalidatedFields(*items[p - base].normalized, rules.fields());
       test = pool[p].is_test;
       sm.push_back(std::move(m));
     }

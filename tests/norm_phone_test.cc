@@ -51,6 +51,64 @@ TEST_CASE("phone: formats and regions", "[norm][phone]") {
   CHECK(NormalizePhone("\xC2\xA0 +1 415 555 2671 \t", "").value == "+14155552671");
 }
 
+TEST_CASE("phone: international call prefixes, with and without a default region", "[norm][phone]") {
+  // Each region's own prefix, as libphonenumber knows it: "00" (GB, DE), "011" (US, CA), "0011" (AU), "010" (JP).
+  CHECK(NormalizePhone("0044 20 7946 0958", "GB").value == "+442079460958");
+  CHECK(NormalizePhone("00 49 30 1234567", "GB").value == "+49301234567");
+  CHECK(NormalizePhone("011 44 20 7946 0958", "US").value == "+442079460958");
+  CHECK(NormalizePhone("011 49 30 1234567", "CA").value == "+49301234567");
+  CHECK(NormalizePhone("0011 44 20 7946 0958", "AU").value == "+442079460958");
+  CHECK(NormalizePhone("010 44 20 7946 0958", "JP").value == "+442079460958");
+  // No default region: "00" or "011", a country code and a number valid there is an international number.
+  auto gb = NormalizePhone("0044 20 7946 0958", "");
+  REQUIRE(gb.error.ok());
+  CHECK(gb.value == "+442079460958");
+  CHECK(gb.e164 == "+442079460958");
+  CHECK(gb.region == "GB");
+  CHECK(gb.flags.empty());
+  CHECK(NormalizePhone("011 44 20 7946 0958", "").value == "+442079460958");
+  CHECK(NormalizePhone("00 49 30 1234567", "").value == "+49301234567");
+  CHECK(NormalizePhone("00-33-1-42-68-53-00", "").value == "+33142685300");
+  CHECK(NormalizePhone("011 1 415 555 2671", "").value == "+14155552671");
+  auto ext = NormalizePhone("0044 20 7946 0958 ext. 12", "");
+  CHECK(ext.value == "+442079460958");
+  CHECK(ext.extension == "12");
+  // Another region's prefix: a US sender's "011" in a German record, a European "00" in a US record. The number
+  // is read (region_mismatch says it is not the record's region), since no national reading was valid.
+  auto us_style = NormalizePhone("011 44 20 7946 0958", "DE");
+  CHECK(us_style.value == "+442079460958");
+  CHECK(HasFlag(us_style, "region_mismatch"));
+  CHECK(NormalizePhone("0044 20 7946 0958", "US").value == "+442079460958");
+  // The cached normalizer gives the same readings.
+  PhoneNormalizer cached(16);
+  CHECK(cached.Normalize("0044 20 7946 0958", "").value == "+442079460958");
+  CHECK(cached.Normalize("0044 20 7946 0958", "").value == "+442079460958");
+  CHECK(cached.hits() == 1);
+}
+
+TEST_CASE("phone: a national number starting with 0 stays national", "[norm][phone]") {
+  // GB trunk prefix "0", not a call prefix.
+  auto gb = NormalizePhone("020 7946 0958", "GB");
+  CHECK(gb.value == "+442079460958");
+  CHECK(gb.region == "GB");
+  // Sheffield's area code starts with "011": national in GB, never read as "+4 ...".
+  auto sheffield = NormalizePhone("0114 496 0123", "GB");
+  CHECK(sheffield.value == "+441144960123");
+  CHECK(sheffield.region == "GB");
+  // Delhi's area code is "011": national in India.
+  CHECK(NormalizePhone("011 2345 6789", "IN").value == "+911123456789");
+  // Without a region a national number is not guessed, and "0" + digits is no call prefix.
+  CHECK(HasFlag(NormalizePhone("020 7946 0958", ""), "invalid"));
+  CHECK(NormalizePhone("020 7946 0958", "").value == "020 7946 0958");
+  // A call prefix followed by no valid number stays invalid and raw.
+  auto bad = NormalizePhone("0044 12", "");
+  CHECK(HasFlag(bad, "invalid"));
+  CHECK(bad.value == "0044 12");
+  CHECK(bad.e164.empty());
+  CHECK(HasFlag(NormalizePhone("00 999 123456", ""), "invalid"));
+  CHECK(HasFlag(NormalizePhone("011 999 123456", "US"), "invalid"));
+}
+
 TEST_CASE("phone: invalid numbers are kept raw and flagged, never guessed", "[norm][phone]") {
   auto r = NormalizePhone(" 12345 ", "US");
   REQUIRE(r.error.ok());

@@ -97,3 +97,36 @@ TEST_CASE("two canond nodes on one database that receive the same new person at 
   CHECK(db.Count("SELECT count(*) FROM (SELECT contact_id FROM entity_member GROUP BY contact_id "
                  "HAVING count(*) = 12) x") == 3);
 }
+
+TEST_CASE("an invalid phone is kept on its record but never replaces the contact's valid phone", "[pg][match]") {
+  TestDb db;
+  Canond d(db);
+  // Joined one at a time (the contact is recomputed from its stored members): older valid, newer invalid.
+  PostForm(d, "first_name=Ann&last_name=Okafor&email=ann.okafor%40example.com&phone=%2B44+20+7946+0958");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
+  PostForm(d, "first_name=Ann&last_name=Okafor&email=ann.okafor%40example.com&phone=12345");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(db.Count("SELECT count(*) FROM contact") == 1);
+  // The record keeps what the sender gave, flagged, with no phone key.
+  CHECK(db.Scalar("SELECT normalized->'fields'->>'phone' FROM source_record ORDER BY id DESC LIMIT 1") == "12345");
+  CHECK(db.Count("SELECT count(*) FROM source_record WHERE normalized->'flags' ? 'phone:invalid'") == 1);
+  CHECK(db.Count("SELECT count(*) FROM source_record WHERE normalized->'keys' ? 'phone_key'") == 1);
+  // The contact shows the older, valid phone, and its lineage names that record.
+  CHECK(db.Scalar("SELECT phone FROM contact") == "+442079460958");
+  CHECK(db.Scalar("SELECT lineage->>'phone' FROM contact") == db.Scalar("SELECT min(id)::text FROM source_record"));
+  // A newer valid phone still wins by the policy (most recent).
+  PostForm(d, "first_name=Ann&last_name=Okafor&email=ann.okafor%40example.com&phone=%2B44+161+496+0123");
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "3") == "3");
+  CHECK(db.Scalar("SELECT phone FROM contact") == "+441614960123");
+
+  // Both records in one payload (one batch: the new contact is computed in memory), the invalid one newer.
+  auto r = HttpRequest(d.port(), "POST", "/ingest/api",
+                       R"([{"first_name":"Bo","last_name":"Lindqvist","email":"bo.lindqvist@example.com",)"
+                       R"("phone":"+46 8 123 456 78"},)"
+                       R"({"first_name":"Bo","last_name":"Lindqvist","email":"bo.lindqvist@example.com",)"
+                       R"("phone":"not a number"}])",
+                       "application/json");
+  REQUIRE(r.status == 202);
+  CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "5") == "5");
+  CHECK(db.Scalar("SELECT phone FROM contact WHERE last_name = 'Lindqvist'") == "+46812345678");
+}

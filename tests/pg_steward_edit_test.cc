@@ -68,9 +68,9 @@ TEST_CASE("survivorship: a steward member wins every policy but is not a lead's 
   SurvivorshipRules rules;
   rules.fields["job_title"].kind = FieldPolicy::Kind::kMostComplete;
   std::vector<SurvivorMember> members = {
-      {1, "website", 100, {{"phone", "+14155550142"}, {"job_title", "Principal Engineer"}}},
-      {2, "steward", 200, {{"job_title", "CTO"}}},
-      {3, "csv", 300, {{"phone", "+14155550199"}}}};
+      {1, "website", 100, {{"phone", "+14155550142"}, {"job_title", "Principal Engineer"}}, {}},
+      {2, "steward", 200, {{"job_title", "CTO"}}, {}},
+      {3, "csv", 300, {{"phone", "+14155550199"}}, {}}};
   Survivor s = Recompute(rules, members, {"phone", "job_title"});
   CHECK(s.values.at("job_title") == "CTO");
   CHECK(s.lineage.at("job_title") == 2);

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "connectors/rule_dir.h"
+#include "hygiene/blocking.h"
+#include "hygiene/compare.h"
+#include "hygiene/match_model.h"
 #include "hygiene/normalize.h"
+#include "hygiene/survivorship.h"
 
 using namespace canon;
 
@@ -33,6 +38,77 @@ bool HasFlag(const NormalizedRecord& n, const std::string& f) {
 
 }  // namespace
 
+TEST_CASE("names with and without diacritics keep their display and share their blocking keys", "[rules][blocking]") {
+  REQUIRE(Rules().match());
+  const BlockingRules& blocking = Rules().match()->blocking;
+  // The shipped blocking keys of a record with these names and a postcode (no e-mail, phone or date of birth:
+  // every key is a name key).
+  auto keys = [&](const std::string& given, const std::string& family) {
+    NormalizedRecord n = Norm({{"first_name", given}, {"last_name", family}, {"postal_code", "80331"},
+                               {"country", "DE"}});
+    INFO(given << " " << family);
+    CHECK(n.Get("first_name") == given);  // the display value is what was written
+    CHECK(n.Get("last_name") == family);
+    return BlockingKeys(MatchInputFromNormalized(n, ""), blocking);
+  };
+  // Double Metaphone folds Ü to U and skips the E of "ue": all three are MLR.
+  for (const char* family : {"Müller", "Mueller", "Muller"}) {
+    INFO(family);
+    CHECK(DoubleMetaphone(family).primary == "MLR");
+    CHECK(DoubleMetaphone(family).alternate.empty());
+  }
+  const auto mueller = keys("Hans", "Mueller");
+  CHECK(std::find(mueller.begin(), mueller.end(), "family_given_postcode:MLR|h|80331") != mueller.end());
+  CHECK(keys("Hans", "Müller") == mueller);
+  CHECK(keys("Hans", "Muller") == mueller);
+  CHECK(keys("María", "García") == keys("Maria", "Garcia"));
+  CHECK(keys("Søren", "Kierkegaard") == keys("Soren", "Kierkegaard"));
+  // An accented initial is the same initial: "É" and "E" block together.
+  CHECK(keys("Élodie", "Martin") == keys("Elodie", "Martin"));
+  CHECK(keys("Ömer", "Yilmaz") == keys("Omer", "Yilmaz"));
+}
+
+TEST_CASE("an invalid phone is kept flagged and never survives over a valid one", "[rules][survivorship]") {
+  // The normalizer keeps what libphonenumber rejects, raw and flagged, without a phone_key.
+  NormalizedRecord bad = Norm({{"phone", "12345"}, {"email", "ann@example.com"}});
+  REQUIRE(bad.accepted());
+  CHECK(bad.Get("phone") == "12345");
+  CHECK(HasFlag(bad, "phone:invalid"));
+  CHECK(!bad.keys.count("phone_key"));
+  CHECK(UnvalidatedFields(bad, Rules().fields()) == std::set<std::string>{"phone"});
+  NormalizedRecord good = Norm({{"phone", "+44 20 7946 0958"}, {"email", "ann@example.com"}});
+  CHECK(UnvalidatedFields(good, Rules().fields()).empty());
+  // Only phone-typed fields: a value without a key of its own (a name) is not "unvalidated".
+  CHECK(UnvalidatedFields(Norm({{"first_name", "Ann"}, {"email", "ann@example.com"}}), Rules().fields()).empty());
+
+  auto member = [](long long id, double at, const NormalizedRecord& n) {
+    return SurvivorMember{id, "website", at, n.fields, UnvalidatedFields(n, Rules().fields())};
+  };
+  SurvivorshipRules rules;  // most_recent everywhere
+  // The newer record's phone is invalid: the older valid one survives; the newer e-mail still wins.
+  Survivor s = Recompute(rules, {member(1, 100, good), member(2, 200, bad)}, {"phone", "email"});
+  CHECK(s.values.at("phone") == "+442079460958");
+  CHECK(s.lineage.at("phone") == 1);
+  CHECK(s.lineage.at("email") == 2);
+  // Under every policy: most_complete would take the longer raw text, most_frequent the one said twice.
+  rules.fields["phone"].kind = FieldPolicy::Kind::kMostComplete;
+  NormalizedRecord long_bad = Norm({{"phone", "call me on my mobile please"}, {"email", "ann@example.com"}});
+  CHECK(Recompute(rules, {member(1, 100, good), member(2, 200, long_bad)}, {"phone"}).values.at("phone") ==
+        "+442079460958");
+  rules.fields["phone"].kind = FieldPolicy::Kind::kMostFrequent;
+  CHECK(Recompute(rules, {member(1, 100, good), member(2, 200, bad), member(3, 300, bad)}, {"phone"})
+            .values.at("phone") == "+442079460958");
+  // Among valid phones the policy decides as before: the newest valid one.
+  rules.fields["phone"].kind = FieldPolicy::Kind::kMostRecent;
+  NormalizedRecord newer = Norm({{"phone", "+1 415 555 2671"}, {"email", "ann@example.com"}});
+  Survivor two = Recompute(rules, {member(1, 100, good), member(2, 200, newer), member(3, 300, bad)}, {"phone"});
+  CHECK(two.values.at("phone") == "+14155552671");
+  CHECK(two.lineage.at("phone") == 2);
+  // With no valid phone at all, the invalid one is kept rather than nothing.
+  Survivor only_bad = Recompute(rules, {member(2, 200, bad)}, {"phone"});
+  CHECK(only_bad.values.at("phone") == "12345");
+}
+
 TEST_CASE("phones become E.164 with the record's or the source's region", "[rules]") {
   CHECK(Norm({{"phone", "(415) 555-2671"}, {"country", "US"}}).Get("phone") == "+14155552671");
   NormalizedRecord de = Norm({{"phone", "030 1234567"}, {"country", "Deutschland"}});
@@ -46,6 +122,22 @@ TEST_CASE("phones become E.164 with the record's or the source's region", "[rule
   NormalizedRecord bad = Norm({{"phone", "12345"}, {"country", "US"}});
   CHECK(bad.Get("phone") == "12345");
   CHECK(HasFlag(bad, "phone:invalid"));
+}
+
+TEST_CASE("phones with an international call prefix, by the record's country or the source's", "[rules]") {
+  // The record's country (England -> GB): its own prefix "00", and its national "020" stays national.
+  NormalizedRecord uk = Norm({{"phone", "0044 20 7946 0958"}, {"country", "England"}});
+  CHECK(uk.Get("phone") == "+442079460958");
+  CHECK(uk.keys.at("phone_key") == "+442079460958");
+  CHECK(Norm({{"phone", "020 7946 0958"}, {"country", "GB"}}).Get("phone") == "+442079460958");
+  // No country: the website source's default (US) reads "011", and a European "00" is read too, flagged.
+  CHECK(Norm({{"phone", "011 44 20 7946 0958"}}).Get("phone") == "+442079460958");
+  NormalizedRecord eu = Norm({{"phone", "0049 30 1234567"}});
+  CHECK(eu.Get("phone") == "+49301234567");
+  CHECK(HasFlag(eu, "phone:region_mismatch"));
+  // No country and a source without a default: "00"/"011" and a valid number still read; a national one does not.
+  CHECK(Norm({{"phone", "00 44 20 7946 0958"}}, "no_such_source").Get("phone") == "+442079460958");
+  CHECK(HasFlag(Norm({{"phone", "020 7946 0958"}}, "no_such_source"), "phone:invalid"));
 }
 
 TEST_CASE("e-mails get a display value, a matching key and flags; broken ones reject the record", "[rules]") {
