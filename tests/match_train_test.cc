@@ -8,6 +8,7 @@
 #include "connectors/rule_dir.h"
 #include "hygiene/match_train.h"
 #include "hygiene/normalize.h"
+#include "tests/label_model.h"
 #include "tests/messy_gen.h"
 
 TEST_CASE("EM training separates m from u and round-trips through TOML", "[match][train]") {
@@ -65,4 +66,116 @@ TEST_CASE("EM training separates m from u and round-trips through TOML", "[match
   REQUIRE(reparsed->fields().size() == trained->fields().size());
   CHECK(reparsed->lambda() == Approx(trained->lambda()).epsilon(1e-5));
   CHECK(reparsed->fields()[1].levels[0].weight == Approx(trained->fields()[1].levels[0].weight).epsilon(1e-4));
+}
+
+namespace {
+
+
+canon::MatchInput Person(const std::string& id, const std::string& given, const std::string& family,
+                         const std::string& phone = {}, const std::string& email = {},
+                         const std::string& company = {}) {
+  canon::MatchInput in;
+  in.id = id;
+  in.Set(canon::MatchField::kGivenName, given);
+  in.Set(canon::MatchField::kFamilyName, family);
+  in.Set(canon::MatchField::kPhone, phone);
+  in.Set(canon::MatchField::kEmailKey, email);
+  in.Set(canon::MatchField::kCompanyKey, company);
+  return in;
+}
+
+const canon::ComparisonLevel& Level(const canon::MatchModel& m, const std::string& field, const std::string& level) {
+  for (const auto& f : m.fields())
+    if (f.name == field)
+      for (const auto& l : f.levels)
+        if (l.name == level) return l;
+  FAIL("no level " << field << " " << level);
+  throw 0;
+}
+
+}  // namespace
+
+TEST_CASE("labels re-estimate m from approved pairs and u from rejected ones, smoothed toward the base",
+          "[match][train][labels]") {
+  auto model = canon::MatchModel::FromToml(canon::test::kLabelModelToml, "labels.toml");
+  REQUIRE(model.ok());
+  std::vector<canon::LabelledPair> labels;
+  // Approved: same names, one record has a phone, the other an e-mail (nothing else on both sides).
+  for (int i = 0; i < 4; ++i)
+    labels.push_back({Person("a" + std::to_string(i), "ann", "wex" + std::to_string(i), "+1415555010" + std::to_string(i)),
+                      Person("b" + std::to_string(i), "ann", "wex" + std::to_string(i), "", "a@x" + std::to_string(i)),
+                      true});
+  // Rejected: colleagues on one switchboard at one company, names differ (-6.63 - 2·2.32 + 13.05 + 9.64 = 11.4:
+  // review).
+  for (int i = 0; i < 4; ++i)
+    labels.push_back({Person("c" + std::to_string(i), "bob", "lee" + std::to_string(i), "+14155550999", "", "acme"),
+                      Person("d" + std::to_string(i), "eve", "kim" + std::to_string(i), "+14155550999", "", "acme"),
+                      false});
+  canon::LabelOptions lo;  // K_m = 10, K_u = 100
+  canon::TrainOptions to;
+  canon::MatchModel trained = canon::EstimateFromLabels(*model, labels, lo, to);
+  // m(given exact) = (4 + 10·0.8) / 14; the level no approved pair showed is shrunk, not zeroed.
+  CHECK(Level(trained, "given_name", "exact").m == Approx(12.0 / 14).epsilon(1e-6));
+  CHECK(Level(trained, "given_name", "different").m == Approx(2.0 / 14).epsilon(1e-6));
+  // u(phone exact) = (4 + 100·0.0001) / 104: four rejected pairs sharing a phone make it far weaker evidence.
+  CHECK(Level(trained, "phone", "exact").u == Approx(4.01 / 104).epsilon(1e-6));
+  CHECK(Level(trained, "phone", "exact").weight < Level(*model, "phone", "exact").weight - 8);
+  // No approved pair holds a phone on both sides: phone's m is the base's.
+  CHECK(Level(trained, "phone", "exact").m == Approx(0.85));
+  // No labelled pair holds an e-mail on both sides: the field is untouched.
+  CHECK(Level(trained, "email_key", "exact").weight == Approx(Level(*model, "email_key", "exact").weight));
+  for (const auto& f : trained.fields()) {
+    double ms = 0, us = 0;
+    for (const auto& l : f.levels) {
+      ms += l.m;
+      us += l.u;
+      CHECK(std::isfinite(l.weight));
+    }
+    CHECK(ms == Approx(1.0));
+    CHECK(us == Approx(1.0));
+  }
+
+  canon::LabelReport report;
+  auto full = canon::TrainWithLabels(*model, canon::BlockingRules{}, {}, labels, to, lo, nullptr, &report);
+  REQUIRE(full.ok());
+  CHECK_FALSE(report.em_used);
+  CHECK(report.matches == 4);
+  CHECK(report.non_matches == 4);
+  for (const auto& p : report.pairs) {
+    INFO(p.a << " " << p.b << " " << p.before << " -> " << p.after << " " << p.pattern);
+    if (p.match) {
+      CHECK(p.decision_before == canon::Decision::kReview);
+      CHECK(p.after >= p.before);
+      CHECK(p.decision_after != canon::Decision::kNew);
+    } else {
+      CHECK(p.decision_before == canon::Decision::kReview);
+      CHECK(p.after < model->lower());
+    }
+  }
+  CHECK(report.before.ReviewRecall() == 1.0);
+  CHECK(report.after.ReviewRecall() == 1.0);
+  CHECK(report.after.ReviewPrecision() >= report.before.ReviewPrecision());
+  CHECK(report.conflicts.empty());
+  CHECK(report.rejected_still_proposed == 0);
+  CHECK(report.approved_missed == 0);
+  bool saw = false;
+  for (const auto& c : report.levels)
+    if (c.field == "phone" && c.level == "exact") {
+      saw = true;
+      CHECK(c.non_matches == 4);
+      CHECK(c.matches == 0);
+      CHECK(c.weight_after < c.weight_before);
+    }
+  CHECK(saw);
+
+  // The same level pattern approved once and rejected once cannot be separated: reported, not hidden.
+  labels.push_back({Person("e", "ann", "wex0", "+14155550100"), Person("f", "ann", "wex0", "", "z@y"), false});
+  REQUIRE(canon::TrainWithLabels(*model, canon::BlockingRules{}, {}, labels, to, lo, nullptr, &report).ok());
+  REQUIRE(report.conflicts.size() == 1);
+  CHECK_THAT(report.conflicts[0], Catch::Contains("given_name=exact family_name=exact") &&
+                                      Catch::Contains("4 approved, 1 rejected"));
+  // Same pattern, same weight: the rejected one and an approved one end on the same side whatever m and u are.
+  CHECK(report.pairs.back().after == Approx(report.pairs.front().after));
+  CHECK(canon::TrainWithLabels(*model, canon::BlockingRules{}, {}, {}, to, lo, nullptr, &report).status().code() ==
+        canon::Code::kInvalidArgument);
 }
