@@ -120,3 +120,65 @@ TEST_CASE("canonctl match train --db: rejected pairs fall below review, approved
   CHECK(none.code == 1);
   CHECK_THAT(none.out, Catch::Contains("no labelled pairs"));
 }
+
+TEST_CASE("GET /admin/queue?order=learn lists the pairs nearest a threshold and at the least decided levels first",
+          "[pg][train][review]") {
+  RulesCopy copy;
+  copy.Write("match.toml", kLabelModelToml);
+  TestDb db;
+  Canond d(db, {}, copy.rules());
+  Poster post{db, d};
+  auto pending = [&](const std::string& family) {
+    return db.Scalar("SELECT mc.id::text FROM merge_candidate mc JOIN contact c ON c.id = mc.contact_id "
+                     "WHERE mc.status = 'pending' AND (c.last_name = $1 OR EXISTS (SELECT 1 FROM contact o "
+                     "WHERE o.id = mc.other_id AND o.last_name = $1))",
+                     {family});
+  };
+  // Decided first: one namesake pair approved, one colleague pair rejected (evidence 1 at each of their levels).
+  post("first_name=Ann&last_name=Wexford&phone=" + Phone(0));
+  post("first_name=Ann&last_name=Wexford&email=ann0%40example.org");
+  post("first_name=Bob&last_name=Lindqvist&company=Initech&phone=" + Phone(50));
+  post("first_name=Eve&last_name=Marchetti&company=Initech&phone=" + Phone(50));
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate", "2") == "2");
+  REQUIRE(HttpRequest(d.port(), "POST", "/admin/queue/" + pending("Wexford") + "/approve").status == 200);
+  REQUIRE(HttpRequest(d.port(), "POST", "/admin/queue/" + pending("Lindqvist") + "/reject").status == 200);
+  // Open: a namesake pair (8.66: 2.66 from a threshold, evidence 1 -> priority 3.66), a colleague pair (11.44:
+  // 0.56, evidence 1 -> 1.56), and two namesakes at different companies (6.34: 0.34, and "company_key different"
+  // was never decided: evidence 0 -> 0.34).
+  post("first_name=Ann&last_name=Castellano&phone=" + Phone(1));
+  post("first_name=Ann&last_name=Castellano&email=ann1%40example.org");
+  post("first_name=Carl&last_name=Nakamura&company=Globex&phone=" + Phone(51));
+  post("first_name=Dora&last_name=Ferreira&company=Globex&phone=" + Phone(51));
+  post("first_name=Zoe&last_name=Quimby&company=Hooli");
+  post("first_name=Zoe&last_name=Quimby&company=Umbrella");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate WHERE status = 'pending'", "3") == "3");
+  std::string namesakes = pending("Castellano"), colleagues = pending("Nakamura"), companies = pending("Quimby");
+  REQUIRE(!namesakes.empty());
+  REQUIRE(!colleagues.empty());
+  REQUIRE(!companies.empty());
+
+  auto ids = [](const std::string& body) {
+    std::vector<std::string> out;
+    for (size_t p = body.find("\"id\":"); p != std::string::npos; p = body.find("\"id\":", p + 1)) {
+      size_t s = body.find_first_of("0123456789", p);
+      out.push_back(body.substr(s, body.find_first_not_of("0123456789", s) - s));
+    }
+    return out;
+  };
+  auto by_score = HttpRequest(d.port(), "GET", "/admin/queue");
+  REQUIRE(by_score.status == 200);
+  CHECK(ids(by_score.body) == std::vector<std::string>{colleagues, namesakes, companies});
+  CHECK_THAT(by_score.body, !Catch::Contains("\"learn\""));
+  auto learn = HttpRequest(d.port(), "GET", "/admin/queue?order=learn");
+  INFO(learn.body);
+  REQUIRE(learn.status == 200);
+  CHECK(ids(learn.body) == std::vector<std::string>{companies, colleagues, namesakes});
+  CHECK_THAT(learn.body, Catch::Contains("\"evidence\": 0, \"priority\": 0.33") &&
+                             Catch::Contains("\"priority\": 3.6") && Catch::Contains("\"priority\": 1.5"));
+  CHECK(ids(HttpRequest(d.port(), "GET", "/admin/queue?order=learn&limit=1").body) ==
+        std::vector<std::string>{companies});
+  CHECK(HttpRequest(d.port(), "GET", "/admin/queue?order=newest").status == 400);
+  CliRun cli = RunCanonctl("queue list --order learn --rules " + copy.rules() + " --db '" + db.conninfo() + "'");
+  CHECK(cli.code == 0);
+  CHECK(ids(cli.out) == std::vector<std::string>{companies, colleagues, namesakes});
+}
