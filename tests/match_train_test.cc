@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "connectors/match_rules.h"
 #include "connectors/rule_dir.h"
@@ -10,6 +12,7 @@
 #include "hygiene/normalize.h"
 #include "tests/label_model.h"
 #include "tests/messy_gen.h"
+#include "tests/support.h"
 
 TEST_CASE("EM training separates m from u and round-trips through TOML", "[match][train]") {
   const std::string dir = std::string(CANON_SOURCE_DIR) + "/rules";
@@ -178,4 +181,57 @@ TEST_CASE("labels re-estimate m from approved pairs and u from rejected ones, sm
   CHECK(report.pairs.back().after == Approx(report.pairs.front().after));
   CHECK(canon::TrainWithLabels(*model, canon::BlockingRules{}, {}, {}, to, lo, nullptr, &report).status().code() ==
         canon::Code::kInvalidArgument);
+}
+
+TEST_CASE("canonctl match train INPUT.csv --labels FILE: the same estimate from a labels file of the input's ids",
+          "[match][train][labels][cli]") {
+  canon::test::RulesCopy copy;
+  copy.Write("match.toml", canon::test::kLabelModelToml);
+  namespace fs = std::filesystem;
+  const std::string dir = copy.Path("../train");
+  fs::create_directories(dir);
+  {
+    std::ofstream data(dir + "/data.csv");
+    data << "id,first_name,last_name,phone,email,company\n";
+    const char* families[] = {"Wexford", "Castellano", "Brzezinski", "Okonkwo"};
+    for (int i = 0; i < 4; ++i) {
+      data << "n" << i << "a,Ann," << families[i] << ",+1 415 555 01" << 10 + i << ",,\n";
+      data << "n" << i << "b,Ann," << families[i] << ",,ann" << i << "@example.org,\n";
+      data << "c" << i << "a,Bob,Lee" << char('a' + i) << ",+1 312 555 01" << 60 + i << ",,Initech" << i << "\n";
+      data << "c" << i << "b,Eve,Kim" << char('a' + i) << ",+1 312 555 01" << 60 + i << ",,Initech" << i << "\n";
+    }
+    std::ofstream labels(dir + "/labels.csv");
+    labels << "left,right,label\n";
+    for (int i = 0; i < 4; ++i) labels << "n" << i << "a,n" << i << "b,match\nc" << i << "a,c" << i << "b,non-match\n";
+  }
+  const std::string base = "match train " + dir + "/data.csv --id-column id --rules " + copy.rules() +
+                           " --default-country US --out " + dir + "/new.toml";
+  canon::test::CliRun run = canon::test::RunCanonctl(base + " --labels " + dir + "/labels.csv --report " + dir +
+                                                     "/report.md");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  CHECK_THAT(run.out, Catch::Contains("16 records, 4 approved pairs (match), 4 rejected pairs (non-match)") &&
+                          Catch::Contains("| after (trained) | 1.0000 | 0.0000 | 1.0000 | 1.0000 |") &&
+                          Catch::Contains("| phone | exact | 0 | 4 | 0.85 | 0.85 | 0.0001 | 0.0385577 | +13.05 | "
+                                          "+4.46 | -8.59 |"));
+  CHECK(fs::file_size(dir + "/report.md") > 0);
+  auto trained = canon::LoadMatchRulesFile(dir + "/new.toml");
+  if (!trained.ok()) FAIL(trained.status().ToString());
+  CHECK(Level(trained->model, "phone", "exact").u == Approx(4.01 / 104).epsilon(1e-4));
+  CHECK(trained->blocking.rules.size() == 3);  // the blocking rules come along
+
+  {
+    std::ofstream labels(dir + "/bad.csv");
+    labels << "left,right,label\nn0a,n0b,match\nn1a,n1b,maybe\n";
+  }
+  canon::test::CliRun bad = canon::test::RunCanonctl(base + " --labels " + dir + "/bad.csv");
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.out, Catch::Contains("bad.csv:3") && Catch::Contains("match or non-match"));
+  {
+    std::ofstream labels(dir + "/unknown.csv");
+    labels << "left,right,label\nn0a,zz9,match\n";
+  }
+  canon::test::CliRun unknown = canon::test::RunCanonctl(base + " --labels " + dir + "/unknown.csv");
+  CHECK(unknown.code == 2);
+  CHECK_THAT(unknown.out, Catch::Contains("no record 'zz9'"));
 }
