@@ -277,7 +277,8 @@ Result<MatchModel> TrainWithLabels(const MatchModel& start, const BlockingRules&
     for (size_t l = 0; l < start.fields()[f].levels.size(); ++l) {
       const auto& b = start.fields()[f].levels[l];
       const auto& a = trained.fields()[f].levels[l];
-      LevelChange c{start.fields()[f].name, b.name, b.m, b.u, b.weight, a.m, a.u, a.weight, 0, 0};
+      LevelChange c{start.fields()[f].name, b.name, b.m, b.u, b.weight, a.m, a.u, a.weight,
+                    base.fields()[f].levels[l].weight, 0, 0};
       for (size_t i = 0; i < labels.size(); ++i)
         if (levels[i][f] == static_cast<int8_t>(l)) (labels[i].match ? c.matches : c.non_matches) += 1;
       lr.levels.push_back(std::move(c));

@@ -82,6 +82,7 @@ struct LevelChange {
   std::string field, level;
   double m_before = 0, u_before = 0, weight_before = 0;
   double m_after = 0, u_after = 0, weight_after = 0;
+  double weight_base = 0;               // after the unlabelled estimate, before the labels (= before without it)
   size_t matches = 0, non_matches = 0;  // labelled pairs at this level
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "connectors/match_rules.h"
 #include "connectors/rule_dir.h"
@@ -14,12 +15,10 @@
 #include "tests/messy_gen.h"
 #include "tests/support.h"
 
-TEST_CASE("EM training separates m from u and round-trips through TOML", "[match][train]") {
-  const std::string dir = std::string(CANON_SOURCE_DIR) + "/rules";
-  auto rules = canon::LoadRuleDir(dir);
-  REQUIRE(rules.ok());
-  auto match = canon::LoadMatchRules(dir);
-  REQUIRE(match.ok());
+namespace {
+
+// The generator's 600 people as the matcher's inputs, normalized by `rules`.
+std::vector<canon::MatchInput> MessyInputs(const canon::RuleSet& rules) {
   messy::MessyOptions opt;
   opt.people = 600;
   opt.seed = 11;
@@ -27,8 +26,20 @@ TEST_CASE("EM training separates m from u and round-trips through TOML", "[match
   for (const auto& m : messy::MessyGen(opt).Generate()) {
     canon::Record rec;
     rec.fields = m.fields;
-    inputs.push_back(canon::MatchInputFromNormalized(canon::Normalize(rec, **rules), m.id));
+    inputs.push_back(canon::MatchInputFromNormalized(canon::Normalize(rec, rules), m.id));
   }
+  return inputs;
+}
+
+}  // namespace
+
+TEST_CASE("EM training separates m from u and round-trips through TOML", "[match][train]") {
+  const std::string dir = std::string(CANON_SOURCE_DIR) + "/rules";
+  auto rules = canon::LoadRuleDir(dir);
+  REQUIRE(rules.ok());
+  auto match = canon::LoadMatchRules(dir);
+  REQUIRE(match.ok());
+  std::vector<canon::MatchInput> inputs = MessyInputs(**rules);
   canon::TrainOptions topt;
   topt.random_pairs = 50000;
   canon::TrainReport report;
@@ -234,4 +245,51 @@ TEST_CASE("canonctl match train INPUT.csv --labels FILE: the same estimate from 
   canon::test::CliRun unknown = canon::test::RunCanonctl(base + " --labels " + dir + "/unknown.csv");
   CHECK(unknown.code == 2);
   CHECK_THAT(unknown.out, Catch::Contains("no record 'zz9'"));
+}
+
+TEST_CASE("with enough records the labels adjust the EM estimate, and the report shows both", "[match][train][labels]") {
+  const std::string dir = std::string(CANON_SOURCE_DIR) + "/rules";
+  auto rules = canon::LoadRuleDir(dir);
+  REQUIRE(rules.ok());
+  auto match = canon::LoadMatchRules(dir);
+  REQUIRE(match.ok());
+  std::vector<canon::MatchInput> inputs = MessyInputs(**rules);
+  REQUIRE(inputs.size() >= 1000);
+  // Labels from the generator's truth: records of one person (id "p<N>-...") are a match.
+  auto person = [](const std::string& id) { return id.substr(0, id.find('-')); };
+  std::map<std::string, size_t> first;
+  std::vector<canon::LabelledPair> labels;
+  size_t matches = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto [it, fresh] = first.emplace(person(inputs[i].id), i);
+    if (!fresh && matches < 30) {
+      labels.push_back({inputs[it->second], inputs[i], true});
+      ++matches;
+    } else if (i > 0 && person(inputs[i - 1].id) != person(inputs[i].id) && labels.size() - matches < 30) {
+      labels.push_back({inputs[i - 1], inputs[i], false});
+    }
+  }
+  REQUIRE(matches == 30);
+  REQUIRE(labels.size() == 60);
+  canon::TrainOptions topt;
+  topt.random_pairs = 50000;
+  canon::TrainReport tr;
+  canon::LabelReport lr;
+  auto trained = canon::TrainWithLabels(match->model, match->blocking, inputs, labels, topt, canon::LabelOptions{},
+                                        &tr, &lr);
+  REQUIRE(trained.ok());
+  CHECK(lr.em_used);
+  CHECK(tr.candidate_pairs > 100);
+  CHECK(lr.matches == matches);
+  // A level the labels never showed moves only by EM (and the shrinking of its field's other levels); one they
+  // showed moves from the EM value toward the labels.
+  bool by_em = false, by_labels = false;
+  for (const auto& c : lr.levels) {
+    by_em = by_em || std::fabs(c.weight_base - c.weight_before) > 0.01;
+    by_labels = by_labels || (c.matches + c.non_matches > 0 && std::fabs(c.weight_after - c.weight_base) > 0.01);
+  }
+  CHECK(by_em);
+  CHECK(by_labels);
+  for (const auto& f : trained->fields())
+    for (const auto& l : f.levels) CHECK(std::isfinite(l.weight));
 }

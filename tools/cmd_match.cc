@@ -129,14 +129,17 @@ std::string LabelReportText(const LabelReport& r, const MatchModel& model, const
     o << "| " << (m == &r.before ? "before (rule file)" : "after (trained)") << " | " << Fixed(m->MergePrecision())
       << " | " << Fixed(m->MergeRecall()) << " | " << Fixed(m->ReviewPrecision()) << " | "
       << Fixed(m->ReviewRecall()) << " |\n";
+  // With an unlabelled estimate, its weight is shown too: a change the labels did not make is the data's.
   o << "\n## Weight change per level\n\n"
-    << "| field | level | approved | rejected | m before | m after | u before | u after | weight before | weight after "
-       "| change |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+    << "| field | level | approved | rejected | m before | m after | u before | u after | weight before | "
+    << (r.em_used ? "weight by EM | " : "") << "weight after | change |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    << (r.em_used ? "---|" : "") << "\n";
   for (const auto& c : r.levels)
     o << "| " << c.field << " | " << c.level << " | " << c.matches << " | " << c.non_matches << " | "
       << Fixed(c.m_before, "%.6g") << " | " << Fixed(c.m_after, "%.6g") << " | " << Fixed(c.u_before, "%.6g")
       << " | " << Fixed(c.u_after, "%.6g") << " | " << Fixed(c.weight_before, "%+.2f") << " | "
-      << Fixed(c.weight_after, "%+.2f") << " | " << Fixed(c.weight_after - c.weight_before, "%+.2f") << " |\n";
+      << (r.em_used ? Fixed(c.weight_base, "%+.2f") + " | " : "") << Fixed(c.weight_after, "%+.2f") << " | "
+      << Fixed(c.weight_after - c.weight_before, "%+.2f") << " |\n";
   o << "\n## Conflicts\n\n";
   if (r.conflicts.empty())
     o << "None: no approved and rejected pair share a level pattern.\n";
