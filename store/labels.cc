@@ -16,7 +16,7 @@ const char* kRecordColumns =
 
 }  // namespace
 
-Result<std::vector<LabelledPair>> LoadLabels(PgConn& c) {
+Result<std::vector<LabelledPair>> LoadLabels(PgConn& c, const std::string& exclude_source) {
   auto pairs = c.Exec(
       "SELECT lo, hi, match FROM ("
       " SELECT DISTINCT ON (lo, hi) lo, hi, match FROM ("
@@ -37,7 +37,8 @@ Result<std::vector<LabelledPair>> LoadLabels(PgConn& c) {
   }
   std::vector<LabelledPair> out;
   if (ids.empty()) return out;
-  auto recs = c.Exec(std::string(kRecordColumns) + "WHERE s.id = ANY($1::bigint[])", {IntArray(ids)});
+  auto recs = c.Exec(std::string(kRecordColumns) + "WHERE s.id = ANY($1::bigint[]) AND ($2 = '' OR s.source <> $2)",
+                     {IntArray(ids), exclude_source});
   if (!recs.ok()) return recs.status();
   std::map<long long, MatchInput> inputs;
   Status s = ParseMembers(*recs, [&inputs](const Member& m) {
@@ -46,7 +47,7 @@ Result<std::vector<LabelledPair>> LoadLabels(PgConn& c) {
   if (!s.ok()) return s;
   for (int i = 0; i < pairs->rows(); ++i) {
     auto a = inputs.find(pairs->Int(i, 0)), b = inputs.find(pairs->Int(i, 1));
-    if (a == inputs.end() || b == inputs.end()) continue;  // a record since deleted
+    if (a == inputs.end() || b == inputs.end()) continue;  // a steward's edit (or a record since deleted)
     out.push_back({a->second, b->second, pairs->Get(i, 2) == "t"});
   }
   return out;

@@ -17,8 +17,10 @@
 
 namespace canon::store {
 
-// Every labelled pair, ordered by (lower record id, higher record id).
-Result<std::vector<LabelledPair>> LoadLabels(PgConn& conn);
+// Every labelled pair, ordered by (lower record id, higher record id), leaving out pairs with a record of
+// `exclude_source` (the steward source: a reject pairs every member, and a steward's edit is a few corrected fields,
+// not a person's record, so its pairs would teach u from one field).
+Result<std::vector<LabelledPair>> LoadLabels(PgConn& conn, const std::string& exclude_source);
 
 // The newest `limit` source records (all when 0), leaving out `exclude_source` (the steward source: an edit is a
 // correction of some fields, not a record of a person), as the population for u and EM.

@@ -60,7 +60,14 @@ TEST_CASE("canonctl match train --db: rejected pairs fall below review, approved
     post("first_name=" + std::string(kColleagues[2 * i + 1][0]) + "&last_name=" + kColleagues[2 * i + 1][1] + shared);
   }
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate WHERE status = 'pending'", "8") == "8");
-  // The first four pairs (by id) are the namesakes: approve them; reject the colleagues.
+  // The first four pairs (by id) are the namesakes: approve them; reject the colleagues. One colleague's entity
+  // first gets a steward's edit: the reject then pairs that edit too, and an edit is no person's record (not a
+  // label).
+  std::string edited = db.Scalar("SELECT contact_id::text FROM merge_candidate ORDER BY id OFFSET 4 LIMIT 1");
+  auto edit = HttpRequest(d.port(), "POST", "/admin/entities/" + edited + "/edit",
+                          "{\"fields\":{\"job_title\":\"Buyer\"}}", "application/json");
+  INFO(edit.body);
+  REQUIRE(edit.status == 200);
   std::vector<std::string> approved, rejected;
   for (int i = 0; i < 8; ++i) {
     std::string id = db.Scalar("SELECT id::text FROM merge_candidate ORDER BY id OFFSET $1 LIMIT 1", {std::to_string(i)});
@@ -72,6 +79,7 @@ TEST_CASE("canonctl match train --db: rejected pairs fall below review, approved
   }
   CHECK(db.Count("SELECT count(*) FROM merge_candidate WHERE status = 'approved' AND score >= 6 AND score < 12") == 4);
   CHECK(db.Count("SELECT count(*) FROM merge_candidate WHERE status = 'rejected' AND score >= 6 AND score < 12") == 4);
+  CHECK(db.Count("SELECT count(*) FROM rejected_pair") == 5);  // 4 + the edit against the other colleague
 
   char tmpl[] = "/tmp/canon-train.XXXXXX";
   std::string dir = mkdtemp(tmpl);
@@ -93,7 +101,7 @@ TEST_CASE("canonctl match train --db: rejected pairs fall below review, approved
   auto trained = LoadMatchRulesFile(out);
   if (!trained.ok()) FAIL(trained.status().ToString());
   auto conn = db.Connect();
-  auto labels = store::LoadLabels(*conn);
+  auto labels = store::LoadLabels(*conn, "steward");
   REQUIRE(labels.ok());
   REQUIRE(labels->size() == 8);
   const MatchModel& m = trained->model;

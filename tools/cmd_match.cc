@@ -216,7 +216,7 @@ int Train(const Args& args) {
                                            (*rules)->survivorship().steward_source);
     if (!recs.ok()) return Fail(recs.status(), 2);
     records = std::move(*recs);
-    auto l = store::LoadLabels(**conn);
+    auto l = store::LoadLabels(**conn, (*rules)->survivorship().steward_source);
     if (!l.ok()) return Fail(l.status(), 2);
     labels = std::move(*l);
     source = "the store's stewards' decisions";
