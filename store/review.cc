@@ -108,8 +108,10 @@ Result<std::string> QueueListJson(PgConn& c, const std::string& status, int limi
       "  LEFT JOIN ev ON ev.field = f ->> 'field' AND ev.level = f ->> 'level' "
       "  WHERE " + where + " AND f ->> 'level' <> '' GROUP BY mc.id), "
       "open AS (SELECT mc.id, least(abs(mc.score - $2::float8), abs(mc.score - $3::float8)) AS distance, "
-      "  coalesce(w.evidence, 0) AS evidence FROM merge_candidate mc LEFT JOIN weakest w ON w.id = mc.id WHERE " + where +
-      "), ranked AS (SELECT id, distance, evidence, distance + log(2, 1 + evidence) AS priority FROM open) ";
+      "  coalesce(w.evidence, 0) AS evidence FROM merge_candidate mc LEFT JOIN weakest w ON w.id = mc.id "
+      "  WHERE " + where + "), "
+      "ranked AS (SELECT id, distance, evidence, distance + ln(1 + evidence::float8) / ln(2.0::float8) AS priority "
+      "  FROM open) ";
   std::vector<Param> params = {std::to_string(limit)};
   if (learn) {
     params.push_back(std::to_string(order.lower));

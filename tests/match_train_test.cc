@@ -116,7 +116,8 @@ TEST_CASE("labels re-estimate m from approved pairs and u from rejected ones, sm
   std::vector<canon::LabelledPair> labels;
   // Approved: same names, one record has a phone, the other an e-mail (nothing else on both sides).
   for (int i = 0; i < 4; ++i)
-    labels.push_back({Person("a" + std::to_string(i), "ann", "wex" + std::to_string(i), "+1415555010" + std::to_string(i)),
+    labels.push_back({Person("a" + std::to_string(i), "ann", "wex" + std::to_string(i),
+                             "+1415555010" + std::to_string(i)),
                       Person("b" + std::to_string(i), "ann", "wex" + std::to_string(i), "", "a@x" + std::to_string(i)),
                       true});
   // Rejected: colleagues on one switchboard at one company, names differ (-6.63 - 2·2.32 + 13.05 + 9.64 = 11.4:
@@ -247,7 +248,8 @@ TEST_CASE("canonctl match train INPUT.csv --labels FILE: the same estimate from 
   CHECK_THAT(unknown.out, Catch::Contains("no record 'zz9'"));
 }
 
-TEST_CASE("with enough records the labels adjust the EM estimate, and the report shows both", "[match][train][labels]") {
+TEST_CASE("with enough records the labels adjust the EM estimate, and the report shows both",
+          "[match][train][labels]") {
   const std::string dir = std::string(CANON_SOURCE_DIR) + "/rules";
   auto rules = canon::LoadRuleDir(dir);
   REQUIRE(rules.ok());

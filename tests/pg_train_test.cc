@@ -70,7 +70,8 @@ TEST_CASE("canonctl match train --db: rejected pairs fall below review, approved
   REQUIRE(edit.status == 200);
   std::vector<std::string> approved, rejected;
   for (int i = 0; i < 8; ++i) {
-    std::string id = db.Scalar("SELECT id::text FROM merge_candidate ORDER BY id OFFSET $1 LIMIT 1", {std::to_string(i)});
+    std::string id =
+        db.Scalar("SELECT id::text FROM merge_candidate ORDER BY id OFFSET $1 LIMIT 1", {std::to_string(i)});
     std::string act = i < 4 ? "approve" : "reject";
     auto r = HttpRequest(d.port(), "POST", "/admin/queue/" + id + "/" + act, "", "", {{"X-Canon-Actor", "steward"}});
     INFO(r.body);

@@ -83,7 +83,8 @@ Result<std::vector<LabelledPair>> ReadLabelsCsv(const std::string& path, const s
     if (h == "right") right = static_cast<int>(c);
     if (h == "label") label = static_cast<int>(c);
   }
-  if (left < 0 || right < 0 || label < 0) return Status::Invalid("the header must name left, right and label", path + ":1");
+  if (left < 0 || right < 0 || label < 0)
+    return Status::Invalid("the header must name left, right and label", path + ":1");
   std::map<std::string, const MatchInput*> by_id;
   for (const auto& i : inputs) by_id.emplace(i.id, &i);
   std::vector<LabelledPair> out;
@@ -155,7 +156,8 @@ std::string LabelReportText(const LabelReport& r, const MatchModel& model, const
   for (const auto& p : r.pairs) {
     bool against = p.match ? p.decision_after == Decision::kNew : p.decision_after != Decision::kNew;
     if (!against || listed >= kListed) continue;
-    if (listed++ == 0) o << "| records | label | weight before | weight after | decision after | levels |\n|---|---|---|---|---|---|\n";
+    if (listed++ == 0)
+      o << "| records | label | weight before | weight after | decision after | levels |\n|---|---|---|---|---|---|\n";
     o << "| " << p.a << " / " << p.b << " | " << (p.match ? "approved" : "rejected") << " | "
       << Fixed(p.before, "%+.2f") << " | " << Fixed(p.after, "%+.2f") << " | " << DecisionName(p.decision_after)
       << " | " << p.pattern << " |\n";

@@ -13,7 +13,8 @@ namespace {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: canonctl queue list [--status pending|deferred|all] [--limit N] [--order score|learn] [--rules DIR]\n"
+               "usage: canonctl queue list [--status pending|deferred|all] [--limit N]\n"
+               "                           [--order score|learn] [--rules DIR]\n"
                "       canonctl queue show ID\n"
                "       canonctl queue approve|reject|defer ID [--actor NAME] [--rules DIR]\n"
                "  options: --db CONNINFO (else $CANON_DB)\n");
