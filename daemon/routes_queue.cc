@@ -1,5 +1,9 @@
 // The review queue and entity routes of the admin API:
-//   GET  /admin/queue[?status=pending|deferred|all&limit=N]   open merge candidates, highest score first
+//   GET  /admin/queue[?status=pending|deferred|all&limit=N&order=score|learn]
+//                                                             open merge candidates, highest score first; with
+//                                                             order=learn the pairs a decision would teach the
+//                                                             model most first (store::QueueOrder), each with its
+//                                                             "learn" figures; 400 for another order
 //   GET  /admin/queue/{id}                                    a pair side by side with its explanation and
 //                                                             the thresholds in force ("thresholds")
 //   POST /admin/queue/{id}/approve | reject | defer           a steward's decision (actor: X-Canon-Actor)
@@ -136,6 +140,19 @@ std::string WithThresholds(std::string object, const RuleSet& rules) {
   return object + buf;
 }
 
+// "score" (default) or "learn" (needs the match model's thresholds).
+Result<store::QueueOrder> QueueOrderOf(const std::string& name, const RuleSet& rules) {
+  store::QueueOrder order;
+  if (name == "score") return order;
+  if (name != "learn") return Status::Invalid("order must be score or learn");
+  const MatchConfig* match = rules.match();
+  if (!match || !match->model) return Status::Invalid("order=learn needs a match model (rules/match.toml)");
+  order.kind = store::QueueOrder::kLearn;
+  order.lower = match->model->lower();
+  order.upper = match->model->upper();
+  return order;
+}
+
 void Fail(Request& req, Respond& respond, const Status& s) {
   respond(JsonResponse(req, HttpStatusOf(s), ErrorBody(CodeText(s), s.message())));
 }
@@ -148,8 +165,10 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
     int limit = 100;
     long long l = 0;
     if (ParseId(QueryParam(req.target(), "limit"), &l)) limit = static_cast<int>(std::min(l, 1000LL));
+    auto order = QueueOrderOf(QueryParam(req.target(), "order", "score"), *app.rules().Get());
+    if (!order.ok()) return Fail(req, respond, order.status());
     WithConn(app, req, respond, [&](store::PgConn& c) {
-      auto j = store::QueueListJson(c, status, limit);
+      auto j = store::QueueListJson(c, status, limit, *order);
       if (!j.ok()) return Fail(req, respond, j.status());
       respond(JsonResponse(req, http::status::ok, *j));
     });

@@ -94,17 +94,44 @@ const char* kContactJson = "(to_jsonb(ct) - 'lineage')";
 
 }  // namespace
 
-Result<std::string> QueueListJson(PgConn& c, const std::string& status, int limit) {
+Result<std::string> QueueListJson(PgConn& c, const std::string& status, int limit, const QueueOrder& order) {
   std::string where = status == "all" ? "true" : status == "deferred" ? "mc.status = 'deferred'" : "mc.status = 'pending'";
+  const bool learn = order.kind == QueueOrder::kLearn;
+  // kLearn: evidence per (field, level) over decided pairs, each open pair's weakest level, its distance to the
+  // nearer threshold ($2, $3).
+  std::string learn_cte =
+      "WITH ev AS (SELECT f ->> 'field' AS field, f ->> 'level' AS level, count(*) AS n "
+      "  FROM merge_candidate d, jsonb_array_elements(coalesce(d.explanation -> 'fields', '[]'::jsonb)) f "
+      "  WHERE d.status IN ('approved', 'rejected') AND f ->> 'level' <> '' GROUP BY 1, 2), "
+      "weakest AS (SELECT mc.id, min(coalesce(ev.n, 0)) AS evidence "
+      "  FROM merge_candidate mc CROSS JOIN jsonb_array_elements(coalesce(mc.explanation -> 'fields', '[]'::jsonb)) f "
+      "  LEFT JOIN ev ON ev.field = f ->> 'field' AND ev.level = f ->> 'level' "
+      "  WHERE " + where + " AND f ->> 'level' <> '' GROUP BY mc.id), "
+      "open AS (SELECT mc.id, least(abs(mc.score - $2::float8), abs(mc.score - $3::float8)) AS distance, "
+      "  coalesce(w.evidence, 0) AS evidence FROM merge_candidate mc LEFT JOIN weakest w ON w.id = mc.id "
+      "  WHERE " + where + "), "
+      "ranked AS (SELECT id, distance, evidence, distance + ln(1 + evidence::float8) / ln(2.0::float8) AS priority "
+      "  FROM open) ";
+  std::vector<Param> params = {std::to_string(limit)};
+  if (learn) {
+    params.push_back(std::to_string(order.lower));
+    params.push_back(std::to_string(order.upper));
+  }
   auto r = c.Exec(
-      "SELECT coalesce(jsonb_agg(j ORDER BY score DESC, id), '[]'::jsonb)::text FROM ("
-      " SELECT mc.id, mc.score, jsonb_build_object('id', mc.id, 'score', mc.score, 'status', mc.status, "
-      "   'contact_id', mc.contact_id, 'other_id', mc.other_id, 'created_at', mc.created_at, "
-      "   'contact_name', concat_ws(' ', a.first_name, a.last_name), 'other_name', concat_ws(' ', b.first_name, b.last_name), "
-      "   'summary', mc.explanation ->> 'text') AS j "
-      " FROM merge_candidate mc JOIN contact a ON a.id = mc.contact_id JOIN contact b ON b.id = mc.other_id "
-      " WHERE " + where + " ORDER BY mc.score DESC, mc.id LIMIT $1) s",
-      {std::to_string(limit)});
+      (learn ? learn_cte : std::string()) +
+          "SELECT coalesce(jsonb_agg(j ORDER BY rk, id), '[]'::jsonb)::text FROM ("
+          " SELECT mc.id, " + (learn ? "rd.priority" : "-mc.score") + " AS rk, jsonb_build_object('id', mc.id, "
+          "   'score', mc.score, 'status', mc.status, "
+          "   'contact_id', mc.contact_id, 'other_id', mc.other_id, 'created_at', mc.created_at, "
+          "   'contact_name', concat_ws(' ', a.first_name, a.last_name), 'other_name', concat_ws(' ', b.first_name, b.last_name), "
+          "   'summary', mc.explanation ->> 'text'" +
+          (learn ? ", 'learn', jsonb_build_object('distance', round(rd.distance::numeric, 4), 'evidence', rd.evidence, "
+                   "'priority', round(rd.priority::numeric, 4))"
+                 : "") +
+          ") AS j "
+          " FROM merge_candidate mc JOIN contact a ON a.id = mc.contact_id JOIN contact b ON b.id = mc.other_id " +
+          (learn ? "JOIN ranked rd ON rd.id = mc.id " : "") + " WHERE " + where + " ORDER BY rk, mc.id LIMIT $1) s",
+      params);
   if (!r.ok()) return r.status();
   return r->Str(0, 0);
 }

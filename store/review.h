@@ -22,8 +22,23 @@
 
 namespace canon::store {
 
-// Open candidates (status pending, or `status` = "deferred" / "all"), highest score first, as a JSON array.
-Result<std::string> QueueListJson(PgConn& conn, const std::string& status, int limit);
+// How the queue is listed. kScore: highest score first (the default). kLearn: the pairs whose decision would teach
+// the match model most first, as active-learning tools order them: a pair near a threshold is one the model is
+// least sure of, and a pair at a level few decided pairs have shown is one whose m/u rests on the least evidence
+// (`canonctl match train` learns from those decisions). Each item then carries "learn":{"distance","evidence",
+// "priority"}:
+//   distance = |score - the nearer of `lower` and `upper`| (bits);
+//   evidence = fewest approved or rejected candidates holding one of the pair's field levels (from the stored
+//              explanations; a level no decision has shown gives 0);
+//   priority = distance + log2(1 + evidence), ascending, then id: every doubling of the evidence counts as one
+//              bit further from a threshold.
+struct QueueOrder {
+  enum Kind { kScore, kLearn } kind = kScore;
+  double lower = 0, upper = 0;  // kLearn: the thresholds of the match model in force
+};
+
+// Open candidates (status pending, or `status` = "deferred" / "all") in `order`, as a JSON array.
+Result<std::string> QueueListJson(PgConn& conn, const std::string& status, int limit, const QueueOrder& order = {});
 // One candidate with both contacts side by side and the explanation; "" when there is no such candidate.
 Result<std::string> QueueShowJson(PgConn& conn, long long candidate_id);
 

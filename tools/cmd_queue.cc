@@ -1,7 +1,9 @@
 // canonctl queue list|show|approve|reject|defer: the review queue from a terminal, straight to the database
-// (--db CONNINFO or $CANON_DB). approve needs the rules (--rules DIR, default "rules") for survivorship.
+// (--db CONNINFO or $CANON_DB). approve needs the rules (--rules DIR, default "rules") for survivorship, and
+// `list --order learn` for the match model's thresholds (store::QueueOrder).
 #include <cstdio>
 
+#include "connectors/match_rules.h"
 #include "connectors/rule_dir.h"
 #include "store/review.h"
 #include "tools/commands.h"
@@ -12,6 +14,7 @@ namespace {
 int Usage() {
   std::fprintf(stderr,
                "usage: canonctl queue list [--status pending|deferred|all] [--limit N]\n"
+               "                           [--order score|learn] [--rules DIR]\n"
                "       canonctl queue show ID\n"
                "       canonctl queue approve|reject|defer ID [--actor NAME] [--rules DIR]\n"
                "  options: --db CONNINFO (else $CANON_DB)\n");
@@ -46,7 +49,18 @@ int CmdQueue(const Args& args) {
   std::string actor = OptionValue(args, "--actor", "canonctl");
   if (verb == "list") {
     int limit = std::stoi(OptionValue(args, "--limit", "100"));
-    auto j = store::QueueListJson(c, OptionValue(args, "--status", "pending"), limit);
+    store::QueueOrder order;
+    const std::string by = OptionValue(args, "--order", "score");
+    if (by == "learn") {
+      auto match = LoadMatchRules(OptionValue(args, "--rules", "rules"));
+      if (!match.ok()) return Report(match.status());
+      order.kind = store::QueueOrder::kLearn;
+      order.lower = match->model.lower();
+      order.upper = match->model.upper();
+    } else if (by != "score") {
+      return Usage();
+    }
+    auto j = store::QueueListJson(c, OptionValue(args, "--status", "pending"), limit, order);
     if (!j.ok()) return Report(j.status());
     std::printf("%s\n", j->c_str());
     return 0;
