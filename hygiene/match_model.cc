@@ -251,6 +251,7 @@ std::string Explanation::ToString() const {
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", total);
+  if (capped) s += "; no identifier agrees: capped";
   return s + "; total " + buf;
 }
 
@@ -292,13 +293,15 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     return Status::Ok();
   };
   for (const auto& [key, node] : *m)
-    if (!KnownKey(key.str(), {"lambda", "upper", "lower", "person_field"}))
+    if (!KnownKey(key.str(), {"lambda", "upper", "lower", "person_field", "family_field", "uncorroborated_max"}))
       return Status::Invalid("unknown key '" + std::string(key.str()) +
-                                 "' in [model] (expected lambda, upper, lower, person_field)",
+                                 "' in [model] (expected lambda, upper, lower, person_field, family_field, "
+                                 "uncorroborated_max)",
                              Where(path, node.source()));
   Status st = num(*m, "lambda", &model.lambda_, true);
   if (st.ok()) st = num(*m, "upper", &model.upper_, true);
   if (st.ok()) st = num(*m, "lower", &model.lower_, true);
+  if (st.ok()) st = num(*m, "uncorroborated_max", &model.uncorroborated_max_, false);
   if (!st.ok()) return st;
   if (!(model.lambda_ > 0 && model.lambda_ < 1))
     return Status::Invalid("'lambda' must be in (0, 1)", Where(path, m->get("lambda")->source()));
@@ -319,10 +322,11 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     FieldModel fm;
     for (const auto& [key, node] : *ft)
       if (!KnownKey(key.str(),
-                    {"name", "tf", "tf_min_u", "implied_by", "levels", "fold_accents", "contact_point", "personal"}))
+                    {"name", "tf", "tf_min_u", "implied_by", "levels", "fold_accents", "contact_point", "personal",
+                     "identifier"}))
         return Status::Invalid("unknown key '" + std::string(key.str()) +
                                    "' in [[field]] (expected name, levels, tf, tf_min_u, implied_by, fold_accents, "
-                                   "contact_point, personal)",
+                                   "contact_point, personal, identifier)",
                                Where(path, node.source()));
     auto name = (*ft)["name"].value<std::string>();
     if (!name) return Status::Invalid("field needs a 'name'", Where(path, ft->source()));
@@ -339,7 +343,8 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     }
     for (auto [flag, out] : {std::pair<const char*, bool*>{"fold_accents", &fm.fold_accents},
                              std::pair<const char*, bool*>{"contact_point", &fm.contact_point},
-                             std::pair<const char*, bool*>{"personal", &fm.personal}}) {
+                             std::pair<const char*, bool*>{"personal", &fm.personal},
+                             std::pair<const char*, bool*>{"identifier", &fm.identifier}}) {
       if (const toml::node* n = ft->get(flag)) {
         auto b = n->value<bool>();
         if (!b) return Status::Invalid(std::string("'") + flag + "' must be true or false", Where(path, n->source()));
@@ -461,6 +466,9 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     model.needs_[static_cast<size_t>(fm.field)] = need;
     model.fields_.push_back(std::move(fm));
   }
+  for (size_t k = 0; k < model.fields_.size(); ++k)
+    if (model.fields_[k].contact_point) model.contact_mask_ |= uint64_t{1} << k;
+  if (model.fields_.size() > 64) return Status::Invalid("at most 64 [[field]] entries", path + ":1:1");
   for (const auto& pc : pending_covers) {
     int target = -1;
     for (size_t k = pc.field + 1; k < model.fields_.size(); ++k)
@@ -470,18 +478,24 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
                              pc.where);
     model.fields_[pc.field].levels[pc.level].covers = target;
   }
-  if (const toml::node* n = m->get("person_field")) {
+  for (auto [key, out] : {std::pair<const char*, int*>{"person_field", &model.person_field_},
+                          std::pair<const char*, int*>{"family_field", &model.family_field_}}) {
+    const toml::node* n = m->get(key);
+    if (!n) continue;
     auto name = n->value<std::string>();
     for (size_t k = 0; name && k < model.fields_.size(); ++k)
-      if (model.fields_[k].name == *name) model.person_field_ = static_cast<int>(k);
-    if (model.person_field_ < 0)
-      return Status::Invalid("'person_field' must name a [[field]]", Where(path, n->source()));
-    for (size_t k = 0; k < static_cast<size_t>(model.person_field_); ++k)
+      if (model.fields_[k].name == *name) *out = static_cast<int>(k);
+    if (*out < 0) return Status::Invalid(std::string("'") + key + "' must name a [[field]]", Where(path, n->source()));
+    for (size_t k = 0; k < static_cast<size_t>(*out); ++k)
       if (model.fields_[k].contact_point)
-        return Status::Invalid("the person field '" + *name + "' must be declared before every contact_point field ('" +
-                                   model.fields_[k].name + "')",
+        return Status::Invalid(std::string("the ") + key + " '" + *name +
+                                   "' must be declared before every contact_point field ('" + model.fields_[k].name +
+                                   "')",
                                Where(path, n->source()));
   }
+  if (model.family_field_ >= 0 && model.family_field_ < model.person_field_)
+    return Status::Invalid("'family_field' must be declared after 'person_field'",
+                           Where(path, m->get("family_field")->source()));
   return model;
 }
 
@@ -492,6 +506,8 @@ std::string MatchModel::ToToml() const {
   o << "upper = " << FormatDouble(upper_) << "  # weight at or above: merge automatically\n";
   o << "lower = " << FormatDouble(lower_) << "  # weight at or above (below upper): review queue\n";
   if (person_field_ >= 0) o << "person_field = \"" << fields_[person_field_].name << "\"\n";
+  if (family_field_ >= 0) o << "family_field = \"" << fields_[family_field_].name << "\"\n";
+  if (uncorroborated_max_ < 1e9) o << "uncorroborated_max = " << FormatDouble(uncorroborated_max_) << "\n";
   for (const auto& f : fields_) {
     o << "\n[[field]]\nname = \"" << f.name << "\"\n";
     if (f.tf) o << "tf = true\ntf_min_u = " << FormatDouble(f.tf_min_u) << "\n";
@@ -499,6 +515,7 @@ std::string MatchModel::ToToml() const {
     if (f.fold_accents) o << "fold_accents = true\n";
     if (f.contact_point) o << "contact_point = true\n";
     if (f.personal) o << "personal = true\n";
+    if (f.identifier) o << "identifier = true\n";
     o << "levels = [\n";
     for (const auto& l : f.levels) {
       o << "  { name = \"" << l.name << "\", kind = \"" << KindToName(l.kind) << "\"";
@@ -620,6 +637,10 @@ double TokenSim(const PreparedRecord& ra, const PreparedField& a, const Prepared
   return 0.5 * (ab / a.tok_count + ba / b.tok_count);
 }
 
+// An identifier corroborates a name match only with real evidence: at least 2 bits (4:1 odds), so a weak level
+// (an e-mail that merely fits the name, a birth date one part off) does not.
+constexpr double kCorroborationBits = 2.0;
+
 constexpr size_t kGiven = static_cast<size_t>(MatchField::kGivenName);
 constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
 
@@ -676,14 +697,19 @@ bool FitsName(std::u32string_view local, std::u32string_view given, std::u32stri
   return rest.find(g) != std::u32string::npos;
 }
 
-// The masculine and feminine forms of one name: the longer is the shorter plus "a", "e", "ne" or "le" (Paul/Paula,
-// Simon/Simone, Jean/Jeanne, Daniel/Danielle), or both end in one of a/o/e and differ only there (Mario/Maria).
+// The masculine and feminine forms of one name: the longer is the shorter plus "a", "e", "ne", "le", "s" or "n"
+// (Paul/Paula, Simon/Simone, Jean/Jeanne, Daniel/Danielle, Andrea/Andreas, Julie/Julien), or both end in one of a/o/e and differ only there (Mario/Maria).
 bool GenderPair(std::u32string_view x, std::u32string_view y) {
   if (x.size() > y.size()) std::swap(x, y);
   if (x.size() < 3 || x == y) return false;
   if (y.substr(0, x.size()) == x) {
     const std::u32string_view tail = y.substr(x.size());
-    return tail == U"a" || tail == U"e" || tail == U"ne" || tail == U"le";
+    return tail == U"a" || tail == U"e" || tail == U"ne" || tail == U"le" || tail == U"s" || tail == U"n";
+  }
+  // Christian/Christina: the last two letters "an" and "na".
+  if (x.size() == y.size() && x.size() > 3 && x.substr(0, x.size() - 2) == y.substr(0, y.size() - 2)) {
+    const std::u32string_view tx = x.substr(x.size() - 2), ty = y.substr(y.size() - 2);
+    if ((tx == U"an" && ty == U"na") || (tx == U"na" && ty == U"an")) return true;
   }
   auto vowel = [](char32_t c) { return c == U'a' || c == U'o' || c == U'e'; };
   return x.size() == y.size() && x.substr(0, x.size() - 1) == y.substr(0, y.size() - 1) && vowel(x.back()) &&
@@ -923,8 +949,10 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
   uint64_t covered = 0;       // bit k: fields_[k] is accounted for by an earlier field's level (covers)
   uint64_t first_agreed = 0;  // bit k: fields_[k] agreed at its first level (for implied_by)
   bool conflict = false;      // the person field disagreed outright
+  int person_level = -1;      // the person field's level on this pair (-1: missing)
   bool personal = false;      // a personal field (birth date, national id) agreed: not relatives, one person
   double held = 0;            // positive weight of contact points, counted only if not (conflict && !personal)
+  uint64_t identified = 0;    // bit k: identifier field k agreed (one held and then dropped does not corroborate)
   for (size_t k = 0; k < fields_.size(); ++k) {
     const FieldModel& f = fields_[k];
     const size_t i = static_cast<size_t>(f.field);
@@ -954,11 +982,17 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
     const ComparisonLevel& l = f.levels[static_cast<size_t>(level)];
     if (level == 0 && f.levels.size() > 1) first_agreed |= uint64_t{1} << k;
     if (l.covers >= 0) covered |= uint64_t{1} << l.covers;
-    if (static_cast<int>(k) == person_field_ && (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair))
-      conflict = true;
+    if (static_cast<int>(k) == person_field_) {
+      person_level = level;
+      if (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair) conflict = true;
+    }
+    // Family names that differ outright, under given names that are not the same (Tom Shelkingswood, Thomas
+    // Cartley): two people. With the same given name it may be one person under a new married name.
+    if (static_cast<int>(k) == family_field_ && l.kind == LevelKind::kElse && person_level > 0) conflict = true;
     bool tf_adjusted = false;
     double lw = LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
     if (f.personal && lw > 0) personal = true;
+    if (f.identifier && lw >= kCorroborationBits && !((a.shared | b.shared) >> i & 1)) identified |= uint64_t{1} << k;
     bool role = false, held_here = false;
     if (lw > 0 && f.contact_point) {
       if ((a.shared | b.shared) >> i & 1) {
@@ -984,6 +1018,10 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
   }
   const bool drop_held = conflict && !personal;
   if (!drop_held) w += held;
+  const bool corroborated = (identified & ~(drop_held ? contact_mask_ : 0)) != 0;
+  const bool capped = !corroborated && w > uncorroborated_max_;
+  if (capped) w = uncorroborated_max_;
+  if (e && capped) e->capped = true;
   if (e) {
     for (auto& c : e->fields) {
       if (c.note != "held") continue;
@@ -1007,8 +1045,12 @@ bool MatchModel::PersonConflict(const PreparedRecord& a, const PreparedRecord& b
   const FieldModel& f = fields_[static_cast<size_t>(person_field_)];
   const int level = LevelOf(f, a, b);
   if (level < 0) return false;
-  const LevelKind kind = f.levels[static_cast<size_t>(level)].kind;
-  return kind == LevelKind::kElse || kind == LevelKind::kGenderPair;
+  const ComparisonLevel& l = f.levels[static_cast<size_t>(level)];
+  if (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair) return true;
+  if (family_field_ < 0 || level == 0 || l.covers == family_field_) return false;
+  const FieldModel& g = fields_[static_cast<size_t>(family_field_)];
+  const int family_level = LevelOf(g, a, b);
+  return family_level >= 0 && g.levels[static_cast<size_t>(family_level)].kind == LevelKind::kElse;
 }
 
 bool MatchModel::EmailShared(const PreparedRecord& a, const PreparedRecord& b) const {

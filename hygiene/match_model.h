@@ -19,6 +19,9 @@
 // field (birth date, national id) agrees: relatives share a phone and an address, not a birth date (twins are the
 // exception this accepts; census-style data with replaced given names is the rule it serves). A value the record itself marks
 // shared (a role mailbox) never counts ("shared: role mailbox"). Disagreement still counts against.
+// Corroboration: names (and a city) are shared by namesakes; a pair whose `identifier = true` fields add no positive
+// weight scores at most [model] uncorroborated_max (set below `lower`: such a pair is never merged nor queued), and
+// the explanation says "no identifier agrees".
 // Cross-field levels: given_name's `swapped` and `name_split` compare both name fields at once and `covers`
 // family_name (which then adds 0); email_key's `email_name` reads the local part against the other side's name;
 // company_key's `email_domain` reads a work e-mail's domain against the other side's company.
@@ -166,6 +169,8 @@ struct FieldModel {
   bool contact_point = false;           // a phone, mailbox or address people can share (see MatchModel)
   bool personal = false;                // a value of one person (birth date, national id): when it agrees, the
                                         // pair is not two people sharing contact points
+  bool identifier = false;              // agreement here corroborates a name match (e-mail, phone, street, company,
+                                        // birth date, id); see [model] uncorroborated_max
   bool cross_missing = false;           // a level can apply with the field missing on one side (email_domain)
 };
 
@@ -231,6 +236,7 @@ struct Explanation {
   // "prior -13.3; family_name exact +7.2 (smith|smith); given_name jw>=0.92 +5.1 (jon|john); ..."
   std::string ToString() const;
   bool shared_contact = false;  // some contact point agreed but counted as shared (role mailbox or conflicting names)
+  bool capped = false;          // no identifier agreed: the total was cut to uncorroborated_max
 };
 
 enum class Decision { kNew, kReview, kMerge };
@@ -260,7 +266,8 @@ class MatchModel {
   Decision Decide(double weight) const;
 
   // True when the model's person field (`person_field`, given_name) is present on both sides and disagrees
-  // outright (its last, "different" level, or a gender_pair level): two people, whatever contact points they share.
+  // outright (its last, "different" level, or a gender_pair level), or `family_field` does while the given names are
+  // not the same: two people, whatever contact points they share.
   bool PersonConflict(const PreparedRecord& a, const PreparedRecord& b) const;
   // True when an equal e-mail on this pair is not evidence of one person: a role mailbox, or names in conflict.
   // The store's "a shared exact e-mail joins" rule asks this first.
@@ -292,6 +299,9 @@ class MatchModel {
   double upper_ = 0;
   double lower_ = 0;
   int person_field_ = -1;  // index in fields_ of [model] person_field
+  int family_field_ = -1;  // index in fields_ of [model] family_field
+  uint64_t contact_mask_ = 0;  // bit k: fields_[k].contact_point
+  double uncorroborated_max_ = 1e9;  // [model] uncorroborated_max: the most a pair scores with no identifier agreeing
   std::array<uint8_t, kMatchFieldCount> needs_{};  // what Prepare must compute per field (bit flags)
 };
 

@@ -51,6 +51,8 @@ Status ForEachMember(PgConn& conn, const std::vector<long long>& contacts, int n
 // The same as a statement for a pipeline (`contacts` not empty), and the reading of its result.
 Statement MembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
                            const std::string& exclude_source);
+// Columns: contact id, record id, source, fingerprint, received_at epoch, is_test, normalized fields, keys and
+// flags (JSON text); another query that feeds ParseMembers selects the same nine.
 Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit);
 // Rejected pairs touching any of the fingerprints, both directions: fingerprint -> fingerprints declared different.
 using RejectedMap = std::map<std::string, std::set<std::string>>;

@@ -61,7 +61,8 @@ std::string Num(double d) {
 std::string ExplanationJson(const Explanation& e, long long record, long long other_record) {
   std::string out = "{\"total\":" + Num(e.total) + ",\"prior\":" + Num(e.prior) +
                     ",\"record\":" + std::to_string(record) + ",\"other_record\":" + std::to_string(other_record) +
-                    ",\"text\":" + JsonEscape(e.ToString()) + ",\"fields\":[";
+                    ",\"text\":" + JsonEscape(e.ToString()) + ",\"capped\":" + (e.capped ? "true" : "false") +
+                    ",\"shared_contact\":" + (e.shared_contact ? "true" : "false") + ",\"fields\":[";
   for (size_t i = 0; i < e.fields.size(); ++i) {
     const auto& f = e.fields[i];
     out += (i ? "," : "");

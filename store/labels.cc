@@ -11,7 +11,8 @@ namespace {
 // entity).
 const char* kRecordColumns =
     "SELECT coalesce(e.contact_id, 0), s.id, s.source, s.fingerprint, extract(epoch FROM s.received_at)::float8, "
-    "       s.is_test, coalesce(s.normalized -> 'fields', '{}')::text, coalesce(s.normalized -> 'keys', '{}')::text "
+    "       s.is_test, coalesce(s.normalized -> 'fields', '{}')::text, coalesce(s.normalized -> 'keys', '{}')::text, "
+    "       coalesce(s.normalized -> 'flags', '[]')::text "
     "FROM source_record s LEFT JOIN entity_member e ON e.source_record_id = s.id ";
 
 }  // namespace
