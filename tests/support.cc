@@ -37,9 +37,10 @@ std::string AdminConninfo() {
 }
 }  // namespace
 
-TestDb::TestDb() {
+TestDb::TestDb() : TestDb(AdminConninfo()) {}
+
+TestDb::TestDb(std::string admin) : admin_(std::move(admin)) {
   static std::atomic<int> counter{0};
-  admin_ = AdminConninfo();
   name_ = "canon_t_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   auto c = store::PgConn::Connect(admin_);
   REQUIRE(c.ok());
@@ -94,6 +95,7 @@ HttpResult HttpRequest(uint16_t port, const std::string& method, const std::stri
     req.body() = body;
     req.prepare_payload();
     http::write(stream, req);
+    out.sent = true;
     beast::flat_buffer buf;
     http::response<http::string_body> res;
     http::read(stream, buf, res);

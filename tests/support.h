@@ -15,6 +15,8 @@ namespace canon::test {
 class TestDb {
  public:
   TestDb();
+  // The same on another server (e.g. a private cluster a test starts and stops): `admin` is its conninfo.
+  explicit TestDb(std::string admin);
   ~TestDb();
   const std::string& conninfo() const { return conninfo_; }
   std::unique_ptr<store::PgConn> Connect() const;
@@ -30,6 +32,7 @@ class TestDb {
 
 struct HttpResult {
   int status = 0;
+  bool sent = false;  // the whole request was written: status 0 then means it was dropped unanswered
   std::string body;
   std::map<std::string, std::string> headers;  // lowercased names
 };
