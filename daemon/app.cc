@@ -290,6 +290,7 @@ void App::AddRoutes() {
   AddQueueRoutes(*this, admin_routes_);
   AddImportRoutes(*this, admin_routes_);
   AddWebRoutes(*this, admin_routes_);
+  AddEraseRoutes(*this, admin_routes_);
 }
 
 Response App::Ready(const Request& req) {
@@ -335,6 +336,7 @@ Response App::Metrics(const Request& req) {
     body += "canon_worker_processed_total " + std::to_string(workers_->processed()) + "\n";
     body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";
     body += "canon_match_over_common_keys_total " + std::to_string(workers_->over_common_keys()) + "\n";
+    body += "canon_worker_suppressed_total " + std::to_string(workers_->suppressed()) + "\n";
   }
   Response res = JsonResponse(req, http::status::ok, std::move(body));
   res.set(http::field::content_type, "text/plain; version=0.0.4");

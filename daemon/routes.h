@@ -11,5 +11,6 @@ void AddReportRoutes(App& app, AdminRouter& router);  // vocabulary drift, dead 
 void AddQueueRoutes(App& app, AdminRouter& router);   // review queue, entities, unmerge
 void AddImportRoutes(App& app, AdminRouter& router);  // CSV imports in progress
 void AddWebRoutes(App& app, AdminRouter& router);     // the steward page (GET /admin/review), no token needed
+void AddEraseRoutes(App& app, AdminRouter& router);   // erasure of a person (admin role)
 
 }  // namespace canon::daemon

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 
 #include "connectors/connector.h"
 #include "daemon/graph_client.h"
 #include "hygiene/normalize.h"
 #include "store/entities.h"
+#include "store/erase.h"
 
 namespace canon::daemon {
 namespace {
@@ -189,6 +191,28 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
   }
   if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
 
+  // Suppressed people (an erasure with suppress): their records are dropped here, before anything is stored, and
+  // the payload that carried them is emptied (it was acknowledged; its bytes must not stay either).
+  std::vector<const NormalizedRecord*> accepted;
+  for (Prepared& p : prepared)
+    for (const NormalizedRecord& n : p.normalized)
+      if (n.accepted()) accepted.push_back(&n);
+  auto suppressed = store::SuppressedRecords(conn, accepted);
+  if (!suppressed.ok()) return suppressed.status();
+  std::set<const NormalizedRecord*> dropped;
+  for (size_t i = 0; i < accepted.size(); ++i)
+    if ((*suppressed)[i]) dropped.insert(accepted[i]);
+  std::vector<long long> emptied;
+  for (Prepared& p : prepared) {
+    int n = 0;
+    for (const NormalizedRecord& rec : p.normalized) n += dropped.count(&rec) ? 1 : 0;
+    if (n == 0) continue;
+    suppressed_ += n;
+    emptied.push_back(p.row->id);
+    log_->info("inbox {} (source {}): {} record(s) of suppressed people dropped", p.row->id, p.row->source, n);
+  }
+  if (Status s = store::EmptyPayloads(conn, emptied); !s.ok()) return s;
+
   // Refusals first (dead letters), then every accepted record of the batch in one WriteBatch.
   std::vector<store::WriteItem> items;
   std::vector<size_t> item_payload;
@@ -216,6 +240,10 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
         }
         Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body});
         if (!s.ok()) return s;
+        continue;
+      }
+      if (dropped.count(&n)) {
+        ++written[pi];  // acknowledged and handled: the payload is done, not failed
         continue;
       }
       items.push_back({{row.id, row.received_at}, &p.records[i], &n, &p.preps[i]});

@@ -44,6 +44,7 @@ class WorkerPool {
   long long processed() const { return processed_; }
   long long failed() const { return failed_; }
   long long over_common_keys() const { return over_common_; }
+  long long suppressed() const { return suppressed_; }  // records of suppressed people dropped (store/erase.h)
 
  private:
   void Run(int index, store::PgConn& conn);
@@ -63,6 +64,7 @@ class WorkerPool {
   std::atomic<long long> processed_{0};
   std::atomic<long long> failed_{0};
   std::atomic<long long> over_common_{0};
+  std::atomic<long long> suppressed_{0};
 };
 
 }  // namespace canon::daemon

@@ -217,6 +217,16 @@ Status LockKeys(PgConn& c, std::vector<std::string> keys) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
+std::vector<std::pair<std::string, std::string>> TermCountRows(const MatchModel& model, const MatchInput& in) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (MatchField f : model.TfFields())
+    if (!in.Get(f).empty()) {
+      out.emplace_back(MatchFieldName(f), EncodeUtf8(FoldCase(in.Get(f))));
+      out.emplace_back(MatchFieldName(f), "");
+    }
+  return out;
+}
+
 std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rules) {
   std::vector<std::string> keys;
   auto it = n.keys.find("email_key");
@@ -400,14 +410,10 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
       if (!mc) continue;
       inputs[i] = std::move(prep[i]->input);
-      const MatchInput& in = inputs[i];
-      for (MatchField f : mc->model->TfFields())
-        if (!in.Get(f).empty()) {
-          t_field.push_back(MatchFieldName(f));
-          t_value.push_back(EncodeUtf8(FoldCase(in.Get(f))));
-          t_field.push_back(MatchFieldName(f));
-          t_value.emplace_back();
-        }
+      for (auto& [f, v] : TermCountRows(*mc->model, inputs[i])) {
+        t_field.push_back(std::move(f));
+        t_value.push_back(std::move(v));
+      }
     }
     if (!t_field.empty()) {
       // Rows in (field, value) order: two writers that share a shard lock its rows in the same order.

@@ -35,6 +35,10 @@ Status LockKeys(PgConn& conn, std::vector<std::string> keys);
 // every blocking key (hygiene/blocking.h), deduplicated.
 std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rules);
 
+// The term_count rows one record adds to (and an erasure takes away from): (field, case-folded value) for each of
+// the model's tf fields the record has, each followed by (field, "") for the field's total.
+std::vector<std::pair<std::string, std::string>> TermCountRows(const MatchModel& model, const MatchInput& input);
+
 struct WriteOutcome {
   long long source_record_id = 0;
   long long contact_id = 0;

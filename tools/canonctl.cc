@@ -48,6 +48,7 @@ const Command kCommands[] = {
     {"match", canon::tools::CmdMatch, "match train ..."},
     {"queue", canon::tools::CmdQueue, "queue list|show|approve|reject"},
     {"entity", canon::tools::CmdEntity, "entity edit ID FIELD=VALUE... [--actor NAME] [--note TEXT] [--url URL]"},
+    {"erase", canon::tools::CmdErase, "erase --email X | --phone P | --contact ID [--suppress] [--actor NAME] [--url URL]"},
     {"import", canon::tools::CmdImport, "import FILE --source NAME"},
     {"report", canon::tools::CmdReport, "report vocabulary|blocking-keys"},
     {"quarantine", canon::tools::CmdQuarantine, "quarantine replay"},

@@ -17,6 +17,7 @@ int CmdDedupe(const Args& args);      // dedupe INPUT.csv --out clusters.csv ...
 int CmdMatch(const Args& args);       // match train ...
 int CmdQueue(const Args& args);       // queue list|show|approve|reject
 int CmdEntity(const Args& args);      // entity edit ID field=value ... (through the admin API)
+int CmdErase(const Args& args);       // erase --email X | --contact ID [--suppress] (through the admin API)
 int CmdImport(const Args& args);      // import FILE --source NAME
 int CmdReport(const Args& args);      // report vocabulary|blocking-keys
 int CmdQuarantine(const Args& args);  // quarantine replay
