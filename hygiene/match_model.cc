@@ -68,10 +68,11 @@ constexpr KindName kKinds[] = {
     {"token_subset", LevelKind::kTokenSubset}, {"date_swap", LevelKind::kDateSwap},
     {"date_part", LevelKind::kDatePart},  {"email_name", LevelKind::kEmailName},
     {"email_domain", LevelKind::kEmailDomain}, {"gender_pair", LevelKind::kGenderPair},
+    {"name_tokens", LevelKind::kNameTokens},
 };
 constexpr const char* kKindList =
     "exact, jw, token_set, dl, nickname, metaphone, initial, date_days, numeric, swapped, name_split, "
-    "token_subset, date_swap, date_part, email_name, email_domain, gender_pair, else";
+    "token_subset, name_tokens, date_swap, date_part, email_name, email_domain, gender_pair, else";
 
 // The keys each table of match.toml may hold: anything else is a misspelling and refused.
 bool KnownKey(std::string_view key, std::initializer_list<std::string_view> known) {
@@ -399,6 +400,7 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       };
       for (auto [k, f] : {std::pair{LevelKind::kSwapped, MatchField::kGivenName},
                           std::pair{LevelKind::kNameSplit, MatchField::kGivenName},
+                          std::pair{LevelKind::kNameTokens, MatchField::kGivenName},
                           std::pair{LevelKind::kEmailName, MatchField::kEmailKey},
                           std::pair{LevelKind::kEmailDomain, MatchField::kCompanyKey}}) {
         st = only_on(k, f);
@@ -896,6 +898,20 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
       case LevelKind::kTokenSubset:
         if (TokenSubset(ta, tb, l.ignore)) return i;
         break;
+      case LevelKind::kNameTokens: {
+        const PreparedField& fa = ra.fields[kFamily];
+        const PreparedField& fb = rb.fields[kFamily];
+        if (!fa.present || !fb.present) break;
+        std::u32string full_a(ta), full_b(tb);
+        full_a += U' ';
+        full_a += ra.Text(fa);
+        full_b += U' ';
+        full_b += rb.Text(fb);
+        if (std::min(Words(full_a, l.ignore).size(), Words(full_b, l.ignore).size()) >= 2 &&
+            TokenSubset(full_a, full_b, l.ignore))
+          return i;
+        break;
+      }
       case LevelKind::kDateSwap:
       case LevelKind::kDatePart: {
         if (!a.has_days || !b.has_days) break;

@@ -134,6 +134,8 @@ enum class LevelKind : uint8_t {
   kSwapped,     // given_name only: each side's given name is the other's family name (exact or JW >= threshold)
   kNameSplit,   // given_name only: given + family read as one name agree, split differently (Mary Ann|Smith,
                 // Mary|Ann Smith)
+  kNameTokens,  // given_name only: every word of one full name (given + family) is a word of the other, at least two
+                // (Gacasejo / Nuria against Nuria Gacasejo Mircasaña: swapped and one family name dropped)
   kTokenSubset, // every token of the shorter value (less the level's `ignore` words) is a token of the longer:
                 // compound and particle family names (Garcia Lopez ~ Garcia, van den Berg ~ Berg)
   kDateSwap,    // both valid dates, day and month transposed (2001-03-04 ~ 2001-04-03)
