@@ -8,6 +8,7 @@
 #include "connectors/connector.h"
 
 using namespace canon;
+using namespace std::string_literals;
 
 namespace {
 
@@ -58,7 +59,9 @@ TEST_CASE("fuzz: vendor JSON parsers survive mutations with clear errors", "[con
        R"({"id":"1","created_time":"2015-02-28T08:49:14+0000","ad_id":"2","field_data":[{"name":"email","values":["a@x.com"]},{"name":"q","values":["x","y"]}]})"},
       {"json", R"([{"email":"a@x.com","page_url":"https://x/?utm_source=a&gclid=b"},{"contact":{"email":"b"}}])"},
   };
-  const std::string alphabet = "{}[]\":,01aZ\\ \x00\xff\xc3tnuel-.";
+  // A literal with a NUL in it: the `s` suffix keeps every byte after it (a `const char*` would stop at the NUL).
+  const std::string alphabet = "{}[]\":,01aZ\\ \x00\xff\xc3tnuel-."s;
+  REQUIRE(alphabet.size() == 23);
   std::mt19937 rng(5);
   int ok = 0, refused = 0;
   for (const auto& c : cases) {
