@@ -47,7 +47,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    beast::error_code ec;
+    auto addr = stream_.socket().remote_endpoint(ec).address();
+    if (!ec) {
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
+      peer_.loopback = addr.is_loopback();
+    }
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read, shared_from_this()));
@@ -103,7 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     stream_.expires_never();
     auto self = shared_from_this();
-    server_->router.Handle(parser_->release(), [self](Response res) {
+    server_->router.Handle(parser_->release(), peer_, [self](Response res) {
       net::post(self->stream_.get_executor(),
                 [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     });
@@ -136,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> res_;
   bool busy_ = false;
+  Peer peer_;
 };
 
 void HttpServer::Impl::Accept() {

@@ -22,11 +22,16 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 using Respond = std::function<void(Response)>;
 
+// The client end of a connection, as the socket saw it (not as any header claims).
+struct Peer {
+  bool loopback = false;  // 127.0.0.0/8 or ::1 (or ::ffff:127.x)
+};
+
 class Router {
  public:
   virtual ~Router() = default;
   // Must call `respond` exactly once, from any thread.
-  virtual void Handle(Request&& req, Respond respond) = 0;
+  virtual void Handle(Request&& req, const Peer& peer, Respond respond) = 0;
 };
 
 struct HttpLimits {
