@@ -132,7 +132,8 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
     if (!config_.metrics_token_sha256.empty()) {
       std::string_view bearer = BearerToken(req[http::field::authorization]);
       if (bearer.empty() || !SecretEquals(Sha256(bearer), config_.metrics_token_sha256)) {
-        log_->warn("GET /metrics: 401, {}", bearer.empty() ? "no bearer token" : "wrong token");
+        log_->warn("GET /metrics (request {}): 401, {}", req["X-Request-Id"],
+                   bearer.empty() ? "no bearer token" : "wrong token");
         return respond(
             JsonResponse(req, http::status::unauthorized,
                          ErrorJson("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
@@ -156,6 +157,7 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
 
 void App::Admin(Request&& req, const Peer& peer, Respond respond) {
   const RouteInfo* route = admin_routes_.Find(req);
+  const std::string rid(req["X-Request-Id"]);  // set by the HTTP server: sent (if safe) or made
   const std::string what =
       std::string(req.method_string()) + " " + (route ? route->pattern : "(no such route)");
   std::string name = "loopback";
@@ -163,7 +165,8 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
   if (!(route && route->is_public)) {
     if (config_.tokens.empty()) {
       if (!peer.loopback) {
-        log_->warn("admin {}: 403, no API tokens are configured and the client is not on loopback", what);
+        log_->warn("admin {} (request {}): 403, no API tokens are configured and the client is not on loopback", what,
+                   rid);
         return respond(JsonResponse(
             req, http::status::forbidden,
             ErrorJson("forbidden", "no API tokens are configured: the admin API answers only on loopback")));
@@ -172,7 +175,7 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
       std::string why;
       const ApiToken* token = Authenticate(config_.tokens, req[http::field::authorization], &why);
       if (!token) {
-        log_->warn("admin {}: 401, {}", what, why);
+        log_->warn("admin {} (request {}): 401, {}", what, rid, why);
         return respond(
             JsonResponse(req, http::status::unauthorized,
                          ErrorJson("unauthenticated", "admin API needs Authorization: Bearer <token>")));
@@ -202,7 +205,7 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
     case AdminRouter::Outcome::kHandled:
       return;
     case AdminRouter::Outcome::kForbidden:
-      log_->warn("admin {}: 403, token '{}' has role {}, the route needs {}", what, name, RoleName(role),
+      log_->warn("admin {} (request {}): 403, token '{}' has role {}, the route needs {}", what, rid, name, RoleName(role),
                  RoleName(route->role));
       return respond(JsonResponse(
           req, http::status::forbidden,
@@ -228,8 +231,8 @@ void App::Audit(const store::AuditEvent& event) {
     if (s.ok()) s = store::InsertAuditEvent(*audit_, event);
   }
   if (!s.ok())
-    log_->error("audit_event not written for {} {} by token '{}' (status {}): {}", event.method, event.route,
-                event.token_name, event.status, s.message());
+    log_->error("audit_event not written for {} {} (request {}) by token '{}' (status {}): {}", event.method,
+                event.route, event.request_id, event.token_name, event.status, s.message());
 }
 
 std::string App::Secret(const SourceConfig& source, const char* option) const {

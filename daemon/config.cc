@@ -121,6 +121,8 @@ const std::vector<Setting>& Settings() {
       CANON_SETTING("watch_drop_folders", watch_drop_folders, bool, "boolean", false,
                     "import CSV files that appear in the csv sources' folders"),
       CANON_SETTING("log_level", log_level, std::string, "string", true, "trace, debug, info, warn, error"),
+      CANON_SETTING("log_format", log_format, std::string, "string", false,
+                    "text, or json: one JSON object per line (time, level, logger, thread, event)"),
       CANON_SETTING("log_pii", log_pii, bool, "boolean", true,
                     "log personal data (off by default; for debugging only)"),
       CANON_SETTING("admin_token", admin_token, std::string, "string", false,
@@ -196,6 +198,7 @@ Result<Config> LoadConfig(const std::string& path) {
         return Status::Invalid("[[token]] name 'admin_token' is taken by admin_token");
     c.tokens.push_back({"admin_token", Role::kAdmin, Sha256(c.admin_token)});
   }
+  if (c.log_format != "text" && c.log_format != "json") return Status::Invalid("log_format must be text or json");
   if (c.listen.find(':') == std::string::npos) return Status::Invalid("listen must be host:port");
   if (c.io_threads < 1 || c.workers < 0 || c.writer_connections < 1 || c.group_commit_max < 1)
     return Status::Invalid("io_threads, writer_connections and group_commit_max must be at least 1");

@@ -47,6 +47,7 @@ struct Config {
   int64_t poll_interval_ms = 200;
   bool watch_drop_folders = true;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json (one JSON object per line, daemon/log.h)
   bool log_pii = false;
   // An admin-role token given in clear (CANON_ADMIN_TOKEN overrides), named "admin_token"; kept for existing
   // set-ups. `tokens` is the way to give several tokens and roles without the tokens on disk.

@@ -4,7 +4,7 @@
 // above it), hands it to the Router, and writes whatever response the router gives back, possibly later and from
 // another thread (Respond posts onto the connection's strand). Stop() closes the listener and idle connections;
 // connections with a request in flight finish it, send the response, then close. Run() returns when the last
-// connection is gone.
+// connection is gone. Every request and its response carry an X-Request-Id (RequestIdFor).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "hygiene/status.h"
 
@@ -40,6 +41,11 @@ struct HttpLimits {
 };
 
 Response JsonResponse(const Request& req, http::status status, std::string body);
+
+// The request id of a request: the client's X-Request-Id when it is 1 to 128 characters of [A-Za-z0-9._:-] (safe
+// to log and to echo), else a new one (32 random hex digits). The server sets it on the request the router sees
+// and on the response, whatever answers it.
+std::string RequestIdFor(std::string_view sent);
 
 class HttpServer {
  public:
