@@ -1,7 +1,7 @@
-// canond's logger: spdlog to stderr (journald under systemd), one event per line, either as text (the default) or
-// as JSON lines (log_format = "json"): {"time","level","logger","thread","event"} with time in UTC, RFC 3339 with
-// microseconds, and the event's text JSON-escaped, so a line can never be split or forged by what a message
-// contains. Built once by main(); the logger is thread-safe (spdlog's _mt sinks).
+// canond's logger: spdlog to stderr (journald under systemd), one event per line, either as text (the
+// default) or as JSON lines (log_format = "json"): {"time","level","logger","thread","event"} with time in
+// UTC, RFC 3339 with microseconds, and the event's text JSON-escaped, so a line can never be split or forged
+// by what a message contains. Built once by main(); the logger is thread-safe (spdlog's _mt sinks).
 #pragma once
 
 #include <spdlog/logger.h>

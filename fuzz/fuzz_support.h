@@ -22,8 +22,8 @@ inline void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-// Never a null view: the daemon's payloads are std::strings, whose data() is never null, and simdjson copies its
-// input with memcpy, for which a null source is undefined even at length 0.
+// Never a null view: the daemon's payloads are std::strings, whose data() is never null, and simdjson copies
+// its input with memcpy, for which a null source is undefined even at length 0.
 inline std::string_view AsView(const uint8_t* data, size_t size) {
   return size == 0 ? std::string_view("") : std::string_view(reinterpret_cast<const char*>(data), size);
 }

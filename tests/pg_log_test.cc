@@ -34,14 +34,14 @@ TEST_CASE("a request id is the client's when it is safe, else a new one", "[log]
 TEST_CASE("X-Request-Id is returned, logged and audited; log_format json writes JSON lines", "[pg][log]") {
   TestDb db;
   Canond d(db, {{"log_format", "\"json\""}, {"admin_token", "\"log-t0ken\""}});
-  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer log-t0ken"}};
 
   auto refused = HttpRequest(d.port(), "GET", "/admin/rules", "", "", {{"X-Request-Id", "trace-42.a:b"}});
   CHECK(refused.status == 401);
   CHECK(refused.headers["x-request-id"] == "trace-42.a:b");
   auto made = HttpRequest(d.port(), "GET", "/healthz");
   CHECK(IsHex32(made.headers["x-request-id"]));
-  auto hostile = HttpRequest(d.port(), "GET", "/admin/rules", "", "", {{"X-Request-Id", "evil\"},{\"level\":\"x"}});
+  auto hostile =
+      HttpRequest(d.port(), "GET", "/admin/rules", "", "", {{"X-Request-Id", "evil\"},{\"level\":\"x"}});
   CHECK(IsHex32(hostile.headers["x-request-id"]));
   auto ingest = HttpRequest(d.port(), "POST", "/ingest/website", "email=a%40x.com&first_name=Ann",
                             "application/x-www-form-urlencoded", {{"X-Request-Id", "lead-1"}});
