@@ -73,6 +73,10 @@ Result<std::vector<MetaLeadRef>> ParseMetaNotification(std::string_view body) {
       if (!Member(v, "leadgen_id", &x) || x.is_array() || x.is_object() || ScalarText(x).empty())
         return Status::Invalid("missing leadgen_id", cw + "/value/leadgen_id");
       ref.leadgen_id = ScalarText(x);
+      // The id becomes a path segment of the Graph API request that carries the access token (MetaLeadTarget):
+      // "." or ".." would name another path (found by fuzz/meta_leads_fuzz.cc).
+      if (ref.leadgen_id == "." || ref.leadgen_id == "..")
+        return Status::Invalid("leadgen_id '" + ref.leadgen_id + "' is not a lead id", cw + "/value/leadgen_id");
       if (Member(v, "form_id", &x)) ref.form_id = ScalarText(x);
       if (Member(v, "ad_id", &x)) ref.ad_id = ScalarText(x);
       if (Member(v, "adgroup_id", &x)) ref.adgroup_id = ScalarText(x);

@@ -2,7 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <cctype>
+
 #include "connectors/connector.h"
+#include "connectors/hmac.h"
 #include "store/pg.h"
 
 namespace canon::daemon {
@@ -37,6 +40,39 @@ bool SecretEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string_view BearerToken(std::string_view authorization) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  std::string_view v = trim(authorization);
+  constexpr std::string_view kScheme = "bearer";
+  if (v.size() <= kScheme.size() || (v[kScheme.size()] != ' ' && v[kScheme.size()] != '\t')) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(v[i])) != kScheme[i]) return {};
+  return trim(v.substr(kScheme.size()));
+}
+
+const ApiToken* Authenticate(const std::vector<ApiToken>& tokens, std::string_view authorization,
+                             std::string* why) {
+  if (authorization.empty()) {
+    *why = "no Authorization header";
+    return nullptr;
+  }
+  std::string_view token = BearerToken(authorization);
+  if (token.empty()) {
+    *why = "Authorization is not \"Bearer <token>\"";
+    return nullptr;
+  }
+  const std::string hash = Sha256(token);
+  const ApiToken* found = nullptr;
+  for (const ApiToken& t : tokens)
+    if (SecretEquals(hash, t.sha256)) found = &t;
+  if (!found) *why = "unknown token";
+  return found;
+}
+
 std::string QueryParam(std::string_view target, const std::string& name, const std::string& fallback) {
   auto q = target.find('?');
   if (q == std::string_view::npos) return fallback;
@@ -47,8 +83,25 @@ std::string QueryParam(std::string_view target, const std::string& name, const s
   return fallback;
 }
 
-void AdminRouter::Add(http::verb method, std::string pattern, AdminHandler handler, Access access) {
-  routes_.push_back({method, Split(pattern), std::move(handler), access});
+void AdminRouter::Add(http::verb method, std::string pattern, Role role, AdminHandler handler) {
+  Route r;
+  r.info.method = method;
+  r.info.role = role;
+  r.segments = Split(pattern);
+  r.info.pattern = std::move(pattern);
+  r.handler = std::move(handler);
+  routes_.push_back(std::move(r));
+}
+
+void AdminRouter::Add(http::verb method, std::string pattern, Access, AdminHandler handler) {
+  Add(method, std::move(pattern), Role::kViewer, std::move(handler));
+  routes_.back().info.is_public = true;
+}
+
+std::vector<RouteInfo> AdminRouter::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : routes_) out.push_back(r.info);
+  return out;
 }
 
 bool AdminRouter::Matches(const Route& r, const std::vector<std::string>& segs, PathParams* params) {
@@ -63,17 +116,22 @@ bool AdminRouter::Matches(const Route& r, const std::vector<std::string>& segs, 
   return true;
 }
 
-bool AdminRouter::IsPublic(const Request& req) const {
+const RouteInfo* AdminRouter::Find(const Request& req) const {
   std::string_view target(req.target().data(), req.target().size());
   std::vector<std::string> segs = Split(target.substr(0, target.find('?')));
   for (const Route& r : routes_) {
     PathParams params;
-    if (r.access == Access::kPublic && r.method == req.method() && Matches(r, segs, &params)) return true;
+    if (r.info.method == req.method() && Matches(r, segs, &params)) return &r.info;
   }
-  return false;
+  return nullptr;
 }
 
-bool AdminRouter::Dispatch(Request&& req, Respond& respond) {
+bool AdminRouter::IsPublic(const Request& req) const {
+  const RouteInfo* r = Find(req);
+  return r && r->is_public;
+}
+
+AdminRouter::Outcome AdminRouter::Dispatch(Request&& req, Respond& respond, Role caller) {
   std::string_view target(req.target().data(), req.target().size());
   std::vector<std::string> segs = Split(target.substr(0, target.find('?')));
   bool path_matched = false;
@@ -81,16 +139,17 @@ bool AdminRouter::Dispatch(Request&& req, Respond& respond) {
     PathParams params;
     if (!Matches(r, segs, &params)) continue;
     path_matched = true;
-    if (r.method != req.method()) continue;
+    if (r.info.method != req.method()) continue;
+    if (!r.info.is_public && caller < r.info.role) return Outcome::kForbidden;
     r.handler(std::move(req), params, std::move(respond));
-    return true;
+    return Outcome::kHandled;
   }
   if (path_matched) {
     respond(JsonResponse(req, http::status::method_not_allowed,
                          ErrorBody("method_not_allowed", "this admin path does not take that method")));
-    return true;
+    return Outcome::kHandled;
   }
-  return false;
+  return Outcome::kNoRoute;
 }
 
 }  // namespace canon::daemon

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "connectors/connector.h"
+#include "connectors/hmac.h"
 #include "connectors/rule_dir.h"
 #include "daemon/routes.h"
 #include "store/migrate.h"
@@ -91,6 +92,18 @@ Status App::Start(boost::asio::io_context& ioc) {
   if (!port.ok()) return port.status();
   port_ = *port;
   log_->info("canond listening on {}:{}", config_.ListenHost(), port_);
+  if (config_.tokens.empty()) {
+    log_->warn(
+        "no API tokens configured ([[token]] or admin_token): the admin API answers only clients on "
+        "loopback");
+  } else {
+    std::string names;
+    for (const ApiToken& t : config_.tokens)
+      names += (names.empty() ? "" : ", ") + t.name + " (" + RoleName(t.role) + ")";
+    log_->info("admin API tokens: {}", names);
+  }
+  log_->info("GET /metrics {}",
+             config_.metrics_token_sha256.empty() ? "needs no token" : "needs its bearer token");
   return Status::Ok();
 }
 
@@ -106,7 +119,7 @@ void App::FinishShutdown() {
   if (workers_) workers_->Stop();
 }
 
-void App::Handle(Request&& req, Respond respond) {
+void App::Handle(Request&& req, const Peer& peer, Respond respond) {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") {
@@ -115,20 +128,21 @@ void App::Handle(Request&& req, Respond respond) {
     return respond(JsonResponse(req, http::status::ok, "{\"status\":\"ok\"}"));
   }
   if (path == "/readyz") return respond(Ready(req));
-  if (path == "/metrics") return respond(Metrics(req));
-  if (path.substr(0, 7) == "/admin/" || path == "/admin") {
-    if (!config_.admin_token.empty() && !admin_routes_.IsPublic(req)) {
-      std::string_view auth(req[http::field::authorization].data(), req[http::field::authorization].size());
-      constexpr std::string_view kBearer = "Bearer ";
-      bool ok = auth.substr(0, kBearer.size()) == kBearer &&
-                SecretEquals(auth.substr(kBearer.size()), config_.admin_token);
-      if (!ok)
-        return respond(JsonResponse(req, http::status::unauthorized,
-                                    ErrorJson("unauthenticated", "admin API needs Authorization: Bearer <token>")));
+  if (path == "/metrics") {
+    if (!config_.metrics_token_sha256.empty()) {
+      std::string_view bearer = BearerToken(req[http::field::authorization]);
+      if (bearer.empty() || !SecretEquals(Sha256(bearer), config_.metrics_token_sha256)) {
+        log_->warn("GET /metrics (request {}): 401, {}", req["X-Request-Id"],
+                   bearer.empty() ? "no bearer token" : "wrong token");
+        return respond(
+            JsonResponse(req, http::status::unauthorized,
+                         ErrorJson("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
+      }
     }
-    if (admin_routes_.Dispatch(std::move(req), respond)) return;
-    return respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such admin endpoint")));
+    return respond(Metrics(req));
   }
+  if (path.substr(0, 7) == "/admin/" || path == "/admin")
+    return Admin(std::move(req), peer, std::move(respond));
   constexpr std::string_view kIngest = "/ingest/";
   if (path.substr(0, kIngest.size()) == kIngest) {
     std::string source(path.substr(kIngest.size()));
@@ -139,6 +153,86 @@ void App::Handle(Request&& req, Respond respond) {
     return Ingest(source, std::move(req), std::move(respond));
   }
   respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+}
+
+void App::Admin(Request&& req, const Peer& peer, Respond respond) {
+  const RouteInfo* route = admin_routes_.Find(req);
+  const std::string rid(req["X-Request-Id"]);  // set by the HTTP server: sent (if safe) or made
+  const std::string what =
+      std::string(req.method_string()) + " " + (route ? route->pattern : "(no such route)");
+  std::string name = "loopback";
+  Role role = Role::kAdmin;
+  if (!(route && route->is_public)) {
+    if (config_.tokens.empty()) {
+      if (!peer.loopback) {
+        log_->warn("admin {} (request {}): 403, no API tokens are configured and the client is not on loopback", what,
+                   rid);
+        return respond(JsonResponse(
+            req, http::status::forbidden,
+            ErrorJson("forbidden", "no API tokens are configured: the admin API answers only on loopback")));
+      }
+    } else {
+      std::string why;
+      const ApiToken* token = Authenticate(config_.tokens, req[http::field::authorization], &why);
+      if (!token) {
+        log_->warn("admin {} (request {}): 401, {}", what, rid, why);
+        return respond(
+            JsonResponse(req, http::status::unauthorized,
+                         ErrorJson("unauthenticated", "admin API needs Authorization: Bearer <token>")));
+      }
+      name = token->name;
+      role = token->role;
+    }
+  }
+  // Steward and admin requests that reach their handler are audited; a refusal (403 below) is logged, not audited.
+  Respond handler_respond = respond;
+  if (route && !route->is_public && route->role >= Role::kSteward && options_.store_inbox) {
+    store::AuditEvent event{name,
+                            RoleName(role),
+                            std::string(req.method_string()),
+                            route->pattern,
+                            std::string(req.target().substr(0, req.target().find('?'))),
+                            0,
+                            std::string(req["X-Canon-Actor"]).substr(0, 200),
+                            std::string(req["X-Request-Id"]).substr(0, 200)};
+    handler_respond = [this, event = std::move(event), inner = respond](Response res) mutable {
+      event.status = static_cast<int>(res.result_int());
+      Audit(event);
+      inner(std::move(res));
+    };
+  }
+  switch (admin_routes_.Dispatch(std::move(req), handler_respond, role)) {
+    case AdminRouter::Outcome::kHandled:
+      return;
+    case AdminRouter::Outcome::kForbidden:
+      log_->warn("admin {} (request {}): 403, token '{}' has role {}, the route needs {}", what, rid, name, RoleName(role),
+                 RoleName(route->role));
+      return respond(JsonResponse(
+          req, http::status::forbidden,
+          ErrorJson("forbidden", std::string("this route needs the ") + RoleName(route->role) + " role")));
+    case AdminRouter::Outcome::kNoRoute:
+      break;
+  }
+  respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such admin endpoint")));
+}
+
+void App::Audit(const store::AuditEvent& event) {
+  std::lock_guard<std::mutex> lock(audit_mu_);
+  Status s;
+  if (!audit_) {
+    auto conn = store::PgConn::Connect(config_.database);
+    if (conn.ok())
+      audit_ = std::move(*conn);
+    else
+      s = conn.status();
+  }
+  if (audit_) {
+    s = audit_->EnsureConnected();
+    if (s.ok()) s = store::InsertAuditEvent(*audit_, event);
+  }
+  if (!s.ok())
+    log_->error("audit_event not written for {} {} (request {}) by token '{}' (status {}): {}", event.method,
+                event.route, event.request_id, event.token_name, event.status, s.message());
 }
 
 std::string App::Secret(const SourceConfig& source, const char* option) const {
@@ -274,18 +368,33 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
 }
 
 void App::AddRoutes() {
-  admin_routes_.Add(http::verb::post, "/admin/rules/reload", [this](Request&& req, const PathParams&, Respond respond) {
-    Status s = ReloadRules();
-    if (!s.ok())
-      return respond(JsonResponse(req, http::status::unprocessable_entity,
-                                  ErrorJson("rules_invalid", s.message(), s.where())));
-    respond(JsonResponse(req, http::status::ok,
-                         "{\"status\":\"reloaded\",\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}"));
-  });
-  admin_routes_.Add(http::verb::get, "/admin/rules", [this](Request&& req, const PathParams&, Respond respond) {
-    respond(JsonResponse(req, http::status::ok,
-                         "{\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}"));
-  });
+  admin_routes_.Add(http::verb::post, "/admin/rules/reload", Role::kAdmin,
+                    [this](Request&& req, const PathParams&, Respond respond) {
+                      Status s = ReloadRules();
+                      if (!s.ok())
+                        return respond(JsonResponse(req, http::status::unprocessable_entity,
+                                                    ErrorJson("rules_invalid", s.message(), s.where())));
+                      respond(JsonResponse(req, http::status::ok,
+                                           "{\"status\":\"reloaded\",\"rules_version\":" +
+                                               store::JsonEscape(rules_.Get()->version()) + "}"));
+                    });
+  admin_routes_.Add(
+      http::verb::get, "/admin/rules", Role::kViewer,
+      [this](Request&& req, const PathParams&, Respond respond) {
+        respond(JsonResponse(req, http::status::ok,
+                             "{\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}"));
+      });
+  admin_routes_.Add(http::verb::get, "/admin/routes", Role::kViewer,
+                    [this](Request&& req, const PathParams&, Respond respond) {
+                      std::string out = "{\"routes\":[";
+                      for (const RouteInfo& r : admin_routes_.Routes()) {
+                        if (out.back() != '[') out += ",";
+                        out += "{\"method\":" + store::JsonEscape(std::string(http::to_string(r.method))) +
+                               ",\"pattern\":" + store::JsonEscape(r.pattern) + ",\"role\":\"" +
+                               (r.is_public ? "public" : RoleName(r.role)) + "\"}";
+                      }
+                      respond(JsonResponse(req, http::status::ok, out + "]}"));
+                    });
   AddReportRoutes(*this, admin_routes_);
   AddQueueRoutes(*this, admin_routes_);
   AddImportRoutes(*this, admin_routes_);

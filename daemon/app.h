@@ -18,6 +18,7 @@
 #include "daemon/http_server.h"
 #include "daemon/rules_holder.h"
 #include "daemon/worker.h"
+#include "store/audit.h"
 #include "store/pg.h"
 
 namespace canon::daemon {
@@ -48,9 +49,13 @@ class App : public Router {
   const RulesHolder& rules() const { return rules_; }
   const Config& config() const { return config_; }
   spdlog::logger& log() { return *log_; }
-  void Handle(Request&& req, Respond respond) override;
+  void Handle(Request&& req, const Peer& peer, Respond respond) override;
 
  private:
+  // /admin/: the caller's token and role (401, 403), then the route; steward and admin actions are audited.
+  void Admin(Request&& req, const Peer& peer, Respond respond);
+  // Writes one audit_event row from the audit connection; a failure is logged (the action already happened).
+  void Audit(const store::AuditEvent& event);
   void Ingest(const std::string& source, Request&& req, Respond respond);
   void Handshake(const std::string& source, Request&& req, Respond respond);
   // The secret named by a source option (the name of an environment variable); "" when unset.
@@ -73,6 +78,9 @@ class App : public Router {
   std::unique_ptr<HttpServer> server_;
   std::mutex admin_mu_;
   std::unique_ptr<store::PgConn> admin_;
+  // Its own connection: an action answers while its handler holds admin_mu_.
+  std::mutex audit_mu_;
+  std::unique_ptr<store::PgConn> audit_;
   uint16_t port_ = 0;
   std::atomic<long long> in_flight_{0};
   std::atomic<long long> accepted_{0};

@@ -2,11 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
 #include <type_traits>
 #include <variant>
+
+#include "connectors/hmac.h"
 
 namespace canon::daemon {
 namespace {
@@ -28,6 +31,54 @@ Status Set(T* field, const toml::node& n, const char* want) {
     if (*v < 0) return Status::Invalid(std::string("expected a non-negative ") + want);
   }
   *field = *v;
+  return Status::Ok();
+}
+
+bool SafeName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
+Status ParseTokens(const toml::node& n, std::vector<ApiToken>* out) {
+  const toml::array* arr = n.as_array();
+  if (!arr) return Status::Invalid("expected [[token]] tables");
+  for (const toml::node& e : *arr) {
+    const toml::table* t = e.as_table();
+    if (!t) return Status::Invalid("expected [[token]] tables");
+    ApiToken tok;
+    std::string role, hex;
+    for (const auto& [k, v] : *t) {
+      std::string key(k.str());
+      std::string* dst = key == "name" ? &tok.name : key == "role" ? &role : key == "sha256" ? &hex : nullptr;
+      if (!dst) return Status::Invalid("[[token]]: unknown key '" + key + "' (name, role, sha256)");
+      auto s = v.value<std::string>();
+      if (!s) return Status::Invalid("[[token]]: " + key + " must be a string");
+      *dst = *s;
+    }
+    if (!SafeName(tok.name))
+      return Status::Invalid("[[token]]: name must be 1 to 64 letters, digits, '.', '_' or '-'");
+    if (role == "viewer")
+      tok.role = Role::kViewer;
+    else if (role == "steward")
+      tok.role = Role::kSteward;
+    else if (role == "admin")
+      tok.role = Role::kAdmin;
+    else
+      return Status::Invalid("[[token]] '" + tok.name + "': role must be viewer, steward or admin");
+    auto raw = HexDecode(hex);
+    if (!raw.ok() || raw->size() != 32)
+      return Status::Invalid("[[token]] '" + tok.name +
+                             "': sha256 must be 64 hex digits (the token's SHA-256)");
+    tok.sha256 = *raw;
+    for (const ApiToken& other : *out) {
+      if (other.name == tok.name) return Status::Invalid("[[token]] name '" + tok.name + "' is used twice");
+      if (other.sha256 == tok.sha256)
+        return Status::Invalid("[[token]] '" + tok.name + "' has the same token as '" + other.name + "'");
+    }
+    out->push_back(std::move(tok));
+  }
   return Status::Ok();
 }
 
@@ -70,15 +121,48 @@ const std::vector<Setting>& Settings() {
       CANON_SETTING("watch_drop_folders", watch_drop_folders, bool, "boolean", false,
                     "import CSV files that appear in the csv sources' folders"),
       CANON_SETTING("log_level", log_level, std::string, "string", true, "trace, debug, info, warn, error"),
+      CANON_SETTING("log_format", log_format, std::string, "string", false,
+                    "text, or json: one JSON object per line (time, level, logger, thread, event)"),
       CANON_SETTING("log_pii", log_pii, bool, "boolean", true,
                     "log personal data (off by default; for debugging only)"),
       CANON_SETTING("admin_token", admin_token, std::string, "string", false,
-                    "bearer token the /admin/ API requires (CANON_ADMIN_TOKEN overrides); empty: none"),
+                    "an admin-role bearer token in clear, named admin_token (CANON_ADMIN_TOKEN overrides); "
+                    "prefer [[token]]"),
+      Setting{"token", "array of tables", false,
+              "API tokens: [[token]] name = \"ann\", role = \"viewer\"|\"steward\"|\"admin\", sha256 = hex "
+              "SHA-256 of the token (printf %s TOKEN | sha256sum); with none (and no admin_token), the admin "
+              "API answers only clients on loopback",
+              [](Config& c, const toml::node& n) { return ParseTokens(n, &c.tokens); },
+              [](const Config& c) { return std::to_string(c.tokens.size()) + " tokens"; }},
+      Setting{"metrics_token_sha256", "string", false,
+              "hex SHA-256 of the bearer token GET /metrics requires; empty: /metrics is open",
+              [](Config& c, const toml::node& n) {
+                std::string hex;
+                if (Status s = Set<std::string>(&hex, n, "string"); !s.ok()) return s;
+                if (hex.empty()) return Status::Ok();
+                auto raw = HexDecode(hex);
+                if (!raw.ok() || raw->size() != 32) return Status::Invalid("expected 64 hex digits");
+                c.metrics_token_sha256 = *raw;
+                return Status::Ok();
+              },
+              [](const Config& c) { return c.metrics_token_sha256.empty() ? "" : "(set)"; }},
   };
   return kSettings;
 }
 
 }  // namespace
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kViewer:
+      return "viewer";
+    case Role::kSteward:
+      return "steward";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "?";
+}
 
 std::string Config::ListenHost() const { return listen.substr(0, listen.rfind(':')); }
 uint16_t Config::ListenPort() const {
@@ -108,6 +192,13 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   if (const char* env = std::getenv("CANON_DB"); env && *env) c.database = env;
   if (const char* env = std::getenv("CANON_ADMIN_TOKEN"); env && *env) c.admin_token = env;
+  if (!c.admin_token.empty()) {
+    for (const ApiToken& t : c.tokens)
+      if (t.name == "admin_token")
+        return Status::Invalid("[[token]] name 'admin_token' is taken by admin_token");
+    c.tokens.push_back({"admin_token", Role::kAdmin, Sha256(c.admin_token)});
+  }
+  if (c.log_format != "text" && c.log_format != "json") return Status::Invalid("log_format must be text or json");
   if (c.listen.find(':') == std::string::npos) return Status::Invalid("listen must be host:port");
   if (c.io_threads < 1 || c.workers < 0 || c.writer_connections < 1 || c.group_commit_max < 1)
     return Status::Invalid("io_threads, writer_connections and group_commit_max must be at least 1");

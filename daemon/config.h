@@ -3,14 +3,32 @@
 // Every setting has a name, a type, a default, whether a SIGHUP reload may change it, and a description; the
 // table is the documentation (`canond --help-config` prints it). Unknown keys and wrong types are errors with
 // file:line. Environment: CANON_DB overrides `database`. Plain value; read-only after load.
+//
+// API tokens are the one setting that is a list: `[[token]]` tables of name, role and sha256 (the lowercase
+// or uppercase hex SHA-256 of the token; the token itself is never in the file). Names are what logs and the
+// audit show, so they are limited to letters, digits and . _ - (at most 64); names and hashes are unique.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hygiene/status.h"
 
 namespace canon::daemon {
+
+// What a token may do on the admin API; each role includes the ones before it.
+//   viewer: read the queue, entities, reports, imports, rules version;
+//   steward: also decide pairs, unmerge, edit contacts;
+//   admin: also reload rules (and future replay and erasure).
+enum class Role { kViewer = 1, kSteward = 2, kAdmin = 3 };
+const char* RoleName(Role r);
+
+struct ApiToken {
+  std::string name;
+  Role role = Role::kViewer;
+  std::string sha256;  // raw 32 bytes
+};
 
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -29,8 +47,13 @@ struct Config {
   int64_t poll_interval_ms = 200;
   bool watch_drop_folders = true;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json (one JSON object per line, daemon/log.h)
   bool log_pii = false;
-  std::string admin_token;  // CANON_ADMIN_TOKEN overrides; empty = admin API without a token
+  // An admin-role token given in clear (CANON_ADMIN_TOKEN overrides), named "admin_token"; kept for existing
+  // set-ups. `tokens` is the way to give several tokens and roles without the tokens on disk.
+  std::string admin_token;
+  std::vector<ApiToken> tokens;      // [[token]] tables, plus admin_token when set
+  std::string metrics_token_sha256;  // raw 32 bytes; empty = GET /metrics needs no token
 
   std::string ListenHost() const;
   uint16_t ListenPort() const;

@@ -1,14 +1,19 @@
 #include "daemon/http_server.h"
 
+#include <openssl/rand.h>
+
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <cctype>
 #include <mutex>
 #include <optional>
 #include <set>
+
+#include "connectors/hmac.h"
 
 namespace canon::daemon {
 
@@ -24,6 +29,21 @@ Response JsonResponse(const Request& req, http::status status, std::string body)
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+std::string RequestIdFor(std::string_view sent) {
+  constexpr size_t kMaxLength = 128;  // longer ids are not ids but payloads
+  bool ok = !sent.empty() && sent.size() <= kMaxLength;
+  for (unsigned char c : sent)
+    ok = ok && (std::isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-');
+  if (ok) return std::string(sent);
+  unsigned char raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) {
+    // No randomness left to take: a process-wide counter still tells requests apart.
+    static std::atomic<unsigned long long> counter{0};
+    return "req-" + std::to_string(++counter);
+  }
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
 }
 
 class Session;
@@ -47,7 +67,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    beast::error_code ec;
+    auto addr = stream_.socket().remote_endpoint(ec).address();
+    if (!ec) {
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
+      peer_.loopback = addr.is_loopback();
+    }
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read, shared_from_this()));
@@ -87,6 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                   "{\"error\":\"body_too_large\",\"message\":\"request body exceeds " +
                                       std::to_string(server_->limits.max_body_bytes) + " bytes\"}");
       res.keep_alive(false);
+      res.set("X-Request-Id", RequestIdFor(parser_->get()["X-Request-Id"]));
       busy_ = true;
       return Write(std::move(res));
     }
@@ -97,13 +126,18 @@ class Session : public std::enable_shared_from_this<Session> {
       Response res = JsonResponse(head, http::status::bad_request,
                                   "{\"error\":\"bad_request\",\"message\":\"malformed HTTP request: " +
                                       ec.message() + "\"}");
+      res.set("X-Request-Id", RequestIdFor({}));
       busy_ = true;
       return Write(std::move(res));
     }
     busy_ = true;
     stream_.expires_never();
     auto self = shared_from_this();
-    server_->router.Handle(parser_->release(), [self](Response res) {
+    Request req = parser_->release();
+    std::string id = RequestIdFor(req["X-Request-Id"]);
+    req.set("X-Request-Id", id);
+    server_->router.Handle(std::move(req), peer_, [self, id](Response res) {
+      res.set("X-Request-Id", id);
       net::post(self->stream_.get_executor(),
                 [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     });
@@ -136,6 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> res_;
   bool busy_ = false;
+  Peer peer_;
 };
 
 void HttpServer::Impl::Accept() {

@@ -4,7 +4,7 @@
 // above it), hands it to the Router, and writes whatever response the router gives back, possibly later and from
 // another thread (Respond posts onto the connection's strand). Stop() closes the listener and idle connections;
 // connections with a request in flight finish it, send the response, then close. Run() returns when the last
-// connection is gone.
+// connection is gone. Every request and its response carry an X-Request-Id (RequestIdFor).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "hygiene/status.h"
 
@@ -22,11 +23,16 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 using Respond = std::function<void(Response)>;
 
+// The client end of a connection, as the socket saw it (not as any header claims).
+struct Peer {
+  bool loopback = false;  // 127.0.0.0/8 or ::1 (or ::ffff:127.x)
+};
+
 class Router {
  public:
   virtual ~Router() = default;
   // Must call `respond` exactly once, from any thread.
-  virtual void Handle(Request&& req, Respond respond) = 0;
+  virtual void Handle(Request&& req, const Peer& peer, Respond respond) = 0;
 };
 
 struct HttpLimits {
@@ -35,6 +41,11 @@ struct HttpLimits {
 };
 
 Response JsonResponse(const Request& req, http::status status, std::string body);
+
+// The request id of a request: the client's X-Request-Id when it is 1 to 128 characters of [A-Za-z0-9._:-] (safe
+// to log and to echo), else a new one (32 random hex digits). The server sets it on the request the router sees
+// and on the response, whatever answers it.
+std::string RequestIdFor(std::string_view sent);
 
 class HttpServer {
  public:

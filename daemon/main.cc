@@ -4,7 +4,6 @@
 //   canond --check-config [--config FILE]     validate config and rules, then exit
 //   canond migrate [--config FILE]            apply pending migrations, then exit
 //   canond --help-config                      list every setting
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -24,6 +23,7 @@
 #include "connectors/rule_dir.h"
 #include "daemon/app.h"
 #include "daemon/config.h"
+#include "daemon/log.h"
 #include "pipeline/allocator.h"
 #include "store/migrate.h"
 
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto log = spdlog::stderr_color_mt("canond");
+  auto log = canon::daemon::MakeLogger("canond", config->log_format);
   log->set_level(spdlog::level::from_str(config->log_level));
   log->flush_on(spdlog::level::info);
 

@@ -65,7 +65,7 @@ void Erase(App& app, Request& req, store::ErasureRequest erasure, Respond& respo
 }  // namespace
 
 void AddEraseRoutes(App& app, AdminRouter& router) {
-  router.Add(http::verb::delete_, "/admin/contacts/{id}", [&app](Request&& req, const PathParams& p, Respond respond) {
+  router.Add(http::verb::delete_, "/admin/contacts/{id}", Role::kAdmin, [&app](Request&& req, const PathParams& p, Respond respond) {
     store::ErasureRequest erasure;
     const std::string& id = p[0];
     if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
@@ -75,7 +75,7 @@ void AddEraseRoutes(App& app, AdminRouter& router) {
       return respond(JsonResponse(req, http::status::bad_request, ErrorBody("invalid", s.message())));
     Erase(app, req, std::move(erasure), respond);
   });
-  router.Add(http::verb::delete_, "/admin/contacts", [&app](Request&& req, const PathParams&, Respond respond) {
+  router.Add(http::verb::delete_, "/admin/contacts", Role::kAdmin, [&app](Request&& req, const PathParams&, Respond respond) {
     store::ErasureRequest erasure;
     if (Status s = ParseErasureBody(req.body(), &erasure); !s.ok())
       return respond(JsonResponse(req, http::status::bad_request, ErrorBody("invalid", s.message())));

@@ -8,7 +8,7 @@
 namespace canon::daemon {
 
 void AddImportRoutes(App& app, AdminRouter& router) {
-  router.Add(http::verb::get, "/admin/imports", [&app](Request&& req, const PathParams&, Respond respond) {
+  router.Add(http::verb::get, "/admin/imports", Role::kViewer, [&app](Request&& req, const PathParams&, Respond respond) {
     std::lock_guard<std::mutex> lock(app.admin_mutex());
     store::PgConn* conn = app.admin_conn();
     if (!conn) return respond(JsonResponse(req, http::status::service_unavailable, ErrorBody("unavailable", "no database")));

@@ -160,7 +160,7 @@ void Fail(Request& req, Respond& respond, const Status& s) {
 }  // namespace
 
 void AddQueueRoutes(App& app, AdminRouter& router) {
-  router.Add(http::verb::get, "/admin/queue", [&app](Request&& req, const PathParams&, Respond respond) {
+  router.Add(http::verb::get, "/admin/queue", Role::kViewer, [&app](Request&& req, const PathParams&, Respond respond) {
     std::string status = QueryParam(req.target(), "status", "pending");
     int limit = 100;
     long long l = 0;
@@ -173,7 +173,7 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
       respond(JsonResponse(req, http::status::ok, *j));
     });
   });
-  router.Add(http::verb::get, "/admin/queue/{id}", [&app](Request&& req, const PathParams& p, Respond respond) {
+  router.Add(http::verb::get, "/admin/queue/{id}", Role::kViewer, [&app](Request&& req, const PathParams& p, Respond respond) {
     long long id = 0;
     if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
     auto rules = app.rules().Get();
@@ -186,7 +186,7 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
   });
   for (const char* action : {"approve", "reject", "defer"}) {
     std::string act = action;
-    router.Add(http::verb::post, "/admin/queue/{id}/" + act,
+    router.Add(http::verb::post, "/admin/queue/{id}/" + act, Role::kSteward,
                [&app, act](Request&& req, const PathParams& p, Respond respond) {
                  long long id = 0;
                  if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no merge candidate " + p[0]));
@@ -212,7 +212,7 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
                  });
                });
   }
-  router.Add(http::verb::get, "/admin/entities/{id}", [&app](Request&& req, const PathParams& p, Respond respond) {
+  router.Add(http::verb::get, "/admin/entities/{id}", Role::kViewer, [&app](Request&& req, const PathParams& p, Respond respond) {
     long long id = 0;
     if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
     WithConn(app, req, respond, [&](store::PgConn& c) {
@@ -222,7 +222,7 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
       respond(JsonResponse(req, http::status::ok, *j));
     });
   });
-  router.Add(http::verb::post, "/admin/entities/{id}/unmerge",
+  router.Add(http::verb::post, "/admin/entities/{id}/unmerge", Role::kSteward,
              [&app](Request&& req, const PathParams& p, Respond respond) {
                long long id = 0;
                if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
@@ -239,7 +239,7 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
                                           ",\"new_contact_id\":" + std::to_string(*fresh) + "}"));
                });
              });
-  router.Add(http::verb::post, "/admin/entities/{id}/edit",
+  router.Add(http::verb::post, "/admin/entities/{id}/edit", Role::kSteward,
              [&app](Request&& req, const PathParams& p, Respond respond) {
                long long id = 0;
                if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));

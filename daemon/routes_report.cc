@@ -23,7 +23,7 @@ int LimitParam(std::string_view target, int fallback, int max) {
 }  // namespace
 
 void AddReportRoutes(App& app, AdminRouter& router) {
-  router.Add(http::verb::get, "/admin/report/vocabulary", [&app](Request&& req, const PathParams&, Respond respond) {
+  router.Add(http::verb::get, "/admin/report/vocabulary", Role::kViewer, [&app](Request&& req, const PathParams&, Respond respond) {
     store::DriftOptions options;
     std::string_view target(req.target().data(), req.target().size());
     options.field = QueryParam(target, "field");
@@ -38,7 +38,7 @@ void AddReportRoutes(App& app, AdminRouter& router) {
       return respond(JsonResponse(req, http::status::internal_server_error, ErrorBody("internal", rows.status().message())));
     respond(JsonResponse(req, http::status::ok, store::DriftJson(*rows)));
   });
-  router.Add(http::verb::get, "/admin/report/blocking-keys",
+  router.Add(http::verb::get, "/admin/report/blocking-keys", Role::kViewer,
              [&app](Request&& req, const PathParams&, Respond respond) {
                std::string_view target(req.target().data(), req.target().size());
                int limit = LimitParam(target, 100, 10000);
@@ -53,7 +53,7 @@ void AddReportRoutes(App& app, AdminRouter& router) {
                                              ErrorBody("internal", json.status().message())));
                respond(JsonResponse(req, http::status::ok, *json));
              });
-  router.Add(http::verb::get, "/admin/dead-letters", [&app](Request&& req, const PathParams&, Respond respond) {
+  router.Add(http::verb::get, "/admin/dead-letters", Role::kViewer, [&app](Request&& req, const PathParams&, Respond respond) {
     std::string_view target(req.target().data(), req.target().size());
     std::string source = QueryParam(target, "source");
     int limit = LimitParam(target, 100, 1000);

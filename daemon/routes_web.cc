@@ -42,23 +42,21 @@ std::string ContentSecurityPolicy(std::string_view html) {
 }  // namespace
 
 void AddWebRoutes(App& app, AdminRouter& router) {
-  router.Add(
-      http::verb::get, "/admin/review",
-      [csp = ContentSecurityPolicy(kReviewHtml)](Request&& req, const PathParams&, Respond respond) {
-        Response res{http::status::ok, req.version()};
-        res.set(http::field::server, "canond");
-        res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.set("Content-Security-Policy", csp);
-        res.set("X-Content-Type-Options", "nosniff");
-        res.set(http::field::cache_control, "no-store");
-        res.set("Referrer-Policy", "no-referrer");
-        res.set("X-Frame-Options", "DENY");
-        res.keep_alive(req.keep_alive());
-        res.body() = std::string(kReviewHtml);
-        res.prepare_payload();
-        respond(std::move(res));
-      },
-      Access::kPublic);
+  router.Add(http::verb::get, "/admin/review", Access::kPublic,
+             [csp = ContentSecurityPolicy(kReviewHtml)](Request&& req, const PathParams&, Respond respond) {
+               Response res{http::status::ok, req.version()};
+               res.set(http::field::server, "canond");
+               res.set(http::field::content_type, "text/html; charset=utf-8");
+               res.set("Content-Security-Policy", csp);
+               res.set("X-Content-Type-Options", "nosniff");
+               res.set(http::field::cache_control, "no-store");
+               res.set("Referrer-Policy", "no-referrer");
+               res.set("X-Frame-Options", "DENY");
+               res.keep_alive(req.keep_alive());
+               res.body() = std::string(kReviewHtml);
+               res.prepare_payload();
+               respond(std::move(res));
+             });
 }
 
 }  // namespace canon::daemon

@@ -1,26 +1,30 @@
-// libFuzzer target for CsvReader. Not part of the CMake build (CMake globs no fuzz/ folder). Build and run:
-//
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. fuzz/csv_fuzz.cc \
-//       connectors/{csv_reader,connector,form,json,verify,meta_leads,google_ads,typeform,multipart,hmac}.cc \
-//       -lsimdjson -lssl -lcrypto -licuuc -licudata -o /tmp/csv_fuzz
-//   /tmp/csv_fuzz -max_total_time=60 -max_len=4096
+// libFuzzer target for CsvReader (built by scripts/fuzz; seeds in fuzz/corpus/csv_fuzz/).
 //
 // The first input byte picks the read size (1..16) so chunk boundaries land everywhere. Beyond "no crash" it
-// checks the reader's promises: rows tile the input in order (nothing skipped silently), a clean row has the
-// header's width, and resuming at any reported row boundary yields exactly the same remaining rows.
+// checks the reader's promises: rows tile the input in order (between one row's end and the next row's start,
+// and after the last row, there are only the bytes of skipped blank lines; nothing is skipped silently), a
+// clean row has the header's width, and resuming at any reported row boundary yields exactly the same
+// remaining rows.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "connectors/csv_reader.h"
+#include "fuzz/fuzz_support.h"
 
 using namespace canon;
+using canon::fuzz::Check;
 
 namespace {
 
-void Check(bool ok) {
-  if (!ok) std::abort();
+// Bytes a skipped blank line may consist of: CR and LF, and in UTF-16 their zero high (or low) bytes.
+bool OnlyBlankLines(std::string_view gap, CsvEncoding enc) {
+  for (char c : gap) {
+    bool utf16 = enc == CsvEncoding::kUtf16Le || enc == CsvEncoding::kUtf16Be;
+    if (c != '\r' && c != '\n' && !(utf16 && c == '\0')) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -44,12 +48,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     points.push_back(reader.resume_point());
   }
   Check(reader.status().ok());
+  uint64_t end = points[0].offset;  // the header's end
   for (size_t i = 0; i < rows.size(); ++i) {
-    Check(rows[i].offset <= rows[i].end_offset);
+    Check(rows[i].offset >= end && rows[i].offset <= rows[i].end_offset);
     Check(rows[i].end_offset <= input.size());
-    if (i > 0) Check(rows[i].offset >= rows[i - 1].end_offset && rows[i].line > rows[i - 1].line);
+    Check(OnlyBlankLines(input.substr(end, rows[i].offset - end), reader.encoding()));
+    if (i > 0) Check(rows[i].line > rows[i - 1].line);
     if (rows[i].error.ok()) Check(rows[i].fields.size() == reader.header().size());
+    end = rows[i].end_offset;
   }
+  Check(end <= input.size() && OnlyBlankLines(input.substr(end), reader.encoding()));
   // Resume from the middle boundary.
   size_t k = points.size() / 2;
   const CsvResume& at = points[k];

@@ -338,7 +338,7 @@ class Normalizer {
     for (const auto& [name, def] : schema_.fields) {
       if (!def.required || out_->fields.count(name)) continue;
       bool already = std::any_of(out_->rejected.begin(), out_->rejected.end(),
-                                 [&](const FieldIssue& i) { return i.field == name; });
+                                 [&field = name](const FieldIssue& i) { return i.field == field; });
       if (!already) Reject(name, "", "required field missing");
     }
     if (!schema_.require_any.empty()) {

@@ -8,7 +8,8 @@ CANON_PACKAGES=(build-essential cmake ninja-build pkg-config git
 # (Debian 12's postgresql-15 ships the contrib modules itself.)
 # What only scripts/test needs: chromium for the [browser] test of the steward page, which also needs Node.js 20+
 # and npm on PATH (not listed: they may come from outside Debian).
-CANON_TEST_PACKAGES=(chromium)
+# clang and its runtime libraries (libFuzzer, sanitizers) for the fuzz targets scripts/fuzz builds.
+CANON_TEST_PACKAGES=(chromium clang libclang-rt-14-dev)
 
 canon_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

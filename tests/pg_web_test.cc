@@ -59,6 +59,8 @@ TEST_CASE("the steward page is served without the token, with its security heade
   CHECK(Header(page, "content-type") == "text/html; charset=utf-8");
   CHECK(Header(page, "x-content-type-options") == "nosniff");
   CHECK(Header(page, "cache-control") == "no-store");
+  CHECK(Header(page, "referrer-policy") == "no-referrer");
+  CHECK(Header(page, "x-frame-options") == "DENY");
   CHECK_THAT(page.body, Catch::StartsWith("<!doctype html>") && Catch::Contains("Canon · steward review"));
   CHECK_THAT(page.body, !Catch::Contains("Wexford"));  // static: no data in the page itself
 

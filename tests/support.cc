@@ -79,14 +79,19 @@ long long TestDb::Count(const std::string& sql, const std::vector<store::Param>&
   return s.empty() ? 0 : std::stoll(s);
 }
 
-HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
-                       const std::string& body, const std::string& content_type,
-                       const std::map<std::string, std::string>& headers) {
+HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const std::string& method,
+                           const std::string& target, const std::string& body,
+                           const std::string& content_type,
+                           const std::map<std::string, std::string>& headers) {
   HttpResult out;
   try {
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.expires_after(std::chrono::seconds(30));
+    if (!source_ip.empty()) {
+      stream.socket().open(tcp::v4());
+      stream.socket().bind(tcp::endpoint(net::ip::make_address(source_ip), 0));
+    }
     stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, "127.0.0.1");
@@ -113,6 +118,12 @@ HttpResult HttpRequest(uint16_t port, const std::string& method, const std::stri
     out.body = e.what();
   }
   return out;
+}
+
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body, const std::string& content_type,
+                       const std::map<std::string, std::string>& headers) {
+  return HttpRequestFrom({}, port, method, target, body, content_type, headers);
 }
 
 uint16_t FreePort() {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "connectors/json_line.h"
 #include "connectors/rule_dir.h"
 #include "hygiene/normalize.h"
 #include "tools/commands.h"
@@ -65,22 +66,6 @@ void AppendIssues(std::string* out, const std::vector<FieldIssue>& issues) {
   out->push_back(']');
 }
 
-std::string Scalar(simdjson::dom::element el) {
-  switch (el.type()) {
-    case simdjson::dom::element_type::STRING: return std::string(std::string_view(el.get_string().value()));
-    case simdjson::dom::element_type::INT64: return std::to_string(int64_t(el.get_int64().value()));
-    case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(el.get_uint64().value()));
-    case simdjson::dom::element_type::BOOL: return el.get_bool().value() ? "true" : "false";
-    case simdjson::dom::element_type::NULL_VALUE: return {};
-    default: return simdjson::minify(el);
-  }
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 }  // namespace
 
 std::string NormalizedJson(const NormalizedRecord& n, size_t line) {
@@ -133,33 +118,18 @@ int CmdNormalize(const Args& args) {
   while (std::getline(std::cin, line)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    simdjson::dom::element root;
-    auto err = parser.parse(line).get(root);
-    if (err || !root.is_object()) {
+    auto rec = RecordFromJsonLine(line, set, source, parser);
+    if (!rec.ok()) {
       bad = true;
       out = "{\"line\":" + std::to_string(lineno) + ",\"error\":";
-      AppendJsonString(&out, err ? std::string("malformed JSON: ") + simdjson::error_message(err)
-                                 : std::string("expected a JSON object"));
+      AppendJsonString(&out, rec.status().message());
       out += "}\n";
       std::fwrite(out.data(), 1, out.size(), stdout);
       continue;
     }
-    Record rec;
-    rec.source = source_name;
-    rec.index = static_cast<int>(lineno);
-    simdjson::dom::object obj = root.get_object().value();  // named: ranging over the temporary dangles
-    for (auto [key, value] : obj) {
-      std::string k(key);
-      std::string field = set.fields().Find(k) ? k : std::string();
-      if (field.empty() && source) {
-        auto it = source->synonyms.find(Lower(k));
-        if (it != source->synonyms.end()) field = it->second;
-      }
-      if (value.is_null()) continue;
-      if (!field.empty() && !value.is_array() && !value.is_object()) rec.fields[field] = Scalar(value);
-      else rec.extra[k] = Scalar(value);
-    }
-    out = NormalizedJson(Normalize(rec, set), lineno);
+    rec->source = source_name;
+    rec->index = static_cast<int>(lineno);
+    out = NormalizedJson(Normalize(*rec, set), lineno);
     out.push_back('\n');
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
