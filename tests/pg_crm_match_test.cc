@@ -98,21 +98,24 @@ TEST_CASE("one person's work and personal e-mail at one company join or go to re
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "3") == "3");
 }
 
-TEST_CASE("the review queue explains a shared contact point by name", "[pg][match][crm]") {
+TEST_CASE("a pair in the review queue carries its explanation by level name", "[pg][match][crm]") {
   TestDb db;
   Canond d(db);
-  // Two records with the same household phone, the same family name and given names one nickname apart in a
-  // language the nickname table does not hold: near enough for review, and the phone is not shared (the names do
-  // not conflict outright). Then a third, with a different given name: the phone is shared and says so.
+  // One name, postcodes one edit apart, nothing else: corroborated (the postcode is an identifier), not sure.
   PostAll(db, d,
-          {"first_name=Katarzyna&last_name=Nowakowska&phone=%2B48+22+628+1234&city=Warszawa&country=PL",
-           "first_name=Kasia&last_name=Nowakowska&phone=%2B48+22+628+1234&city=Warszawa&country=PL"});
-  const long long queued = db.Count("SELECT count(*) FROM merge_candidate");
-  const long long contacts = LiveContacts(db);
-  CHECK((queued == 1 || contacts == 1));
-  if (queued == 1) {
-    const std::string text = db.Scalar("SELECT explanation->>'text' FROM merge_candidate");
-    CHECK(text.find("phone exact") != std::string::npos);
-    CHECK(text.find("shared") == std::string::npos);
-  }
+          {"first_name=Katarzyna&last_name=Nowakowska&phone=%2B48+22+628+1234&postal_code=00-950&city=Warszawa"
+           "&country=PL",
+           "first_name=Katarzyna&last_name=Nowakowska&email=k.nowakowska%40example.org&postal_code=00-959&country=PL"});
+  REQUIRE(db.Count("SELECT count(*) FROM merge_candidate") == 1);
+  CHECK(LiveContacts(db) == 2);
+  const std::string text = db.Scalar("SELECT explanation->>'text' FROM merge_candidate");
+  CHECK(text.find("given_name exact") != std::string::npos);
+  CHECK(text.find("postcode one edit") != std::string::npos);
+  CHECK(db.Scalar("SELECT explanation->>'capped' FROM merge_candidate") == "false");
+  CHECK(db.Scalar("SELECT explanation->>'shared_contact' FROM merge_candidate") == "false");
+  // The same name with nothing to corroborate it is neither merged nor queued, and the score says why.
+  PostForm(d, "first_name=Katarzyna&last_name=Nowakowska&email=kasia.n%40example.org");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "3") == "3");
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 1);
+  CHECK(LiveContacts(db) == 3);
 }

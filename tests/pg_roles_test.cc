@@ -60,14 +60,14 @@ std::string Below(const std::string& role) {
   return role == "admin" ? "steward" : role == "steward" ? "viewer" : "";
 }
 
-// A pending merge candidate between two records of one made-up person (same name, nothing else shared).
+// A pending merge candidate between two records of one made-up person (same name, postcodes one edit apart).
 std::string Pair(const TestDb& db, const Canond& d, const std::string& first, const std::string& last,
                  const std::string& phone) {
   long long before = db.Count("SELECT count(*) FROM merge_candidate");
   const std::string records = std::to_string(db.Count("SELECT count(*) FROM source_record") + 1);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone);
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone + "&postal_code=94105");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", records) == records);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first + "%40example.org");
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first + "%40example.org&postal_code=94103");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate", std::to_string(before + 1)) ==
           std::to_string(before + 1));
   return db.Scalar("SELECT max(id)::text FROM merge_candidate");
@@ -197,7 +197,7 @@ TEST_CASE("every admin route: 401 without a token, 403 to the role below, 2xx to
     }
   }
   CHECK(seen.size() == calls.size());  // every case here is a route the server has
-  CHECK(audited == 6);
+  CHECK(audited == 8);
   CHECK(db.Count("SELECT count(*) FROM audit_event") == audited);  // 401s and 403s are not actions
 
   // 401 and 403 are logged with the token's name, never a token.
