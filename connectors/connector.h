@@ -114,6 +114,16 @@ Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_
 // "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload);
 
+// The answer to a delivery intake has stored (or recognised as a redelivery), as each sender documents it:
+//   google_ads: 200 with body {} (https://developers.google.com/google-ads/webhook/docs/implementation);
+//   meta_leads: 200 (Meta retries anything else), with the receipt below;
+//   others:     202 {"id":<inbox id>,"status":"accepted"[,"duplicate":true]}.
+struct IntakeReply {
+  int status = 202;
+  std::string body;
+};
+IntakeReply AcceptedReply(const SourceConfig& source, long long inbox_id, bool duplicate);
+
 // ---- Shared helpers.
 
 // Fills utm_source/utm_medium/utm_campaign/utm_term/utm_content/gclid/fbclid/msclkid from the query string

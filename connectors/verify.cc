@@ -128,4 +128,11 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
   return {};
 }
 
+IntakeReply AcceptedReply(const SourceConfig& source, long long inbox_id, bool duplicate) {
+  if (source.kind == "google_ads") return {200, "{}"};
+  std::string receipt = "{\"id\":" + std::to_string(inbox_id) + ",\"status\":\"accepted\"" +
+                        (duplicate ? ",\"duplicate\":true" : "") + "}";
+  return {source.kind == "meta_leads" ? 200 : 202, std::move(receipt)};
+}
+
 }  // namespace canon

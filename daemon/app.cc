@@ -244,7 +244,10 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   auto head = std::make_shared<Request>();
   head->version(req.version());
   head->keep_alive(req.keep_alive());
-  Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name](Result<store::InboxReceipt> r) {
+  Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name,
+                                          // shares the rule set's ownership: the source outlives the answer
+                                          src = std::shared_ptr<const SourceConfig>(rules, source)](
+                                             Result<store::InboxReceipt> r) {
     if (!r.ok()) {
       Count(source_name, "unavailable");
       Response res = JsonResponse(*head, http::status::service_unavailable,
@@ -258,9 +261,8 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
       Count(source_name, "accepted");
-      respond(JsonResponse(*head, http::status::accepted,
-                           "{\"id\":" + std::to_string(r->id) + ",\"status\":\"accepted\"" +
-                               (r->duplicate ? ",\"duplicate\":true" : "") + "}"));
+      IntakeReply reply = AcceptedReply(*src, r->id, r->duplicate);
+      respond(JsonResponse(*head, static_cast<http::status>(reply.status), std::move(reply.body)));
     }
     --in_flight_;
   });
