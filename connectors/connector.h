@@ -93,8 +93,8 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 //   meta_leads: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>
 //   typeform:   Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>
 //   google_ads: the body's "google_key" equals secret
-//   json, form: only when option `signature_header` is set: that header = <hex HMAC> (a "sha256=" prefix is
-//               allowed); without the option, Ok.
+//   json, form: auth = "hmac": header `signature_header` = <hex HMAC> (a "sha256=" prefix is allowed);
+//               auth = "none": Ok. Without either (RuleSet::Parse refuses such a source): refused.
 //   csv:        Ok (files come from the local drop folder).
 // An empty secret where a check is due refuses everything ("no secret configured").
 Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret);

@@ -76,8 +76,9 @@ Status VerifySignature(const SourceConfig& source, const Payload& payload, std::
     return Status::Ok();
   }
   if (source.kind == "json" || source.kind == "form") {
+    if (source.Option("auth") == "none") return Status::Ok();
     std::string header = source.Option("signature_header");
-    if (header.empty()) return Status::Ok();
+    if (header.empty()) return Status::Unauthenticated("no signature header configured for this source");
     return CheckHmacHeader(payload, header, secret, false, false);
   }
   return Status::Ok();

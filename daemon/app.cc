@@ -7,6 +7,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/rule_dir.h"
+#include "connectors/secrets.h"
 #include "daemon/routes.h"
 #include "store/migrate.h"
 
@@ -38,9 +39,10 @@ App::~App() { FinishShutdown(); }
 
 Status App::ReloadRules() {
   auto rules = LoadRuleDir(config_.rules_dir);
-  if (!rules.ok()) {
-    log_->error("rules reload refused, the previous rules stay in force: {}", rules.status().ToString());
-    return rules.status();
+  Status secrets = rules.ok() ? CheckSourceSecrets(**rules, std::getenv) : rules.status();
+  if (!secrets.ok()) {
+    log_->error("rules reload refused, the previous rules stay in force: {}", secrets.ToString());
+    return secrets;
   }
   rules_.Set(*rules);
   log_->info("rules loaded from {}: version {}, {} sources", config_.rules_dir, (*rules)->version(),

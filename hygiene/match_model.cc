@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "hygiene/normalize.h"
+#include "hygiene/rule_parse.h"
 
 namespace canon {
 namespace {
@@ -143,6 +144,7 @@ Result<NicknameTable> NicknameTable::FromToml(std::string_view text, const std::
   } catch (const toml::parse_error& err) {
     return Status::Invalid(std::string(err.description()), Where(path, err.source()));
   }
+  if (Status s = rule_parse::CheckKeys(path, root, {"names", "example"}, "nicknames.toml"); !s.ok()) return s;
   const toml::table* names = root["names"].as_table();
   if (!names) return Status::Invalid("nickname file needs a [names] table", path + ":1:1");
   NicknameTable t;
@@ -259,6 +261,7 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
   }
   const toml::table* m = root["model"].as_table();
   if (!m) return Status::Invalid("match rules need a [model] table (lambda, upper, lower)", path + ":1:1");
+  if (Status s = rule_parse::CheckKeys(path, *m, {"lambda", "upper", "lower"}, "[model]"); !s.ok()) return s;
   auto num = [&](const toml::table& t, const char* k, double* out, bool required) -> Status {
     const toml::node* n = t.get(k);
     if (!n) return required ? Status::Invalid(std::string("missing '") + k + "'", Where(path, t.source()))
@@ -284,6 +287,10 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
   for (const auto& fnode : *fields) {
     const toml::table* ft = fnode.as_table();
     if (!ft) return Status::Invalid("[[field]] entries must be tables", Where(path, fnode.source()));
+    if (Status s = rule_parse::CheckKeys(path, *ft, {"name", "tf", "tf_min_u", "implied_by", "levels", "note"},
+                                         "[[field]]");
+        !s.ok())
+      return s;
     FieldModel fm;
     auto name = (*ft)["name"].value<std::string>();
     if (!name) return Status::Invalid("field needs a 'name'", Where(path, ft->source()));
@@ -320,6 +327,10 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     for (const auto& lnode : *levels) {
       const toml::table* lt = lnode.as_table();
       if (!lt) return Status::Invalid("levels must be inline tables", Where(path, lnode.source()));
+      if (Status s = rule_parse::CheckKeys(path, *lt, {"name", "kind", "m", "u", "threshold", "max", "note"},
+                                           "a level");
+          !s.ok())
+        return s;
       ComparisonLevel lv;
       auto kind = (*lt)["kind"].value<std::string>();
       if (!kind) return Status::Invalid("level needs a 'kind'", Where(path, lt->source()));

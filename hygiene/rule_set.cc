@@ -19,9 +19,6 @@ using rule_parse::Where;
 
 namespace {
 
-const std::set<std::string, std::less<>> kConnectorKinds = {"form", "json", "meta_leads", "google_ads",
-                                                             "typeform", "csv"};
-
 // FNV-1a 64: a stable, dependency-free fingerprint of the rule files; not a security hash.
 uint64_t Fnv1a(uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
@@ -49,6 +46,66 @@ std::string ParentName(const std::string& path) {
   return path.substr(prev == std::string::npos ? 0 : prev + 1, slash - (prev == std::string::npos ? 0 : prev + 1));
 }
 
+// The options each connector kind reads (besides kind, map and synonyms). Anything else is refused: a misspelled
+// option (signature_heder) must not leave a source silently accepting what it was meant to refuse.
+struct KindSpec {
+  std::string_view kind;
+  std::vector<std::string_view> options;
+};
+const std::vector<KindSpec>& KindSpecs() {
+  static const std::vector<KindSpec> specs = {
+      {"form", {"default_country", "date_order", "auth", "secret_env", "signature_header"}},
+      {"json", {"default_country", "date_order", "auth", "secret_env", "signature_header", "delivery_key_pointer"}},
+      {"csv", {"default_country", "date_order", "folder"}},
+      {"meta_leads",
+       {"default_country", "date_order", "secret_env", "verify_token_env", "access_token_env", "graph_base",
+        "graph_ca_file"}},
+      {"google_ads", {"default_country", "date_order", "secret_env"}},
+      {"typeform", {"default_country", "date_order", "secret_env"}},
+  };
+  return specs;
+}
+
+// Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
+// out, or auth = "hmac" with its header and secret); vendor kinds have their sender's scheme and need its secrets.
+Status CheckAuth(const std::string& path, const toml::table& t, const SourceConfig& src) {
+  auto where = [&](const char* key) { return Where(path, t.get(key) ? t.get(key)->source() : t.source()); };
+  const std::string who = "source '" + src.name + "'";
+  const std::string auth = src.Option("auth");
+  const bool secret = !src.Option("secret_env").empty(), header = !src.Option("signature_header").empty();
+  if (src.kind == "json" || src.kind == "form") {
+    if (auth.empty() && (secret || header))
+      return Status::Invalid(who + " has a secret or signature header but no scheme: write auth = \"hmac\"",
+                             where(secret ? "secret_env" : "signature_header"));
+    if (auth.empty())
+      return Status::Invalid(who + " says nothing of authentication: write auth = \"none\" to take unsigned "
+                                   "posts, or auth = \"hmac\" with signature_header and secret_env",
+                             Where(path, t.source()));
+    if (auth == "none") {
+      if (secret || header)
+        return Status::Invalid(who + " has auth = \"none\" and a secret or signature header: remove them or "
+                                     "choose a scheme",
+                               where(secret ? "secret_env" : "signature_header"));
+      return Status::Ok();
+    }
+    if (auth != "hmac")
+      return Status::Invalid(who + ": unknown auth '" + auth + "' (expected none, hmac)", where("auth"));
+    if (!header) return Status::Invalid(who + ": auth = \"hmac\" needs signature_header", where("auth"));
+    if (!secret) return Status::Invalid(who + ": auth = \"hmac\" needs secret_env", where("auth"));
+    return Status::Ok();
+  }
+  if (src.kind == "csv") return Status::Ok();
+  if (!secret)
+    return Status::Invalid(who + " (kind " + src.kind + ") needs secret_env, the environment variable holding its " +
+                               "secret",
+                           Where(path, t.source()));
+  if (src.kind == "meta_leads")
+    for (const char* k : {"verify_token_env", "access_token_env"})
+      if (src.Option(k).empty())
+        return Status::Invalid(who + " (kind meta_leads) needs " + k, Where(path, t.source()));
+  return Status::Ok();
+}
+
 Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSchema& schema,
                     std::map<std::string, SourceConfig, std::less<>>* out, std::map<std::string, std::string>* wheres) {
   for (const auto& [key, node] : root) {
@@ -59,14 +116,24 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
     SourceConfig src;
     src.name = name;
     (*wheres)[name] = Where(file.path, node.source());
+    const toml::node* kind = t->get("kind");
+    if (!kind) return Status::Invalid("source '" + name + "' has no 'kind'", Where(file.path, node.source()));
+    auto kind_name = kind->value<std::string>();
+    auto spec = std::find_if(KindSpecs().begin(), KindSpecs().end(), [&](const KindSpec& ks) {
+      return kind_name && kind->is_string() && ks.kind == *kind_name;
+    });
+    if (spec == KindSpecs().end())
+      return Status::Invalid("source '" + name + "': unknown connector kind", Where(file.path, kind->source()));
+    src.kind = *kind_name;
+    std::vector<std::string_view> allowed = {"kind", "map", "synonyms"};
+    allowed.insert(allowed.end(), spec->options.begin(), spec->options.end());
+    Status s = CheckKeys(file.path, *t, allowed, "source '" + name + "' (kind " + src.kind + ")");
+    if (!s.ok()) return s;
     for (const auto& [k, v] : *t) {
       if (std::string_view(k.str()) == "default_country") (*wheres)[name] = Where(file.path, v.source());
       std::string opt(k.str());
       if (opt == "kind") {
-        auto s = v.value<std::string>();
-        if (!s || !kConnectorKinds.count(*s))
-          return Status::Invalid("source '" + name + "': unknown connector kind", Where(file.path, v.source()));
-        src.kind = *s;
+        continue;
       } else if (opt == "map" || opt == "synonyms") {
         const toml::table* m = v.as_table();
         if (!m) return Status::Invalid("source '" + name + "': '" + opt + "' must be a table",
@@ -98,8 +165,7 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
                                Where(file.path, v.source()));
       }
     }
-    if (src.kind.empty())
-      return Status::Invalid("source '" + name + "' has no 'kind'", Where(file.path, node.source()));
+    if (!(s = CheckAuth(file.path, *t, src)).ok()) return s;
     out->emplace(name, std::move(src));
   }
   return Status::Ok();
@@ -286,9 +352,15 @@ struct RuleSetParser {
     for (auto& [f, root] : parsed) {
       std::string base = BaseName(f->path);
       std::string parent = ParentName(f->path);
-      if (base == "sources.toml") {
+      if (base == "sources.toml" && parent != "sources") {
         have_sources = true;
         if (!(s = ParseSources(*f, root, set->fields_, &set->sources_, &sources_where)).ok()) return s;
+      } else if (parent == "sources" && ParentName(f->path.substr(0, f->path.find_last_of('/'))) == "examples") {
+        // Vendor examples (examples/sources/*.toml): checked as sources are, but not in force; a source is put in
+        // force by copying its table into sources.toml.
+        std::map<std::string, SourceConfig, std::less<>> examples;
+        std::map<std::string, std::string> examples_where;
+        if (!(s = ParseSources(*f, root, set->fields_, &examples, &examples_where)).ok()) return s;
       } else if (parent == "vocabularies") {
         std::string name = Stem(f->path);
         if (const toml::node* n = root.get("vocabulary"))

@@ -36,24 +36,29 @@ struct TempDir {
   }
 };
 
-// A copy of the shipped rules (and schemas/, which LoadRuleDir reads beside them) whose Meta source talks to the
-// loopback Graph server, plus a generic json source signed with an HMAC header.
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A copy of the shipped rules (and schemas/, which LoadRuleDir reads beside them) with the vendor sources of
+// rules/examples/sources/ put in force, as an operator does: Meta's talks to the loopback Graph server.
 std::string RulesCopy(const std::string& dir, unsigned short graph_port, const std::string& ca_file) {
   fs::copy(SourceDir() + "/rules", dir + "/rules", fs::copy_options::recursive);
   fs::copy(SourceDir() + "/schemas", dir + "/schemas", fs::copy_options::recursive);
-  std::ifstream in(dir + "/rules/sources.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  const std::string examples = dir + "/rules/examples/sources/";
+  std::string meta = ReadFile(examples + "meta_leads.toml");
   const std::string base = "graph_base = \"https://graph.facebook.com/v19.0\"";
-  auto p = text.find(base);
+  auto p = meta.find(base);
   REQUIRE(p != std::string::npos);
-  text.replace(p, base.size(),
+  meta.replace(p, base.size(),
                "graph_base = \"https://127.0.0.1:" + std::to_string(graph_port) + "/v19.0\"\ngraph_ca_file = \"" +
                    ca_file + "\"");
-  text +=
-      "\n[signed_api]\nkind = \"json\"\ndefault_country = \"US\"\nsecret_env = \"CANON_TEST_JSON_SECRET\"\n"
-      "signature_header = \"X-Signature\"\n";
+  std::string text = ReadFile(dir + "/rules/sources.toml") + "\n" + meta;
+  for (const char* vendor : {"google_ads", "typeform", "signed_json"})
+    text += "\n" + ReadFile(examples + vendor + ".toml");
   std::ofstream(dir + "/rules/sources.toml", std::ios::trunc) << text;
   return dir + "/rules";
 }
@@ -64,7 +69,7 @@ void SetSecrets() {
   setenv("CANON_META_ACCESS_TOKEN", "EAAB-page-token-42", 1);
   setenv("CANON_GOOGLE_ADS_KEY", "xxxxxxxxxxxxxxxx", 1);
   setenv("CANON_TYPEFORM_SECRET", "typeform-secret-9", 1);
-  setenv("CANON_TEST_JSON_SECRET", "json-secret-7", 1);
+  setenv("CANON_SIGNED_API_SECRET", "json-secret-7", 1);
 }
 
 long long ReceiptId(const std::string& body) {
@@ -101,7 +106,7 @@ std::map<std::string, std::string> TypeformSignature(const std::string& secret, 
   return {{"Typeform-Signature", SignTypeform(secret, body)}};
 }
 
-// Typeform's example payload with the refs the shipped rules/sources.toml maps.
+// Typeform's example payload with the refs rules/examples/sources/typeform.toml maps.
 const std::string kTypeform = TypeformResponse(
     R"({"utm_source":"newsletter","utm_campaign":"spring","user_id":"u-42"})",
     {TypeformAnswer("text", R"("Laura")", "JwWggjAKtOkA", "short_text", "first_name"),

@@ -40,7 +40,7 @@ bool Quarantined(const NormalizedRecord& n, const std::string& field) {
   return false;
 }
 
-const char* kSources = "[website]\nkind = \"form\"\n";
+const char* kSources = "[website]\nkind = \"form\"\nauth = \"none\"\n";
 
 }  // namespace
 
@@ -209,8 +209,9 @@ TEST_CASE("rules naming undefined fields or unknown countries are refused", "[ru
   CHECK(typo.status().where() == "r/vocabularies/lead_source.toml:3:1");
   CHECK(typo.status().message().find("'utm_meduim'") != std::string::npos);
 
-  auto country = RuleSet::Parse({{"r/sources.toml", "[web]\nkind = \"form\"\ndefault_country = \"XX\"\n"},
-                                 {"r/vocabularies/country.toml", "[[value]]\ncode = \"US\"\n"}});
+  auto country =
+      RuleSet::Parse({{"r/sources.toml", "[web]\nkind = \"form\"\ndefault_country = \"XX\"\nauth = \"none\"\n"},
+                      {"r/vocabularies/country.toml", "[[value]]\ncode = \"US\"\n"}});
   REQUIRE_FALSE(country.ok());
   CHECK(country.status().where() == "r/sources.toml:3:19");
 }
