@@ -24,8 +24,17 @@ struct Payload {
   std::string query;                         // the request target's query string, without '?'
 };
 
-// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them).
+// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). Every record it
+// returns has passed CheckRecordText; the first that does not fails the payload with that error.
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload);
+
+// Poison input: every field and extra key and value must be valid UTF-8 without a NUL byte (PostgreSQL's text and
+// jsonb refuse both, and one such value failed a worker's whole batch). The first offender -> kInvalidArgument
+// ("field 'k' is not valid UTF-8" / "holds a NUL byte"), where = the key as EscapeBytes writes it.
+Status CheckRecordText(const Record& record);
+
+// `s` with NUL and every byte that is not part of valid UTF-8 written as \xHH: fit for a text column or a log.
+std::string EscapeBytes(std::string_view s);
 
 // The media type the source's connector accepts ("application/x-www-form-urlencoded", "application/json"), used
 // by intake to answer 415 before a byte is stored. Empty means "any".

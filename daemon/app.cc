@@ -210,8 +210,10 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   for (const auto& f : req) {
     std::string name = Lower(std::string(f.name_string()));
     std::string value(f.value().data(), f.value().size());
+    // Kept as text the inbox's jsonb takes: a header value that is not UTF-8 would fail the whole group's INSERT.
     if (KeepHeader(name))
-      headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(name) + ":" + store::JsonEscape(value);
+      headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(EscapeBytes(name)) + ":" +
+                 store::JsonEscape(EscapeBytes(value));
     payload.headers[name] = std::move(value);
   }
   headers += "}";
@@ -227,9 +229,9 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
 
   store::InboxItem item;
   item.source = source_name;
-  item.content_type = content_type;
+  item.content_type = EscapeBytes(content_type);
   item.headers_json = std::move(headers);
-  item.query = payload.query;
+  item.query = EscapeBytes(payload.query);
   item.delivery_key = DeliveryKey(*source, payload);
   // Shape check now, so the sender learns at once; the refused payload is still kept (dead_letter).
   Status shape = source->kind == "meta_leads" ? ParseMetaNotification(payload.body).status()

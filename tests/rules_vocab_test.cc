@@ -236,3 +236,14 @@ TEST_CASE("the rule set version is a hash of the files", "[rules]") {
   CHECK((*a)->version() != (*c)->version());
   CHECK((*a)->version().size() == 16);
 }
+
+// A record whose first name is not UTF-8 is refused under first_name, not under the last name beside it.
+TEST_CASE("a name part that is not UTF-8 is refused under its own field", "[rules]") {
+  auto first = Run({{"email", "n@example.com"}, {"first_name", "A\xFFnn"}, {"last_name", "Smith"}});
+  REQUIRE(first.rejected.size() == 1);
+  CHECK(first.rejected[0].field == "first_name");
+  CHECK(first.rejected[0].reason == "not a name: the first name is not valid UTF-8");
+  auto last = Run({{"email", "n@example.com"}, {"first_name", "Ann"}, {"last_name", "Sm\xFFth"}});
+  REQUIRE(last.rejected.size() == 1);
+  CHECK(last.rejected[0].field == "last_name");
+}
