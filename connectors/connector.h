@@ -102,11 +102,15 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 //   meta_leads: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>
 //   typeform:   Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>
 //   google_ads: the body's "google_key" equals secret
-//   json, form: auth = "hmac": header `signature_header` = <hex HMAC> (a "sha256=" prefix is allowed);
-//               auth = "none": Ok. Without either (RuleSet::Parse refuses such a source): refused.
+//   json, form: auth = "hmac": the scheme its options describe (signature_header, algorithm sha256|sha1,
+//               encoding hex|base64, signature_prefix, signed body|timestamp_body|prefix_body, timestamp_header,
+//               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds; docs/rules.md);
+//               auth = "static": header `secret_header` equals secret; auth = "none": Ok. Anything else refused.
 //   csv:        Ok (files come from the local drop folder).
-// An empty secret where a check is due refuses everything ("no secret configured").
-Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret);
+// An empty secret where a check is due refuses everything ("no secret configured"). now_unix: the time a
+// timestamp is checked against (0 = the system clock).
+Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret,
+                       int64_t now_unix = 0);
 
 // Meta's GET subscription handshake (https://developers.facebook.com/docs/graph-api/webhooks/getting-started):
 // query "hub.mode=subscribe&hub.challenge=X&hub.verify_token=T" -> X when T equals verify_token (constant time).

@@ -54,8 +54,12 @@ struct KindSpec {
 };
 const std::vector<KindSpec>& KindSpecs() {
   static const std::vector<KindSpec> specs = {
-      {"form", {"default_country", "date_order", "auth", "secret_env", "signature_header"}},
-      {"json", {"default_country", "date_order", "auth", "secret_env", "signature_header", "delivery_key_pointer"}},
+      {"form", {"default_country", "date_order", "auth", "secret_env", "signature_header", "algorithm", "encoding",
+                "signature_prefix", "signed", "timestamp_header", "timestamp_unit", "signed_separator",
+                "signed_prefix", "replay_window", "secret_header"}},
+      {"json", {"default_country", "date_order", "auth", "secret_env", "signature_header", "algorithm", "encoding",
+                "signature_prefix", "signed", "timestamp_header", "timestamp_unit", "signed_separator",
+                "signed_prefix", "replay_window", "secret_header", "delivery_key_pointer"}},
       {"csv", {"default_country", "date_order", "folder"}},
       {"meta_leads",
        {"default_country", "date_order", "secret_env", "verify_token_env", "access_token_env", "graph_base",
@@ -68,30 +72,72 @@ const std::vector<KindSpec>& KindSpecs() {
 
 // Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
 // out, or auth = "hmac" with its header and secret); vendor kinds have their sender's scheme and need its secrets.
+// The options of each auth scheme of json and form (the signature scheme as data; docs/rules.md).
+const std::vector<std::string_view> kHmacOptions = {"signature_header", "algorithm",        "encoding",
+                                                    "signature_prefix", "signed",           "timestamp_header",
+                                                    "timestamp_unit",   "signed_separator", "signed_prefix",
+                                                    "replay_window"};
+
+// Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
+// out, auth = "hmac" with its scheme, or auth = "static" with its header); vendor kinds have their sender's scheme
+// and need its secrets.
 Status CheckAuth(const std::string& path, const toml::table& t, const SourceConfig& src) {
-  auto where = [&](const char* key) { return Where(path, t.get(key) ? t.get(key)->source() : t.source()); };
+  auto where = [&](std::string_view key) { return Where(path, t.get(key) ? t.get(key)->source() : t.source()); };
+  auto has = [&](std::string_view key) { return t.get(key) != nullptr; };
   const std::string who = "source '" + src.name + "'";
   const std::string auth = src.Option("auth");
-  const bool secret = !src.Option("secret_env").empty(), header = !src.Option("signature_header").empty();
+  const bool secret = has("secret_env"), header = has("signature_header") || has("secret_header");
   if (src.kind == "json" || src.kind == "form") {
     if (auth.empty() && (secret || header))
       return Status::Invalid(who + " has a secret or signature header but no scheme: write auth = \"hmac\"",
-                             where(secret ? "secret_env" : "signature_header"));
+                             where(secret ? "secret_env" : has("signature_header") ? "signature_header"
+                                                                                    : "secret_header"));
     if (auth.empty())
       return Status::Invalid(who + " says nothing of authentication: write auth = \"none\" to take unsigned "
                                    "posts, or auth = \"hmac\" with signature_header and secret_env",
                              Where(path, t.source()));
+    if (auth != "none" && auth != "hmac" && auth != "static")
+      return Status::Invalid(who + ": unknown auth '" + auth + "' (expected none, hmac, static)", where("auth"));
+    // Options of another scheme than the one chosen are mistakes, not defaults.
+    for (std::string_view k : kHmacOptions)
+      if (auth != "hmac" && has(k))
+        return Status::Invalid(who + ": '" + std::string(k) + "' belongs to auth = \"hmac\"", where(k));
+    if (auth != "static" && has("secret_header"))
+      return Status::Invalid(who + ": 'secret_header' belongs to auth = \"static\"", where("secret_header"));
     if (auth == "none") {
-      if (secret || header)
+      if (secret)
         return Status::Invalid(who + " has auth = \"none\" and a secret or signature header: remove them or "
                                      "choose a scheme",
-                               where(secret ? "secret_env" : "signature_header"));
+                               where("secret_env"));
       return Status::Ok();
     }
-    if (auth != "hmac")
-      return Status::Invalid(who + ": unknown auth '" + auth + "' (expected none, hmac)", where("auth"));
-    if (!header) return Status::Invalid(who + ": auth = \"hmac\" needs signature_header", where("auth"));
-    if (!secret) return Status::Invalid(who + ": auth = \"hmac\" needs secret_env", where("auth"));
+    const char* needed = auth == "hmac" ? "signature_header" : "secret_header";
+    if (!has(needed))
+      return Status::Invalid(who + ": auth = \"" + auth + "\" needs " + needed, where("auth"));
+    if (!secret) return Status::Invalid(who + ": auth = \"" + auth + "\" needs secret_env", where("auth"));
+    const std::pair<const char*, std::vector<std::string_view>> choices[] = {
+        {"algorithm", {"sha256", "sha1"}},
+        {"encoding", {"hex", "base64"}},
+        {"signed", {"body", "timestamp_body", "prefix_body"}},
+        {"timestamp_unit", {"s", "ms"}}};
+    for (const auto& [k, values] : choices) {
+      std::string v = src.Option(k);
+      if (has(k) && std::find(values.begin(), values.end(), v) == values.end())
+        return Status::Invalid(who + ": unknown " + k + " '" + v + "'", where(k));
+    }
+    const std::string signed_what = src.Option("signed", "body");
+    if (signed_what == "timestamp_body" && !has("timestamp_header"))
+      return Status::Invalid(who + ": signed = \"timestamp_body\" needs timestamp_header", where("signed"));
+    if (signed_what != "timestamp_body")
+      for (const char* k : {"timestamp_header", "timestamp_unit", "signed_separator", "replay_window"})
+        if (has(k)) return Status::Invalid(who + ": '" + k + "' needs signed = \"timestamp_body\"", where(k));
+    if ((signed_what == "prefix_body") != has("signed_prefix"))
+      return Status::Invalid(who + ": signed_prefix goes with signed = \"prefix_body\"", where("signed"));
+    if (has("replay_window")) {
+      auto w = t.get("replay_window")->value<int64_t>();
+      if (!w || *w < 1 || !t.get("replay_window")->is_integer())
+        return Status::Invalid(who + ": replay_window must be a positive number of seconds", where("replay_window"));
+    }
     return Status::Ok();
   }
   if (src.kind == "csv") return Status::Ok();

@@ -318,7 +318,7 @@ TEST_CASE("generic webhooks: auth none or an HMAC header, and Idempotency-Key", 
   s.options["auth"] = "none";
   CHECK(VerifySignature(s, p, "").ok());
   s.options["auth"] = "hmac";
-  CHECK(VerifySignature(s, p, "k").message() == "no signature header configured for this source");
+  CHECK(VerifySignature(s, p, "k").message() == "no signature scheme configured for this source");
   s.options["signature_header"] = "X-Canon-Signature";
   CHECK(VerifySignature(s, p, "k").message() == "missing X-Canon-Signature header");
   p.headers["x-canon-signature"] = HexEncode(HmacSha256("k", body));

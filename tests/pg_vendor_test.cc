@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -57,7 +58,7 @@ std::string RulesCopy(const std::string& dir, unsigned short graph_port, const s
                "graph_base = \"https://127.0.0.1:" + std::to_string(graph_port) + "/v19.0\"\ngraph_ca_file = \"" +
                    ca_file + "\"");
   std::string text = ReadFile(dir + "/rules/sources.toml") + "\n" + meta;
-  for (const char* vendor : {"google_ads", "typeform", "signed_json"})
+  for (const char* vendor : {"google_ads", "typeform", "signed_json", "webflow", "gravity_forms"})
     text += "\n" + ReadFile(examples + vendor + ".toml");
   std::ofstream(dir + "/rules/sources.toml", std::ios::trunc) << text;
   return dir + "/rules";
@@ -70,6 +71,8 @@ void SetSecrets() {
   setenv("CANON_GOOGLE_ADS_KEY", "xxxxxxxxxxxxxxxx", 1);
   setenv("CANON_TYPEFORM_SECRET", "typeform-secret-9", 1);
   setenv("CANON_SIGNED_API_SECRET", "json-secret-7", 1);
+  setenv("CANON_WEBFLOW_SECRET", "webflow-secret-3", 1);
+  setenv("CANON_GRAVITY_SECRET", "gravity-secret-5", 1);
 }
 
 long long ReceiptId(const std::string& body) {
@@ -382,6 +385,41 @@ TEST_CASE("generic json with an HMAC header; a form's page_url carries utm_sourc
   REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "3") == "3");
   CHECK(e.db.Scalar("SELECT raw->'extra'->>'ttclid' FROM source_record WHERE raw::text LIKE '%tia@%'") == "E.C.P.tt1");
   CHECK(e.db.Scalar("SELECT lead_source FROM contact WHERE email = 'tia@example.com'") == "paid_social");
+}
+
+// Signature schemes as data through the daemon: Webflow's timestamp:body scheme (milliseconds, five-minute window)
+// and Gravity Forms' static header, both from rules/examples/sources/.
+TEST_CASE("webflow and a static secret header: right, wrong and stale through canond", "[pg][vendor][signature]") {
+  Env e({{500, "unused"}});
+  const std::string body = R"({"triggerType":"form_submission","payload":{"data":{"Email":"wf@example.com",)"
+                           R"("Name":"Wanda Flow"}}})";
+  auto post = [&](long long unix_ms, const std::string& secret) {
+    std::string ts = std::to_string(unix_ms);
+    return HttpRequest(e.port(), "POST", "/ingest/webflow", body, kJson,
+                       {{"x-webflow-timestamp", ts},
+                        {"x-webflow-signature", HexEncode(HmacSha256(secret, ts + ":" + body))}});
+  };
+  long long now_ms = static_cast<long long>(std::time(nullptr)) * 1000;
+  CHECK(post(now_ms, "guess").status == 401);
+  auto stale = post(now_ms - 10 * 60 * 1000, "webflow-secret-3");
+  CHECK(stale.status == 401);
+  CHECK(stale.body.find("replay window") != std::string::npos);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+  auto ok = post(now_ms, "webflow-secret-3");
+  INFO(ok.body);
+  REQUIRE(ok.status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "wf@example.com");
+
+  std::string gf = R"({"email":"gf@example.com","first_name":"Gus"})";
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson, {{"X-Canon-Secret", "nope"}}).status ==
+        401);
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson).status == 401);
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson, {{"X-Canon-Secret", "gravity-secret-5"}})
+            .status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "2") == "2");
+  CHECK(e.d->Log().find("gravity-secret-5") == std::string::npos);
+  CHECK(e.d->Log().find("webflow-secret-3") == std::string::npos);
 }
 
 // Refusals are counted per source and outcome on GET /metrics (Prometheus text), so a vendor whose secret was
