@@ -22,6 +22,7 @@ struct Payload {
   std::string content_type;                  // as sent, parameters included
   std::map<std::string, std::string> headers;  // lowercased names
   std::string query;                         // the request target's query string, without '?'
+  std::string url_token;  // {token} of POST /ingest/{source}/{token} (auth = "url_token"); never logged or stored
 };
 
 // Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). Every record it
@@ -105,7 +106,8 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 //   json, form: auth = "hmac": the scheme its options describe (signature_header, algorithm sha256|sha1,
 //               encoding hex|base64, signature_prefix, signed body|timestamp_body|prefix_body, timestamp_header,
 //               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds; docs/rules.md);
-//               auth = "static": header `secret_header` equals secret; auth = "none": Ok. Anything else refused.
+//               auth = "static": header `secret_header` equals secret; auth = "url_token": payload.url_token
+//               equals secret; auth = "none": Ok. Anything else refused. Comparisons are constant time.
 //   csv:        Ok (files come from the local drop folder).
 // An empty secret where a check is due refuses everything ("no secret configured"). now_unix: the time a
 // timestamp is checked against (0 = the system clock).

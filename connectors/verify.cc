@@ -138,6 +138,13 @@ Status VerifySignature(const SourceConfig& source, const Payload& payload, std::
       if (!ConstantTimeEquals(TrimView(value), secret)) return Status::Unauthenticated(header + " does not match");
       return Status::Ok();
     }
+    if (auth == "url_token") {
+      // For senders that can only be given a URL; the token is a path segment, so keep it out of access logs.
+      if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+      if (payload.url_token.empty()) return Status::Unauthenticated("missing URL token");
+      if (!ConstantTimeEquals(payload.url_token, secret)) return Status::Unauthenticated("URL token does not match");
+      return Status::Ok();
+    }
     if (auth == "hmac" && !source.Option("signature_header").empty())
       return CheckHmacScheme(source, payload, secret, now_unix);
     return Status::Unauthenticated("no signature scheme configured for this source");

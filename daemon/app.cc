@@ -133,7 +133,9 @@ void App::Handle(Request&& req, Respond respond) {
   }
   constexpr std::string_view kIngest = "/ingest/";
   if (path.substr(0, kIngest.size()) == kIngest) {
-    std::string source(path.substr(kIngest.size()));
+    // /ingest/{source}[/{token}]: the token (auth = "url_token") is read in Ingest and never logged.
+    std::string_view rest = path.substr(kIngest.size());
+    std::string source(rest.substr(0, rest.find('/')));
     if (req.method() == http::verb::get) return Handshake(source, std::move(req), std::move(respond));
     if (req.method() != http::verb::post)
       return respond(JsonResponse(req, http::status::method_not_allowed,
@@ -219,6 +221,14 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   headers += "}";
   std::string_view target(req.target().data(), req.target().size());
   if (auto q = target.find('?'); q != std::string_view::npos) payload.query = std::string(target.substr(q + 1));
+  std::string_view path = target.substr(0, target.find('?'));
+  if (auto slash = path.find('/', std::string_view("/ingest/").size() + source_name.size());
+      slash != std::string_view::npos)
+    payload.url_token = std::string(path.substr(slash + 1));
+  if (!payload.url_token.empty() && source->Option("auth") != "url_token") {
+    Count("(unknown)", "unknown_source");  // a token for a source that takes none: no such endpoint
+    return respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+  }
 
   // Authentication before a byte is stored: a forged payload is not kept.
   if (Status auth = VerifySignature(*source, payload, Secret(*source, "secret_env")); !auth.ok()) {

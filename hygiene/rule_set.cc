@@ -96,8 +96,9 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
       return Status::Invalid(who + " says nothing of authentication: write auth = \"none\" to take unsigned "
                                    "posts, or auth = \"hmac\" with signature_header and secret_env",
                              Where(path, t.source()));
-    if (auth != "none" && auth != "hmac" && auth != "static")
-      return Status::Invalid(who + ": unknown auth '" + auth + "' (expected none, hmac, static)", where("auth"));
+    if (auth != "none" && auth != "hmac" && auth != "static" && auth != "url_token")
+      return Status::Invalid(who + ": unknown auth '" + auth + "' (expected none, hmac, static, url_token)",
+                             where("auth"));
     // Options of another scheme than the one chosen are mistakes, not defaults.
     for (std::string_view k : kHmacOptions)
       if (auth != "hmac" && has(k))
@@ -111,8 +112,8 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
                                where("secret_env"));
       return Status::Ok();
     }
-    const char* needed = auth == "hmac" ? "signature_header" : "secret_header";
-    if (!has(needed))
+    const char* needed = auth == "hmac" ? "signature_header" : auth == "static" ? "secret_header" : nullptr;
+    if (needed && !has(needed))
       return Status::Invalid(who + ": auth = \"" + auth + "\" needs " + needed, where("auth"));
     if (!secret) return Status::Invalid(who + ": auth = \"" + auth + "\" needs secret_env", where("auth"));
     const std::pair<const char*, std::vector<std::string_view>> choices[] = {

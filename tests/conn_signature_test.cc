@@ -127,3 +127,14 @@ TEST_CASE("signature scheme options are checked at their line", "[conn][signatur
               "replay_window = 0\n")
             .where() == "r/sources.toml:8:17");
 }
+
+TEST_CASE("signature scheme: a secret URL token", "[conn][signature]") {
+  auto e = Load("url_token.toml", "url_form");
+  Payload p = Post("email=u%40example.com", {});
+  CHECK(VerifySignature(*e.source, p, "tok-1").message() == "missing URL token");
+  p.url_token = "tok-2";
+  CHECK(VerifySignature(*e.source, p, "tok-1").message() == "URL token does not match");
+  p.url_token = "tok-1";
+  CHECK(VerifySignature(*e.source, p, "tok-1").ok());
+  CHECK(VerifySignature(*e.source, p, "").code() == Code::kUnauthenticated);
+}

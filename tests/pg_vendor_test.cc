@@ -58,7 +58,7 @@ std::string RulesCopy(const std::string& dir, unsigned short graph_port, const s
                "graph_base = \"https://127.0.0.1:" + std::to_string(graph_port) + "/v19.0\"\ngraph_ca_file = \"" +
                    ca_file + "\"");
   std::string text = ReadFile(dir + "/rules/sources.toml") + "\n" + meta;
-  for (const char* vendor : {"google_ads", "typeform", "signed_json", "webflow", "gravity_forms"})
+  for (const char* vendor : {"google_ads", "typeform", "signed_json", "webflow", "gravity_forms", "url_token"})
     text += "\n" + ReadFile(examples + vendor + ".toml");
   std::ofstream(dir + "/rules/sources.toml", std::ios::trunc) << text;
   return dir + "/rules";
@@ -73,6 +73,7 @@ void SetSecrets() {
   setenv("CANON_SIGNED_API_SECRET", "json-secret-7", 1);
   setenv("CANON_WEBFLOW_SECRET", "webflow-secret-3", 1);
   setenv("CANON_GRAVITY_SECRET", "gravity-secret-5", 1);
+  setenv("CANON_URL_FORM_TOKEN", "tok-9f2c81d4e7", 1);
 }
 
 long long ReceiptId(const std::string& body) {
@@ -420,6 +421,30 @@ TEST_CASE("webflow and a static secret header: right, wrong and stale through ca
   REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "2") == "2");
   CHECK(e.d->Log().find("gravity-secret-5") == std::string::npos);
   CHECK(e.d->Log().find("webflow-secret-3") == std::string::npos);
+}
+
+// A sender that can only be given a URL: /ingest/{source}/{token}, the token compared in constant time and never
+// logged, stored or counted by name.
+TEST_CASE("a secret URL token: right, wrong and missing through canond, and never shown", "[pg][vendor][signature]") {
+  Env e({{500, "unused"}});
+  const std::string form = "email=ut%40example.com&first_name=Uma";
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/url_form/tok-wrong", form, kForm).status == 401);
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/url_form", form, kForm).status == 401);
+  // A token for a source that takes none is no endpoint at all.
+  CHECK(HttpRequest(e.port(), "POST", "/ingest/website/tok-9f2c81d4e7", form, kForm).status == 404);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+  auto ok = HttpRequest(e.port(), "POST", "/ingest/url_form/tok-9f2c81d4e7?utm_source=x", form, kForm);
+  INFO(ok.body);
+  REQUIRE(ok.status == 202);
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "ut@example.com");
+  CHECK(e.db.Count("SELECT count(*) FROM inbox WHERE headers::text || query || encode(body, 'escape') "
+                   "LIKE '%tok-9f2c%'") == 0);
+  auto m = HttpRequest(e.port(), "GET", "/metrics");
+  CHECK(m.body.find("tok-") == std::string::npos);
+  CHECK(m.body.find("canon_intake_total{source=\"url_form\",outcome=\"unauthenticated\"} 2\n") !=
+        std::string::npos);
+  CHECK(e.d->Log().find("tok-") == std::string::npos);
 }
 
 // Refusals are counted per source and outcome on GET /metrics (Prometheus text), so a vendor whose secret was
