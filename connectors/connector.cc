@@ -5,6 +5,7 @@
 #include <set>
 
 #include <unicode/ucnv.h>
+#include <unicode/utf8.h>
 
 namespace canon {
 namespace {
@@ -47,7 +48,9 @@ std::vector<std::string> AcceptedMediaTypes(const SourceConfig& source) {
   return {};
 }
 
-Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload) {
+namespace {
+
+Result<std::vector<Record>> ParseByKind(const SourceConfig& source, const Payload& payload) {
   if (source.kind == "form") {
     if (MediaType(payload.content_type) == "multipart/form-data") return ParseMultipart(source, payload);
     return ParseForm(source, payload);
@@ -66,6 +69,66 @@ Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Paylo
     return Status(Code::kFailedPrecondition, "csv sources are imported from files (CsvReader), not parsed per payload");
   }
   return Status(Code::kInternal, "no connector for kind '" + source.kind + "'");
+}
+
+// The first byte of `s` that is NUL or not part of valid UTF-8, or npos.
+size_t FirstPoisonByte(std::string_view s) {
+  const auto* b = reinterpret_cast<const uint8_t*>(s.data());
+  const auto len = static_cast<int32_t>(s.size());
+  for (int32_t i = 0; i < len;) {
+    int32_t start = i;
+    UChar32 c;
+    U8_NEXT(b, i, len, c);
+    if (c <= 0) return static_cast<size_t>(start);
+  }
+  return std::string_view::npos;
+}
+
+Status CheckText(std::string_view key, std::string_view value) {
+  for (bool name : {true, false}) {
+    std::string_view text = name ? key : value;
+    size_t bad = FirstPoisonByte(text);
+    if (bad == std::string_view::npos) continue;
+    std::string problem = text[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8";
+    return Status::Invalid("field '" + EscapeBytes(key) + "' " + (name ? "(its name) " : "") +
+                               problem + " (byte " + std::to_string(bad) + ")",
+                           EscapeBytes(key));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload) {
+  auto records = ParseByKind(source, payload);
+  if (!records.ok()) return records;
+  for (const Record& r : *records)
+    if (Status s = CheckRecordText(r); !s.ok()) return s;
+  return records;
+}
+
+Status CheckRecordText(const Record& record) {
+  for (const auto& [k, v] : record.fields)
+    if (Status s = CheckText(k, v); !s.ok()) return s;
+  for (const auto& [k, v] : record.extra)
+    if (Status s = CheckText(k, v); !s.ok()) return s;
+  return Status::Ok();
+}
+
+std::string EscapeBytes(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (size_t bad = FirstPoisonByte(s); bad != std::string_view::npos; bad = FirstPoisonByte(s)) {
+    out.append(s.substr(0, bad));
+    auto byte = static_cast<unsigned char>(s[bad]);
+    out += "\\x";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+    s.remove_prefix(bad + 1);
+  }
+  out.append(s);
+  return out;
 }
 
 namespace {

@@ -22,10 +22,20 @@ struct Payload {
   std::string content_type;                  // as sent, parameters included
   std::map<std::string, std::string> headers;  // lowercased names
   std::string query;                         // the request target's query string, without '?'
+  std::string url_token;  // {token} of POST /ingest/{source}/{token} (auth = "url_token"); never logged or stored
 };
 
-// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them).
+// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). Every record it
+// returns has passed CheckRecordText; the first that does not fails the payload with that error.
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload);
+
+// Poison input: every field and extra key and value must be valid UTF-8 without a NUL byte (PostgreSQL's text and
+// jsonb refuse both, and one such value failed a worker's whole batch). The first offender -> kInvalidArgument
+// ("field 'k' is not valid UTF-8" / "holds a NUL byte"), where = the key as EscapeBytes writes it.
+Status CheckRecordText(const Record& record);
+
+// `s` with NUL and every byte that is not part of valid UTF-8 written as \xHH: fit for a text column or a log.
+std::string EscapeBytes(std::string_view s);
 
 // The media type the source's connector accepts ("application/x-www-form-urlencoded", "application/json"), used
 // by intake to answer 415 before a byte is stored. Empty means "any".
@@ -93,11 +103,16 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 //   meta_leads: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>
 //   typeform:   Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>
 //   google_ads: the body's "google_key" equals secret
-//   json, form: only when option `signature_header` is set: that header = <hex HMAC> (a "sha256=" prefix is
-//               allowed); without the option, Ok.
+//   json, form: auth = "hmac": the scheme its options describe (signature_header, algorithm sha256|sha1,
+//               encoding hex|base64, signature_prefix, signed body|timestamp_body|prefix_body, timestamp_header,
+//               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds; docs/rules.md);
+//               auth = "static": header `secret_header` equals secret; auth = "url_token": payload.url_token
+//               equals secret; auth = "none": Ok. Anything else refused. Comparisons are constant time.
 //   csv:        Ok (files come from the local drop folder).
-// An empty secret where a check is due refuses everything ("no secret configured").
-Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret);
+// An empty secret where a check is due refuses everything ("no secret configured"). now_unix: the time a
+// timestamp is checked against (0 = the system clock).
+Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret,
+                       int64_t now_unix = 0);
 
 // Meta's GET subscription handshake (https://developers.facebook.com/docs/graph-api/webhooks/getting-started):
 // query "hub.mode=subscribe&hub.challenge=X&hub.verify_token=T" -> X when T equals verify_token (constant time).
@@ -113,6 +128,16 @@ Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_
 //   csv and anything unknown: "".
 // "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload);
+
+// The answer to a delivery intake has stored (or recognised as a redelivery), as each sender documents it:
+//   google_ads: 200 with body {} (https://developers.google.com/google-ads/webhook/docs/implementation);
+//   meta_leads: 200 (Meta retries anything else), with the receipt below;
+//   others:     202 {"id":<inbox id>,"status":"accepted"[,"duplicate":true]}.
+struct IntakeReply {
+  int status = 202;
+  std::string body;
+};
+IntakeReply AcceptedReply(const SourceConfig& source, long long inbox_id, bool duplicate);
 
 // ---- Shared helpers.
 

@@ -6,16 +6,23 @@
 
 namespace canon {
 
-std::string HmacSha256(std::string_view key, std::string_view message) {
+namespace {
+
+std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view message) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   // An empty key is legal for HMAC; OpenSSL wants a non-null pointer for it.
   static const unsigned char kEmpty = 0;
   const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  HMAC(EVP_sha256(), k, static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), out, &len);
+  HMAC(md, k, static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+       out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
+
+}  // namespace
+
+std::string HmacSha256(std::string_view key, std::string_view message) { return Hmac(EVP_sha256(), key, message); }
+std::string HmacSha1(std::string_view key, std::string_view message) { return Hmac(EVP_sha1(), key, message); }
 
 std::string Sha256(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];

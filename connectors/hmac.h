@@ -13,6 +13,8 @@ namespace canon {
 
 // Raw 32-byte HMAC-SHA256 of `message` under `key`.
 std::string HmacSha256(std::string_view key, std::string_view message);
+// Raw 20-byte HMAC-SHA1 (older senders sign with it).
+std::string HmacSha1(std::string_view key, std::string_view message);
 std::string Sha256(std::string_view data);  // raw 32 bytes
 
 std::string HexEncode(std::string_view bytes);  // lowercase

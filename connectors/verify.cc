@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
+#include <ctime>
 
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
@@ -48,6 +50,53 @@ Status CheckHmacHeader(const Payload& p, const std::string& header_name, std::st
   return Status::Ok();
 }
 
+// auth = "hmac" as the source's options describe it (docs/rules.md, "Signature schemes"): what is signed (the
+// body, timestamp + separator + body, or a fixed prefix + body), with which hash, in which encoding and behind
+// which prefix; a timestamp outside the replay window is refused before any HMAC is computed.
+Status CheckHmacScheme(const SourceConfig& src, const Payload& p, std::string_view secret, int64_t now) {
+  if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+  const std::string header = src.Option("signature_header");
+  std::string value = Header(p, LowerAscii(header));
+  if (value.empty()) return Status::Unauthenticated("missing " + header + " header");
+  std::string_view v = TrimView(value);
+  const std::string prefix = src.Option("signature_prefix");
+  if (!prefix.empty()) {
+    if (v.substr(0, prefix.size()) != prefix)
+      return Status::Unauthenticated(header + " does not start with " + prefix);
+    v.remove_prefix(prefix.size());
+  } else if (v.size() >= 7 && LowerAscii(std::string(v.substr(0, 7))) == "sha256=") {
+    v.remove_prefix(7);  // tolerated when no prefix is declared
+  }
+  const bool base64 = src.Option("encoding") == "base64";
+  auto given = base64 ? Base64Decode(v) : HexDecode(v);
+  if (!given.ok())
+    return Status::Unauthenticated(header + " is not a valid " + (base64 ? "base64" : "hex") + " digest");
+  std::string message;
+  const std::string signed_what = src.Option("signed", "body");
+  if (signed_what == "timestamp_body") {
+    const std::string th = src.Option("timestamp_header");
+    const std::string ts_value = Header(p, LowerAscii(th));
+    std::string_view ts = TrimView(ts_value);
+    if (ts.empty()) return Status::Unauthenticated("missing " + th + " header");
+    int64_t t = 0;
+    auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), t);
+    if (ec != std::errc() || end != ts.data() + ts.size())
+      return Status::Unauthenticated(th + " is not a Unix time");
+    if (src.Option("timestamp_unit") == "ms") t /= 1000;
+    int64_t window = std::stoll(src.Option("replay_window", "300"));
+    if (t < now - window || t > now + window)
+      return Status::Unauthenticated(th + " is outside the replay window of " + std::to_string(window) + " s");
+    message = std::string(ts) + src.Option("signed_separator", ".") + std::string(p.body);
+  } else if (signed_what == "prefix_body") {
+    message = src.Option("signed_prefix") + std::string(p.body);
+  } else {
+    message = std::string(p.body);
+  }
+  std::string expected = src.Option("algorithm") == "sha1" ? HmacSha1(secret, message) : HmacSha256(secret, message);
+  if (!ConstantTimeEquals(*given, expected)) return Status::Unauthenticated(header + " does not verify");
+  return Status::Ok();
+}
+
 std::string JsonStringAt(std::string_view body, const char* pointer) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -59,7 +108,9 @@ std::string JsonStringAt(std::string_view body, const char* pointer) {
 
 }  // namespace
 
-Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret) {
+Status VerifySignature(const SourceConfig& source, const Payload& payload, std::string_view secret,
+                       int64_t now_unix) {
+  if (now_unix == 0) now_unix = static_cast<int64_t>(std::time(nullptr));
   if (source.kind == "meta_leads") return CheckHmacHeader(payload, "X-Hub-Signature-256", secret, false, true);
   if (source.kind == "typeform") return CheckHmacHeader(payload, "Typeform-Signature", secret, true, true);
   if (source.kind == "google_ads") {
@@ -76,9 +127,27 @@ Status VerifySignature(const SourceConfig& source, const Payload& payload, std::
     return Status::Ok();
   }
   if (source.kind == "json" || source.kind == "form") {
-    std::string header = source.Option("signature_header");
-    if (header.empty()) return Status::Ok();
-    return CheckHmacHeader(payload, header, secret, false, false);
+    const std::string auth = source.Option("auth");
+    if (auth == "none") return Status::Ok();
+    if (auth == "static") {
+      // A shared secret sent as is (Gravity Forms' webhook add-on, Zapier): only TLS protects it.
+      if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+      const std::string header = source.Option("secret_header");
+      std::string value = Header(payload, LowerAscii(header));
+      if (value.empty()) return Status::Unauthenticated("missing " + header + " header");
+      if (!ConstantTimeEquals(TrimView(value), secret)) return Status::Unauthenticated(header + " does not match");
+      return Status::Ok();
+    }
+    if (auth == "url_token") {
+      // For senders that can only be given a URL; the token is a path segment, so keep it out of access logs.
+      if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+      if (payload.url_token.empty()) return Status::Unauthenticated("missing URL token");
+      if (!ConstantTimeEquals(payload.url_token, secret)) return Status::Unauthenticated("URL token does not match");
+      return Status::Ok();
+    }
+    if (auth == "hmac" && !source.Option("signature_header").empty())
+      return CheckHmacScheme(source, payload, secret, now_unix);
+    return Status::Unauthenticated("no signature scheme configured for this source");
   }
   return Status::Ok();
 }
@@ -126,6 +195,13 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
     if (source.kind == "json" && !pointer.empty()) return JsonStringAt(payload.body, pointer.c_str());
   }
   return {};
+}
+
+IntakeReply AcceptedReply(const SourceConfig& source, long long inbox_id, bool duplicate) {
+  if (source.kind == "google_ads") return {200, "{}"};
+  std::string receipt = "{\"id\":" + std::to_string(inbox_id) + ",\"status\":\"accepted\"" +
+                        (duplicate ? ",\"duplicate\":true" : "") + "}";
+  return {source.kind == "meta_leads" ? 200 : 202, std::move(receipt)};
 }
 
 }  // namespace canon

@@ -8,6 +8,7 @@
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
 #include "connectors/rule_dir.h"
+#include "connectors/secrets.h"
 #include "daemon/routes.h"
 #include "store/migrate.h"
 
@@ -39,9 +40,10 @@ App::~App() { FinishShutdown(); }
 
 Status App::ReloadRules() {
   auto rules = LoadRuleDir(config_.rules_dir);
-  if (!rules.ok()) {
-    log_->error("rules reload refused, the previous rules stay in force: {}", rules.status().ToString());
-    return rules.status();
+  Status secrets = rules.ok() ? CheckSourceSecrets(**rules, std::getenv) : rules.status();
+  if (!secrets.ok()) {
+    log_->error("rules reload refused, the previous rules stay in force: {}", secrets.ToString());
+    return secrets;
   }
   rules_.Set(*rules);
   log_->info("rules loaded from {}: version {}, {} sources", config_.rules_dir, (*rules)->version(),
@@ -145,7 +147,9 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
     return Admin(std::move(req), peer, std::move(respond));
   constexpr std::string_view kIngest = "/ingest/";
   if (path.substr(0, kIngest.size()) == kIngest) {
-    std::string source(path.substr(kIngest.size()));
+    // /ingest/{source}[/{token}]: the token (auth = "url_token") is read in Ingest and never logged.
+    std::string_view rest = path.substr(kIngest.size());
+    std::string source(rest.substr(0, rest.find('/')));
     if (req.method() == http::verb::get) return Handshake(source, std::move(req), std::move(respond));
     if (req.method() != http::verb::post)
       return respond(JsonResponse(req, http::status::method_not_allowed,
@@ -302,13 +306,23 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   for (const auto& f : req) {
     std::string name = Lower(std::string(f.name_string()));
     std::string value(f.value().data(), f.value().size());
+    // Kept as text the inbox's jsonb takes: a header value that is not UTF-8 would fail the whole group's INSERT.
     if (KeepHeader(name))
-      headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(name) + ":" + store::JsonEscape(value);
+      headers += (headers.size() > 1 ? "," : "") + store::JsonEscape(EscapeBytes(name)) + ":" +
+                 store::JsonEscape(EscapeBytes(value));
     payload.headers[name] = std::move(value);
   }
   headers += "}";
   std::string_view target(req.target().data(), req.target().size());
   if (auto q = target.find('?'); q != std::string_view::npos) payload.query = std::string(target.substr(q + 1));
+  std::string_view path = target.substr(0, target.find('?'));
+  if (auto slash = path.find('/', std::string_view("/ingest/").size() + source_name.size());
+      slash != std::string_view::npos)
+    payload.url_token = std::string(path.substr(slash + 1));
+  if (!payload.url_token.empty() && source->Option("auth") != "url_token") {
+    Count("(unknown)", "unknown_source");  // a token for a source that takes none: no such endpoint
+    return respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+  }
 
   // Authentication before a byte is stored: a forged payload is not kept.
   if (Status auth = VerifySignature(*source, payload, Secret(*source, "secret_env")); !auth.ok()) {
@@ -319,9 +333,9 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
 
   store::InboxItem item;
   item.source = source_name;
-  item.content_type = content_type;
+  item.content_type = EscapeBytes(content_type);
   item.headers_json = std::move(headers);
-  item.query = payload.query;
+  item.query = EscapeBytes(payload.query);
   item.delivery_key = DeliveryKey(*source, payload);
   // Shape check now, so the sender learns at once; the refused payload is still kept (dead_letter).
   Status shape = source->kind == "meta_leads" ? ParseMetaNotification(payload.body).status()
@@ -338,7 +352,10 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   auto head = std::make_shared<Request>();
   head->version(req.version());
   head->keep_alive(req.keep_alive());
-  Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name](Result<store::InboxReceipt> r) {
+  Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name,
+                                          // shares the rule set's ownership: the source outlives the answer
+                                          src = std::shared_ptr<const SourceConfig>(rules, source)](
+                                             Result<store::InboxReceipt> r) {
     if (!r.ok()) {
       Count(source_name, "unavailable");
       Response res = JsonResponse(*head, http::status::service_unavailable,
@@ -352,9 +369,8 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
       Count(source_name, "accepted");
-      respond(JsonResponse(*head, http::status::accepted,
-                           "{\"id\":" + std::to_string(r->id) + ",\"status\":\"accepted\"" +
-                               (r->duplicate ? ",\"duplicate\":true" : "") + "}"));
+      IntakeReply reply = AcceptedReply(*src, r->id, r->duplicate);
+      respond(JsonResponse(*head, static_cast<http::status>(reply.status), std::move(reply.body)));
     }
     --in_flight_;
   });

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "connectors/rule_dir.h"
+#include "connectors/secrets.h"
 #include "daemon/app.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
   if (check) {
     auto rules = canon::LoadRuleDir(config->rules_dir);
     if (!rules.ok()) return Fail("rules: " + rules.status().ToString());
+    if (canon::Status s = canon::CheckSourceSecrets(**rules, std::getenv); !s.ok())
+      return Fail("rules: " + s.ToString());
     std::printf("config ok; rules ok (version %s, %zu sources)\n", (*rules)->version().c_str(),
                 (*rules)->sources().size());
     return 0;

@@ -61,6 +61,7 @@ Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& sourc
                     "leadgen_id " + ref.leadgen_id);
     auto rec = ParseMetaLead(source, res->body, ref);
     if (!rec.ok()) return rec.status();
+    if (Status s = CheckRecordText(*rec); !s.ok()) return s;
     rec->index = static_cast<int>(i);
     if (rec->delivery_key.empty()) rec->delivery_key = ref.leadgen_id;
     out.push_back(std::move(*rec));

@@ -6,6 +6,7 @@
 
 #include "hygiene/compare.h"
 #include "hygiene/fold.h"
+#include "hygiene/rule_parse.h"
 
 namespace canon {
 namespace {
@@ -48,6 +49,8 @@ Result<BlockingRules> BlockingRules::FromToml(std::string_view text, const std::
   }
   BlockingRules out;
   if (const toml::table* lim = root["blocking_limits"].as_table()) {
+    if (Status s = rule_parse::CheckKeys(path, *lim, {"max_per_key", "max_candidates"}, "[blocking_limits]"); !s.ok())
+      return s;
     for (const char* k : {"max_per_key", "max_candidates"}) {
       const toml::node* n = lim->get(k);
       if (!n) continue;
@@ -62,6 +65,8 @@ Result<BlockingRules> BlockingRules::FromToml(std::string_view text, const std::
   for (const auto& node : *arr) {
     const toml::table* t = node.as_table();
     if (!t) return Status::Invalid("[[blocking]] entries must be tables", Where(path, node.source()));
+    if (Status s = rule_parse::CheckKeys(path, *t, {"name", "parts", "max_per_key", "note"}, "[[blocking]]"); !s.ok())
+      return s;
     BlockingRule rule;
     auto name = (*t)["name"].value<std::string>();
     if (!name || name->empty()) return Status::Invalid("blocking rule needs a 'name'", Where(path, t->source()));

@@ -9,6 +9,7 @@
 
 #include "hygiene/fold.h"
 #include "hygiene/normalize.h"
+#include "hygiene/rule_parse.h"
 
 namespace canon {
 namespace {
@@ -164,6 +165,7 @@ Result<NicknameTable> NicknameTable::FromToml(std::string_view text, const std::
   } catch (const toml::parse_error& err) {
     return Status::Invalid(std::string(err.description()), Where(path, err.source()));
   }
+  if (Status s = rule_parse::CheckKeys(path, root, {"names", "example"}, "nicknames.toml"); !s.ok()) return s;
   const toml::table* names = root["names"].as_table();
   if (!names) return Status::Invalid("nickname file needs a [names] table", path + ":1:1");
   NicknameTable t;

@@ -262,10 +262,14 @@ NameResult NormalizePersonName(std::string_view first, std::string_view last, st
   std::string clean[3];
   std::string_view in[3] = {first, last, full};
   const char* label[3] = {"first name", "last name", "full name"};
+  const char* field[3] = {"first_name", "last_name", "full_name"};
   for (int i = 0; i < 3; ++i) {
     TextResult t = NormalizeText(in[i], opts);
     if (!t.error.ok()) {
-      r.error = Status::Invalid(std::string("the ") + label[i] + " is not valid UTF-8");
+      bool utf8 = !IsValidUtf8(in[i]);
+      r.error = Status::Invalid(std::string("the ") + label[i] + (utf8 ? " is not valid UTF-8" : ": ") +
+                                    (utf8 ? std::string() : t.error.message()),
+                                field[i]);
       return r;
     }
     clean[i] = std::move(t.value);

@@ -50,7 +50,7 @@ struct NameResult {
   std::string suffix;      // "PhD" (several joined by ", ": "Jr., PhD")
   std::string full;        // given + " " + family (no honorific or suffix); one of them when the other is empty
   std::vector<std::string> flags;  // "recased", "single_name", "has_digits"
-  Status error;
+  Status error;  // where() names the part that failed: first_name, last_name or full_name
 };
 
 // `first`, `last`: the record's first_name / last_name (may be empty); `full`: full_name (may be empty). When

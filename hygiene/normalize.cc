@@ -273,7 +273,9 @@ class Normalizer {
     }
     NameResult r = NormalizePersonName(first, last, full, rules_.normalizer_data().names);
     if (!r.error.ok()) {
-      const char* field = !full.empty() ? "full_name" : !last.empty() ? "last_name" : "first_name";
+      // The part that failed (NormalizePersonName names it), not the first part present.
+      std::string field = r.error.where();
+      if (field.empty()) field = !full.empty() ? "full_name" : !last.empty() ? "last_name" : "first_name";
       Reject(field, In(field), "not a name: " + r.error.message());
       return;
     }

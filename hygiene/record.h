@@ -14,7 +14,7 @@ struct Record {
   std::string source;        // the source name from rules/sources.toml
   std::string delivery_key;  // the vendor's idempotency key for this record, or empty
   int index = 0;             // position of the record inside its payload (0 for single-record payloads)
-  bool is_test = false;      // a vendor's test lead: stored and marked, never mixed with real ones
+  bool is_test = false;      // a vendor's test lead: kept as a source record only, never a contact
   std::map<std::string, std::string> fields;  // canonical field -> raw value as received
   std::map<std::string, std::string> extra;   // unmapped input keys -> raw value
 

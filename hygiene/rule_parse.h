@@ -1,5 +1,6 @@
-// Internal to the rule set parser (rule_set.cc, vocabulary.cc, fields.cc): toml++ helpers that turn a node into
-// a value or a Status naming file:line:column. Not for other callers: toml++ is heavy to include.
+// Internal to the rule file parsers of hygiene/ (rule_set.cc, vocabulary.cc, fields.cc, survivorship.cc,
+// blocking.cc, match_model.cc): toml++ helpers that turn a node into a value or a Status naming file:line:column.
+// Not for other callers: toml++ is heavy to include.
 #pragma once
 
 #include <toml++/toml.h>
@@ -25,6 +26,8 @@ std::string Where(const std::string& path, const toml::source_region& r);
 
 // Every key of `t` must be one of `allowed`; else "unknown key 'k' in <what> (expected one of: ...)".
 Status CheckKeys(const std::string& path, const toml::table& t, std::initializer_list<std::string_view> allowed,
+                 std::string_view what);
+Status CheckKeys(const std::string& path, const toml::table& t, const std::vector<std::string_view>& allowed,
                  std::string_view what);
 
 // Reads a string; error when the node is not one.

@@ -19,9 +19,6 @@ using rule_parse::Where;
 
 namespace {
 
-const std::set<std::string, std::less<>> kConnectorKinds = {"form", "json", "meta_leads", "google_ads",
-                                                             "typeform", "csv"};
-
 // FNV-1a 64: a stable, dependency-free fingerprint of the rule files; not a security hash.
 uint64_t Fnv1a(uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
@@ -49,6 +46,113 @@ std::string ParentName(const std::string& path) {
   return path.substr(prev == std::string::npos ? 0 : prev + 1, slash - (prev == std::string::npos ? 0 : prev + 1));
 }
 
+// The options each connector kind reads (besides kind, map and synonyms). Anything else is refused: a misspelled
+// option (signature_heder) must not leave a source silently accepting what it was meant to refuse.
+struct KindSpec {
+  std::string_view kind;
+  std::vector<std::string_view> options;
+};
+const std::vector<KindSpec>& KindSpecs() {
+  static const std::vector<KindSpec> specs = {
+      {"form", {"default_country", "date_order", "auth", "secret_env", "signature_header", "algorithm", "encoding",
+                "signature_prefix", "signed", "timestamp_header", "timestamp_unit", "signed_separator",
+                "signed_prefix", "replay_window", "secret_header"}},
+      {"json", {"default_country", "date_order", "auth", "secret_env", "signature_header", "algorithm", "encoding",
+                "signature_prefix", "signed", "timestamp_header", "timestamp_unit", "signed_separator",
+                "signed_prefix", "replay_window", "secret_header", "delivery_key_pointer"}},
+      {"csv", {"default_country", "date_order", "folder"}},
+      {"meta_leads",
+       {"default_country", "date_order", "secret_env", "verify_token_env", "access_token_env", "graph_base",
+        "graph_ca_file"}},
+      {"google_ads", {"default_country", "date_order", "secret_env"}},
+      {"typeform", {"default_country", "date_order", "secret_env"}},
+  };
+  return specs;
+}
+
+// Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
+// out, or auth = "hmac" with its header and secret); vendor kinds have their sender's scheme and need its secrets.
+// The options of each auth scheme of json and form (the signature scheme as data; docs/rules.md).
+const std::vector<std::string_view> kHmacOptions = {"signature_header", "algorithm",        "encoding",
+                                                    "signature_prefix", "signed",           "timestamp_header",
+                                                    "timestamp_unit",   "signed_separator", "signed_prefix",
+                                                    "replay_window"};
+
+// Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
+// out, auth = "hmac" with its scheme, or auth = "static" with its header); vendor kinds have their sender's scheme
+// and need its secrets.
+Status CheckAuth(const std::string& path, const toml::table& t, const SourceConfig& src) {
+  auto where = [&](std::string_view key) { return Where(path, t.get(key) ? t.get(key)->source() : t.source()); };
+  auto has = [&](std::string_view key) { return t.get(key) != nullptr; };
+  const std::string who = "source '" + src.name + "'";
+  const std::string auth = src.Option("auth");
+  const bool secret = has("secret_env"), header = has("signature_header") || has("secret_header");
+  if (src.kind == "json" || src.kind == "form") {
+    if (auth.empty() && (secret || header))
+      return Status::Invalid(who + " has a secret or signature header but no scheme: write auth = \"hmac\"",
+                             where(secret ? "secret_env" : has("signature_header") ? "signature_header"
+                                                                                    : "secret_header"));
+    if (auth.empty())
+      return Status::Invalid(who + " says nothing of authentication: write auth = \"none\" to take unsigned "
+                                   "posts, or auth = \"hmac\" with signature_header and secret_env",
+                             Where(path, t.source()));
+    if (auth != "none" && auth != "hmac" && auth != "static" && auth != "url_token")
+      return Status::Invalid(who + ": unknown auth '" + auth + "' (expected none, hmac, static, url_token)",
+                             where("auth"));
+    // Options of another scheme than the one chosen are mistakes, not defaults.
+    for (std::string_view k : kHmacOptions)
+      if (auth != "hmac" && has(k))
+        return Status::Invalid(who + ": '" + std::string(k) + "' belongs to auth = \"hmac\"", where(k));
+    if (auth != "static" && has("secret_header"))
+      return Status::Invalid(who + ": 'secret_header' belongs to auth = \"static\"", where("secret_header"));
+    if (auth == "none") {
+      if (secret)
+        return Status::Invalid(who + " has auth = \"none\" and a secret or signature header: remove them or "
+                                     "choose a scheme",
+                               where("secret_env"));
+      return Status::Ok();
+    }
+    const char* needed = auth == "hmac" ? "signature_header" : auth == "static" ? "secret_header" : nullptr;
+    if (needed && !has(needed))
+      return Status::Invalid(who + ": auth = \"" + auth + "\" needs " + needed, where("auth"));
+    if (!secret) return Status::Invalid(who + ": auth = \"" + auth + "\" needs secret_env", where("auth"));
+    const std::pair<const char*, std::vector<std::string_view>> choices[] = {
+        {"algorithm", {"sha256", "sha1"}},
+        {"encoding", {"hex", "base64"}},
+        {"signed", {"body", "timestamp_body", "prefix_body"}},
+        {"timestamp_unit", {"s", "ms"}}};
+    for (const auto& [k, values] : choices) {
+      std::string v = src.Option(k);
+      if (has(k) && std::find(values.begin(), values.end(), v) == values.end())
+        return Status::Invalid(who + ": unknown " + k + " '" + v + "'", where(k));
+    }
+    const std::string signed_what = src.Option("signed", "body");
+    if (signed_what == "timestamp_body" && !has("timestamp_header"))
+      return Status::Invalid(who + ": signed = \"timestamp_body\" needs timestamp_header", where("signed"));
+    if (signed_what != "timestamp_body")
+      for (const char* k : {"timestamp_header", "timestamp_unit", "signed_separator", "replay_window"})
+        if (has(k)) return Status::Invalid(who + ": '" + k + "' needs signed = \"timestamp_body\"", where(k));
+    if ((signed_what == "prefix_body") != has("signed_prefix"))
+      return Status::Invalid(who + ": signed_prefix goes with signed = \"prefix_body\"", where("signed"));
+    if (has("replay_window")) {
+      auto w = t.get("replay_window")->value<int64_t>();
+      if (!w || *w < 1 || !t.get("replay_window")->is_integer())
+        return Status::Invalid(who + ": replay_window must be a positive number of seconds", where("replay_window"));
+    }
+    return Status::Ok();
+  }
+  if (src.kind == "csv") return Status::Ok();
+  if (!secret)
+    return Status::Invalid(who + " (kind " + src.kind + ") needs secret_env, the environment variable holding its " +
+                               "secret",
+                           Where(path, t.source()));
+  if (src.kind == "meta_leads")
+    for (const char* k : {"verify_token_env", "access_token_env"})
+      if (src.Option(k).empty())
+        return Status::Invalid(who + " (kind meta_leads) needs " + k, Where(path, t.source()));
+  return Status::Ok();
+}
+
 Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSchema& schema,
                     std::map<std::string, SourceConfig, std::less<>>* out, std::map<std::string, std::string>* wheres) {
   for (const auto& [key, node] : root) {
@@ -59,14 +163,24 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
     SourceConfig src;
     src.name = name;
     (*wheres)[name] = Where(file.path, node.source());
+    const toml::node* kind = t->get("kind");
+    if (!kind) return Status::Invalid("source '" + name + "' has no 'kind'", Where(file.path, node.source()));
+    auto kind_name = kind->value<std::string>();
+    auto spec = std::find_if(KindSpecs().begin(), KindSpecs().end(), [&](const KindSpec& ks) {
+      return kind_name && kind->is_string() && ks.kind == *kind_name;
+    });
+    if (spec == KindSpecs().end())
+      return Status::Invalid("source '" + name + "': unknown connector kind", Where(file.path, kind->source()));
+    src.kind = *kind_name;
+    std::vector<std::string_view> allowed = {"kind", "map", "synonyms"};
+    allowed.insert(allowed.end(), spec->options.begin(), spec->options.end());
+    Status s = CheckKeys(file.path, *t, allowed, "source '" + name + "' (kind " + src.kind + ")");
+    if (!s.ok()) return s;
     for (const auto& [k, v] : *t) {
       if (std::string_view(k.str()) == "default_country") (*wheres)[name] = Where(file.path, v.source());
       std::string opt(k.str());
       if (opt == "kind") {
-        auto s = v.value<std::string>();
-        if (!s || !kConnectorKinds.count(*s))
-          return Status::Invalid("source '" + name + "': unknown connector kind", Where(file.path, v.source()));
-        src.kind = *s;
+        continue;
       } else if (opt == "map" || opt == "synonyms") {
         const toml::table* m = v.as_table();
         if (!m) return Status::Invalid("source '" + name + "': '" + opt + "' must be a table",
@@ -98,8 +212,7 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
                                Where(file.path, v.source()));
       }
     }
-    if (src.kind.empty())
-      return Status::Invalid("source '" + name + "' has no 'kind'", Where(file.path, node.source()));
+    if (!(s = CheckAuth(file.path, *t, src)).ok()) return s;
     out->emplace(name, std::move(src));
   }
   return Status::Ok();
@@ -286,9 +399,15 @@ struct RuleSetParser {
     for (auto& [f, root] : parsed) {
       std::string base = BaseName(f->path);
       std::string parent = ParentName(f->path);
-      if (base == "sources.toml") {
+      if (base == "sources.toml" && parent != "sources") {
         have_sources = true;
         if (!(s = ParseSources(*f, root, set->fields_, &set->sources_, &sources_where)).ok()) return s;
+      } else if (parent == "sources" && ParentName(f->path.substr(0, f->path.find_last_of('/'))) == "examples") {
+        // Vendor examples (examples/sources/*.toml): checked as sources are, but not in force; a source is put in
+        // force by copying its table into sources.toml.
+        std::map<std::string, SourceConfig, std::less<>> examples;
+        std::map<std::string, std::string> examples_where;
+        if (!(s = ParseSources(*f, root, set->fields_, &examples, &examples_where)).ok()) return s;
       } else if (parent == "vocabularies") {
         std::string name = Stem(f->path);
         if (const toml::node* n = root.get("vocabulary"))

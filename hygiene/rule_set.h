@@ -7,14 +7,14 @@
 // the reason; an invalid set is never returned, only the error.
 //
 // Which file is what is decided by its path:
-//   .../sources.toml              sources (kind, map, synonyms, options)
+//   .../sources.toml              sources (kind, map, synonyms, the options its kind reads: docs/rules.md)
 //   .../fields.toml               field definitions (hygiene/fields.h); absent -> BuiltinFieldSchema()
 //   .../vocabularies/*.toml       vocabularies (hygiene/vocabulary.h); several files may feed one vocabulary
 //   .../lists/*.toml              named lists: `entries = [...]` (domains, words) and/or a `[map]` table
 //   .../names.toml, companies.toml  name and company normalizer data (hygiene/name.h, hygiene/company.h)
 //   .../match.toml, nicknames.toml  match model + blocking (hygiene/match_model.h, hygiene/blocking.h): match()
 //   .../survivorship.toml         per-field survivorship policies (hygiene/survivorship.h): survivorship()
-//   anything else                 checked for TOML syntax and examples only (other teams' rule files)
+//   anything else                 TOML syntax and examples only; examples/sources/*.toml are checked as sources
 // Any file may carry `[[example]]` tables (RuleExample), run by `canonctl rules test`.
 #pragma once
 

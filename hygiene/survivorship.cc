@@ -2,16 +2,16 @@
 
 #include <algorithm>
 
-#include <toml++/toml.h>
+#include "hygiene/rule_parse.h"
 
 namespace canon {
 namespace {
 
-std::string Where(const std::string& path, const toml::source_region& r) {
-  return path + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
-}
+using rule_parse::CheckKeys;
+using rule_parse::Where;
 
 Status ParsePolicy(const std::string& path, const toml::table& t, FieldPolicy* out) {
+  if (Status s = CheckKeys(path, t, {"policy", "sources", "note"}, "a survivorship policy"); !s.ok()) return s;
   auto kind = t["policy"].value<std::string>();
   if (!kind) return Status::Invalid("policy must be a string", Where(path, t.source()));
   if (*kind == "most_recent") out->kind = FieldPolicy::Kind::kMostRecent;
@@ -55,6 +55,9 @@ Result<SurvivorshipRules> SurvivorshipRules::FromToml(std::string_view text, con
   } catch (const toml::parse_error& e) {
     return Status::Invalid("TOML syntax error: " + std::string(e.description()), Where(path, e.source()));
   }
+  if (Status s = CheckKeys(path, root, {"steward_source", "default", "fields", "example"}, "survivorship.toml");
+      !s.ok())
+    return s;
   if (const toml::table* d = root["default"].as_table())
     if (Status s = ParsePolicy(path, *d, &out.default_policy); !s.ok()) return s;
   if (auto s = root["steward_source"].value<std::string>()) out.steward_source = *s;

@@ -111,6 +111,11 @@ std::string Where(const std::string& path, const toml::source_region& r) {
 
 Status CheckKeys(const std::string& path, const toml::table& t, std::initializer_list<std::string_view> allowed,
                  std::string_view what) {
+  return CheckKeys(path, t, std::vector<std::string_view>(allowed), what);
+}
+
+Status CheckKeys(const std::string& path, const toml::table& t, const std::vector<std::string_view>& allowed,
+                 std::string_view what) {
   for (const auto& [k, v] : t) {
     if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
     std::string list;

@@ -377,6 +377,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       norm.push_back(std::move(prep[i]->normalized_json));
       version.push_back(nr.rules_version);
       received.push_back(items[i].meta.received_at);
+      // A test lead's values are not the business's data: no quarantine report counts them.
+      if (r.is_test) continue;
       for (const auto& q : nr.quarantined) {
         q_item.push_back(static_cast<long long>(i));
         q_source.push_back(r.source);
@@ -406,6 +408,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   {
     std::vector<std::string> t_field, t_value;
     for (size_t i = 0; i < n; ++i) {
+      // A vendor's test lead is kept as a source record for audit only: no keys, no term counts, no contact.
+      if (items[i].raw->is_test) continue;
       keys[i] = std::move(prep[i]->keys);
       all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
       if (!mc) continue;
@@ -557,6 +561,10 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   for (size_t i = 0; i < n; ++i) {
     WriteOutcome& o = out[i];
     PoolEntry& rec = pool[base + i];
+    if (rec.is_test) {
+      o.decision = "test";  // contact_of[i] stays 0
+      continue;
+    }
     o.decision = "new";
     // Candidate entities by the number of keys they share with the record, then by id.
     std::map<long long, int> shared;
@@ -652,7 +660,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   // the lookup, so a join racing a merge lands on the survivor.
   std::set<long long> joined;
   for (size_t i = 0; i < n; ++i)
-    if (!ents.created.count(ents.Find(contact_of[i]))) joined.insert(ents.Find(contact_of[i]));
+    if (contact_of[i] && !ents.created.count(ents.Find(contact_of[i]))) joined.insert(ents.Find(contact_of[i]));
   for (const auto& [survivor, loser] : db_merges) joined.insert(survivor);
   if (!joined.empty()) {
     auto lock = c.Exec("SELECT id, merged_into FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
@@ -710,6 +718,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     std::vector<long long> k_contact, j_contact;
     std::set<std::pair<std::string, long long>> seen_keys;
     for (size_t i = 0; i < n; ++i) {
+      if (!contact_of[i]) continue;  // a test lead
       long long contact = ents.Find(contact_of[i]);
       out[i].contact_id = contact;
       m_record.push_back(record_ids[i]);

@@ -43,7 +43,7 @@ struct WriteOutcome {
   long long source_record_id = 0;
   long long contact_id = 0;
   bool created = false;        // a new contact was made
-  std::string decision;        // "new", "review", "merge"
+  std::string decision;        // "new", "review", "merge", or "test" (a test lead: source record only, contact_id 0)
   double weight = 0;           // best candidate score (0 when none)
   long long proposed = 0;      // review: the entity proposed
   long long candidate_id = 0;  // review: merge_candidate id

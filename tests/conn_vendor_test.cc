@@ -309,11 +309,16 @@ TEST_CASE("typeform: shape errors", "[conn][typeform]") {
 // ---------------------------------------------------------------------------------------------------------------
 // Generic JSON / form webhooks: Idempotency-Key and an optional HMAC header of the operator's choosing.
 
-TEST_CASE("generic webhooks: optional HMAC header and Idempotency-Key", "[conn][verify]") {
+TEST_CASE("generic webhooks: auth none or an HMAC header, and Idempotency-Key", "[conn][verify]") {
   auto s = Source("api", "json");
   std::string body = R"({"email":"a@x.com"})";
   Payload p = Json(body);
-  CHECK(VerifySignature(s, p, "").ok());  // no signature_header option: nothing to check
+  // Fail closed: a source that does not say how it authenticates refuses (RuleSet::Parse refuses it first).
+  CHECK(VerifySignature(s, p, "").code() == Code::kUnauthenticated);
+  s.options["auth"] = "none";
+  CHECK(VerifySignature(s, p, "").ok());
+  s.options["auth"] = "hmac";
+  CHECK(VerifySignature(s, p, "k").message() == "no signature scheme configured for this source");
   s.options["signature_header"] = "X-Canon-Signature";
   CHECK(VerifySignature(s, p, "k").message() == "missing X-Canon-Signature header");
   p.headers["x-canon-signature"] = HexEncode(HmacSha256("k", body));

@@ -87,3 +87,24 @@ TEST_CASE("media types drop parameters and case", "[connectors]") {
   CHECK(MediaType("Application/JSON; charset=utf-8") == "application/json");
   CHECK(MediaType(" text/csv ") == "text/csv");
 }
+
+TEST_CASE("poison text: NUL and invalid UTF-8 are named and escaped, valid text passes", "[conn][poison]") {
+  using namespace std::string_literals;
+  CHECK(EscapeBytes("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(EscapeBytes("a\0b"s) == "a\\x00b");
+  CHECK(EscapeBytes("k\xFF") == "k\\xFF");
+  CHECK(EscapeBytes("\xE2\x82") == "\\xE2\\x82");  // a truncated sequence, byte by byte
+  Record r;
+  r.fields["email"] = "a@example.com";
+  r.extra["note"] = "fine \xF0\x9F\x99\x82";
+  CHECK(CheckRecordText(r).ok());
+  r.extra["bad\0key"s] = "1";
+  Status s = CheckRecordText(r);
+  CHECK(s.where() == "bad\\x00key");
+  CHECK(s.message() == "field 'bad\\x00key' (its name) holds a NUL byte (byte 3)");
+  r.extra.erase("bad\0key"s);
+  r.fields["last_name"] = "Sm\xFFth";
+  s = CheckRecordText(r);
+  CHECK(s.where() == "last_name");
+  CHECK(s.message() == "field 'last_name' is not valid UTF-8 (byte 2)");
+}

@@ -159,6 +159,10 @@ TEST_CASE("names: errors and flags", "[norm][name]") {
   CHECK(N(" ", "\t", "\n").error.message() == "no name given");
   CHECK(N("Ann\xFF", "", "").error.message() == "the first name is not valid UTF-8");
   CHECK(N("", "", "x\xC3").error.message() == "the full name is not valid UTF-8");
+  // The error names the part that failed, whichever others are given.
+  CHECK(N("Ann\xFF", "Lee", "").error.where() == "first_name");
+  CHECK(N("Ann", "L\xFF", "Ann Lee").error.where() == "last_name");
+  CHECK(N("Ann", "L\xFF", "Ann Lee").error.message() == "the last name is not valid UTF-8");
   CHECK(HasFlag(N("R2D2", "Droid"), "has_digits"));
   auto big = N(std::string(100000, 'a'), "b");
   REQUIRE(big.error.ok());

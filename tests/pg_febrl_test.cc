@@ -186,7 +186,7 @@ class TempDir {
 
 // The [febrl] source: generic JSON, each canonical field at the JSON Pointer of its column.
 std::string FebrlSource() {
-  std::string s = "\n[febrl]\nkind = \"json\"\ndefault_country = \"AU\"\n[febrl.map]\n";
+  std::string s = "\n[febrl]\nkind = \"json\"\nauth = \"none\"\ndefault_country = \"AU\"\n[febrl.map]\n";
   for (const auto& c : kColumns) s += std::string(c.field) + " = \"/" + c.name + "\"\n";
   return s;
 }

@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "tests/support.h"
@@ -90,4 +93,86 @@ TEST_CASE("canonctl normalize turns JSON Lines into canonical records with reaso
   CHECK(r.out.find(R"("rejected":[{"field":"email","value":"bob@@example","reason":"not an e-mail address)") !=
         std::string::npos);
   CHECK(r.out.find(R"("quarantine":[{"field":"lead_source","value":"Carrier pigeon")") != std::string::npos);
+}
+
+namespace {
+
+// canond with a config naming `rules_dir`, run to its exit: code and output. The database is never reached when
+// the rules are refused (they are loaded first).
+CliRun RunCanond(const std::string& rules_dir, const std::string& env_prefix = {}) {
+  fs::path cfg = fs::temp_directory_path() / ("canon-rules-cli-canond-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(cfg) << "listen = \"127.0.0.1:0\"\ndatabase = \"host=127.0.0.1 port=1 dbname=none\"\n"
+                     << "rules_dir = \"" << rules_dir << "\"\nmigrations_dir = \"" CANON_SOURCE_DIR
+                     << "/schemas/migrations\"\n";
+  fs::path log = cfg.string() + ".log";
+  std::string cmd = (env_prefix.empty() ? "" : env_prefix + " ") + canon::test::BinaryDir() + "/canond --config " +
+                    cfg.string() + " > " + log.string() + " 2>&1";
+  int status = std::system(cmd.c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(log);
+  r.out.assign(std::istreambuf_iterator<char>(in), {});
+  fs::remove(cfg);
+  fs::remove(log);
+  return r;
+}
+
+}  // namespace
+
+// Fail closed: a misspelled option or a secret without a scheme would leave a source taking unsigned posts. Both
+// stop `rules check` and canond, naming the source and file:line:col.
+TEST_CASE("a misspelled source option or a secret without a scheme stops rules check and canond", "[rules]") {
+  ScratchRules s;
+  const std::string shipped = [] {
+    std::ifstream in(CANON_SOURCE_DIR "/rules/sources.toml");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  auto lines = [](const std::string& t) { return std::count(t.begin(), t.end(), '\n'); };
+  const std::string line = std::to_string(lines(shipped) + 6);  // the sixth line of the appended source
+
+  s.Write("sources.toml", shipped + "\n[signed_api]\nkind = \"json\"\nauth = \"hmac\"\nsecret_env = \"X_SECRET\"\n"
+                                    "signature_heder = \"X-Signature\"\n");
+  CliRun check = RunCanonctl("rules check " + s.dir());
+  INFO(check.out);
+  CHECK(check.code == 1);
+  CHECK(check.out.find(s.dir() + "/sources.toml:" + line + ":1: error: unknown key 'signature_heder' in source "
+                                 "'signed_api'") != std::string::npos);
+  CliRun start = RunCanond(s.dir(), "X_SECRET=x");
+  INFO(start.out);
+  CHECK(start.code != 0);
+  CHECK(start.out.find("source 'signed_api'") != std::string::npos);
+  CHECK(start.out.find(s.dir() + "/sources.toml:" + line + ":1") != std::string::npos);
+
+  const std::string line5 = std::to_string(lines(shipped) + 5);
+  s.Write("sources.toml", shipped + "\n[signed_api]\nkind = \"json\"\ndefault_country = \"US\"\n"
+                                    "secret_env = \"X_SECRET\"\n");
+  check = RunCanonctl("rules check " + s.dir());
+  INFO(check.out);
+  CHECK(check.code == 1);
+  CHECK(check.out.find(s.dir() + "/sources.toml:" + line5 + ":14: error: source 'signed_api' has a secret") !=
+        std::string::npos);
+  start = RunCanond(s.dir(), "X_SECRET=x");
+  INFO(start.out);
+  CHECK(start.code != 0);
+  CHECK(start.out.find("source 'signed_api' has a secret or signature header but no scheme") != std::string::npos);
+  CHECK(start.out.find(s.dir() + "/sources.toml:" + line5 + ":14") != std::string::npos);
+}
+
+TEST_CASE("canond will not start while a source's secret variable is unset; rules check --env says so", "[rules]") {
+  ScratchRules s;
+  std::ifstream in(CANON_SOURCE_DIR "/rules/examples/sources/google_ads.toml");
+  std::string google((std::istreambuf_iterator<char>(in)), {});
+  s.Write("sources.toml", "[web]\nkind = \"form\"\nauth = \"none\"\n\n" + google);
+  CHECK(RunCanonctl("rules check " + s.dir()).code == 0);  // the files are right; the environment is not
+  CliRun env = RunCanonctl("rules check " + s.dir() + " --env", {}, "env -u CANON_GOOGLE_ADS_KEY");
+  INFO(env.out);
+  CHECK(env.code == 1);
+  CHECK(env.out.find("source 'google_ads' (sources.toml): environment variable CANON_GOOGLE_ADS_KEY (secret_env) "
+                     "is not set") != std::string::npos);
+  CliRun start = RunCanond(s.dir(), "env -u CANON_GOOGLE_ADS_KEY");
+  INFO(start.out);
+  CHECK(start.code != 0);
+  CHECK(start.out.find("source 'google_ads'") != std::string::npos);
+  CHECK(start.out.find("CANON_GOOGLE_ADS_KEY") != std::string::npos);
+  CHECK(RunCanonctl("rules check " + s.dir() + " --env", {}, "env CANON_GOOGLE_ADS_KEY=k").code == 0);
 }

@@ -40,7 +40,7 @@ bool Quarantined(const NormalizedRecord& n, const std::string& field) {
   return false;
 }
 
-const char* kSources = "[website]\nkind = \"form\"\n";
+const char* kSources = "[website]\nkind = \"form\"\nauth = \"none\"\n";
 
 }  // namespace
 
@@ -209,8 +209,9 @@ TEST_CASE("rules naming undefined fields or unknown countries are refused", "[ru
   CHECK(typo.status().where() == "r/vocabularies/lead_source.toml:3:1");
   CHECK(typo.status().message().find("'utm_meduim'") != std::string::npos);
 
-  auto country = RuleSet::Parse({{"r/sources.toml", "[web]\nkind = \"form\"\ndefault_country = \"XX\"\n"},
-                                 {"r/vocabularies/country.toml", "[[value]]\ncode = \"US\"\n"}});
+  auto country =
+      RuleSet::Parse({{"r/sources.toml", "[web]\nkind = \"form\"\ndefault_country = \"XX\"\nauth = \"none\"\n"},
+                      {"r/vocabularies/country.toml", "[[value]]\ncode = \"US\"\n"}});
   REQUIRE_FALSE(country.ok());
   CHECK(country.status().where() == "r/sources.toml:3:19");
 }
@@ -234,4 +235,15 @@ TEST_CASE("the rule set version is a hash of the files", "[rules]") {
   CHECK((*a)->version() == (*b)->version());
   CHECK((*a)->version() != (*c)->version());
   CHECK((*a)->version().size() == 16);
+}
+
+// A record whose first name is not UTF-8 is refused under first_name, not under the last name beside it.
+TEST_CASE("a name part that is not UTF-8 is refused under its own field", "[rules]") {
+  auto first = Run({{"email", "n@example.com"}, {"first_name", "A\xFFnn"}, {"last_name", "Smith"}});
+  REQUIRE(first.rejected.size() == 1);
+  CHECK(first.rejected[0].field == "first_name");
+  CHECK(first.rejected[0].reason == "not a name: the first name is not valid UTF-8");
+  auto last = Run({{"email", "n@example.com"}, {"first_name", "Ann"}, {"last_name", "Sm\xFFth"}});
+  REQUIRE(last.rejected.size() == 1);
+  CHECK(last.rejected[0].field == "last_name");
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "connectors/rule_dir.h"
+#include "connectors/secrets.h"
 #include "hygiene/normalize.h"
 #include "tools/commands.h"
 #include "tools/http_client.h"
@@ -17,7 +18,10 @@ namespace {
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: canonctl rules check DIR [--schemas DIR]   validate every rule file (file:line errors)\n"
+               "usage: canonctl rules check DIR [--schemas DIR] [--env]   validate every rule file (file:line "
+               "errors);\n"
+               "       --env also requires the environment variable of every source's secret to be set, as canond "
+               "does\n"
                "       canonctl rules test DIR [--schemas DIR]    run the examples the rule files carry\n"
                "       canonctl rules reload [--url URL] [--token T]   ask the running canond to reload its rules\n"
                "--url defaults to http://127.0.0.1:8080; --token defaults to $CANON_ADMIN_TOKEN\n"
@@ -94,6 +98,13 @@ int CmdRules(const Args& args) {
     return 1;
   }
   const RuleSet& set = **rules;
+  if (sub == "check" && HasFlag(args, "--env")) {
+    if (Status s = CheckSourceSecrets(set, std::getenv); !s.ok()) {
+      PrintError(s);
+      std::fprintf(stderr, "rules in %s cannot start canond in this environment\n", args[1].c_str());
+      return 1;
+    }
+  }
   if (sub == "check") {
     size_t aliases = 0;
     for (const auto& [name, v] : set.vocabularies()) aliases += v.alias_count();
