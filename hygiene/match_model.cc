@@ -300,7 +300,7 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       return Status::Invalid("unknown key '" + std::string(key.str()) +
                                  "' in [model] (expected lambda, upper, lower, person_field, family_field, "
                                  "uncorroborated_max)",
-                             Where(path, node.source()));
+                             Where(path, key.source()));
   Status st = num(*m, "lambda", &model.lambda_, true);
   if (st.ok()) st = num(*m, "upper", &model.upper_, true);
   if (st.ok()) st = num(*m, "lower", &model.lower_, true);
@@ -330,7 +330,7 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
         return Status::Invalid("unknown key '" + std::string(key.str()) +
                                    "' in [[field]] (expected name, levels, tf, tf_min_u, implied_by, fold_accents, "
                                    "contact_point, personal, identifier)",
-                               Where(path, node.source()));
+                               Where(path, key.source()));
     auto name = (*ft)["name"].value<std::string>();
     if (!name) return Status::Invalid("field needs a 'name'", Where(path, ft->source()));
     fm.name = *name;
@@ -381,7 +381,7 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
         if (!KnownKey(key.str(), {"name", "kind", "m", "u", "threshold", "max", "covers", "ignore"}))
           return Status::Invalid("unknown key '" + std::string(key.str()) +
                                      "' in a level (expected name, kind, m, u, threshold, max, covers, ignore)",
-                                 Where(path, node.source()));
+                                 Where(path, key.source()));
       auto kind = (*lt)["kind"].value<std::string>();
       if (!kind) return Status::Invalid("level needs a 'kind'", Where(path, lt->source()));
       bool found = false;
