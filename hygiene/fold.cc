@@ -25,6 +25,26 @@ bool AllAscii(std::string_view s) {
   return true;
 }
 
+// UTF-8 -> NFKD, case-folded. Decoded by hand so invalid sequences are dropped instead of becoming U+FFFD (which
+// is a symbol anyway, but this keeps the rule simple to state).
+icu::UnicodeString DecomposedFolded(std::string_view text) {
+  icu::UnicodeString u;
+  int32_t i = 0;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto len = static_cast<int32_t>(text.size());
+  while (i < len) {
+    UChar32 c;
+    U8_NEXT(bytes, i, len, c);
+    if (c >= 0) u.append(c);
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkd = Nfkd();
+  icu::UnicodeString d = nfkd ? nfkd->normalize(u, status) : u;
+  if (U_FAILURE(status)) d = u;
+  d.foldCase();
+  return d;
+}
+
 }  // namespace
 
 std::string FoldKey(std::string_view text) {
@@ -40,22 +60,9 @@ std::string FoldKey(std::string_view text) {
     }
     return out;
   }
-  // Decode by hand so invalid sequences are dropped instead of becoming U+FFFD (which is a symbol anyway, but
-  // this keeps the rule simple to state).
-  icu::UnicodeString u;
-  int32_t i = 0;
-  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
-  const auto len = static_cast<int32_t>(text.size());
-  while (i < len) {
-    UChar32 c;
-    U8_NEXT(bytes, i, len, c);
-    if (c >= 0) u.append(c);
-  }
+  icu::UnicodeString d = DecomposedFolded(text);
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfkd = Nfkd();
-  icu::UnicodeString d = nfkd ? nfkd->normalize(u, status) : u;
-  if (U_FAILURE(status)) d = u;
-  d.foldCase();
   // Case folding can produce characters that decompose further (rare, e.g. U+1E9E); normalize once more so
   // their marks are removed too.
   status = U_ZERO_ERROR;
@@ -116,20 +123,7 @@ std::string FoldName(std::string_view text) {
       }
     }
   } else {
-    icu::UnicodeString u;
-    int32_t i = 0;
-    const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
-    const auto len = static_cast<int32_t>(text.size());
-    while (i < len) {
-      UChar32 c;
-      U8_NEXT(bytes, i, len, c);
-      if (c >= 0) u.append(c);
-    }
-    UErrorCode status = U_ZERO_ERROR;
-    const icu::Normalizer2* nfkd = Nfkd();
-    icu::UnicodeString d = nfkd ? nfkd->normalize(u, status) : u;
-    if (U_FAILURE(status)) d = u;
-    d.foldCase();
+    const icu::UnicodeString d = DecomposedFolded(text);
     for (int32_t k = 0; k < d.length();) {
       UChar32 c = d.char32At(k);
       k += U16_LENGTH(c);

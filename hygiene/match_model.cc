@@ -645,7 +645,6 @@ double TokenSim(const PreparedRecord& ra, const PreparedField& a, const Prepared
 // (an e-mail that merely fits the name, a birth date one part off) does not.
 constexpr double kCorroborationBits = 2.0;
 
-constexpr size_t kGiven = static_cast<size_t>(MatchField::kGivenName);
 constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
 
 bool NameClose(std::u32string_view x, std::u32string_view y, double threshold) {
