@@ -966,7 +966,10 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
   uint64_t covered = 0;       // bit k: fields_[k] is accounted for by an earlier field's level (covers)
   uint64_t first_agreed = 0;  // bit k: fields_[k] agreed at its first level (for implied_by)
   bool conflict = false;      // the person field disagreed outright
-  bool family_only = false;   // the given names are the same and the family names differ outright
+  // Only the names' spelling is in doubt: family names that differ outright under the same given name, or given
+  // names close in spelling that do not start with the same letter (Anna/Hanna; typing errors rarely hit the first
+  // letter). Then only a one_holder contact point counts. 0: none, else the explanation's reason.
+  const char* soft = nullptr;
   int person_level = -1;      // the person field's level on this pair (-1: missing)
   bool personal = false;      // a personal field (birth date, national id) agreed: not relatives, one person
   double held = 0;            // positive weight of contact points, counted only if not (conflict && !personal)
@@ -1004,6 +1007,9 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
     if (static_cast<int>(k) == person_field_) {
       person_level = level;
       if (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair) conflict = true;
+      const auto ta = a.Text(a.fields[i]), tb = b.Text(b.fields[i]);
+      if (l.kind == LevelKind::kJaroWinkler && !ta.empty() && !tb.empty() && ta[0] != tb[0])
+        soft = "shared: given names not the same";
     }
     // Family names that differ outright, under given names that are not the same (Tom Shelkingswood, Thomas
     // Cartley): two people. Under the same given name (Thierry Villefort, Thierry Roschamtaine) it is two
@@ -1011,7 +1017,7 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
     // holder (`one_holder`: a personal or work e-mail address that is not a role mailbox) counts.
     if (static_cast<int>(k) == family_field_ && l.kind == LevelKind::kElse) {
       if (person_level > 0) conflict = true;
-      else if (person_level == 0) family_only = true;
+      else if (person_level == 0) soft = "shared: family names differ";
     }
     bool tf_adjusted = false;
     double lw = LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
@@ -1022,7 +1028,7 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
       if ((a.shared | b.shared) >> i & 1) {
         role = true;
         lw = 0;
-      } else if (conflict || (family_only && !f.one_holder)) {
+      } else if (conflict || (soft && !f.one_holder)) {
         held += lw;  // decided after the personal fields are seen
         held_here = true;
         held_fields |= uint64_t{1} << k;
@@ -1041,7 +1047,7 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
       }
     }
   }
-  const bool drop_held = (conflict || family_only) && !personal;
+  const bool drop_held = (conflict || soft) && !personal;
   if (!drop_held) w += held;
   const bool corroborated = (identified & ~(drop_held ? held_fields : 0)) != 0;
   const bool capped = !corroborated && w > uncorroborated_max_;
@@ -1052,7 +1058,7 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
       if (c.note != "held") continue;
       if (drop_held) {
         c.weight = 0;
-        c.note = conflict ? "shared: given names differ" : "shared: family names differ";
+        c.note = conflict ? "shared: given names differ" : soft;
         e->shared_contact = true;
       } else {
         c.note.clear();

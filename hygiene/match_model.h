@@ -22,7 +22,8 @@
 // With the same given name and family names that differ outright ([model] family_field), the contact points are
 // dropped too ("shared: family names differ": two colleagues named Thierry on one switchboard) except a field
 // marked `one_holder = true` (an e-mail address that is not a role mailbox): one address under two family names
-// is one person after a marriage.
+// is one person after a marriage. Given names that agree only at a `jw` level and start with different letters
+// (Anna/Hanna) are treated the same way ("shared: given names not the same").
 // Corroboration: names (and a city) are shared by namesakes; a pair whose `identifier = true` fields add no positive
 // weight scores at most [model] uncorroborated_max (set below `lower`: such a pair is never merged nor queued), and
 // the explanation says "no identifier agrees".

@@ -173,6 +173,22 @@ TEST_CASE("two colleagues of one given name on the switchboard stay apart; one a
   CHECK(Model().Decide(m.total) != canon::Decision::kNew);
 }
 
+TEST_CASE("relatives whose given names differ only in their first letter stay apart (Anna/Hanna)", "[match][crm]") {
+  P anna{.given = "Anna", .family = "Walcorby", .phone = "+12068636656", .city = "boston", .postcode = "02111"};
+  P hanna{.given = "Hanna", .family = "Walcorby", .phone = "+12068636656", .city = "boston", .postcode = "02111"};
+  auto e = Explain(anna, hanna);
+  CHECK(FieldOf(e, "given_name").level.rfind("jw", 0) == 0);
+  CHECK(FieldOf(e, "phone").note == "shared: given names not the same");
+  CHECK(FieldOf(e, "phone").weight == 0);
+  CHECK(Model().Decide(e.total) == canon::Decision::kNew);
+  // A typing error after the first letter (Anna/Anja) keeps the household evidence.
+  P anja = hanna;
+  anja.given = "Anja";
+  auto t = Explain(anna, anja);
+  CHECK(FieldOf(t, "phone").note.empty());
+  CHECK(FieldOf(t, "phone").weight > 12);
+}
+
 TEST_CASE("relatives on one household phone and address stay apart", "[match][crm]") {
   P mother{.given = "Helen", .family = "Carter", .phone = "+442079460958", .city = "london",
            .postcode = "SW1A 1AA", .street = "12 baker street"};
