@@ -57,6 +57,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpLimits limits;
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
+  std::atomic<long long> header_timeouts{0}, body_timeouts{0}, write_timeouts{0};
   std::mutex mu;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
 
@@ -93,16 +94,27 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Two deadlines, not one: the headers (and the idle time before them) and then the body. Each is a deadline,
+  // not an idle timer, so a client that trickles a byte at a time is cut off all the same.
   void Read() {
     if (server_->stopping) return Close();
     parser_.emplace();
     parser_->body_limit(server_->limits.max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(server_->limits.header_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout && buffer_.size() > 0) ++server_->header_timeouts;
+    if (ec) return OnRead(ec, 0);
     stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout && parser_->is_header_done()) ++server_->body_timeouts;
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
         ec == net::error::bad_descriptor)
       return Close();
@@ -146,11 +158,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response res) {
     if (server_->stopping) res.keep_alive(false);
     res_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(server_->limits.write_timeout_ms));
     http::async_write(stream_, *res_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout) ++server_->write_timeouts;
     busy_ = false;
     bool keep = res_ && res_->keep_alive();
     res_.reset();
@@ -226,6 +239,10 @@ Result<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
 }
 
 void HttpServer::Stop() { impl_->Stop(); }
+
+HttpTimeouts HttpServer::timeouts() const {
+  return {impl_->header_timeouts.load(), impl_->body_timeouts.load(), impl_->write_timeouts.load()};
+}
 bool HttpServer::stopping() const { return impl_->stopping; }
 
 size_t HttpServer::open_connections() const {

@@ -115,6 +115,13 @@ Result<std::vector<InboxRow>> ClaimRows(PgConn& c, const std::vector<long long>&
                             {IntArray(ids)}));
 }
 
+Result<long long> CountPending(PgConn& c, long long cap) {
+  auto r = c.Exec("SELECT count(*) FROM (SELECT 1 FROM inbox WHERE status = 'pending' LIMIT $1) s",
+                  {std::to_string(cap)});
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
+}
+
 Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {
   auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, '') WHERE id = $1",
                   {std::to_string(id), status, error});

@@ -55,6 +55,9 @@ Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
 // retrying the rows of its failed batch one by one, which another worker may have claimed meanwhile).
 Result<std::vector<InboxRow>> ClaimRows(PgConn& conn, const std::vector<long long>& ids);
 
+// Pending rows, counted up to `cap` (a bounded scan of the pending index, however long the queue). No transaction.
+Result<long long> CountPending(PgConn& conn, long long cap);
+
 // status: "done" or "failed" (error says why). Inside the claiming transaction.
 Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
 
