@@ -296,3 +296,33 @@ TEST_CASE("the row dead-lettered after a failed batch is the row that failed, ev
   CHECK(db.Scalar("SELECT inbox_id::text FROM dead_letter") == poison_id);
   CHECK(db.Count("SELECT count(*) FROM source_record") == kRows - 1);
 }
+
+TEST_CASE("every connection probes its peer and ends a session left idle in a transaction; conninfo overrides",
+          "[pg][faults][keepalive]") {
+  TestDb db;
+  auto c = db.Connect();
+  auto show = [&](store::PgConn& conn, const char* setting) {
+    auto r = conn.Exec(std::string("SHOW ") + setting);
+    REQUIRE(r.ok());
+    return r->Str(0, 0);
+  };
+  CHECK(show(*c, "idle_in_transaction_session_timeout") == "1min");
+  CHECK(show(*c, "tcp_keepalives_idle") == "30");
+  CHECK(show(*c, "tcp_keepalives_interval") == "10");
+  CHECK(show(*c, "tcp_keepalives_count") == "3");
+  int on = 0;
+  socklen_t len = sizeof on;
+  REQUIRE(getsockopt(PQsocket(c->raw()), SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0);
+  CHECK(on == 1);
+  // The caller's own settings win, and the timeout does end an idle transaction (its locks go with it).
+  auto own = store::PgConn::Connect(db.conninfo() + " keepalives=0 options='-c idle_in_transaction_session_timeout=500'");
+  REQUIRE(own.ok());
+  CHECK(show(**own, "idle_in_transaction_session_timeout") == "500ms");
+  CHECK(show(**own, "plan_cache_mode") == "force_generic_plan");
+  REQUIRE(getsockopt(PQsocket((*own)->raw()), SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0);
+  CHECK(on == 0);
+  REQUIRE((*own)->Exec("BEGIN").ok());
+  REQUIRE((*own)->Exec("SELECT 1").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  CHECK(!(*own)->Exec("SELECT 1").ok());
+}
