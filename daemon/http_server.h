@@ -2,10 +2,11 @@
 //
 // The server knows nothing of Canon: it reads a request (body capped at `max_body_bytes`, answering 413 itself
 // above it), hands it to the Router, and writes whatever response the router gives back, possibly later and from
-// another thread (Respond posts onto the connection's strand). Stop() closes the listener and idle connections;
-// a request already read and not yet answered is answered;
-// connections with a request in flight finish it, send the response, then close. Run() returns when the last
-// connection is gone. Every request and its response carry an X-Request-Id (RequestIdFor).
+// another thread (Respond posts onto the connection's strand). Stop() accepts the connections queued for the
+// listener, closes it, and closes idle keep-alive connections; connections with a request in flight finish it, send
+// the response, then close; a connection that has not sent its first request yet gets a moment to send it, and is
+// answered. Run() returns when the last connection is gone. Every request and its response carry an X-Request-Id
+// (RequestIdFor).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
