@@ -73,10 +73,15 @@ Status App::Start(boost::asio::io_context& ioc) {
       drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_);
       if (Status s = drops_->Start(); !s.ok()) return s;
     }
+    if (config_.max_inbox_backlog > 0) {
+      backlog_ = std::make_unique<BacklogMonitor>(config_.database, config_.max_inbox_backlog, log_);
+      if (Status s = backlog_->Start(); !s.ok()) return s;
+    }
     WorkerPool* w = workers_.get();
     auto committer = std::make_unique<GroupCommitter>(
         GroupCommitOptions{config_.database, static_cast<int>(config_.writer_connections),
-                           static_cast<size_t>(config_.max_queue), static_cast<size_t>(config_.group_commit_max)},
+                           static_cast<size_t>(config_.max_queue), static_cast<size_t>(config_.group_commit_max),
+                           config_.max_commit_latency_ms, &overload_},
         log_, [w] {
           if (w) w->Wake();
         });
@@ -89,7 +94,8 @@ Status App::Start(boost::asio::io_context& ioc) {
   AddRoutes();
   server_ = std::make_unique<HttpServer>(
       ioc, *this,
-      HttpLimits{static_cast<uint64_t>(config_.max_body_bytes), static_cast<int>(config_.read_timeout_ms)});
+      HttpLimits{static_cast<uint64_t>(config_.max_body_bytes), static_cast<int>(config_.header_timeout_ms),
+                 static_cast<int>(config_.read_timeout_ms), static_cast<int>(config_.write_timeout_ms)});
   auto port = server_->Listen(config_.ListenHost(), config_.ListenPort());
   if (!port.ok()) return port.status();
   port_ = *port;
@@ -119,6 +125,7 @@ void App::FinishShutdown() {
   if (drops_) drops_->Stop();
   if (committer_) committer_->Stop();
   if (workers_) workers_->Stop();
+  if (backlog_) backlog_->Stop();
 }
 
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
@@ -348,20 +355,23 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   }
   item.body = std::move(req.body());
 
-  ++in_flight_;
   auto head = std::make_shared<Request>();
   head->version(req.version());
   head->keep_alive(req.keep_alive());
+  // The workers (of every node) are behind: take no more until they catch up.
+  if (backlog_ && backlog_->over()) {
+    overload_.Count(Overload::kInboxBacklog, std::to_string(backlog_->pending()) + " pending inbox rows (max_inbox_backlog)");
+    return respond(Unavailable(*head, source_name,
+                               Status(Code::kUnavailable, "the inbox backlog is at its high-water mark; retry later",
+                                      OverloadName(Overload::kInboxBacklog))));
+  }
+  ++in_flight_;
   Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name,
                                           // shares the rule set's ownership: the source outlives the answer
                                           src = std::shared_ptr<const SourceConfig>(rules, source)](
                                              Result<store::InboxReceipt> r) {
     if (!r.ok()) {
-      Count(source_name, "unavailable");
-      Response res = JsonResponse(*head, http::status::service_unavailable,
-                                  ErrorJson("unavailable", r.status().message()));
-      res.set(http::field::retry_after, "1");
-      respond(std::move(res));
+      respond(Unavailable(*head, source_name, r.status()));
     } else if (!shape.ok()) {
       Count(source_name, "bad_payload");
       std::string body = ErrorJson("bad_payload", shape.message(), shape.where());
@@ -376,11 +386,18 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   });
   if (!s.ok()) {
     --in_flight_;
-    Count(source_name, "unavailable");
-    Response res = JsonResponse(*head, http::status::service_unavailable, ErrorJson("unavailable", s.message()));
-    res.set(http::field::retry_after, "1");
-    respond(std::move(res));
+    respond(Unavailable(*head, source_name, s));
   }
+}
+
+Response App::Unavailable(const Request& head, const std::string& source, const Status& status) {
+  Count(source, "unavailable");
+  int retry_after = 1;
+  for (Overload o : {Overload::kQueueFull, Overload::kCommitLatency, Overload::kInboxBacklog, Overload::kDatabase})
+    if (status.where() == OverloadName(o)) retry_after = RetryAfterSeconds(o);
+  Response res = JsonResponse(head, http::status::service_unavailable, ErrorJson("unavailable", status.message()));
+  res.set(http::field::retry_after, std::to_string(retry_after));
+  return res;
 }
 
 void App::AddRoutes() {
@@ -457,6 +474,18 @@ Response App::Metrics(const Request& req) {
   body += "canon_intake_refused_total " + std::to_string(refused_.load()) + "\n";
   body += "canon_intake_in_flight " + std::to_string(in_flight_.load()) + "\n";
   if (committer_) body += "canon_intake_queued " + std::to_string(committer_->queued()) + "\n";
+  // Why intake answered 503 (daemon/overload.h), the signals behind it, and connections cut by a timeout.
+  body += overload_.Metrics();
+  if (committer_)
+    body += "canon_intake_commit_latency_ms " + std::to_string(committer_->last_commit_latency_ms()) + "\n";
+  if (backlog_) body += "canon_inbox_backlog " + std::to_string(backlog_->pending()) + "\n";
+  if (server_) {
+    HttpTimeouts t = server_->timeouts();
+    body += "canon_http_timeouts_total{phase=\"header\"} " + std::to_string(t.header) + "\n";
+    body += "canon_http_timeouts_total{phase=\"body\"} " + std::to_string(t.body) + "\n";
+    body += "canon_http_timeouts_total{phase=\"write\"} " + std::to_string(t.write) + "\n";
+    body += "canon_http_open_connections " + std::to_string(server_->open_connections()) + "\n";
+  }
   if (workers_) {
     body += "canon_worker_processed_total " + std::to_string(workers_->processed()) + "\n";
     body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";

@@ -16,6 +16,7 @@
 #include "daemon/drop_watcher.h"
 #include "daemon/group_commit.h"
 #include "daemon/http_server.h"
+#include "daemon/overload.h"
 #include "daemon/rules_holder.h"
 #include "daemon/worker.h"
 #include "store/audit.h"
@@ -65,15 +66,19 @@ class App : public Router {
   void AddRoutes();
   // Counts one intake outcome for a source (accepted, unauthenticated, bad_payload, ...), for /metrics.
   void Count(const std::string& source, const char* outcome);
+  // 503 with the Retry-After of the overload reason `status.where()` names (daemon/overload.h).
+  Response Unavailable(const Request& head, const std::string& source, const Status& status);
 
   AdminRouter admin_routes_;
   Config config_;
   std::shared_ptr<spdlog::logger> log_;
+  OverloadCounters overload_{log_};  // after log_, which it copies
   AppOptions options_;
   RulesHolder rules_;
   std::unique_ptr<InboxSink> sink_;
   GroupCommitter* committer_ = nullptr;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<BacklogMonitor> backlog_;  // when max_inbox_backlog is set
   std::unique_ptr<DropWatcher> drops_;
   std::unique_ptr<HttpServer> server_;
   std::mutex admin_mu_;

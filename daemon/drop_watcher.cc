@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pipeline/csv_import.h"
+#include "store/imports.h"
 
 namespace canon::daemon {
 namespace fs = std::filesystem;
@@ -107,22 +108,49 @@ void DropWatcher::WatchLoop() {
 }
 
 void DropWatcher::ImportLoop() {
+  // A file another node is importing is looked at again this often (it moves to done/ when that node finishes).
+  constexpr auto kBusyRetry = std::chrono::seconds(2);
+  std::deque<std::pair<std::string, std::string>> busy;
   for (;;) {
     std::pair<std::string, std::string> next;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      auto ready = [&] { return stop_ || !queue_.empty(); };
+      if (busy.empty())
+        cv_.wait(lock, ready);
+      else if (!cv_.wait_for(lock, kBusyRetry, ready)) {
+        for (auto& b : busy) queue_.push_back(std::move(b));
+        busy.clear();
+      }
       if (stop_) return;
+      if (queue_.empty()) continue;
       next = queue_.front();
       queue_.pop_front();
     }
-    ImportOne(next.first, next.second);
+    if (!ImportOne(next.first, next.second)) busy.push_back(std::move(next));
   }
 }
 
-void DropWatcher::ImportOne(const std::string& source, const std::string& path) {
+bool DropWatcher::ImportOne(const std::string& source, const std::string& path) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return;  // moved away meanwhile
+  if (!fs::is_regular_file(path, ec)) return true;  // moved away meanwhile
+  std::string name = fs::path(path).filename().string();
+  if (!conn_->Healthy()) conn_->EnsureConnected();
+  auto mine = store::TryLockImportFile(*conn_, source, name);
+  if (!mine.ok()) {
+    log_->error("import {}: {} not started: {}", source, name, mine.status().ToString());
+    return false;
+  }
+  if (!*mine) return false;
+  // Looked at again under the lock: the node that held it may have finished and moved it.
+  if (fs::is_regular_file(path, ec)) Import(source, path);
+  if (Status s = store::UnlockImportFile(*conn_, source, name); !s.ok())
+    log_->warn("import {}: {} unlock: {}", source, name, s.ToString());
+  return true;
+}
+
+void DropWatcher::Import(const std::string& source, const std::string& path) {
+  std::error_code ec;
   fs::path p(path);
   fs::path folder = p.parent_path();
   std::string name = p.filename().string();
@@ -139,7 +167,6 @@ void DropWatcher::ImportOne(const std::string& source, const std::string& path) 
                pr.rows_refused, (pr.rows_ok + pr.rows_refused) / std::max(pr.seconds, 0.001),
                100.0 * pr.bytes_done / std::max<uint64_t>(pr.bytes_total, 1));
   };
-  if (!conn_->Healthy()) conn_->EnsureConnected();
   auto r = pipeline::ImportCsvFile(*conn_, source, path, opts);
   if (!r.ok()) {
     // Database trouble or a vanished source: leave the file where it is; it is retried at the next start.

@@ -6,7 +6,9 @@
 // finds it by hash). One importer thread, files in arrival order. When a file is done it moves to done/ with
 // <name>.report.csv beside it (every refused row, its line and reason); a file that cannot be read moves to
 // failed/ with <name>.reason.txt. Progress is logged every few seconds and readable at GET /admin/imports.
-// Stop() stops between batches; the import resumes on the next start.
+// Stop() stops between batches; the import resumes on the next start. Several nodes may watch one folder (a
+// shared mount): a file is imported by the node that takes its lock in PostgreSQL; the others look again every
+// few seconds until it has moved.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -36,7 +38,10 @@ class DropWatcher {
   void WatchLoop();
   void ImportLoop();
   void Enqueue(const std::string& source, const std::string& path);
-  void ImportOne(const std::string& source, const std::string& path);
+  // False when another node holds the file (store::TryLockImportFile): it is looked at again later, in case that
+  // node dies before moving it to done/.
+  bool ImportOne(const std::string& source, const std::string& path);
+  void Import(const std::string& source, const std::string& path);
 
   std::string conninfo_;
   const RulesHolder& rules_;

@@ -91,7 +91,6 @@ void WorkerPool::Wake() {
 void WorkerPool::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 
 void WorkerPool::Run(int index, store::PgConn& conn) {
-  int limit = options_.batch;
   long long seen = -1;
   for (;;) {
     {
@@ -105,49 +104,67 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
     }
     // Drain: keep claiming while full batches come back.
     for (;;) {
-      auto n = ProcessBatch(conn, limit);
+      std::vector<long long> claimed;
+      auto n = ProcessBatch(conn, options_.batch, {}, &claimed);
       if (!n.ok()) {
         log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
-        if (!conn.Healthy()) {
-          conn.EnsureConnected();
+        bool lost = !conn.Healthy();
+        // Not "the next pending rows": another worker may hold the failed row by now, and an innocent row would
+        // be dead-lettered in its place.
+        if (!lost && !claimed.empty()) lost = !RetryOneByOne(index, conn, claimed);
+        if (lost || claimed.empty()) {
+          if (lost) conn.EnsureConnected();
           std::this_thread::sleep_for(std::chrono::milliseconds(500));
           break;
         }
-        if (limit == 1) {
-          // A row that fails on its own is poison: mark it failed (kept, with the reason) and move on.
-          FailAlone(conn, n.status());
-          limit = options_.batch;
-        } else {
-          limit = 1;  // find the row that fails by retrying one at a time
-        }
         continue;
       }
-      if (*n < limit) break;
-      if (limit == 1) limit = options_.batch;
+      if (*n < options_.batch) break;
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
   }
 }
 
-Status WorkerPool::FailAlone(store::PgConn& conn, const Status& why) {
-  store::Tx tx(conn);
-  if (Status s = tx.Begin(); !s.ok()) return s;
-  auto rows = store::ClaimPending(conn, 1);
-  if (!rows.ok()) return rows.status();
-  for (auto& row : *rows) {
-    store::InsertDeadLetter(conn, {row.id, row.source, "store", why.ToString(), "", row.body});
-    store::MarkInbox(conn, row.id, "failed", why.ToString());
-    ++failed_;
+bool WorkerPool::RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids) {
+  for (long long id : ids) {
+    std::vector<long long> claimed;
+    auto n = ProcessBatch(conn, 1, {id}, &claimed);
+    if (n.ok()) continue;
+    log_->error("worker {}: inbox row {} failed alone: {}", index, id, n.status().ToString());
+    if (!conn.Healthy()) return false;
+    if (claimed.empty()) continue;  // the claim itself failed: the row stays pending for a later batch
+    if (Status s = FailAlone(conn, id, n.status()); !s.ok()) {
+      log_->error("worker {}: inbox row {} could not be marked failed: {}", index, id, s.ToString());
+      if (!conn.Healthy()) return false;
+    }
   }
-  return tx.Commit();
+  return true;
 }
 
-Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
+Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& why) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  auto rows = store::ClaimPending(conn, limit);
+  auto rows = store::ClaimRows(conn, {id});
   if (!rows.ok()) return rows.status();
+  for (auto& row : *rows) {
+    if (Status s = store::InsertDeadLetter(conn, {row.id, row.source, "store", why.ToString(), "", row.body});
+        !s.ok())
+      return s;
+    if (Status s = store::MarkInbox(conn, row.id, "failed", why.ToString()); !s.ok()) return s;
+  }
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  failed_ += static_cast<long long>(rows->size());
+  return Status::Ok();
+}
+
+Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
+                                     std::vector<long long>* claimed) {
+  store::Tx tx(conn);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto rows = only.empty() ? store::ClaimPending(conn, limit) : store::ClaimRows(conn, only);
+  if (!rows.ok()) return rows.status();
+  for (const store::InboxRow& row : *rows) claimed->push_back(row.id);
   // Inbox order is arrival order: records are written (and matched, and get their ids) in it.
   std::sort(rows->begin(), rows->end(), [](const store::InboxRow& a, const store::InboxRow& b) { return a.id < b.id; });
   if (rows->empty()) {

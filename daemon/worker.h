@@ -48,9 +48,16 @@ class WorkerPool {
 
  private:
   void Run(int index, store::PgConn& conn);
-  // Returns how many rows it claimed; an error means the batch rolled back.
-  Result<int> ProcessBatch(store::PgConn& conn, int limit);
-  Status FailAlone(store::PgConn& conn, const Status& why);
+  // Claims up to `limit` pending rows or, when `only` is not empty, those of its rows still pending and unlocked;
+  // `claimed` gets their ids, also when the batch then fails. Returns how many rows it claimed; an error means the
+  // batch rolled back.
+  Result<int> ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
+                           std::vector<long long>* claimed);
+  // After a failed batch: each of its rows again, alone and by id; a row that fails alone is poison and is marked
+  // failed with a dead letter. Rows another worker claimed meanwhile are left to it. False when the connection
+  // was lost (the rest stay pending).
+  bool RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids);
+  Status FailAlone(store::PgConn& conn, long long id, const Status& why);
   static Result<std::vector<Record>> FetchMetaLeads(const SourceConfig& source, std::string_view body);
 
   WorkerOptions options_;

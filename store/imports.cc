@@ -4,6 +4,19 @@
 
 namespace canon::store {
 
+Result<bool> TryLockImportFile(PgConn& c, const std::string& source, const std::string& file_name) {
+  auto r = c.Exec("SELECT pg_try_advisory_lock(hashtextextended('csv_drop:' || $1 || '/' || $2, 0))",
+                  {source, file_name});
+  if (!r.ok()) return r.status();
+  return r->Get(0, 0) == "t";
+}
+
+Status UnlockImportFile(PgConn& c, const std::string& source, const std::string& file_name) {
+  auto r = c.Exec("SELECT pg_advisory_unlock(hashtextextended('csv_drop:' || $1 || '/' || $2, 0))",
+                  {source, file_name});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
 Result<ImportState> BeginImport(PgConn& c, const std::string& source, const std::string& file_name,
                                 const std::string& file_hash, long long file_size) {
   auto r = c.Exec(

@@ -66,13 +66,14 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
   return out;
 }
 
-Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
-  auto r = c.Exec(
-      "UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
-      "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
-      "received_at::text, attempts",
-      {std::to_string(limit)});
+namespace {
+
+// The columns both claims return, in this order.
+constexpr const char* kClaimReturning =
+    " RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
+    "received_at::text, attempts";
+
+Result<std::vector<InboxRow>> ClaimedRows(const Result<PgResult>& r) {
   if (!r.ok()) return r.status();
   std::vector<InboxRow> rows(r->rows());
   for (int i = 0; i < r->rows(); ++i) {
@@ -94,6 +95,31 @@ Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
   }
   std::sort(rows.begin(), rows.end(), [](const InboxRow& a, const InboxRow& b) { return a.id < b.id; });
   return rows;
+}
+
+}  // namespace
+
+Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
+  return ClaimedRows(c.Exec(std::string("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+                                        "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 "
+                                        "FOR UPDATE SKIP LOCKED)") +
+                                kClaimReturning,
+                            {std::to_string(limit)}));
+}
+
+Result<std::vector<InboxRow>> ClaimRows(PgConn& c, const std::vector<long long>& ids) {
+  return ClaimedRows(c.Exec(std::string("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+                                        "  SELECT id FROM inbox WHERE id = ANY($1::bigint[]) AND status = 'pending' "
+                                        "FOR UPDATE SKIP LOCKED)") +
+                                kClaimReturning,
+                            {IntArray(ids)}));
+}
+
+Result<long long> CountPending(PgConn& c, long long cap) {
+  auto r = c.Exec("SELECT count(*) FROM (SELECT 1 FROM inbox WHERE status = 'pending' LIMIT $1) s",
+                  {std::to_string(cap)});
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
 }
 
 Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {

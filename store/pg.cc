@@ -16,16 +16,37 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
   // planner's default kept making a custom plan for each call: in a match probe, planning was about a quarter of
   // the server's CPU (perf) and the probe's median fell from 3.3 to 2.3 ms without it (bench/match_latency, 10k).
   std::string options = "-c plan_cache_mode=force_generic_plan";
+  // A node cut off from the network mid-transaction must not hold its inbox rows' locks for hours: the server
+  // probes an idle client socket after 30 s (every 10 s, 3 times) and ends a session idle inside a transaction
+  // after a minute, so the rows go back to the queue and other nodes finish them; the client probes the server
+  // the same way, so a worker waiting on a dead server fails and reconnects instead of hanging. The caller's own
+  // conninfo and options win (they come after these).
+  std::string server_defaults =
+      "-c idle_in_transaction_session_timeout=60000 -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 "
+      "-c tcp_keepalives_count=3";
+  std::vector<std::pair<const char*, const char*>> client_defaults = {
+      {"keepalives", "1"}, {"keepalives_idle", "30"}, {"keepalives_interval", "10"}, {"keepalives_count", "3"}};
   char* err = nullptr;
   if (PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err)) {
-    for (PQconninfoOption* o = parsed; o->keyword; ++o)
-      if (std::string_view(o->keyword) == "options" && o->val && *o->val) options = std::string(o->val) + " " + options;
+    for (PQconninfoOption* o = parsed; o->keyword; ++o) {
+      if (!o->val || !*o->val) continue;
+      std::string_view key(o->keyword);
+      if (key == "options") server_defaults += std::string(" ") + o->val;
+      std::erase_if(client_defaults, [&](const auto& kv) { return key == kv.first; });
+    }
     PQconninfoFree(parsed);
   }
+  options = server_defaults + " " + options;
   if (err) PQfreemem(err);  // an unparsable conninfo: PQconnectdbParams reports it below
-  const char* keys[] = {"dbname", "options", nullptr};
-  const char* values[] = {conninfo.c_str(), options.c_str(), nullptr};
-  PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  std::vector<const char*> keys = {"dbname", "options"};
+  std::vector<const char*> values = {conninfo.c_str(), options.c_str()};
+  for (const auto& [k, v] : client_defaults) {
+    keys.push_back(k);
+    values.push_back(v);
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* c = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (PQstatus(c) == CONNECTION_OK) PQsetNoticeProcessor(c, IgnoreNotice, nullptr);
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
