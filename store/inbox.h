@@ -52,7 +52,9 @@ struct InboxRow {
 // Must run inside a transaction. Returns up to `limit` pending rows, oldest first, locked for this transaction.
 Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
 
-// status: "done" or "failed" (error says why). Inside the claiming transaction.
+// status: "done" or "failed" (error says why). Inside the claiming transaction. Error texts and dead-letter
+// reasons are stored through MaskPii (hygiene/pii_mask.h): they are shown by the admin API and copied into
+// tickets, so a value that slipped into a message must not reach them; the payload's own bytes are in `raw`.
 Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
 
 struct InboxMark {
