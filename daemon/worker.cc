@@ -106,7 +106,8 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
     }
     // Drain: keep claiming while full batches come back.
     for (;;) {
-      auto n = ProcessBatch(conn, limit);
+      long long first_id = 0;
+      auto n = ProcessBatch(conn, limit, &first_id);
       if (!n.ok()) {
         log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
         if (!conn.Healthy()) {
@@ -115,8 +116,10 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
           break;
         }
         if (limit == 1) {
-          // A row that fails on its own is poison: mark it failed (kept, with the reason) and move on.
-          FailAlone(conn, n.status());
+          // A row that fails on its own is poison: mark it failed (kept, with the reason) and move on. By id: with
+          // more than one worker, "the next pending row" may already be another one (another worker holds this
+          // row meanwhile), which would then be dead-lettered with this row's reason.
+          if (first_id != 0) FailAlone(conn, first_id, n.status());
           limit = options_.batch;
         } else {
           limit = 1;  // find the row that fails by retrying one at a time
@@ -131,10 +134,10 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   }
 }
 
-Status WorkerPool::FailAlone(store::PgConn& conn, const Status& why) {
+Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& why) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  auto rows = store::ClaimPending(conn, 1);
+  auto rows = store::ClaimPending(conn, 1, id);
   if (!rows.ok()) return rows.status();
   for (auto& row : *rows) {
     LogScope scope(LogContext::Inbox(row.source, row.id));
@@ -147,13 +150,14 @@ Status WorkerPool::FailAlone(store::PgConn& conn, const Status& why) {
   return tx.Commit();
 }
 
-Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
+Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, long long* first_id) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
   auto rows = store::ClaimPending(conn, limit);
   if (!rows.ok()) return rows.status();
   // Inbox order is arrival order: records are written (and matched, and get their ids) in it.
   std::sort(rows->begin(), rows->end(), [](const store::InboxRow& a, const store::InboxRow& b) { return a.id < b.id; });
+  if (!rows->empty()) *first_id = rows->front().id;
   if (rows->empty()) {
     if (Status s = tx.Commit(); !s.ok()) return s;
     return 0;

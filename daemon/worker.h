@@ -48,9 +48,12 @@ class WorkerPool {
 
  private:
   void Run(int index, store::PgConn& conn);
-  // Returns how many rows it claimed; an error means the batch rolled back.
-  Result<int> ProcessBatch(store::PgConn& conn, int limit);
-  Status FailAlone(store::PgConn& conn, const Status& why);
+  // Returns how many rows it claimed; an error means the batch rolled back. *first_id: the first row it claimed
+  // (0 if none), so a batch of one that failed names its row.
+  Result<int> ProcessBatch(store::PgConn& conn, int limit, long long* first_id);
+  // Marks inbox row `id` failed with a dead letter (stage store), if it is still pending and not held by another
+  // worker (which then finds it failing on its own too).
+  Status FailAlone(store::PgConn& conn, long long id, const Status& why);
   static Result<std::vector<Record>> FetchMetaLeads(const SourceConfig& source, std::string_view body);
 
   WorkerOptions options_;

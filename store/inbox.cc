@@ -68,13 +68,19 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
   return out;
 }
 
-Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
-  auto r = c.Exec(
-      "UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
-      "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
-      "received_at::text, attempts",
-      {std::to_string(limit)});
+Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit, long long only_id) {
+  static const std::string kReturning =
+      " RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
+      "received_at::text, attempts";
+  auto r = only_id != 0
+               ? c.Exec("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+                        "  SELECT id FROM inbox WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)" +
+                            kReturning,
+                        {std::to_string(only_id)})
+               : c.Exec("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+                        "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" +
+                            kReturning,
+                        {std::to_string(limit)});
   if (!r.ok()) return r.status();
   std::vector<InboxRow> rows(r->rows());
   for (int i = 0; i < r->rows(); ++i) {

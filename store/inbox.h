@@ -50,7 +50,8 @@ struct InboxRow {
 };
 
 // Must run inside a transaction. Returns up to `limit` pending rows, oldest first, locked for this transaction.
-Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
+// With only_id, that row alone, if it is still pending and no other transaction holds it.
+Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit, long long only_id = 0);
 
 // status: "done" or "failed" (error says why). Inside the claiming transaction. Error texts and dead-letter
 // reasons are stored through MaskPii (hygiene/pii_mask.h): they are shown by the admin API and copied into
