@@ -9,17 +9,12 @@
 #include "connectors/hmac.h"
 #include "connectors/rule_dir.h"
 #include "connectors/secrets.h"
+#include "daemon/log.h"
 #include "daemon/routes.h"
 #include "store/migrate.h"
 
 namespace canon::daemon {
 namespace {
-
-std::string ErrorJson(const std::string& code, const std::string& message, const std::string& where = {}) {
-  std::string out = "{\"error\":" + store::JsonEscape(code) + ",\"message\":" + store::JsonEscape(message);
-  if (!where.empty()) out += ",\"where\":" + store::JsonEscape(where);
-  return out + "}";
-}
 
 // Headers kept with the payload for the worker. Credentials are never stored.
 bool KeepHeader(const std::string& lower) {
@@ -129,11 +124,12 @@ void App::FinishShutdown() {
 }
 
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
+  LogScope scope(LogContext::Request(std::string(req["X-Request-Id"])));  // set by the HTTP server: sent or made
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
-      return respond(JsonResponse(req, http::status::method_not_allowed, ErrorJson("method_not_allowed", "use GET")));
+      return respond(JsonResponse(req, http::status::method_not_allowed, ErrorBody("method_not_allowed", "use GET")));
     return respond(JsonResponse(req, http::status::ok, "{\"status\":\"ok\"}"));
   }
   if (path == "/readyz") return respond(Ready(req));
@@ -145,7 +141,7 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
                    bearer.empty() ? "no bearer token" : "wrong token");
         return respond(
             JsonResponse(req, http::status::unauthorized,
-                         ErrorJson("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
+                         ErrorBody("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
       }
     }
     return respond(Metrics(req));
@@ -160,10 +156,10 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
     if (req.method() == http::verb::get) return Handshake(source, std::move(req), std::move(respond));
     if (req.method() != http::verb::post)
       return respond(JsonResponse(req, http::status::method_not_allowed,
-                                  ErrorJson("method_not_allowed", "use POST to send records")));
+                                  ErrorBody("method_not_allowed", "use POST to send records")));
     return Ingest(source, std::move(req), std::move(respond));
   }
-  respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+  respond(JsonResponse(req, http::status::not_found, ErrorBody("not_found", "no such endpoint")));
 }
 
 void App::Admin(Request&& req, const Peer& peer, Respond respond) {
@@ -180,7 +176,7 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
                    rid);
         return respond(JsonResponse(
             req, http::status::forbidden,
-            ErrorJson("forbidden", "no API tokens are configured: the admin API answers only on loopback")));
+            ErrorBody("forbidden", "no API tokens are configured: the admin API answers only on loopback")));
       }
     } else {
       std::string why;
@@ -189,7 +185,7 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
         log_->warn("admin {} (request {}): 401, {}", what, rid, why);
         return respond(
             JsonResponse(req, http::status::unauthorized,
-                         ErrorJson("unauthenticated", "admin API needs Authorization: Bearer <token>")));
+                         ErrorBody("unauthenticated", "admin API needs Authorization: Bearer <token>")));
       }
       name = token->name;
       role = token->role;
@@ -220,11 +216,11 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
                  RoleName(route->role));
       return respond(JsonResponse(
           req, http::status::forbidden,
-          ErrorJson("forbidden", std::string("this route needs the ") + RoleName(route->role) + " role")));
+          ErrorBody("forbidden", std::string("this route needs the ") + RoleName(route->role) + " role")));
     case AdminRouter::Outcome::kNoRoute:
       break;
   }
-  respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such admin endpoint")));
+  respond(JsonResponse(req, http::status::not_found, ErrorBody("not_found", "no such admin endpoint")));
 }
 
 void App::Audit(const store::AuditEvent& event) {
@@ -258,10 +254,10 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
   const SourceConfig* source = rules->FindSource(source_name);
   if (!source)
     return respond(JsonResponse(req, http::status::not_found,
-                                ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+                                ErrorBody("unknown_source", "no source named '" + source_name + "' in the rules")));
   if (source->kind != "meta_leads")
     return respond(JsonResponse(req, http::status::method_not_allowed,
-                                ErrorJson("method_not_allowed", "use POST to send records")));
+                                ErrorBody("method_not_allowed", "use POST to send records")));
   std::string_view target(req.target().data(), req.target().size());
   auto q = target.find('?');
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
@@ -270,7 +266,7 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
     Count(source_name, "handshake_refused");
     auto code = challenge.status().code() == Code::kUnauthenticated ? http::status::forbidden
                                                                      : http::status::bad_request;
-    return respond(JsonResponse(req, code, ErrorJson("handshake_refused", challenge.status().message())));
+    return respond(JsonResponse(req, code, ErrorBody("handshake_refused", challenge.status().message())));
   }
   Response res = JsonResponse(req, http::status::ok, *challenge);
   res.set(http::field::content_type, "text/plain");
@@ -283,12 +279,13 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   if (!source) {
     Count("(unknown)", "unknown_source");  // not by name: arbitrary names must not grow the table
     return respond(JsonResponse(req, http::status::not_found,
-                                ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+                                ErrorBody("unknown_source", "no source named '" + source_name + "' in the rules")));
   }
+  LogScope scope(LogContext::Source(source_name));
   if (source->kind == "csv") {
     Count(source_name, "not_a_webhook");
     return respond(JsonResponse(req, http::status::method_not_allowed,
-                                ErrorJson("method_not_allowed", "source '" + source_name +
+                                ErrorBody("method_not_allowed", "source '" + source_name +
                                                                     "' is a CSV drop folder, not a webhook")));
   }
   std::string content_type(req[http::field::content_type]);
@@ -299,12 +296,12 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     std::string want;
     for (auto& a : accepted) want += (want.empty() ? "" : " or ") + a;
     return respond(JsonResponse(req, http::status::unsupported_media_type,
-                                ErrorJson("unsupported_media_type", "source '" + source_name + "' takes " + want +
+                                ErrorBody("unsupported_media_type", "source '" + source_name + "' takes " + want +
                                                                         ", not '" + media + "'")));
   }
   if (req.body().empty()) {
     Count(source_name, "empty_body");
-    return respond(JsonResponse(req, http::status::bad_request, ErrorJson("empty_body", "the request body is empty")));
+    return respond(JsonResponse(req, http::status::bad_request, ErrorBody("empty_body", "the request body is empty")));
   }
   Payload payload;
   payload.body = req.body();
@@ -328,14 +325,14 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     payload.url_token = std::string(path.substr(slash + 1));
   if (!payload.url_token.empty() && source->Option("auth") != "url_token") {
     Count("(unknown)", "unknown_source");  // a token for a source that takes none: no such endpoint
-    return respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+    return respond(JsonResponse(req, http::status::not_found, ErrorBody("not_found", "no such endpoint")));
   }
 
   // Authentication before a byte is stored: a forged payload is not kept.
   if (Status auth = VerifySignature(*source, payload, Secret(*source, "secret_env")); !auth.ok()) {
     Count(source_name, "unauthenticated");
     log_->warn("ingest {}: refused, {}", source_name, auth.message());
-    return respond(JsonResponse(req, http::status::unauthorized, ErrorJson("unauthenticated", auth.message())));
+    return respond(JsonResponse(req, http::status::unauthorized, ErrorBody("unauthenticated", auth.message())));
   }
 
   store::InboxItem item;
@@ -374,7 +371,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
       respond(Unavailable(*head, source_name, r.status()));
     } else if (!shape.ok()) {
       Count(source_name, "bad_payload");
-      std::string body = ErrorJson("bad_payload", shape.message(), shape.where());
+      std::string body = ErrorBody("bad_payload", shape.message(), shape.where());
       body.insert(body.size() - 1, ",\"id\":" + std::to_string(r->id));
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
@@ -395,7 +392,7 @@ Response App::Unavailable(const Request& head, const std::string& source, const 
   int retry_after = 1;
   for (Overload o : {Overload::kQueueFull, Overload::kCommitLatency, Overload::kInboxBacklog, Overload::kDatabase})
     if (status.where() == OverloadName(o)) retry_after = RetryAfterSeconds(o);
-  Response res = JsonResponse(head, http::status::service_unavailable, ErrorJson("unavailable", status.message()));
+  Response res = JsonResponse(head, http::status::service_unavailable, ErrorBody("unavailable", status.message()));
   res.set(http::field::retry_after, std::to_string(retry_after));
   return res;
 }
@@ -406,7 +403,7 @@ void App::AddRoutes() {
                       Status s = ReloadRules();
                       if (!s.ok())
                         return respond(JsonResponse(req, http::status::unprocessable_entity,
-                                                    ErrorJson("rules_invalid", s.message(), s.where())));
+                                                    ErrorBody("rules_invalid", s.message(), s.where())));
                       respond(JsonResponse(req, http::status::ok,
                                            "{\"status\":\"reloaded\",\"rules_version\":" +
                                                store::JsonEscape(rules_.Get()->version()) + "}"));
@@ -450,7 +447,7 @@ Response App::Ready(const Request& req) {
   }
   if (server_ && server_->stopping()) problems += "shutting down; ";
   if (!problems.empty())
-    return JsonResponse(req, http::status::service_unavailable, ErrorJson("not_ready", problems));
+    return JsonResponse(req, http::status::service_unavailable, ErrorBody("not_ready", problems));
   return JsonResponse(req, http::status::ok,
                       "{\"status\":\"ready\",\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}");
 }

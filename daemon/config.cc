@@ -130,9 +130,11 @@ const std::vector<Setting>& Settings() {
                     "import CSV files that appear in the csv sources' folders"),
       CANON_SETTING("log_level", log_level, std::string, "string", true, "trace, debug, info, warn, error"),
       CANON_SETTING("log_format", log_format, std::string, "string", false,
-                    "text, or json: one JSON object per line (time, level, logger, thread, event)"),
+                    "text, or json: one JSON object per line (time, level, logger, thread, source, inbox_id, "
+                    "request_id, event)"),
       CANON_SETTING("log_pii", log_pii, bool, "boolean", true,
-                    "log personal data (off by default; for debugging only)"),
+                    "leave e-mail addresses and phone numbers in log lines unmasked (off by default; for debugging "
+                    "only; stored error texts and error bodies are masked either way)"),
       CANON_SETTING("admin_token", admin_token, std::string, "string", false,
                     "an admin-role bearer token in clear, named admin_token (CANON_ADMIN_TOKEN overrides); "
                     "prefer [[token]]"),

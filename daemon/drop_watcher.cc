@@ -12,6 +12,8 @@
 #include <fstream>
 #include <vector>
 
+#include "daemon/log.h"
+#include "hygiene/pii_mask.h"
 #include "pipeline/csv_import.h"
 #include "store/imports.h"
 
@@ -154,6 +156,7 @@ void DropWatcher::Import(const std::string& source, const std::string& path) {
   fs::path p(path);
   fs::path folder = p.parent_path();
   std::string name = p.filename().string();
+  LogScope scope(LogContext::Source(source));
   log_->info("import {}: {} started", source, name);
   auto last_log = std::chrono::steady_clock::now();
   pipeline::ImportOptions opts;
@@ -179,7 +182,7 @@ void DropWatcher::Import(const std::string& source, const std::string& path) {
   }
   if (r->status == "failed") {
     fs::rename(p, folder / "failed" / name, ec);
-    std::ofstream(folder / "failed" / (name + ".reason.txt")) << r->error << "\n";
+    std::ofstream(folder / "failed" / (name + ".reason.txt")) << MaskPii(r->error) << "\n";
     log_->error("import {}: {} cannot be read: {}", source, name, r->error);
     return;
   }

@@ -84,9 +84,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto log = canon::daemon::MakeLogger("canond", config->log_format);
+  auto log = canon::daemon::MakeLogger("canond", config->log_format, /*mask_pii=*/!config->log_pii);
   log->set_level(spdlog::level::from_str(config->log_level));
   log->flush_on(spdlog::level::info);
+  if (config->log_pii) log->warn("log_pii = true: e-mail addresses and phone numbers in log lines are not masked");
 
   if (migrate_only) {
     auto conn = canon::store::PgConn::Connect(config->database);

@@ -10,6 +10,7 @@
 
 #include "connectors/connector.h"
 #include "daemon/graph_client.h"
+#include "daemon/log.h"
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 #include "store/erase.h"
@@ -148,6 +149,9 @@ Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& wh
   auto rows = store::ClaimRows(conn, {id});
   if (!rows.ok()) return rows.status();
   for (auto& row : *rows) {
+    LogScope scope(LogContext::Inbox(row.source, row.id));
+    log_->warn("inbox {} (source {}): fails on its own; dead letter, stage store: {}", row.id, row.source,
+               why.ToString());
     if (Status s = store::InsertDeadLetter(conn, {row.id, row.source, "store", why.ToString(), "", row.body});
         !s.ok())
       return s;
@@ -167,6 +171,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   for (const store::InboxRow& row : *rows) claimed->push_back(row.id);
   // Inbox order is arrival order: records are written (and matched, and get their ids) in it.
   std::sort(rows->begin(), rows->end(), [](const store::InboxRow& a, const store::InboxRow& b) { return a.id < b.id; });
+  if (!rows->empty()) *first_id = rows->front().id;
   if (rows->empty()) {
     if (Status s = tx.Commit(); !s.ok()) return s;
     return 0;
@@ -227,6 +232,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     if (n == 0) continue;
     suppressed_ += n;
     emptied.push_back(p.row->id);
+    LogScope scope(LogContext::Inbox(p.row->source, p.row->id));
     log_->info("inbox {} (source {}): {} record(s) of suppressed people dropped", p.row->id, p.row->source, n);
   }
   if (Status s = store::EmptyPayloads(conn, emptied); !s.ok()) return s;
@@ -238,10 +244,12 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   for (size_t pi = 0; pi < prepared.size(); ++pi) {
     Prepared& p = prepared[pi];
     store::InboxRow& row = *p.row;
+    LogScope scope(LogContext::Inbox(row.source, row.id));
     if (!p.failure.ok()) {
       const char* stage = p.failure.message().rfind("Graph API", 0) == 0 || p.failure.code() == Code::kUnauthenticated
                               ? "fetch"
                               : "parse";
+      log_->warn("inbox {} (source {}): dead letter, stage {}: {}", row.id, row.source, stage, p.failure.ToString());
       Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(),
                                                 p.failure.where(), row.body});
       if (!s.ok()) return s;
@@ -256,6 +264,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
           reason += r.field + ": " + r.reason;
           if (where.empty()) where = "record " + std::to_string(p.records[i].index) + " field " + r.field;
         }
+        log_->warn("inbox {} (source {}): dead letter, stage validate: {} ({})", row.id, row.source, reason, where);
         Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body});
         if (!s.ok()) return s;
         continue;
@@ -274,6 +283,8 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     const store::WriteOutcome& w = (*outcomes)[i];
     ++written[item_payload[i]];
     // Over-common blocking keys were skipped, not followed: report their kind (never the value, which is PII).
+    const store::InboxRow& row = *prepared[item_payload[i]].row;
+    LogScope scope(LogContext::Inbox(row.source, row.id));
     for (const auto& key : w.over_common_keys) {
       ++over_common_;
       log_->warn("over-common blocking key of kind '{}' skipped for source record {}", key.substr(0, key.find(':')),

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "hygiene/pii_mask.h"
+
 namespace canon::store {
 
 Result<bool> TryLockImportFile(PgConn& c, const std::string& source, const std::string& file_name) {
@@ -73,7 +75,7 @@ Status InsertImportErrors(PgConn& c, long long id, const std::vector<std::pair<l
   std::vector<std::string> lines, reasons;
   for (const auto& [l, why] : errors) {
     lines.push_back(std::to_string(l));
-    reasons.push_back(why);
+    reasons.push_back(MaskPii(why));
   }
   auto r = c.Exec(
       "INSERT INTO csv_import_error (import_id, line, reason) "
@@ -86,7 +88,7 @@ Status FinishImport(PgConn& c, long long id, const std::string& status, const st
   auto r = c.Exec(
       "UPDATE csv_import SET status = $2, error = nullif($3, ''), finished_at = now(), updated_at = now() "
       "WHERE id = $1",
-      {std::to_string(id), status, error});
+      {std::to_string(id), status, MaskPii(error)});
   return r.ok() ? Status::Ok() : r.status();
 }
 

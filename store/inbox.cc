@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hygiene/pii_mask.h"
+
 namespace canon::store {
 
 Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const InboxItem*>& items) {
@@ -124,7 +126,7 @@ Result<long long> CountPending(PgConn& c, long long cap) {
 
 Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {
   auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, '') WHERE id = $1",
-                  {std::to_string(id), status, error});
+                  {std::to_string(id), status, MaskPii(error)});
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -135,7 +137,7 @@ Status MarkInboxRows(PgConn& c, const std::vector<InboxMark>& marks) {
   for (const auto& m : marks) {
     ids.push_back(m.id);
     status.push_back(m.status);
-    error.push_back(m.error);
+    error.push_back(MaskPii(m.error));
   }
   auto r = c.Exec(
       "UPDATE inbox i SET status = u.s, processed_at = now(), error = nullif(u.e, '') "
@@ -149,7 +151,7 @@ Status InsertDeadLetter(PgConn& c, const DeadLetter& dl) {
   auto r = c.Exec(
       "INSERT INTO dead_letter (inbox_id, source, stage, reason, location, raw) "
       "VALUES (nullif($1, '0')::bigint, $2, $3, $4, $5, $6::bytea)",
-      {inbox, dl.source, dl.stage, dl.reason, dl.location, Param(std::string_view(dl.raw), true)});
+      {inbox, dl.source, dl.stage, MaskPii(dl.reason), dl.location, Param(std::string_view(dl.raw), true)});
   return r.ok() ? Status::Ok() : r.status();
 }
 

@@ -58,7 +58,9 @@ Result<std::vector<InboxRow>> ClaimRows(PgConn& conn, const std::vector<long lon
 // Pending rows, counted up to `cap` (a bounded scan of the pending index, however long the queue). No transaction.
 Result<long long> CountPending(PgConn& conn, long long cap);
 
-// status: "done" or "failed" (error says why). Inside the claiming transaction.
+// status: "done" or "failed" (error says why). Inside the claiming transaction. Error texts and dead-letter
+// reasons are stored through MaskPii (hygiene/pii_mask.h): they are shown by the admin API and copied into
+// tickets, so a value that slipped into a message must not reach them; the payload's own bytes are in `raw`.
 Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
 
 struct InboxMark {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "hygiene/pii_mask.h"
+
 namespace canon::store {
 
 namespace {
@@ -70,12 +72,73 @@ Status PgConn::EnsureConnected() {
 }
 
 namespace {
+// A server error as a Status that carries no row values: SQLSTATE (in `where`, as before) and the names the
+// server reports in its fields (schema, table, column, data type, constraint), with the primary message made
+// safe. DETAIL ("Key (email)=(ann@x.com) already exists", "Failing row contains (...)"), CONTEXT ("COPY t, line
+// 3: ..."), HINT and the query text are dropped: they quote the data. The primary message is kept, except:
+//   - class P0 (RAISE in a function or trigger): its text is whatever the function chose, values included;
+//   - a quoted segment ("...") that is not one of the reported names becomes "…", and for data exceptions
+//     (class 22: `invalid input syntax for type bigint: "ann@x.com"`) everything after the first ": " goes;
+//   - class 42 (syntax, undefined object, privileges) quotes our own statement's names, never values: kept.
+// MaskPii runs over the result as a last net.
+std::string SafeServerMessage(const PGresult* r) {
+  auto field = [r](int code) -> std::string {
+    const char* v = PQresultErrorField(r, code);
+    return v ? v : "";
+  };
+  const std::string state = field(PG_DIAG_SQLSTATE);
+  const std::string klass = state.substr(0, 2);
+  std::string primary = field(PG_DIAG_MESSAGE_PRIMARY);
+  std::vector<std::pair<const char*, std::string>> names = {{"schema", field(PG_DIAG_SCHEMA_NAME)},
+                                                            {"table", field(PG_DIAG_TABLE_NAME)},
+                                                            {"column", field(PG_DIAG_COLUMN_NAME)},
+                                                            {"type", field(PG_DIAG_DATATYPE_NAME)},
+                                                            {"constraint", field(PG_DIAG_CONSTRAINT_NAME)}};
+  if (klass == "P0") {
+    primary = "an error raised by a database function or trigger";
+  } else if (klass != "42") {
+    if (klass == "22") {
+      if (auto colon = primary.find(": "); colon != std::string::npos) primary.resize(colon);
+    }
+    std::string safe;
+    size_t i = 0;
+    while (i < primary.size()) {
+      size_t open = primary.find('"', i);
+      size_t close = open == std::string::npos ? open : primary.find('"', open + 1);
+      if (close == std::string::npos) {
+        safe += primary.substr(i);
+        break;
+      }
+      std::string quoted = primary.substr(open + 1, close - open - 1);
+      bool known = false;
+      for (const auto& [label, name] : names) known = known || (!name.empty() && name == quoted);
+      safe += primary.substr(i, open - i) + "\"" + (known ? quoted : "…") + "\"";
+      i = close + 1;
+    }
+    primary = std::move(safe);
+  }
+  std::string out = primary.empty() ? "database error" : primary;
+  std::string named;
+  for (const auto& [label, name] : names)
+    if (!name.empty()) named += (named.empty() ? "" : ", ") + std::string(label) + " " + name;
+  if (!named.empty()) out += " (" + named + ")";
+  return MaskPii(out);
+}
+
 Status ResultStatus(PGconn* conn, PGresult* r) {
   ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
-  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  std::string msg;
+  if (state) {
+    msg = SafeServerMessage(r);
+  } else {
+    // No server error fields: a client-side failure (connection lost, out of memory). libpq's text then names
+    // the failure; its first line only, masked, in case it repeats a server error it holds.
+    msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+    msg = MaskPii(msg.substr(0, msg.find('\n')));
+    while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+  }
   Code code = PQstatus(conn) == CONNECTION_OK ? Code::kInternal : Code::kUnavailable;
   return Status(code, msg, state ? std::string("sqlstate ") + state : std::string());
 }
