@@ -171,7 +171,6 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   for (const store::InboxRow& row : *rows) claimed->push_back(row.id);
   // Inbox order is arrival order: records are written (and matched, and get their ids) in it.
   std::sort(rows->begin(), rows->end(), [](const store::InboxRow& a, const store::InboxRow& b) { return a.id < b.id; });
-  if (!rows->empty()) *first_id = rows->front().id;
   if (rows->empty()) {
     if (Status s = tx.Commit(); !s.ok()) return s;
     return 0;
