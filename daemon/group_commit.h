@@ -55,6 +55,8 @@ class GroupCommitter : public InboxSink {
   void Stop();
   Status Submit(store::InboxItem item, Done done) override;
   size_t queued() const;
+  // Writers inside an INSERT now (their connection is in use).
+  int busy() const { return busy_; }
 
  private:
   struct Pending {
@@ -70,6 +72,7 @@ class GroupCommitter : public InboxSink {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  std::atomic<int> busy_{0};
   ThreadGroup threads_;  // one writer thread per connection
 };
 
