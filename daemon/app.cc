@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "connectors/connector.h"
@@ -12,6 +13,7 @@
 #include "daemon/log.h"
 #include "daemon/routes.h"
 #include "store/migrate.h"
+#include "store/queue_stats.h"
 
 namespace canon::daemon {
 namespace {
@@ -20,6 +22,15 @@ namespace {
 bool KeepHeader(const std::string& lower) {
   return lower != "authorization" && lower != "cookie" && lower != "proxy-authorization";
 }
+
+// Fixed routes outside /admin/, and the label of requests no route takes.
+constexpr const char* kFixedRoutes[] = {"/healthz", "/readyz", "/metrics", "/ingest/{source}",
+                                        "/ingest/{source}/{token}"};
+constexpr const char* kUnmatched = "(unmatched)";
+// The scrape's queue counts stop here, and its statements stop after this long: a scrape's cost stays bounded
+// however large a backlog grows.
+constexpr long long kQueueCountCap = 100000;
+constexpr int kScrapeStatementTimeoutMs = 2000;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -37,10 +48,13 @@ Status App::ReloadRules() {
   auto rules = LoadRuleDir(config_.rules_dir);
   Status secrets = rules.ok() ? CheckSourceSecrets(**rules, std::getenv) : rules.status();
   if (!secrets.ok()) {
+    metrics_.rules_reloads.With({"failure"}).Inc();
     log_->error("rules reload refused, the previous rules stay in force: {}", secrets.ToString());
     return secrets;
   }
   rules_.Set(*rules);
+  metrics_.rules_reloads.With({"success"}).Inc();
+  metrics_.rules_info.SetOnly({(*rules)->version()}, 1);
   log_->info("rules loaded from {}: version {}, {} sources", config_.rules_dir, (*rules)->version(),
              (*rules)->sources().size());
   return Status::Ok();
@@ -61,11 +75,11 @@ Status App::Start(boost::asio::io_context& ioc) {
       workers_ = std::make_unique<WorkerPool>(
           WorkerOptions{config_.database, static_cast<int>(config_.workers), static_cast<int>(config_.worker_batch),
                         static_cast<int>(config_.poll_interval_ms)},
-          rules_, log_);
+          rules_, log_, metrics_);
       if (Status s = workers_->Start(); !s.ok()) return s;
     }
     if (options_.run_workers && config_.watch_drop_folders) {
-      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_);
+      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_, metrics_);
       if (Status s = drops_->Start(); !s.ok()) return s;
     }
     if (config_.max_inbox_backlog > 0) {
@@ -125,6 +139,47 @@ void App::FinishShutdown() {
 
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
   LogScope scope(LogContext::Request(std::string(req["X-Request-Id"])));  // set by the HTTP server: sent or made
+  const size_t route = RouteOf(req);
+  const auto start = std::chrono::steady_clock::now();
+  Route(std::move(req), peer, [this, route, start, respond = std::move(respond)](Response res) {
+    CountRequest(route, res.result_int(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    respond(std::move(res));
+  });
+}
+
+void App::Refused(const Request& head, unsigned status) { CountRequest(RouteOf(head), status, std::nullopt); }
+
+size_t App::RouteOf(const Request& req) const {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string pattern = kUnmatched;
+  constexpr std::string_view kIngest = "/ingest/";
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+    pattern = std::string(path);
+  } else if (path.substr(0, kIngest.size()) == kIngest) {
+    pattern = path.find('/', kIngest.size()) == std::string_view::npos ? kFixedRoutes[3] : kFixedRoutes[4];
+  } else if (const RouteInfo* r = path.substr(0, 7) == "/admin/" ? admin_routes_.Find(req) : nullptr) {
+    pattern = r->pattern;
+  }
+  auto it = route_index_.find(pattern);
+  return it != route_index_.end() ? it->second : route_index_.at(kUnmatched);
+}
+
+void App::CountRequest(size_t route, unsigned status, std::optional<double> seconds) {
+  RouteMetrics& m = *route_metrics_[route];
+  if (seconds) m.duration->Observe(*seconds);
+  if (status < 100 || status > 599) status = 599;  // never happens: Beast writes only real codes
+  std::atomic<Counter*>& slot = m.by_status[status - 100];
+  Counter* c = slot.load(std::memory_order_acquire);
+  if (!c) {
+    c = &metrics_.http_requests.With({m.pattern, std::to_string(status)});
+    slot.store(c, std::memory_order_release);
+  }
+  c->Inc();
+}
+
+void App::Route(Request&& req, const Peer& peer, Respond respond) {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") {
@@ -144,7 +199,8 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
                          ErrorBody("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
       }
     }
-    return respond(Metrics(req));
+    // Source names are labels: shown to the metrics token's holder, or, with no token set, to loopback only.
+    return respond(Metrics(req, !config_.metrics_token_sha256.empty() || peer.loopback));
   }
   if (path.substr(0, 7) == "/admin/" || path == "/admin")
     return Admin(std::move(req), peer, std::move(respond));
@@ -371,6 +427,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
       respond(Unavailable(*head, source_name, r.status()));
     } else if (!shape.ok()) {
       Count(source_name, "bad_payload");
+      metrics_.dead_letters.With({"intake"}).Inc();
       std::string body = ErrorBody("bad_payload", shape.message(), shape.where());
       body.insert(body.size() - 1, ",\"id\":" + std::to_string(r->id));
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
@@ -430,6 +487,18 @@ void App::AddRoutes() {
   AddImportRoutes(*this, admin_routes_);
   AddWebRoutes(*this, admin_routes_);
   AddEraseRoutes(*this, admin_routes_);
+
+  std::vector<std::string> patterns(std::begin(kFixedRoutes), std::end(kFixedRoutes));
+  for (const RouteInfo& r : admin_routes_.Routes()) patterns.push_back(r.pattern);
+  patterns.push_back(kUnmatched);
+  for (const std::string& p : patterns) {
+    if (route_index_.count(p)) continue;  // one pattern, several methods
+    auto m = std::make_unique<RouteMetrics>();
+    m->pattern = p;
+    m->duration = &metrics_.http_duration.With({p});
+    route_index_[p] = route_metrics_.size();
+    route_metrics_.push_back(std::move(m));
+  }
 }
 
 Response App::Ready(const Request& req) {
@@ -453,44 +522,67 @@ Response App::Ready(const Request& req) {
 }
 
 void App::Count(const std::string& source, const char* outcome) {
-  if (std::string_view(outcome) == "accepted") ++accepted_;
-  else ++refused_;
-  std::lock_guard<std::mutex> lock(counts_mu_);
-  ++counts_[{source, outcome}];
+  (std::string_view(outcome) == "accepted" ? metrics_.intake_accepted : metrics_.intake_refused).With().Inc();
+  metrics_.intake.With({source, outcome}).Inc();
 }
 
-Response App::Metrics(const Request& req) {
-  std::string body;
+void App::SampleGauges() {
+  for (size_t i = 0; i < kOverloadReasons; ++i)
+    metrics_.intake_overload.With({OverloadName(static_cast<Overload>(i))})
+        .Mirror(static_cast<uint64_t>(overload_.Get(static_cast<Overload>(i))));
+  metrics_.intake_commit_latency.With().Set(
+      committer_ ? static_cast<double>(committer_->last_commit_latency_ms()) : 0);
+  metrics_.inbox_backlog.With().Set(backlog_ ? static_cast<double>(backlog_->pending()) : 0);
+  const HttpTimeouts t = server_ ? server_->timeouts() : HttpTimeouts{};
+  metrics_.http_timeouts.With({"header"}).Mirror(static_cast<uint64_t>(t.header));
+  metrics_.http_timeouts.With({"body"}).Mirror(static_cast<uint64_t>(t.body));
+  metrics_.http_timeouts.With({"write"}).Mirror(static_cast<uint64_t>(t.write));
+  metrics_.http_open_connections.With().Set(server_ ? static_cast<double>(server_->open_connections()) : 0);
+  metrics_.intake_in_flight.With().Set(static_cast<double>(in_flight_.load()));
+  const double queued = committer_ ? static_cast<double>(committer_->queued()) : 0;
+  metrics_.intake_queued.With().Set(queued);
+  metrics_.pg_waiting.With({"writer"}).Set(queued);
+  metrics_.pg_connections.With({"writer"})
+      .Set(committer_ ? static_cast<double>(config_.writer_connections) : 0);
+  metrics_.pg_in_use.With({"writer"}).Set(committer_ ? committer_->busy() : 0);
+  metrics_.pg_connections.With({"worker"}).Set(workers_ ? static_cast<double>(config_.workers) : 0);
+  metrics_.pg_in_use.With({"worker"}).Set(workers_ ? workers_->busy() : 0);
+  metrics_.pg_connections.With({"importer"}).Set(drops_ ? 1 : 0);
+  metrics_.pg_in_use.With({"importer"}).Set(drops_ ? drops_->busy() : 0);
+  metrics_.pg_connections.With({"admin"}).Set(admin_ ? 1 : 0);
   {
-    std::lock_guard<std::mutex> lock(counts_mu_);
-    for (const auto& [key, n] : counts_)
-      body += "canon_intake_total{source=\"" + key.first + "\",outcome=\"" + key.second + "\"} " +
-              std::to_string(n) + "\n";
+    std::lock_guard<std::mutex> lock(audit_mu_);
+    metrics_.pg_connections.With({"audit"}).Set(audit_ ? 1 : 0);
   }
-  body += "canon_intake_accepted_total " + std::to_string(accepted_.load()) + "\n";
-  body += "canon_intake_refused_total " + std::to_string(refused_.load()) + "\n";
-  body += "canon_intake_in_flight " + std::to_string(in_flight_.load()) + "\n";
-  if (committer_) body += "canon_intake_queued " + std::to_string(committer_->queued()) + "\n";
-  // Why intake answered 503 (daemon/overload.h), the signals behind it, and connections cut by a timeout.
-  body += overload_.Metrics();
-  if (committer_)
-    body += "canon_intake_commit_latency_ms " + std::to_string(committer_->last_commit_latency_ms()) + "\n";
-  if (backlog_) body += "canon_inbox_backlog " + std::to_string(backlog_->pending()) + "\n";
-  if (server_) {
-    HttpTimeouts t = server_->timeouts();
-    body += "canon_http_timeouts_total{phase=\"header\"} " + std::to_string(t.header) + "\n";
-    body += "canon_http_timeouts_total{phase=\"body\"} " + std::to_string(t.body) + "\n";
-    body += "canon_http_timeouts_total{phase=\"write\"} " + std::to_string(t.write) + "\n";
-    body += "canon_http_open_connections " + std::to_string(server_->open_connections()) + "\n";
+  if (!options_.store_inbox) return;
+  std::lock_guard<std::mutex> lock(metrics_conn_mu_);
+  auto read = [this]() -> Result<store::QueueStats> {
+    if (!metrics_conn_) {
+      auto conn = store::PgConn::Connect(config_.database);
+      if (!conn.ok()) return conn.status();
+      metrics_conn_ = std::move(*conn);
+    }
+    if (Status s = metrics_conn_->EnsureConnected(); !s.ok()) return s;
+    return store::ReadQueueStats(*metrics_conn_, kQueueCountCap, kScrapeStatementTimeoutMs);
+  };
+  Result<store::QueueStats> q = read();
+  metrics_.pg_connections.With({"metrics"}).Set(metrics_conn_ ? 1 : 0);
+  metrics_.store_up.With().Set(q.ok() ? 1 : 0);
+  if (!q.ok()) {
+    log_->warn("GET /metrics: queue gauges not read: {}", q.status().message());
+    return;
   }
-  if (workers_) {
-    body += "canon_worker_processed_total " + std::to_string(workers_->processed()) + "\n";
-    body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";
-    body += "canon_match_over_common_keys_total " + std::to_string(workers_->over_common_keys()) + "\n";
-    body += "canon_worker_suppressed_total " + std::to_string(workers_->suppressed()) + "\n";
-  }
-  Response res = JsonResponse(req, http::status::ok, std::move(body));
-  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  metrics_.inbox_pending.With().Set(static_cast<double>(q->inbox_pending));
+  metrics_.inbox_oldest.With().Set(q->inbox_oldest_age_s);
+  metrics_.review_queue.With({"pending"}).Set(static_cast<double>(q->review_pending));
+  metrics_.review_queue.With({"deferred"}).Set(static_cast<double>(q->review_deferred));
+  metrics_.review_oldest.With().Set(q->review_oldest_age_s);
+}
+
+Response App::Metrics(const Request& req, bool with_sources) {
+  SampleGauges();
+  Response res = JsonResponse(req, http::status::ok, metrics_.Write(with_sources));
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   return res;
 }
 

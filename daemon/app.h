@@ -5,11 +5,14 @@
 
 #include <spdlog/logger.h>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "daemon/admin.h"
 #include "daemon/config.h"
@@ -17,6 +20,7 @@
 #include "daemon/group_commit.h"
 #include "daemon/http_server.h"
 #include "daemon/overload.h"
+#include "daemon/metrics.h"
 #include "daemon/rules_holder.h"
 #include "daemon/worker.h"
 #include "store/audit.h"
@@ -50,9 +54,12 @@ class App : public Router {
   const RulesHolder& rules() const { return rules_; }
   const Config& config() const { return config_; }
   spdlog::logger& log() { return *log_; }
+  // Counts and times every request by route pattern, then routes it (Route).
   void Handle(Request&& req, const Peer& peer, Respond respond) override;
+  void Refused(const Request& head, unsigned status) override;
 
  private:
+  void Route(Request&& req, const Peer& peer, Respond respond);
   // /admin/: the caller's token and role (401, 403), then the route; steward and admin actions are audited.
   void Admin(Request&& req, const Peer& peer, Respond respond);
   // Writes one audit_event row from the audit connection; a failure is logged (the action already happened).
@@ -62,8 +69,15 @@ class App : public Router {
   // The secret named by a source option (the name of an environment variable); "" when unset.
   std::string Secret(const SourceConfig& source, const char* option) const;
   Response Ready(const Request& req);
-  Response Metrics(const Request& req);
+  // `with_sources`: the caller may see source names (the metrics token, or loopback when no token is set).
+  Response Metrics(const Request& req, bool with_sources);
+  // Sets the gauges read at scrape time (queues from PostgreSQL, connections).
+  void SampleGauges();
   void AddRoutes();
+  // The route pattern a request is counted under: an index into route_metrics_ (bounded: fixed and admin
+  // patterns, "/ingest/{source}", and "(unmatched)" for everything else).
+  size_t RouteOf(const Request& req) const;
+  void CountRequest(size_t route, unsigned status, std::optional<double> seconds);
   // Counts one intake outcome for a source (accepted, unauthenticated, bad_payload, ...), for /metrics.
   void Count(const std::string& source, const char* outcome);
   // 503 with the Retry-After of the overload reason `status.where()` names (daemon/overload.h).
@@ -88,10 +102,19 @@ class App : public Router {
   std::unique_ptr<store::PgConn> audit_;
   uint16_t port_ = 0;
   std::atomic<long long> in_flight_{0};
-  std::atomic<long long> accepted_{0};
-  std::atomic<long long> refused_{0};
-  std::mutex counts_mu_;
-  std::map<std::pair<std::string, std::string>, long long> counts_;
+  DaemonMetrics metrics_;
+  // Per route: its latency histogram and its counter per status code (100..599), found once and kept, so counting
+  // a request takes no lock after the first of its route and status.
+  struct RouteMetrics {
+    std::string pattern;
+    Histogram* duration = nullptr;
+    std::array<std::atomic<Counter*>, 500> by_status{};
+  };
+  std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;
+  std::unordered_map<std::string, size_t> route_index_;  // pattern -> index; built before the listener starts
+  // Its own connection for the scrape's queue gauges, with a statement timeout.
+  std::mutex metrics_conn_mu_;
+  std::unique_ptr<store::PgConn> metrics_conn_;
 };
 
 }  // namespace canon::daemon

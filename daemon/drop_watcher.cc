@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "daemon/log.h"
@@ -31,8 +32,9 @@ bool Ignored(const std::string& name) {
 
 }  // namespace
 
-DropWatcher::DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
-    : conninfo_(std::move(conninfo)), rules_(rules), log_(std::move(log)) {}
+DropWatcher::DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+                         DaemonMetrics& metrics)
+    : conninfo_(std::move(conninfo)), rules_(rules), log_(std::move(log)), metrics_(metrics) {}
 
 DropWatcher::~DropWatcher() { Stop(); }
 
@@ -162,7 +164,26 @@ void DropWatcher::Import(const std::string& source, const std::string& path) {
   pipeline::ImportOptions opts;
   opts.stop = &stop_;
   opts.rules = [this] { return rules_.Get(); };
+  // Counted as each batch commits: this run's work only (a resumed import starts at its committed progress).
+  Counter& rows_ok = metrics_.csv_rows.With({source, "ok"});
+  Counter& rows_refused = metrics_.csv_rows.With({source, "refused"});
+  Counter& bytes = metrics_.csv_bytes.With({source});
+  Gauge& file_bytes = metrics_.csv_file_bytes.With({source});
+  Gauge& file_done = metrics_.csv_file_done.With({source});
+  std::optional<pipeline::ImportProgress> last;
   opts.on_progress = [&](const pipeline::ImportProgress& pr) {
+    if (!last) {
+      last = pr;
+      last->bytes_done = pr.bytes_start;
+      last->rows_ok = pr.rows_ok_start;
+      last->rows_refused = pr.rows_refused_start;
+    }
+    rows_ok.Inc(static_cast<uint64_t>(pr.rows_ok - last->rows_ok));
+    rows_refused.Inc(static_cast<uint64_t>(pr.rows_refused - last->rows_refused));
+    bytes.Inc(pr.bytes_done - last->bytes_done);
+    file_bytes.Set(static_cast<double>(pr.bytes_total));
+    file_done.Set(static_cast<double>(pr.bytes_done));
+    last = pr;
     auto now = std::chrono::steady_clock::now();
     if (now - last_log < std::chrono::seconds(5)) return;
     last_log = now;
@@ -170,7 +191,12 @@ void DropWatcher::Import(const std::string& source, const std::string& path) {
                pr.rows_refused, (pr.rows_ok + pr.rows_refused) / std::max(pr.seconds, 0.001),
                100.0 * pr.bytes_done / std::max<uint64_t>(pr.bytes_total, 1));
   };
+  ++busy_;
   auto r = pipeline::ImportCsvFile(*conn_, source, path, opts);
+  --busy_;
+  file_bytes.Set(0);
+  file_done.Set(0);
+  if (r.ok() && r->status != "stopped") metrics_.csv_files.With({source, r->status}).Inc();
   if (!r.ok()) {
     // Database trouble or a vanished source: leave the file where it is; it is retried at the next start.
     log_->error("import {}: {} interrupted: {}", source, name, r.status().ToString());

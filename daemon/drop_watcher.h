@@ -9,6 +9,9 @@
 // Stop() stops between batches; the import resumes on the next start. Several nodes may watch one folder (a
 // shared mount): a file is imported by the node that takes its lock in PostgreSQL; the others look again every
 // few seconds until it has moved.
+// Rows, bytes and finished files are counted
+// in `metrics` per source (one source is one folder: file names are not labels, as every new file would add
+// series forever, and a name can carry a person's name); `metrics` must outlive the watcher.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -22,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "daemon/metrics.h"
 #include "daemon/rules_holder.h"
 #include "store/pg.h"
 
@@ -29,10 +33,13 @@ namespace canon::daemon {
 
 class DropWatcher {
  public:
-  DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log);
+  DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+              DaemonMetrics& metrics);
   ~DropWatcher();
   Status Start();
   void Stop();
+  // 1 while a file is being imported (the importer's connection is in use).
+  int busy() const { return busy_; }
 
  private:
   void WatchLoop();
@@ -46,6 +53,8 @@ class DropWatcher {
   std::string conninfo_;
   const RulesHolder& rules_;
   std::shared_ptr<spdlog::logger> log_;
+  DaemonMetrics& metrics_;
+  std::atomic<int> busy_{0};
   std::unique_ptr<store::PgConn> conn_;
   int inotify_fd_ = -1;
   int wake_fd_ = -1;  // eventfd to interrupt the watch loop on Stop

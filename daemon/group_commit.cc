@@ -87,8 +87,10 @@ void GroupCommitter::Run(store::PgConn& conn) {
     items.reserve(batch.size());
     for (auto& p : batch) items.push_back(&p.item);
     // One statement is one implicit transaction: either every row of the batch is durable or none is.
+    ++busy_;
     auto receipts = store::InsertInbox(conn, items);
     if (!receipts.ok() && !conn.Healthy() && conn.EnsureConnected().ok()) receipts = store::InsertInbox(conn, items);
+    --busy_;
     if (!receipts.ok()) {
       log_->error("inbox write of {} payloads failed: {}", batch.size(), receipts.status().ToString());
       Status err(Code::kUnavailable, "inbox write failed; retry later", OverloadName(Overload::kDatabase));

@@ -63,6 +63,8 @@ class GroupCommitter : public InboxSink {
   size_t queued() const;
   // Submit to commit of the oldest payload of the last batch written.
   long long last_commit_latency_ms() const { return last_latency_ms_; }
+  // Writers inside an INSERT now (their connection is in use).
+  int busy() const { return busy_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -82,6 +84,7 @@ class GroupCommitter : public InboxSink {
   bool stopping_ = false;
   Clock::time_point last_commit_at_;   // under mu_
   std::atomic<long long> last_latency_ms_{0};
+  std::atomic<int> busy_{0};
   ThreadGroup threads_;  // one writer thread per connection
 };
 

@@ -146,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                       std::to_string(server_->limits.max_body_bytes) + " bytes\"}");
       res.keep_alive(false);
       res.set("X-Request-Id", RequestIdFor(parser_->get()["X-Request-Id"]));
+      server_->router.Refused(parser_->get(), res.result_int());
       busy_ = true;
       return Write(std::move(res));
     }
@@ -157,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                   "{\"error\":\"bad_request\",\"message\":\"malformed HTTP request: " +
                                       ec.message() + "\"}");
       res.set("X-Request-Id", RequestIdFor({}));
+      server_->router.Refused(head, res.result_int());
       busy_ = true;
       return Write(std::move(res));
     }

@@ -35,6 +35,12 @@ class Router {
   virtual ~Router() = default;
   // Must call `respond` exactly once, from any thread.
   virtual void Handle(Request&& req, const Peer& peer, Respond respond) = 0;
+  // Told of a request the server answered itself (413 over the body limit, 400 malformed), for counting: `head`
+  // holds what was parsed of it (method and target when the request line was read).
+  virtual void Refused(const Request& head, unsigned status) {
+    (void)head;
+    (void)status;
+  }
 };
 
 // Each connection holds at most one request and one response at a time (it reads the next request only after

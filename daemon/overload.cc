@@ -55,14 +55,6 @@ void OverloadCounters::Count(Overload reason, const std::string& detail) {
                detail, n);
 }
 
-std::string OverloadCounters::Metrics() const {
-  std::string out;
-  for (size_t i = 0; i < kOverloadReasons; ++i)
-    out += std::string("canon_intake_overload_total{reason=\"") + OverloadName(static_cast<Overload>(i)) + "\"} " +
-           std::to_string(counts_[i].load()) + "\n";
-  return out;
-}
-
 BacklogMonitor::BacklogMonitor(std::string conninfo, long long high_water, std::shared_ptr<spdlog::logger> log)
     : conninfo_(std::move(conninfo)), high_water_(high_water), log_(std::move(log)) {}
 

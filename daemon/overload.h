@@ -41,8 +41,6 @@ class OverloadCounters {
   // Counts one refusal; `detail` (no personal data) goes in the rate-limited log line.
   void Count(Overload reason, const std::string& detail);
   long long Get(Overload reason) const { return counts_[static_cast<size_t>(reason)]; }
-  // canon_intake_overload_total{reason="..."} N, one line per reason.
-  std::string Metrics() const;
 
  private:
   std::shared_ptr<spdlog::logger> log_;

@@ -31,6 +31,20 @@ std::map<std::string, std::string> HeadersFromJson(const std::string& json) {
   return out;
 }
 
+// What a batch counts; added to the metrics only once the batch commits (a rolled-back batch is claimed again).
+struct Tally {
+  uint64_t processed = 0, failed = 0, over_common = 0, suppressed = 0, quarantined = 0;
+  std::map<std::string, uint64_t> records;       // outcome -> records
+  std::map<std::string, uint64_t> dead_letters;  // stage -> dead letters
+};
+
+// WriteOutcome::decision -> canon_records_total's outcome.
+const char* RecordOutcome(const std::string& decision) {
+  if (decision == "merge") return "joined";
+  if (decision == "new" || decision == "review" || decision == "test") return decision.c_str();
+  return "other";
+}
+
 struct Prepared {
   store::InboxRow* row;
   std::vector<Record> records;
@@ -49,14 +63,24 @@ Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& sourc
   GraphClientOptions opts;
   if (auto base = source.Option("graph_base"); !base.empty()) opts.base_url = base;
   opts.ca_file = source.Option("graph_ca_file");
+  // Looked up once, so a source that fetched shows 0 failures and 0 retries rather than no series.
+  Counter& fetches = metrics_.fetches.With({source.name});
+  Counter& retries = metrics_.fetch_retries.With({source.name});
+  Counter& failures = metrics_.fetch_failures.With({source.name});
+  opts.on_retry = [&retries] { retries.Inc(); };
   GraphClient client(opts);
   std::string token_var = source.Option("access_token_env");
   const char* token = token_var.empty() ? nullptr : std::getenv(token_var.c_str());
-  if (!token || !*token) return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+  if (!token || !*token) {
+    failures.Inc();
+    return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+  }
   std::vector<Record> out;
   for (size_t i = 0; i < refs->size(); ++i) {
     const MetaLeadRef& ref = (*refs)[i];
     auto res = client.Get(MetaLeadTarget(ref.leadgen_id), token);
+    fetches.Inc();
+    if (!res.ok()) failures.Inc();
     if (!res.ok())
       return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
                     "leadgen_id " + ref.leadgen_id);
@@ -70,8 +94,9 @@ Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& sourc
   return out;
 }
 
-WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
-    : options_(std::move(options)), rules_(rules), log_(std::move(log)) {}
+WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+                       DaemonMetrics& metrics)
+    : options_(std::move(options)), rules_(rules), log_(std::move(log)), metrics_(metrics) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -106,7 +131,13 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
     // Drain: keep claiming while full batches come back.
     for (;;) {
       std::vector<long long> claimed;
+      const auto start = std::chrono::steady_clock::now();
+      ++busy_;
       auto n = ProcessBatch(conn, options_.batch, {}, &claimed);
+      --busy_;
+      if (!n.ok() || *n > 0)
+        metrics_.worker_batch.With().Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       if (!n.ok()) {
         log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
         bool lost = !conn.Healthy();
@@ -158,7 +189,10 @@ Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& wh
     if (Status s = store::MarkInbox(conn, row.id, "failed", why.ToString()); !s.ok()) return s;
   }
   if (Status s = tx.Commit(); !s.ok()) return s;
-  failed_ += static_cast<long long>(rows->size());
+  if (!rows->empty()) {
+    metrics_.worker_failed.With().Inc(rows->size());
+    metrics_.dead_letters.With({"store"}).Inc(rows->size());
+  }
   return Status::Ok();
 }
 
@@ -176,6 +210,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     return 0;
   }
   std::shared_ptr<const RuleSet> rules = rules_.Get();
+  Tally tally;
 
   // Pure stages first (parse, normalize) for the whole batch, so the keys to lock are known up front.
   std::vector<Prepared> prepared;
@@ -229,7 +264,8 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     int n = 0;
     for (const NormalizedRecord& rec : p.normalized) n += dropped.count(&rec) ? 1 : 0;
     if (n == 0) continue;
-    suppressed_ += n;
+    tally.suppressed += n;
+    tally.records["suppressed"] += n;
     emptied.push_back(p.row->id);
     LogScope scope(LogContext::Inbox(p.row->source, p.row->id));
     log_->info("inbox {} (source {}): {} record(s) of suppressed people dropped", p.row->id, p.row->source, n);
@@ -252,6 +288,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
       Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(),
                                                 p.failure.where(), row.body});
       if (!s.ok()) return s;
+      ++tally.dead_letters[stage];
       continue;
     }
     for (size_t i = 0; i < p.records.size(); ++i) {
@@ -266,6 +303,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
         log_->warn("inbox {} (source {}): dead letter, stage validate: {} ({})", row.id, row.source, reason, where);
         Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body});
         if (!s.ok()) return s;
+        ++tally.dead_letters["validate"];
         continue;
       }
       if (dropped.count(&n)) {
@@ -281,11 +319,13 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   for (size_t i = 0; i < outcomes->size(); ++i) {
     const store::WriteOutcome& w = (*outcomes)[i];
     ++written[item_payload[i]];
+    ++tally.records[RecordOutcome(w.decision)];
+    if (!items[i].normalized->quarantined.empty() && w.decision != "test") ++tally.quarantined;
     // Over-common blocking keys were skipped, not followed: report their kind (never the value, which is PII).
     const store::InboxRow& row = *prepared[item_payload[i]].row;
     LogScope scope(LogContext::Inbox(row.source, row.id));
     for (const auto& key : w.over_common_keys) {
-      ++over_common_;
+      ++tally.over_common;
       log_->warn("over-common blocking key of kind '{}' skipped for source record {}", key.substr(0, key.find(':')),
                  w.source_record_id);
     }
@@ -295,16 +335,23 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     const Prepared& p = prepared[pi];
     if (!p.failure.ok()) {
       marks.push_back({p.row->id, "failed", p.failure.ToString()});
-      ++failed_;
+      ++tally.failed;
       continue;
     }
     bool done = written[pi] > 0 || p.records.empty();
     marks.push_back({p.row->id, done ? "done" : "failed", done ? "" : "every record was refused"});
-    if (done) ++processed_;
-    else ++failed_;
+    if (done) ++tally.processed;
+    else ++tally.failed;
   }
   if (Status s = store::MarkInboxRows(conn, marks); !s.ok()) return s;
   if (Status s = tx.Commit(); !s.ok()) return s;
+  metrics_.worker_processed.With().Inc(tally.processed);
+  metrics_.worker_failed.With().Inc(tally.failed);
+  metrics_.over_common.With().Inc(tally.over_common);
+  metrics_.suppressed.With().Inc(tally.suppressed);
+  metrics_.records_quarantined.With().Inc(tally.quarantined);
+  for (const auto& [outcome, n] : tally.records) metrics_.records.With({outcome}).Inc(n);
+  for (const auto& [stage, n] : tally.dead_letters) metrics_.dead_letters.With({stage}).Inc(n);
   return static_cast<int>(rows->size());
 }
 

@@ -4,7 +4,8 @@
 // Each worker thread owns one PostgreSQL connection. A batch is one transaction from claim to "done": a crash
 // mid-batch leaves its rows pending for the next worker, so nothing is lost or written twice. Wake() is called
 // after the local intake commits; idle workers also poll every `poll_interval_ms` for rows other nodes wrote.
-// Stop() lets each worker finish its current batch.
+// Stop() lets each worker finish its current batch. Counts (rows, records by outcome, dead letters by stage,
+// fetches, batch durations) go to `metrics` once their batch commits; `metrics` must outlive the pool.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/metrics.h"
 #include "daemon/rules_holder.h"
 #include "daemon/thread_group.h"
 #include "hygiene/record.h"
@@ -33,18 +35,16 @@ struct WorkerOptions {
 
 class WorkerPool {
  public:
-  WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log);
+  WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+             DaemonMetrics& metrics);
   ~WorkerPool();
 
   Status Start();
   void Wake();
   void Stop();
 
-  // Counters for /metrics and tests.
-  long long processed() const { return processed_; }
-  long long failed() const { return failed_; }
-  long long over_common_keys() const { return over_common_; }
-  long long suppressed() const { return suppressed_; }  // records of suppressed people dropped (store/erase.h)
+  // Workers inside a batch now (their connection is in use).
+  int busy() const { return busy_; }
 
  private:
   void Run(int index, store::PgConn& conn);
@@ -58,7 +58,7 @@ class WorkerPool {
   // was lost (the rest stay pending).
   bool RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids);
   Status FailAlone(store::PgConn& conn, long long id, const Status& why);
-  static Result<std::vector<Record>> FetchMetaLeads(const SourceConfig& source, std::string_view body);
+  Result<std::vector<Record>> FetchMetaLeads(const SourceConfig& source, std::string_view body);
 
   WorkerOptions options_;
   const RulesHolder& rules_;
@@ -68,10 +68,8 @@ class WorkerPool {
   bool stopping_ = false;
   long long wakes_ = 0;
   ThreadGroup threads_;  // one worker thread per connection
-  std::atomic<long long> processed_{0};
-  std::atomic<long long> failed_{0};
-  std::atomic<long long> over_common_{0};
-  std::atomic<long long> suppressed_{0};
+  DaemonMetrics& metrics_;
+  std::atomic<int> busy_{0};
 };
 
 }  // namespace canon::daemon

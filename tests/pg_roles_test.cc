@@ -3,10 +3,6 @@
 // route's, and 2xx to a token of the route's role; steward and admin actions land in audit_event with the
 // token's name. A route added without a case here fails the test. Also: /metrics with its own token, and the
 // admin API without tokens, which answers only on loopback.
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <catch2/catch.hpp>
 #include <functional>
 #include <map>
@@ -14,16 +10,8 @@
 #include <string>
 
 #include "connectors/hmac.h"
+#include "tests/remote_client.h"
 #include "tests/support.h"
-
-namespace canon::test {
-// tests/support.cc: HttpRequest from a given local source address (to be a client that is not on loopback).
-// Declared here, its one user, rather than in support.h, which every [pg] test includes.
-HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const std::string& method,
-                           const std::string& target, const std::string& body = {},
-                           const std::string& content_type = {},
-                           const std::map<std::string, std::string>& headers = {});
-}  // namespace canon::test
 
 using namespace canon;
 using namespace canon::test;
@@ -76,22 +64,6 @@ std::string Pair(const TestDb& db, const Canond& d, const std::string& first, co
 struct Call {
   std::string path, body;
 };
-
-// A non-loopback IPv4 address of this machine, or "".
-std::string LocalNonLoopbackIp() {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return {};
-  std::string out;
-  for (ifaddrs* a = list; a && out.empty(); a = a->ifa_next) {
-    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-    char buf[INET_ADDRSTRLEN];
-    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
-    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
-    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) out = buf;
-  }
-  freeifaddrs(list);
-  return out;
-}
 
 }  // namespace
 

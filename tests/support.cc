@@ -1,5 +1,7 @@
 #include "tests/support.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -117,6 +119,22 @@ HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const st
     out.status = 0;
     out.body = e.what();
   }
+  return out;
+}
+
+// A non-loopback IPv4 address of this machine, or "".
+std::string LocalNonLoopbackIp() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {};
+  std::string out;
+  for (ifaddrs* a = list; a && out.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) out = buf;
+  }
+  freeifaddrs(list);
   return out;
 }
 
