@@ -121,6 +121,18 @@ void App::FinishShutdown() {
   if (workers_) workers_->Stop();
 }
 
+std::string App::Wedged(std::chrono::milliseconds limit) const {
+  std::string out;
+  auto add = [&](const char* what, Heartbeats::Stuck s) {
+    if (s.thread < 0) return;
+    out += (out.empty() ? "" : "; ") + std::string(what) + " " + std::to_string(s.thread) + " busy for " +
+           std::to_string(s.busy_for.count()) + " ms";
+  };
+  if (committer_) add("inbox writer", committer_->Stuck(limit));
+  if (workers_) add("worker", workers_->Stuck(limit));
+  return out;
+}
+
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <vector>
 
+#include "daemon/heartbeat.h"
 #include "daemon/thread_group.h"
 #include "store/inbox.h"
 
@@ -55,13 +56,15 @@ class GroupCommitter : public InboxSink {
   void Stop();
   Status Submit(store::InboxItem item, Done done) override;
   size_t queued() const;
+  // For the watchdog: the writer busy with one INSERT for longer than `limit`, if any (daemon/heartbeat.h).
+  Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
   struct Pending {
     store::InboxItem item;
     Done done;
   };
-  void Run(store::PgConn& conn);
+  void Run(int index, store::PgConn& conn);
 
   GroupCommitOptions options_;
   std::shared_ptr<spdlog::logger> log_;
@@ -71,6 +74,7 @@ class GroupCommitter : public InboxSink {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   ThreadGroup threads_;  // one writer thread per connection
+  Heartbeats heartbeats_;  // one slot per writer: busy while it writes and answers a batch
 };
 
 }  // namespace canon::daemon

@@ -70,7 +70,10 @@ Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& sourc
 }
 
 WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
-    : options_(std::move(options)), rules_(rules), log_(std::move(log)) {}
+    : options_(std::move(options)),
+      rules_(rules),
+      log_(std::move(log)),
+      heartbeats_(static_cast<size_t>(std::max(0, options_.threads))) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -94,6 +97,7 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   int limit = options_.batch;
   long long seen = -1;
   for (;;) {
+    heartbeats_.Idle(index);
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
@@ -105,6 +109,7 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
     }
     // Drain: keep claiming while full batches come back.
     for (;;) {
+      heartbeats_.Busy(index);  // per batch: the watchdog's limit is on one batch, not on a busy stretch
       auto n = ProcessBatch(conn, limit);
       if (!n.ok()) {
         log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());

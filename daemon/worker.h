@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/heartbeat.h"
 #include "daemon/rules_holder.h"
 #include "daemon/thread_group.h"
 #include "hygiene/record.h"
@@ -45,6 +46,8 @@ class WorkerPool {
   long long failed() const { return failed_; }
   long long over_common_keys() const { return over_common_; }
   long long suppressed() const { return suppressed_; }  // records of suppressed people dropped (store/erase.h)
+  // For the watchdog: the worker busy with one batch for longer than `limit`, if any (daemon/heartbeat.h).
+  Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
   void Run(int index, store::PgConn& conn);
@@ -61,6 +64,7 @@ class WorkerPool {
   bool stopping_ = false;
   long long wakes_ = 0;
   ThreadGroup threads_;  // one worker thread per connection
+  Heartbeats heartbeats_;  // one slot per worker thread: busy from the start of each batch
   std::atomic<long long> processed_{0};
   std::atomic<long long> failed_{0};
   std::atomic<long long> over_common_{0};
