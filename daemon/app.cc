@@ -133,6 +133,19 @@ std::string App::Wedged(std::chrono::milliseconds limit) const {
   return out;
 }
 
+std::vector<RouteInfo> ServiceRoutes() {
+  std::vector<RouteInfo> out;
+  for (auto [method, pattern] : {std::pair{http::verb::get, "/healthz"},
+                                 {http::verb::get, "/readyz"},
+                                 {http::verb::get, "/metrics"},
+                                 {http::verb::post, "/ingest/{source}"},
+                                 {http::verb::post, "/ingest/{source}/{token}"},
+                                 {http::verb::get, "/ingest/{source}"}})
+    out.push_back({method, pattern, true, Role::kViewer});
+  return out;
+}
+
+// A route added here goes in ServiceRoutes() above too.
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));

@@ -211,6 +211,7 @@ TEST_CASE("cmake --install lays out an FHS tree, and the installed canond runs f
   CHECK(Tree(tree.At(migrations_dir)) == Tree(SourceDir() + "/schemas/migrations"));
   CHECK(ReadFile(tree.At(config_dir + "/schemas/fields.toml")) == ReadFile(SourceDir() + "/schemas/fields.toml"));
   CHECK(ReadFile(tree.At(prefix + "/share/doc/canon/operations.md")) == ReadFile(SourceDir() + "/docs/operations.md"));
+  CHECK(ReadFile(tree.At(prefix + "/share/doc/canon/openapi.yaml")) == ReadFile(SourceDir() + "/docs/openapi.yaml"));
   // Every other setting is the development default's.
   std::string dev = ReadFile(SourceDir() + "/etc/canond.toml");
   CHECK(TomlString(config, "listen") == TomlString(dev, "listen"));
