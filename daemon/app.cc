@@ -137,6 +137,31 @@ void App::FinishShutdown() {
   if (backlog_) backlog_->Stop();
 }
 
+std::string App::Wedged(std::chrono::milliseconds limit) const {
+  std::string out;
+  auto add = [&](const char* what, Heartbeats::Stuck s) {
+    if (s.thread < 0) return;
+    out += (out.empty() ? "" : "; ") + std::string(what) + " " + std::to_string(s.thread) + " busy for " +
+           std::to_string(s.busy_for.count()) + " ms";
+  };
+  if (committer_) add("inbox writer", committer_->Stuck(limit));
+  if (workers_) add("worker", workers_->Stuck(limit));
+  return out;
+}
+
+std::vector<RouteInfo> ServiceRoutes() {
+  std::vector<RouteInfo> out;
+  for (auto [method, pattern] : {std::pair{http::verb::get, "/healthz"},
+                                 {http::verb::get, "/readyz"},
+                                 {http::verb::get, "/metrics"},
+                                 {http::verb::post, "/ingest/{source}"},
+                                 {http::verb::post, "/ingest/{source}/{token}"},
+                                 {http::verb::get, "/ingest/{source}"}})
+    out.push_back({method, pattern, true, Role::kViewer});
+  return out;
+}
+
+// A route added here goes in ServiceRoutes() above too.
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
   LogScope scope(LogContext::Request(std::string(req["X-Request-Id"])));  // set by the HTTP server: sent or made
   const size_t route = RouteOf(req);

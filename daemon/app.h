@@ -44,6 +44,9 @@ class App : public Router {
   void BeginShutdown();
   bool Drained() const;
   void FinishShutdown();
+  // For systemd's watchdog (daemon/main.cc): "" while every inbox writer and worker is waiting for work or has
+  // been on its current unit of work for at most `limit`; else which one is stuck, and for how long.
+  std::string Wedged(std::chrono::milliseconds limit) const;
   // SIGHUP: build a new rule set; an invalid one is refused and the old one stays.
   Status ReloadRules();
 

@@ -16,12 +16,15 @@ Status NullSink::Submit(store::InboxItem, Done done) {
 
 GroupCommitter::GroupCommitter(GroupCommitOptions options, std::shared_ptr<spdlog::logger> log,
                                std::function<void()> on_commit)
-    : options_(std::move(options)), log_(std::move(log)), on_commit_(std::move(on_commit)) {}
+    : options_(std::move(options)),
+      log_(std::move(log)),
+      on_commit_(std::move(on_commit)),
+      heartbeats_(static_cast<size_t>(std::max(0, options_.connections))) {}
 
 GroupCommitter::~GroupCommitter() { Stop(); }
 
 Status GroupCommitter::Start() {
-  return threads_.Start(options_.connections, options_.conninfo, [this](int, store::PgConn& conn) { Run(conn); });
+  return threads_.Start(options_.connections, options_.conninfo, [this](int index, store::PgConn& conn) { Run(index, conn); });
 }
 
 // Writers return only once the queue is empty (Run): every payload Submit accepted is written before Stop returns.
@@ -70,10 +73,11 @@ Status GroupCommitter::Submit(store::InboxItem item, Done done) {
   return Status::Ok();
 }
 
-void GroupCommitter::Run(store::PgConn& conn) {
+void GroupCommitter::Run(int index, store::PgConn& conn) {
   std::vector<Pending> batch;
   for (;;) {
     batch.clear();
+    heartbeats_.Idle(index);
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -83,6 +87,7 @@ void GroupCommitter::Run(store::PgConn& conn) {
         queue_.pop_front();
       }
     }
+    heartbeats_.Busy(index);
     std::vector<const store::InboxItem*> items;
     items.reserve(batch.size());
     for (auto& p : batch) items.push_back(&p.item);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "daemon/overload.h"
+#include "daemon/heartbeat.h"
 #include "daemon/thread_group.h"
 #include "store/inbox.h"
 
@@ -65,6 +66,8 @@ class GroupCommitter : public InboxSink {
   long long last_commit_latency_ms() const { return last_latency_ms_; }
   // Writers inside an INSERT now (their connection is in use).
   int busy() const { return busy_; }
+  // For the watchdog: the writer busy with one INSERT for longer than `limit`, if any (daemon/heartbeat.h).
+  Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -73,7 +76,7 @@ class GroupCommitter : public InboxSink {
     Done done;
     Clock::time_point queued_at;
   };
-  void Run(store::PgConn& conn);
+  void Run(int index, store::PgConn& conn);
 
   GroupCommitOptions options_;
   std::shared_ptr<spdlog::logger> log_;
@@ -86,6 +89,7 @@ class GroupCommitter : public InboxSink {
   std::atomic<long long> last_latency_ms_{0};
   std::atomic<int> busy_{0};
   ThreadGroup threads_;  // one writer thread per connection
+  Heartbeats heartbeats_;  // one slot per writer: busy while it writes and answers a batch
 };
 
 }  // namespace canon::daemon

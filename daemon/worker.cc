@@ -96,7 +96,11 @@ Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& sourc
 
 WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
                        DaemonMetrics& metrics)
-    : options_(std::move(options)), rules_(rules), log_(std::move(log)), metrics_(metrics) {}
+    : options_(std::move(options)),
+      rules_(rules),
+      log_(std::move(log)),
+      metrics_(metrics),
+      heartbeats_(static_cast<size_t>(std::max(0, options_.threads))) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -119,6 +123,7 @@ void WorkerPool::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 void WorkerPool::Run(int index, store::PgConn& conn) {
   long long seen = -1;
   for (;;) {
+    heartbeats_.Idle(index);
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
@@ -132,6 +137,7 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
     for (;;) {
       std::vector<long long> claimed;
       const auto start = std::chrono::steady_clock::now();
+      heartbeats_.Busy(index);  // per batch: the watchdog's limit is on one batch, not on a busy stretch
       ++busy_;
       auto n = ProcessBatch(conn, options_.batch, {}, &claimed);
       --busy_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "daemon/metrics.h"
+#include "daemon/heartbeat.h"
 #include "daemon/rules_holder.h"
 #include "daemon/thread_group.h"
 #include "hygiene/record.h"
@@ -45,6 +46,8 @@ class WorkerPool {
 
   // Workers inside a batch now (their connection is in use).
   int busy() const { return busy_; }
+  // For the watchdog: the worker busy with one batch for longer than `limit`, if any (daemon/heartbeat.h).
+  Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
   void Run(int index, store::PgConn& conn);
@@ -70,6 +73,7 @@ class WorkerPool {
   ThreadGroup threads_;  // one worker thread per connection
   DaemonMetrics& metrics_;
   std::atomic<int> busy_{0};
+  Heartbeats heartbeats_;  // one slot per worker thread: busy from the start of each batch
 };
 
 }  // namespace canon::daemon
