@@ -131,6 +131,8 @@ TEST_CASE("every admin route: 401 without a token, 403 to the role below, 2xx to
       {"GET /admin/report/vocabulary", {"/admin/report/vocabulary", ""}},
       {"GET /admin/report/blocking-keys", {"/admin/report/blocking-keys", ""}},
       {"GET /admin/dead-letters", {"/admin/dead-letters", ""}},
+      {"GET /admin/report/quality", {"/admin/report/quality", ""}},
+      {"GET /admin/search", {"/admin/search?kind=name&q=Quill", ""}},
       {"GET /admin/imports", {"/admin/imports", ""}},
       {"GET /admin/queue", {"/admin/queue?status=all", ""}},
       {"GET /admin/queue/{id}", {"/admin/queue/" + approve, ""}},
