@@ -81,14 +81,19 @@ SearchTerms PrepareSearch(const SearchRequest& request, const RuleSet& rules) {
 Result<std::string> SearchContactsJson(PgConn& conn, const SearchRequest& request, const RuleSet& rules) {
   SearchTerms t = PrepareSearch(request, rules);
   const std::string& compared = t.pattern.empty() ? t.value : t.pattern;
+  // Every phone has its key (the E.164 form, or the text of a number that does not validate, as the contact keeps
+  // it), and every contact holding the number holds the key: the phone column (no index) is read only when the
+  // rules file no phone key. Without the column branch the statement still names $2, so its type is known.
+  const bool by_column = !(request.kind == SearchKind::kPhone && !t.keys.empty());
+  const std::string column_branch =
+      by_column ? std::string("  UNION ALL SELECT ct.id, 'value' FROM contact ct WHERE ct.merged_into IS NULL AND ") +
+                      ColumnTest(request.kind)
+                : std::string("  AND $2::text IS NOT NULL");
   int limit = request.limit < 1 ? 1 : request.limit > kMaxSearchResults ? kMaxSearchResults : request.limit;
   // One row more than asked says whether there were more.
   auto r = conn.Exec(
-      std::string("WITH hit AS ("
-                  "  SELECT contact_id AS id, 'key' AS how FROM match_key WHERE key = ANY($1::text[]) "
-                  "  UNION ALL "
-                  "  SELECT ct.id, 'value' FROM contact ct WHERE ct.merged_into IS NULL AND ") +
-          ColumnTest(request.kind) +
+      "WITH hit AS (SELECT contact_id AS id, 'key' AS how FROM match_key WHERE key = ANY($1::text[]) " +
+          column_branch +
           "), found AS ("
           "  SELECT ct.id, min(hit.how) AS how FROM hit JOIN contact ct ON ct.id = hit.id "
           "  WHERE ct.merged_into IS NULL AND NOT ct.is_test GROUP BY ct.id, ct.updated_at "

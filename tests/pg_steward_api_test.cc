@@ -60,7 +60,8 @@ TEST_CASE("search finds a live contact by its normalized e-mail, phone, name or 
               "&country=GB&company=Acme+Widgets+Ltd");
   PostForm(d, "first_name=Bob&last_name=Wexfordson&email=bob%40example.org&company=Wexford+Partners");
   PostForm(d, "first_name=Cleo&last_name=Park&email=cleo%40example.org&phone=%2B1+415+555+0199");
-  REQUIRE(WaitFor(db, "SELECT count(*) FROM contact", "3") == "3");
+  PostForm(d, "first_name=Dee&last_name=Odd&email=dee%40example.org&phone=12345");  // invalid: kept as typed
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM contact", "4") == "4");
   const long long ann = db.Count("SELECT id FROM contact WHERE last_name = 'Wexford'");
   const long long bob = db.Count("SELECT id FROM contact WHERE last_name = 'Wexfordson'");
   const long long cleo = db.Count("SELECT id FROM contact WHERE last_name = 'Park'");
@@ -70,6 +71,9 @@ TEST_CASE("search finds a live contact by its normalized e-mail, phone, name or 
   CHECK(Search(d, "kind=phone&q=020%207946%200000&country=GB") == std::set<long long>{ann});
   CHECK(Search(d, "kind=phone&q=(415)%20555-0199&country=US") == std::set<long long>{cleo});
   CHECK(Search(d, "kind=phone&q=020%207946%200001&country=GB").empty());
+  // A number no country validates is kept and filed as typed: found as typed.
+  const long long dee = db.Count("SELECT id FROM contact WHERE last_name = 'Odd'");
+  CHECK(Search(d, "kind=phone&q=12345") == std::set<long long>{dee});
   {
     Json j;
     Get(d, "/admin/search?kind=phone&q=020%207946%200000&country=GB", &j);
