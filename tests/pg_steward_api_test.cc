@@ -121,6 +121,9 @@ TEST_CASE("search finds a live contact by its normalized e-mail, phone, name or 
   CHECK(HttpRequest(d.port(), "GET", "/admin/search?kind=name&q=" + std::string(400, 'a'), "", "", auth).status ==
         400);
   CHECK(HttpRequest(d.port(), "GET", "/admin/search?kind=name&q=wexford").status == 401);
+  // What a steward searched for is PII: never in the log (only the route's pattern is).
+  CHECK_THAT(d.Log(), !Catch::Contains("ANN.WEXFORD", Catch::CaseSensitive::No) && !Catch::Contains("Wexferd") &&
+                          !Catch::Contains("7946") && Catch::Contains("GET /admin/search"));
 }
 
 TEST_CASE("the quality report: completeness, validity, duplicates, outcomes per day, merges, quarantine, queue age",
