@@ -65,9 +65,13 @@ std::string Pair(const TestDb& db, const Canond& d, const std::string& first, co
                  const std::string& phone) {
   long long before = db.Count("SELECT count(*) FROM merge_candidate");
   const std::string records = std::to_string(db.Count("SELECT count(*) FROM source_record") + 1);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone + "&postal_code=94105");
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone +
+                  "&postal_code=94105&birth_date=1980-01-02");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", records) == records);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first + "%40example.org&postal_code=94103");
+  // The same postcode corroborates the names; another phone and birth date keep the pair below the merge threshold.
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first +
+                  "%40example.org&postal_code=94105&birth_date=1975-06-30&phone=" +
+                  phone.substr(0, phone.find("555")) + "666" + phone.substr(phone.find("555") + 3));
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate", std::to_string(before + 1)) ==
           std::to_string(before + 1));
   return db.Scalar("SELECT max(id)::text FROM merge_candidate");

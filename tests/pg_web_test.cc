@@ -24,10 +24,11 @@ const std::string kToken = "web-t0ken";
 // Two records with the same name and postcodes one edit apart: a pair between the thresholds, queued for
 // review. The job title is markup, as customer data may be: the page must show it as text.
 std::string QueuePair(const TestDb& db, const Canond& d) {
-  PostForm(d, "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105");
+  PostForm(d, "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105&birth_date=1980-01-02");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
   PostForm(d,
-           "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&postal_code=94103"
+           "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&postal_code=94105&phone=%2B1+415+555+0199"
+           "&birth_date=1975-06-30"
            "&job_title=%3Cimg+src%3Dx+onerror%3Dwindow.xss%3D1%3ECTO");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate WHERE status = 'pending'", "1") == "1");
   return db.Scalar("SELECT id::text FROM merge_candidate");
