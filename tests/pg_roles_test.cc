@@ -53,9 +53,13 @@ std::string Pair(const TestDb& db, const Canond& d, const std::string& first, co
                  const std::string& phone) {
   long long before = db.Count("SELECT count(*) FROM merge_candidate");
   const std::string records = std::to_string(db.Count("SELECT count(*) FROM source_record") + 1);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone + "&postal_code=94105");
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone +
+                  "&postal_code=94105&birth_date=1980-01-02");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", records) == records);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first + "%40example.org&postal_code=94103");
+  // The same postcode corroborates the names; another phone and birth date keep the pair below the merge threshold.
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first +
+                  "%40example.org&postal_code=94105&birth_date=1975-06-30&phone=" +
+                  phone.substr(0, phone.find("555")) + "666" + phone.substr(phone.find("555") + 3));
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate", std::to_string(before + 1)) ==
           std::to_string(before + 1));
   return db.Scalar("SELECT max(id)::text FROM merge_candidate");
@@ -103,6 +107,8 @@ TEST_CASE("every admin route: 401 without a token, 403 to the role below, 2xx to
       {"GET /admin/report/vocabulary", {"/admin/report/vocabulary", ""}},
       {"GET /admin/report/blocking-keys", {"/admin/report/blocking-keys", ""}},
       {"GET /admin/dead-letters", {"/admin/dead-letters", ""}},
+      {"GET /admin/report/quality", {"/admin/report/quality", ""}},
+      {"GET /admin/search", {"/admin/search?kind=name&q=Quill", ""}},
       {"GET /admin/imports", {"/admin/imports", ""}},
       {"GET /admin/queue", {"/admin/queue?status=all", ""}},
       {"GET /admin/queue/{id}", {"/admin/queue/" + approve, ""}},
