@@ -1,4 +1,5 @@
-// Attribution: GA4's default channel groups from a landing URL and a referrer (hygiene/attribution.h).
+// Attribution: GA4's default channel groups from a landing URL and a referrer (hygiene/attribution.h), and a
+// contact's attribution surviving as whole touches (hygiene/survivorship.h).
 #include <catch2/catch.hpp>
 #include <map>
 #include <memory>
@@ -8,6 +9,7 @@
 #include "hygiene/attribution.h"
 #include "hygiene/normalize.h"
 #include "hygiene/rule_set.h"
+#include "hygiene/survivorship.h"
 #include "tests/shipped_rules.h"
 
 using namespace canon;
@@ -30,6 +32,16 @@ Touch Visit(const std::string& page_url, const std::string& referrer = "",
         return it == fields.end() ? std::string_view() : std::string_view(it->second);
       },
       Shipped());
+}
+
+SurvivorMember Member(long long id, std::string source, double at,
+                      std::map<std::string, std::string> fields) {
+  SurvivorMember m;
+  m.id = id;
+  m.source = std::move(source);
+  m.received_at = at;
+  m.fields = std::move(fields);
+  return m;
 }
 
 std::string ChannelOf(const std::string& page_url, const std::string& referrer = "") {
@@ -190,4 +202,72 @@ TEST_CASE("Normalize takes utm_* and click ids from page_url and derives the cha
   // A channel the sender gives is kept (matched by label).
   r.fields = {{"email", "a@example.com"}, {"channel", "Paid Search"}, {"referrer", "https://t.co/x"}};
   CHECK(Normalize(r, Shipped()).Get("channel") == "paid_search");
+}
+
+TEST_CASE("attribution survives as whole touches: first for original_*, newest for latest_*",
+          "[attribution]") {
+  SurvivorshipRules rules = Shipped().survivorship();
+  REQUIRE(!rules.touch_fields.empty());
+  std::vector<SurvivorMember> m(4);
+  m[0] = Member(1, "website", 100,
+                {{"email", "a@x.com"},
+                 {"channel", "paid_search"},
+                 {"lead_source", "paid_search"},
+                 {"gclid", "G1"},
+                 {"page_url", "https://x.com/?gclid=G1"}});
+  m[1] = Member(2, "crm", 200, {{"email", "a@x.com"}, {"first_name", "Ann"}});  // no touch
+  m[2] = Member(3, "website", 300,
+                {{"email", "a@x.com"},
+                 {"channel", "organic_social"},
+                 {"lead_source", "organic_social"},
+                 {"utm_source", "linkedin"},
+                 {"referrer", "https://www.linkedin.com/"}});
+  m[3] = Member(4, "website", 400,
+                {{"email", "a@x.com"},
+                 {"channel", "direct"},
+                 {"lead_source", "direct"},
+                 {"page_url", "https://x.com/"}});
+  std::vector<std::string> cols = {"email",
+                                   "lead_source",
+                                   "gclid",
+                                   "utm_source",
+                                   "channel",
+                                   "original_channel",
+                                   "original_gclid",
+                                   "original_utm_source",
+                                   "latest_channel",
+                                   "latest_gclid",
+                                   "latest_utm_source",
+                                   "latest_page_url",
+                                   "latest_referrer",
+                                   "first_name"};
+  Survivor s = Recompute(rules, m, cols);
+  CHECK(s.original_touch == 1);
+  CHECK(s.latest_touch == 4);
+  CHECK(s.values["original_channel"] == "paid_search");
+  CHECK(s.values["original_gclid"] == "G1");
+  CHECK(s.values.count("original_utm_source") == 0);  // the first touch had none: not the second touch's
+  CHECK(s.values["lead_source"] == "paid_search");
+  CHECK(s.values["gclid"] == "G1");
+  CHECK(s.values.count("utm_source") == 0);
+  CHECK(s.values["latest_channel"] == "direct");
+  CHECK(s.values["latest_page_url"] == "https://x.com/");
+  CHECK(s.values.count("latest_utm_source") == 0);
+  CHECK(s.values.count("latest_gclid") == 0);
+  CHECK(s.values.count("latest_referrer") == 0);
+  CHECK(s.lineage["original_channel"] == 1);
+  CHECK(s.lineage["latest_channel"] == 4);
+  CHECK(s.lineage["original_touch"] == 1);
+  CHECK(s.lineage["latest_touch"] == 4);
+  CHECK(s.values["first_name"] == "Ann");
+  // Arrival order does not matter; a steward's lead_source wins for the unprefixed column only.
+  std::swap(m[0], m[3]);
+  m.push_back(Member(5, "steward", 500, {{"lead_source", "events"}}));
+  Survivor t = Recompute(rules, m, cols);
+  CHECK(t.original_touch == 1);
+  CHECK(t.latest_touch == 4);
+  CHECK(t.values["lead_source"] == "events");
+  CHECK(t.lineage["lead_source"] == 5);
+  CHECK(t.values["original_channel"] == "paid_search");
+  CHECK(t.values["latest_channel"] == "direct");
 }
