@@ -116,6 +116,7 @@ TEST_CASE("every admin route: 401 without a token, 403 to the role below, 2xx to
       {"POST /admin/queue/{id}/reject", {"/admin/queue/" + reject + "/reject", ""}},
       {"POST /admin/queue/{id}/defer", {"/admin/queue/" + defer + "/defer", ""}},
       {"GET /admin/entities/{id}", {"/admin/entities/" + dora, ""}},
+      {"GET /admin/entities/{id}/touches", {"/admin/entities/" + dora + "/touches", ""}},
       {"POST /admin/entities/{id}/unmerge",
        {"/admin/entities/" + dora + "/unmerge", "{\"members\":[" + member + "]}"}},
       {"POST /admin/entities/{id}/edit",
