@@ -103,9 +103,11 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 //   meta_leads: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>
 //   typeform:   Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>
 //   google_ads: the body's "google_key" equals secret
-//   json, form: auth = "hmac": the scheme its options describe (signature_header, algorithm sha256|sha1,
-//               encoding hex|base64, signature_prefix, signed body|timestamp_body|prefix_body, timestamp_header,
-//               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds; docs/rules.md);
+//   json, form: auth = "hmac": the scheme its options describe (signature_header, signature_format
+//               plain|kv|list, signature_key, algorithm sha256|sha1, encoding hex|base64, signature_prefix, signed
+//               body|timestamp_body|prefix_body|headers_body, signed_headers, timestamp_header or timestamp_key,
+//               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds, secret_encoding
+//               text|base64, secret_prefix; docs/rules.md); any one of several presented signatures may match;
 //               auth = "static": header `secret_header` equals secret; auth = "url_token": payload.url_token
 //               equals secret; auth = "none": Ok. Anything else refused. Comparisons are constant time.
 //   csv:        Ok (files come from the local drop folder).
@@ -120,11 +122,23 @@ Status VerifySignature(const SourceConfig& source, const Payload& payload, std::
 Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_view query,
                                         std::string_view verify_token);
 
+// Which GET handshake the source answers: "meta" (kind meta_leads, or handshake = "meta"), "linkedin"
+// (handshake = "linkedin"), or "" (none: GET is 405).
+std::string HandshakeKind(const SourceConfig& source);
+
+// LinkedIn's endpoint validation (https://learn.microsoft.com/linkedin/shared/api-guide/webhook-validation):
+// GET ?challengeCode=<uuid> -> the JSON {"challengeCode":..., "challengeResponse": hex HMAC-SHA256(client secret,
+// code)}. A missing or non-UUID code -> kInvalidArgument; no secret -> kUnauthenticated.
+Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_view client_secret);
+
 // The delivery key intake stores with the inbox row, cheaply and BEFORE full parsing, for redelivery detection:
 //   meta_leads: the notification's leadgen_ids, sorted and joined with ',' (one id for the usual one-lead post);
 //   google_ads: lead_id; typeform: event_id;
-//   json, form: the Idempotency-Key header; for json without it, the value at the JSON Pointer in option
-//               `delivery_key_pointer` when set;
+//   json, form: the Idempotency-Key header, else the header named by `delivery_key_header`; for json without
+//               them, the value at the JSON Pointer in option `delivery_key_pointer` when set;
+//   json, form with auth = "hmac": only what is signed, so a replayed request is a redelivery, written once:
+//               delivery_key_pointer (json), else delivery_key_header (a signed header), else
+//               "sha256:" + hex SHA-256 of the signed message; never the unsigned Idempotency-Key;
 //   csv and anything unknown: "".
 // "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload);

@@ -327,8 +327,12 @@ TEST_CASE("generic webhooks: auth none or an HMAC header, and Idempotency-Key", 
   CHECK(VerifySignature(s, p, "k").ok());
   CHECK(VerifySignature(s, p, "j").code() == Code::kUnauthenticated);
 
-  CHECK(DeliveryKey(s, p).empty());
+  // A signed source's key comes from what is signed (a replay is a redelivery), never the unsigned header.
+  CHECK(DeliveryKey(s, p) == "sha256:" + HexEncode(Sha256(body)));
   p.headers["idempotency-key"] = " 8e03978e-40d5-43e8-bc93-6894a57f9324 ";
+  CHECK(DeliveryKey(s, p) == "sha256:" + HexEncode(Sha256(body)));
+  s.options.erase("signature_header");
+  s.options["auth"] = "none";
   CHECK(DeliveryKey(s, p) == "8e03978e-40d5-43e8-bc93-6894a57f9324");
   auto recs = ParseJson(s, p);
   REQUIRE(recs.ok());
