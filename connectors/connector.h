@@ -25,8 +25,9 @@ struct Payload {
   std::string url_token;  // {token} of POST /ingest/{source}/{token} (auth = "url_token"); never logged or stored
 };
 
-// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). Every record it
-// returns has passed CheckRecordText; the first that does not fails the payload with that error.
+// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). The source's
+// constants ([source.constants], json and form) are set on every record, over the payload's values. Every record
+// it returns has passed CheckRecordText; the first that does not fails the payload with that error.
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload);
 
 // Poison input: every field and extra key and value must be valid UTF-8 without a NUL byte (PostgreSQL's text and
@@ -46,6 +47,17 @@ std::string MediaType(std::string_view content_type);
 
 Result<std::vector<Record>> ParseForm(const SourceConfig& source, const Payload& payload);
 Result<std::vector<Record>> ParseJson(const SourceConfig& source, const Payload& payload);
+
+// A JSON document (an object or an array of objects) mapped as a json source maps its body: map pointers,
+// fields_array entries by key, synonyms; `where` prefixes the pointers of errors. ParseJson and the form
+// connectors' json_field use it. delivery_key and attribution are the caller's.
+Result<std::vector<Record>> MapJsonText(const SourceConfig& source, std::string_view json, const std::string& where);
+
+// A form's decoded (key, value) pairs -> one Record: keys through CanonicalFieldFor, the rest in extra. A key sent
+// several times keeps every value: joined with ", " in a field, a JSON array of strings in extra. With option
+// json_field, that field is decoded as JSON and mapped by MapJsonText first (JotForm's rawRequest); the other
+// keys fill what it left empty. delivery_key and attribution are the caller's.
+Result<Record> RecordFromPairs(const SourceConfig& source, const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // Maps an input key onto a canonical field via the source's explicit map, its synonyms, or the key itself when
 // it is already a canonical name. Returns "" for an unknown key (the caller keeps it in Record::extra).
@@ -82,14 +94,17 @@ struct MetaLeadRef {
 // entry[].changes[] with field = "leadgen"; changes of other fields are skipped. No leadgen change at all is an
 // error (where = "/entry").
 Result<std::vector<MetaLeadRef>> ParseMetaNotification(std::string_view body);
-// "/<leadgen_id>?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+// "/<leadgen_id>?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform,
+// custom_disclaimer_responses"
 // (the id is percent-encoded); the caller appends "&access_token=..." and never logs the result.
 std::string MetaLeadTarget(std::string_view leadgen_id);
 // https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving : id -> delivery_key,
 // created_time -> created_at, field_data[{name, values[]}] (full_name, first_name, last_name, email,
 // phone_number, city, zip_code/post_code, state, country, company_name, job_title, work_email, work_phone_number,
 // custom questions -> extra under their name; several values are joined with ", "), ad_id, adset_id,
-// campaign_id, form_id, platform -> extra; lead_source = "paid_social"; is_organic -> extra.
+// campaign_id, form_id, platform -> extra; lead_source = "paid_social"; is_organic -> extra;
+// custom_disclaimer_responses[{checkbox_key, is_checked}] -> extra consent.<checkbox_key> = true|false, and
+// consent = true when every checkbox was ticked (false otherwise).
 Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json);
 // The same, completed from the notification's reference where the Graph answer lacks a value (form_id, ad_id,
 // adgroup_id, page_id -> extra; created_time -> created_at as ISO 8601 UTC). An answer for another lead id than

@@ -222,6 +222,40 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
   return Status::Ok();
 }
 
+// Mapping options: a JSON field decoded in place (json_field), an array of {key, value} entries mapped by key
+// (fields_array), and the map's locators, which must be JSON Pointers where the payload is JSON (a key of
+// fields_array where one is declared). A locator that cannot be followed would silently map nothing.
+Status CheckMapping(const std::string& path, const toml::table& t, const SourceConfig& src) {
+  if (src.kind != "json" && src.kind != "form") return Status::Ok();
+  auto where = [&](std::string_view key) { return Where(path, t.get(key) ? t.get(key)->source() : t.source()); };
+  auto has = [&](std::string_view key) { return t.get(key) != nullptr; };
+  const std::string who = "source '" + src.name + "'";
+  for (const char* k : {"fields_key", "fields_value"})
+    if (has(k) && !has("fields_array")) return Status::Invalid(who + ": '" + k + "' needs fields_array", where(k));
+  if (src.kind == "form" && has("fields_array") && !has("json_field"))
+    return Status::Invalid(who + ": fields_array on a form source needs json_field (the form key holding JSON)",
+                           where("fields_array"));
+  for (const char* k : {"fields_array", "json_field"}) {
+    if (!has(k) || (src.kind == "form" && std::string_view(k) == "json_field")) continue;
+    if (src.Option(k).empty() || src.Option(k)[0] != '/')
+      return Status::Invalid(who + ": " + k + " must be a JSON Pointer (\"/...\")", where(k));
+  }
+  for (const char* k : {"fields_key", "fields_value", "json_field"})
+    if (has(k) && src.Option(k).empty()) return Status::Invalid(who + ": '" + k + "' is empty", where(k));
+  const bool json_payload = src.kind == "json" || has("json_field");
+  if (!json_payload || has("fields_array")) return Status::Ok();
+  const toml::table* map = t.get("map") ? t.get("map")->as_table() : nullptr;
+  if (!map) return Status::Ok();
+  for (const auto& [k, v] : *map) {
+    auto locator = v.value<std::string>();
+    if (locator && !locator->empty() && (*locator)[0] != '/')
+      return Status::Invalid(who + ": map." + std::string(k.str()) + " = '" + *locator +
+                                 "' is not a JSON Pointer (\"/...\"); declare fields_array to map by key",
+                             Where(path, v.source()));
+  }
+  return Status::Ok();
+}
+
 Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSchema& schema,
                     std::map<std::string, SourceConfig, std::less<>>* out, std::map<std::string, std::string>* wheres) {
   for (const auto& [key, node] : root) {
@@ -297,6 +331,7 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
       }
     }
     if (!(s = CheckAuth(file.path, *t, src)).ok()) return s;
+    if (!(s = CheckMapping(file.path, *t, src)).ok()) return s;
     out->emplace(name, std::move(src));
   }
   return Status::Ok();

@@ -88,7 +88,8 @@ TEST_CASE("meta: leadgen notifications become lead references; delivery key is t
   CHECK(r.created_time == 1440120384);
   CHECK(DeliveryKey(Source("meta", "meta_leads"), Json(kMetaNotification)) == "123123123123");
   CHECK(MetaLeadTarget("123123123123") ==
-        "/123123123123?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform");
+        "/123123123123?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform,"
+        "custom_disclaimer_responses");
   CHECK(MetaLeadTarget("1/../x").substr(0, 10) == "/1%2F..%2F");
 
   // Two leads in one post (batched entries), plus a change of another field that is skipped.

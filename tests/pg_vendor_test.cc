@@ -415,7 +415,8 @@ TEST_CASE("webflow and a static secret header: right, wrong and stale through ca
   REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
   CHECK(e.db.Scalar("SELECT email FROM contact") == "wf@example.com");
 
-  std::string gf = R"({"email":"gf@example.com","first_name":"Gus"})";
+  // Gravity Forms' entry, keyed by field id as rules/examples/sources/gravity_forms.toml maps it.
+  std::string gf = R"({"id":"7","form_id":"1","2":"gf@example.com","1.3":"Gus"})";
   CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson, {{"X-Canon-Secret", "nope"}}).status ==
         401);
   CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson).status == 401);
