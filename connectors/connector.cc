@@ -103,8 +103,10 @@ Status CheckText(std::string_view key, std::string_view value) {
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload) {
   auto records = ParseByKind(source, payload);
   if (!records.ok()) return records;
-  for (const Record& r : *records)
+  for (Record& r : *records) {
+    for (const auto& [field, value] : source.constants) r.fields[field] = value;
     if (Status s = CheckRecordText(r); !s.ok()) return s;
+  }
   return records;
 }
 

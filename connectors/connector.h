@@ -25,8 +25,9 @@ struct Payload {
   std::string url_token;  // {token} of POST /ingest/{source}/{token} (auth = "url_token"); never logged or stored
 };
 
-// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). Every record it
-// returns has passed CheckRecordText; the first that does not fails the payload with that error.
+// Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). The source's
+// constants ([source.constants], json and form) are set on every record, over the payload's values. Every record
+// it returns has passed CheckRecordText; the first that does not fails the payload with that error.
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload);
 
 // Poison input: every field and extra key and value must be valid UTF-8 without a NUL byte (PostgreSQL's text and
@@ -46,6 +47,17 @@ std::string MediaType(std::string_view content_type);
 
 Result<std::vector<Record>> ParseForm(const SourceConfig& source, const Payload& payload);
 Result<std::vector<Record>> ParseJson(const SourceConfig& source, const Payload& payload);
+
+// A JSON document (an object or an array of objects) mapped as a json source maps its body: map pointers,
+// fields_array entries by key, synonyms; `where` prefixes the pointers of errors. ParseJson and the form
+// connectors' json_field use it. delivery_key and attribution are the caller's.
+Result<std::vector<Record>> MapJsonText(const SourceConfig& source, std::string_view json, const std::string& where);
+
+// A form's decoded (key, value) pairs -> one Record: keys through CanonicalFieldFor, the rest in extra. A key sent
+// several times keeps every value: joined with ", " in a field, a JSON array of strings in extra. With option
+// json_field, that field is decoded as JSON and mapped by MapJsonText first (JotForm's rawRequest); the other
+// keys fill what it left empty. delivery_key and attribution are the caller's.
+Result<Record> RecordFromPairs(const SourceConfig& source, const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // Maps an input key onto a canonical field via the source's explicit map, its synonyms, or the key itself when
 // it is already a canonical name. Returns "" for an unknown key (the caller keeps it in Record::extra).
@@ -82,14 +94,17 @@ struct MetaLeadRef {
 // entry[].changes[] with field = "leadgen"; changes of other fields are skipped. No leadgen change at all is an
 // error (where = "/entry").
 Result<std::vector<MetaLeadRef>> ParseMetaNotification(std::string_view body);
-// "/<leadgen_id>?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform"
+// "/<leadgen_id>?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform,
+// custom_disclaimer_responses"
 // (the id is percent-encoded); the caller appends "&access_token=..." and never logs the result.
 std::string MetaLeadTarget(std::string_view leadgen_id);
 // https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving : id -> delivery_key,
 // created_time -> created_at, field_data[{name, values[]}] (full_name, first_name, last_name, email,
 // phone_number, city, zip_code/post_code, state, country, company_name, job_title, work_email, work_phone_number,
 // custom questions -> extra under their name; several values are joined with ", "), ad_id, adset_id,
-// campaign_id, form_id, platform -> extra; lead_source = "paid_social"; is_organic -> extra.
+// campaign_id, form_id, platform -> extra; lead_source = "paid_social"; is_organic -> extra;
+// custom_disclaimer_responses[{checkbox_key, is_checked}] -> extra consent.<checkbox_key> = true|false, and
+// consent = true when every checkbox was ticked (false otherwise).
 Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json);
 // The same, completed from the notification's reference where the Graph answer lacks a value (form_id, ad_id,
 // adgroup_id, page_id -> extra; created_time -> created_at as ISO 8601 UTC). An answer for another lead id than
@@ -103,9 +118,11 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 //   meta_leads: X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>
 //   typeform:   Typeform-Signature: sha256=<base64 HMAC-SHA256(secret, raw body)>
 //   google_ads: the body's "google_key" equals secret
-//   json, form: auth = "hmac": the scheme its options describe (signature_header, algorithm sha256|sha1,
-//               encoding hex|base64, signature_prefix, signed body|timestamp_body|prefix_body, timestamp_header,
-//               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds; docs/rules.md);
+//   json, form: auth = "hmac": the scheme its options describe (signature_header, signature_format
+//               plain|kv|list, signature_key, algorithm sha256|sha1, encoding hex|base64, signature_prefix, signed
+//               body|timestamp_body|prefix_body|headers_body, signed_headers, timestamp_header or timestamp_key,
+//               timestamp_unit s|ms, signed_separator, signed_prefix, replay_window seconds, secret_encoding
+//               text|base64, secret_prefix; docs/rules.md); any one of several presented signatures may match;
 //               auth = "static": header `secret_header` equals secret; auth = "url_token": payload.url_token
 //               equals secret; auth = "none": Ok. Anything else refused. Comparisons are constant time.
 //   csv:        Ok (files come from the local drop folder).
@@ -120,11 +137,23 @@ Status VerifySignature(const SourceConfig& source, const Payload& payload, std::
 Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_view query,
                                         std::string_view verify_token);
 
+// Which GET handshake the source answers: "meta" (kind meta_leads, or handshake = "meta"), "linkedin"
+// (handshake = "linkedin"), or "" (none: GET is 405).
+std::string HandshakeKind(const SourceConfig& source);
+
+// LinkedIn's endpoint validation (https://learn.microsoft.com/linkedin/shared/api-guide/webhook-validation):
+// GET ?challengeCode=<uuid> -> the JSON {"challengeCode":..., "challengeResponse": hex HMAC-SHA256(client secret,
+// code)}. A missing or non-UUID code -> kInvalidArgument; no secret -> kUnauthenticated.
+Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_view client_secret);
+
 // The delivery key intake stores with the inbox row, cheaply and BEFORE full parsing, for redelivery detection:
 //   meta_leads: the notification's leadgen_ids, sorted and joined with ',' (one id for the usual one-lead post);
 //   google_ads: lead_id; typeform: event_id;
-//   json, form: the Idempotency-Key header; for json without it, the value at the JSON Pointer in option
-//               `delivery_key_pointer` when set;
+//   json, form: the Idempotency-Key header, else the header named by `delivery_key_header`; for json without
+//               them, the value at the JSON Pointer in option `delivery_key_pointer` when set;
+//   json, form with auth = "hmac": only what is signed, so a replayed request is a redelivery, written once:
+//               delivery_key_pointer (json), else delivery_key_header (a signed header), else
+//               "sha256:" + hex SHA-256 of the signed message; never the unsigned Idempotency-Key;
 //   csv and anything unknown: "".
 // "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload);

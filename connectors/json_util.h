@@ -26,6 +26,26 @@ inline std::string ScalarText(simdjson::dom::element el) {
   }
 }
 
+// `s` as a JSON string literal, quotes included (control characters as \u00XX; the bytes are not checked for
+// UTF-8: CheckRecordText refuses bad text later).
+inline std::string Quote(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 // RFC 6901 escaping of one reference token.
 inline std::string PointerToken(std::string_view key) {
   std::string out;

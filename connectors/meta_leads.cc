@@ -104,7 +104,8 @@ std::string MetaLeadTarget(std::string_view leadgen_id) {
       out.push_back(kHex[c & 15]);
     }
   }
-  out += "?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform";
+  out += "?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform,"
+         "custom_disclaimer_responses";
   return out;
 }
 
@@ -153,6 +154,23 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
     }
     if (!field.empty() && !rec.Has(field)) rec.fields[field] = std::move(text);
     else rec.extra[key] = std::move(text);
+  }
+  // The form's consent checkboxes (custom_disclaimer_responses[{checkbox_key, is_checked}]): each kept in extra
+  // as consent.<checkbox_key> = true|false, and consent = true only when every one was ticked.
+  if (Member(obj, "custom_disclaimer_responses", &el) && el.is_array()) {
+    bool all = true, any = false;
+    for (simdjson::dom::element item : json_util::Arr(el)) {
+      simdjson::dom::element key, checked;
+      if (!item.is_object() || !Member(json_util::Obj(item), "checkbox_key", &key) || key.is_array() ||
+          key.is_object())
+        continue;
+      const std::string c = Member(json_util::Obj(item), "is_checked", &checked) ? ScalarText(checked) : "";
+      const bool yes = c == "1" || c == "true";
+      rec.extra["consent." + ScalarText(key)] = yes ? "true" : "false";
+      all = all && yes;
+      any = true;
+    }
+    if (any && !rec.Has("consent")) rec.fields["consent"] = all ? "true" : "false";
   }
   rec.fields["lead_source"] = "paid_social";
   CaptureAttribution(&rec);

@@ -46,8 +46,8 @@ Result<std::vector<Record>> ParseMultipart(const SourceConfig& source, const Pay
     if (pos == std::string_view::npos) return Status::Invalid("no multipart boundary in the body", "byte 0");
     ++pos;
   }
-  Record rec;
-  rec.source = source.name;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<std::string> files;
   int part = 0;
   bool closed = false;
   bool any = false;
@@ -106,13 +106,11 @@ Result<std::vector<Record>> ParseMultipart(const SourceConfig& source, const Pay
     auto key = ToUtf8(name, charset);
     if (!key.ok()) return key.status();
     if (HasParam(disposition, "filename")) {
-      rec.extra[*key] = "<file omitted>";
+      files.push_back(std::move(*key));
     } else {
       auto text = ToUtf8(value, part_charset.empty() ? charset : part_charset);
       if (!text.ok()) return text.status();
-      std::string field = CanonicalFieldFor(source, *key);
-      if (field.empty()) rec.extra[*key] = std::move(*text);
-      else rec.fields[field] = std::move(*text);
+      pairs.emplace_back(std::move(*key), std::move(*text));
     }
     any = true;
     ++part;
@@ -120,10 +118,13 @@ Result<std::vector<Record>> ParseMultipart(const SourceConfig& source, const Pay
   }
   if (!closed) return Status::Invalid("multipart body not terminated by its boundary", "part " + std::to_string(part));
   if (!any) return Status::Invalid("empty multipart body");
-  rec.delivery_key = DeliveryKey(source, payload);
-  CaptureAttribution(&rec);
+  auto rec = RecordFromPairs(source, pairs);
+  if (!rec.ok()) return rec.status();
+  for (auto& name : files) rec->extra[name] = "<file omitted>";
+  rec->delivery_key = DeliveryKey(source, payload);
+  CaptureAttribution(&*rec);
   std::vector<Record> out;
-  out.push_back(std::move(rec));
+  out.push_back(std::move(*rec));
   return out;
 }
 

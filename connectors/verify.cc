@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <vector>
 
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
@@ -50,50 +51,135 @@ Status CheckHmacHeader(const Payload& p, const std::string& header_name, std::st
   return Status::Ok();
 }
 
-// auth = "hmac" as the source's options describe it (docs/rules.md, "Signature schemes"): what is signed (the
-// body, timestamp + separator + body, or a fixed prefix + body), with which hash, in which encoding and behind
-// which prefix; a timestamp outside the replay window is refused before any HMAC is computed.
-Status CheckHmacScheme(const SourceConfig& src, const Payload& p, std::string_view secret, int64_t now) {
-  if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+// What one request of an auth = "hmac" source presents: the signatures it carries (decoded; Stripe sends several
+// v1 entries during a secret's rotation, Standard Webhooks several "v1,<base64>"), the bytes the sender signed,
+// and the timestamp when the scheme has one.
+struct SignedRequest {
+  std::vector<std::string> signatures;
+  std::string message;
+  std::string timestamp;  // as sent; "" when the scheme has none
+  std::string timestamp_from;  // the header or "<header> <key>" it came from, for error messages
+};
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  while (true) {
+    size_t at = s.find(sep);
+    out.push_back(s.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    s.remove_prefix(at + 1);
+  }
+}
+
+// Reads the signature header as the source's signature_format says (docs/rules.md, "Signature schemes"):
+//   plain: the whole value, after signature_prefix (or a tolerated "sha256=" when none is declared);
+//   kv:    comma-separated k=v pairs (Stripe "t=...,v1=...", TikTok "t=...,s="): every signature_key entry, and
+//          the timestamp_key entry;
+//   list:  space-separated "<version>,<signature>" entries (Standard Webhooks): every signature_key version.
+Result<SignedRequest> ReadSignedRequest(const SourceConfig& src, const Payload& p) {
+  SignedRequest out;
   const std::string header = src.Option("signature_header");
   std::string value = Header(p, LowerAscii(header));
   if (value.empty()) return Status::Unauthenticated("missing " + header + " header");
-  std::string_view v = TrimView(value);
+  const std::string format = src.Option("signature_format", "plain");
   const std::string prefix = src.Option("signature_prefix");
-  if (!prefix.empty()) {
-    if (v.substr(0, prefix.size()) != prefix)
-      return Status::Unauthenticated(header + " does not start with " + prefix);
-    v.remove_prefix(prefix.size());
-  } else if (v.size() >= 7 && LowerAscii(std::string(v.substr(0, 7))) == "sha256=") {
-    v.remove_prefix(7);  // tolerated when no prefix is declared
-  }
   const bool base64 = src.Option("encoding") == "base64";
-  auto given = base64 ? Base64Decode(v) : HexDecode(v);
-  if (!given.ok())
+  std::vector<std::string_view> given;
+  if (format == "kv" || format == "list") {
+    const std::string key = src.Option("signature_key", "v1"), ts_key = src.Option("timestamp_key");
+    for (std::string_view item : Split(value, format == "kv" ? ',' : ' ')) {
+      item = TrimView(item);
+      size_t at = item.find(format == "kv" ? '=' : ',');
+      if (at == std::string_view::npos) continue;
+      std::string_view k = item.substr(0, at), v = item.substr(at + 1);
+      if (k == key) given.push_back(v);
+      if (!ts_key.empty() && k == ts_key) {
+        out.timestamp = std::string(v);
+        out.timestamp_from = header + " " + ts_key;
+      }
+    }
+    if (given.empty()) return Status::Unauthenticated(header + " has no " + key + " signature");
+  } else {
+    std::string_view v = TrimView(value);
+    if (!prefix.empty()) {
+      if (v.substr(0, prefix.size()) != prefix)
+        return Status::Unauthenticated(header + " does not start with " + prefix);
+      v.remove_prefix(prefix.size());
+    } else if (v.size() >= 7 && LowerAscii(std::string(v.substr(0, 7))) == "sha256=") {
+      v.remove_prefix(7);  // tolerated when no prefix is declared
+    }
+    given.push_back(v);
+  }
+  for (std::string_view g : given) {
+    auto decoded = base64 ? Base64Decode(g) : HexDecode(g);
+    if (decoded.ok()) out.signatures.push_back(std::move(*decoded));
+  }
+  if (out.signatures.empty())
     return Status::Unauthenticated(header + " is not a valid " + (base64 ? "base64" : "hex") + " digest");
-  std::string message;
+  if (const std::string th = src.Option("timestamp_header"); !th.empty()) {
+    out.timestamp = std::string(TrimView(Header(p, LowerAscii(th))));
+    out.timestamp_from = th;
+    if (out.timestamp.empty()) return Status::Unauthenticated("missing " + th + " header");
+  } else if (!src.Option("timestamp_key").empty() && out.timestamp.empty()) {
+    return Status::Unauthenticated(header + " has no " + src.Option("timestamp_key") + " timestamp");
+  }
   const std::string signed_what = src.Option("signed", "body");
+  const std::string sep = src.Option("signed_separator", ".");
   if (signed_what == "timestamp_body") {
-    const std::string th = src.Option("timestamp_header");
-    const std::string ts_value = Header(p, LowerAscii(th));
-    std::string_view ts = TrimView(ts_value);
-    if (ts.empty()) return Status::Unauthenticated("missing " + th + " header");
+    out.message = out.timestamp + sep + std::string(p.body);
+  } else if (signed_what == "headers_body") {
+    const std::string names = src.Option("signed_headers");  // Split's views point into it
+    for (std::string_view name : Split(names, ',')) {
+      std::string v = Header(p, LowerAscii(std::string(name)));
+      if (v.empty()) return Status::Unauthenticated("missing " + std::string(name) + " header");
+      out.message += v + sep;
+    }
+    out.message += p.body;
+  } else if (signed_what == "prefix_body") {
+    out.message = src.Option("signed_prefix") + std::string(p.body);
+  } else {
+    out.message = std::string(p.body);
+  }
+  return out;
+}
+
+// The HMAC key: the secret as text, or (secret_encoding = "base64") decoded after an optional secret_prefix
+// (Standard Webhooks' "whsec_").
+Result<std::string> HmacKey(const SourceConfig& src, std::string_view secret) {
+  if (src.Option("secret_encoding") != "base64") return std::string(secret);
+  const std::string prefix = src.Option("secret_prefix");
+  if (!prefix.empty() && secret.substr(0, prefix.size()) == prefix) secret.remove_prefix(prefix.size());
+  auto key = Base64Decode(secret);
+  if (!key.ok() || key->empty())
+    return Status::Unauthenticated("the configured secret is not base64 (secret_encoding = \"base64\")");
+  return key;
+}
+
+// auth = "hmac" as the source's options describe it: a timestamp outside the replay window is refused before any
+// HMAC is computed; then any of the presented signatures may match.
+Status CheckHmacScheme(const SourceConfig& src, const Payload& p, std::string_view secret, int64_t now) {
+  if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+  auto req = ReadSignedRequest(src, p);
+  if (!req.ok()) return req.status();
+  if (!req->timestamp_from.empty()) {
+    std::string_view ts = req->timestamp;
     int64_t t = 0;
     auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), t);
     if (ec != std::errc() || end != ts.data() + ts.size())
-      return Status::Unauthenticated(th + " is not a Unix time");
+      return Status::Unauthenticated(req->timestamp_from + " is not a Unix time");
     if (src.Option("timestamp_unit") == "ms") t /= 1000;
     int64_t window = std::stoll(src.Option("replay_window", "300"));
     if (t < now - window || t > now + window)
-      return Status::Unauthenticated(th + " is outside the replay window of " + std::to_string(window) + " s");
-    message = std::string(ts) + src.Option("signed_separator", ".") + std::string(p.body);
-  } else if (signed_what == "prefix_body") {
-    message = src.Option("signed_prefix") + std::string(p.body);
-  } else {
-    message = std::string(p.body);
+      return Status::Unauthenticated(req->timestamp_from + " is outside the replay window of " +
+                                     std::to_string(window) + " s");
   }
-  std::string expected = src.Option("algorithm") == "sha1" ? HmacSha1(secret, message) : HmacSha256(secret, message);
-  if (!ConstantTimeEquals(*given, expected)) return Status::Unauthenticated(header + " does not verify");
+  auto key = HmacKey(src, secret);
+  if (!key.ok()) return key.status();
+  const std::string expected =
+      src.Option("algorithm") == "sha1" ? HmacSha1(*key, req->message) : HmacSha256(*key, req->message);
+  bool match = false;
+  for (const std::string& given : req->signatures) match = ConstantTimeEquals(given, expected) || match;
+  if (!match) return Status::Unauthenticated(src.Option("signature_header") + " does not verify");
   return Status::Ok();
 }
 
@@ -171,6 +257,27 @@ Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_
   return challenge;
 }
 
+std::string HandshakeKind(const SourceConfig& source) {
+  if (source.kind == "meta_leads") return "meta";
+  if (source.kind == "json" || source.kind == "form") return source.Option("handshake");
+  return {};
+}
+
+Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_view client_secret) {
+  auto pairs = ParseUrlEncoded(query);
+  if (!pairs.ok()) return Status::Invalid("bad query string: " + pairs.status().message(), pairs.status().where());
+  std::string code;
+  for (auto& [k, v] : *pairs)
+    if (k == "challengeCode") code = v;
+  if (code.empty()) return Status::Invalid("missing challengeCode", "challengeCode");
+  // LinkedIn sends a type-4 UUID; anything else is not LinkedIn, and echoing it would need escaping.
+  if (code.size() > 64 || code.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos)
+    return Status::Invalid("challengeCode is not a UUID", "challengeCode");
+  if (client_secret.empty()) return Status::Unauthenticated("no client secret configured for this source");
+  return "{\"challengeCode\":\"" + code + "\",\"challengeResponse\":\"" +
+         HexEncode(HmacSha256(client_secret, code)) + "\"}";
+}
+
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
   if (source.kind == "google_ads") return JsonStringAt(payload.body, "/lead_id");
   if (source.kind == "typeform") return JsonStringAt(payload.body, "/event_id");
@@ -189,9 +296,20 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
     return out;
   }
   if (source.kind == "json" || source.kind == "form") {
+    const std::string pointer = source.Option("delivery_key_pointer");
+    const std::string key_header = source.Option("delivery_key_header");
+    if (source.Option("auth") == "hmac") {
+      // Replays: the key comes only from what the sender signed (an unsigned Idempotency-Key could be changed
+      // to store a captured request again), so a replay inside the window is a redelivery and is written once.
+      if (source.kind == "json" && !pointer.empty()) return JsonStringAt(payload.body, pointer.c_str());
+      auto req = ReadSignedRequest(source, payload);
+      if (!req.ok()) return {};
+      if (!key_header.empty()) return std::string(TrimView(Header(payload, LowerAscii(key_header))));
+      return "sha256:" + HexEncode(Sha256(req->message));
+    }
     std::string key(TrimView(Header(payload, "idempotency-key")));
+    if (key.empty() && !key_header.empty()) key = std::string(TrimView(Header(payload, LowerAscii(key_header))));
     if (!key.empty()) return key;
-    std::string pointer = source.Option("delivery_key_pointer");
     if (source.kind == "json" && !pointer.empty()) return JsonStringAt(payload.body, pointer.c_str());
   }
   return {};

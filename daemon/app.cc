@@ -336,13 +336,15 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
   if (!source)
     return respond(JsonResponse(req, http::status::not_found,
                                 ErrorBody("unknown_source", "no source named '" + source_name + "' in the rules")));
-  if (source->kind != "meta_leads")
+  const std::string kind = HandshakeKind(*source);
+  if (kind.empty())
     return respond(JsonResponse(req, http::status::method_not_allowed,
                                 ErrorBody("method_not_allowed", "use POST to send records")));
   std::string_view target(req.target().data(), req.target().size());
   auto q = target.find('?');
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  auto challenge = AnswerMetaHandshake(*source, query, Secret(*source, "verify_token_env"));
+  auto challenge = kind == "linkedin" ? AnswerLinkedInHandshake(query, Secret(*source, "secret_env"))
+                                      : AnswerMetaHandshake(*source, query, Secret(*source, "verify_token_env"));
   if (!challenge.ok()) {
     Count(source_name, "handshake_refused");
     auto code = challenge.status().code() == Code::kUnauthenticated ? http::status::forbidden
@@ -350,7 +352,7 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
     return respond(JsonResponse(req, code, ErrorBody("handshake_refused", challenge.status().message())));
   }
   Response res = JsonResponse(req, http::status::ok, *challenge);
-  res.set(http::field::content_type, "text/plain");
+  if (kind == "meta") res.set(http::field::content_type, "text/plain");  // Meta wants the bare challenge back
   respond(std::move(res));
 }
 

@@ -3,7 +3,8 @@
 // it. Seeds in fuzz/corpus/form_fuzz/.
 //
 // Input: "<content type>\n--\n<body>". Beyond "no crash": the connector contract (records or a clear error)
-// for the content type given, and the same body as urlencoded and as multipart with the seeds' boundary.
+// for the content type given, and the same body as urlencoded and as multipart with the seeds' boundary; and
+// as a form whose rawRequest field holds JSON (json_field).
 #include "connectors/connector.h"
 #include "fuzz/fuzz_support.h"
 
@@ -21,6 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     p.content_type = type;
     CheckRecords(ParsePayload(source, p));
   }
+  // JSON inside a form field (JotForm's rawRequest), mapped by pointer.
+  SourceConfig json_in_field = FuzzSource("form");
+  json_in_field.options["json_field"] = "rawRequest";
+  json_in_field.map = {{"email", "/q4_email"}, {"first_name", "/q3_name/first"}};
+  p.content_type = "application/x-www-form-urlencoded";
+  CheckRecords(ParsePayload(json_in_field, p));
   auto pairs = ParseUrlEncoded(parts[1]);
   if (!pairs.ok()) CheckOutcome(pairs.status());
   (void)ContentTypeParam(parts[0], "charset");

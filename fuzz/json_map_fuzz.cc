@@ -3,7 +3,8 @@
 //
 // Input: "<map: one field=pointer per line>\n--\n<body>", so the pointers are fuzzed too (escapes ~0 ~1,
 // array indexes, empty segments). Beyond "no crash": records or a clear error, never an empty success, and
-// the delivery key reader never fails.
+// the delivery key reader never fails. The same input is mapped again with fields_array = "/fields" (the map's
+// locators as entry names) and with json_field = "/raw" (JSON inside a string member).
 #include "connectors/connector.h"
 #include "fuzz/fuzz_support.h"
 
@@ -31,5 +32,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckRecords(records);
   CheckRecordsUtf8(records);
   (void)DeliveryKey(source, p);
+  // The same map read as keys of a {key, value} array (fields_array), and the body as JSON inside a string.
+  SourceConfig by_key = source;
+  by_key.options["fields_array"] = "/fields";
+  by_key.options["fields_key"] = "name";
+  auto keyed = ParsePayload(by_key, p);
+  CheckRecords(keyed);
+  CheckRecordsUtf8(keyed);
+  SourceConfig in_string = source;
+  in_string.options["json_field"] = "/raw";
+  auto nested = ParsePayload(in_string, p);
+  CheckRecords(nested);
+  CheckRecordsUtf8(nested);
   return 0;
 }

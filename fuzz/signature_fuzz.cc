@@ -1,6 +1,7 @@
 // libFuzzer target for the signature checks intake runs before a byte is stored (connectors/verify.cc,
 // connectors/hmac.cc): X-Hub-Signature-256 (Meta, hex), Typeform-Signature (base64), the generic HMAC header,
-// Google Ads' google_key in the body, Meta's GET handshake query, and the hex and base64 decoders.
+// Google Ads' google_key in the body, Meta's GET handshake query, LinkedIn's challengeCode, the kv and list
+// header formats (Stripe, Standard Webhooks) with a base64 secret, and the hex and base64 decoders.
 // Seeds in fuzz/corpus/signature_fuzz/.
 //
 // Input: "<signature header value>\n--\n<body>\n--\n<handshake query>". Beyond "no crash": a refusal is
@@ -67,6 +68,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(back.ok() && *back == header);
   auto back64 = Base64Decode(Base64Encode(header));
   Check(back64.ok() && *back64 == header);
+  // Header formats with several signatures and a timestamp inside (Stripe's t=...,v1=..., Standard Webhooks'
+  // "v1,<b64> v1,<b64>"), and a base64 secret: refusals stay refusals, and the right signature verifies.
+  SourceConfig kv = Source("json");
+  kv.options["signature_header"] = "X-Signature";
+  kv.options["signature_format"] = "kv";
+  kv.options["timestamp_key"] = "t";
+  kv.options["signed"] = "timestamp_body";
+  SourceConfig list = Source("json");
+  list.options["signature_format"] = "list";
+  list.options["encoding"] = "base64";
+  list.options["signed"] = "headers_body";
+  list.options["signed_headers"] = "webhook-id,webhook-timestamp";
+  list.options["timestamp_header"] = "webhook-timestamp";
+  list.options["secret_encoding"] = "base64";
+  list.options["secret_prefix"] = "whsec_";
+  list.options["delivery_key_header"] = "webhook-id";
+  Payload fuzzed_headers = p;
+  fuzzed_headers.headers["webhook-id"] = header;
+  fuzzed_headers.headers["webhook-timestamp"] = "1700000000";
+  for (const SourceConfig* s : {&kv, &list}) {
+    CheckRefusal(VerifySignature(*s, fuzzed_headers, kSecret, 1700000000));
+    (void)DeliveryKey(*s, fuzzed_headers);
+  }
+  Payload stamped = p;
+  stamped.headers = {{"x-signature", header + ",t=1700000000,v1=" +
+                                         HexEncode(HmacSha256(kSecret, "1700000000." + std::string(p.body)))}};
+  Check(VerifySignature(kv, stamped, kSecret, 1700000000).ok());
+  Check(!VerifySignature(kv, stamped, kSecret, 1700009999).ok());  // outside the window
+  // LinkedIn's challengeCode handshake.
+  auto li = AnswerLinkedInHandshake(parts[2], kSecret);
+  if (!li.ok()) CheckOutcome(li.status());
+  else Check(li->find(kSecret) == std::string::npos);
   // Meta's subscription handshake.
   auto challenge = AnswerMetaHandshake(Source("meta_leads"), parts[2], kSecret);
   if (!challenge.ok()) {

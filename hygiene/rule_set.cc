@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <set>
 
 #include "hygiene/normalizer_data.h"
@@ -56,10 +57,16 @@ const std::vector<KindSpec>& KindSpecs() {
   static const std::vector<KindSpec> specs = {
       {"form", {"default_country", "date_order", "auth", "secret_env", "signature_header", "algorithm", "encoding",
                 "signature_prefix", "signed", "timestamp_header", "timestamp_unit", "signed_separator",
-                "signed_prefix", "replay_window", "secret_header"}},
+                "signed_prefix", "replay_window", "secret_header", "signature_format", "signature_key",
+                "timestamp_key", "signed_headers", "secret_encoding", "secret_prefix", "delivery_key_header",
+                "handshake", "verify_token_env", "constants", "json_field", "fields_array", "fields_key",
+                "fields_value"}},
       {"json", {"default_country", "date_order", "auth", "secret_env", "signature_header", "algorithm", "encoding",
                 "signature_prefix", "signed", "timestamp_header", "timestamp_unit", "signed_separator",
-                "signed_prefix", "replay_window", "secret_header", "delivery_key_pointer"}},
+                "signed_prefix", "replay_window", "secret_header", "delivery_key_pointer", "signature_format",
+                "signature_key", "timestamp_key", "signed_headers", "secret_encoding", "secret_prefix",
+                "delivery_key_header", "handshake", "verify_token_env", "constants", "json_field", "fields_array",
+                "fields_key", "fields_value"}},
       {"csv", {"default_country", "date_order", "folder"}},
       {"meta_leads",
        {"default_country", "date_order", "secret_env", "verify_token_env", "access_token_env", "graph_base",
@@ -70,13 +77,96 @@ const std::vector<KindSpec>& KindSpecs() {
   return specs;
 }
 
-// Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
-// out, or auth = "hmac" with its header and secret); vendor kinds have their sender's scheme and need its secrets.
 // The options of each auth scheme of json and form (the signature scheme as data; docs/rules.md).
-const std::vector<std::string_view> kHmacOptions = {"signature_header", "algorithm",        "encoding",
-                                                    "signature_prefix", "signed",           "timestamp_header",
-                                                    "timestamp_unit",   "signed_separator", "signed_prefix",
-                                                    "replay_window"};
+const std::vector<std::string_view> kHmacOptions = {
+    "signature_header", "algorithm",      "encoding",        "signature_prefix", "signed",
+    "timestamp_header", "timestamp_unit", "signed_separator", "signed_prefix",   "replay_window",
+    "signature_format", "signature_key",  "timestamp_key",   "signed_headers",  "secret_encoding",
+    "secret_prefix"};
+
+using WhereFn = std::function<std::string(std::string_view)>;
+
+// auth = "hmac": every option takes one of its documented values, and options only go with the parts of the
+// scheme that read them (a timestamp option without a timestamp would be silently ignored, so it is refused).
+Status CheckHmacScheme(const toml::table& t, const SourceConfig& src, const std::string& who, const WhereFn& where) {
+  auto has = [&](std::string_view key) { return t.get(key) != nullptr; };
+  const std::pair<const char*, std::vector<std::string_view>> choices[] = {
+      {"algorithm", {"sha256", "sha1"}},
+      {"encoding", {"hex", "base64"}},
+      {"signed", {"body", "timestamp_body", "prefix_body", "headers_body"}},
+      {"timestamp_unit", {"s", "ms"}},
+      {"signature_format", {"plain", "kv", "list"}},
+      {"secret_encoding", {"text", "base64"}}};
+  for (const auto& [k, values] : choices) {
+    std::string v = src.Option(k);
+    if (has(k) && std::find(values.begin(), values.end(), v) == values.end())
+      return Status::Invalid(who + ": unknown " + k + " '" + v + "'", where(k));
+  }
+  const std::string format = src.Option("signature_format", "plain");
+  if (has("signature_key") && format == "plain")
+    return Status::Invalid(who + ": signature_key needs signature_format = \"kv\" or \"list\"", where("signature_key"));
+  if (has("timestamp_key") && format != "kv")
+    return Status::Invalid(who + ": timestamp_key needs signature_format = \"kv\"", where("timestamp_key"));
+  if (has("timestamp_key") && has("timestamp_header"))
+    return Status::Invalid(who + ": the timestamp comes from timestamp_key or timestamp_header, not both",
+                           where("timestamp_header"));
+  const std::string signed_what = src.Option("signed", "body");
+  const bool stamped = has("timestamp_header") || has("timestamp_key");
+  if (signed_what == "timestamp_body" && !stamped)
+    return Status::Invalid(who + ": signed = \"timestamp_body\" needs timestamp_header (or timestamp_key)",
+                           where("signed"));
+  if (signed_what != "timestamp_body" && signed_what != "headers_body")
+    for (const char* k : {"timestamp_header", "timestamp_key", "signed_separator"})
+      if (has(k))
+        return Status::Invalid(who + ": '" + k + "' needs signed = \"timestamp_body\" or \"headers_body\"",
+                               where(k));
+  if (!stamped)
+    for (const char* k : {"timestamp_unit", "replay_window"})
+      if (has(k)) return Status::Invalid(who + ": '" + k + "' needs a timestamp (timestamp_header)", where(k));
+  if ((signed_what == "prefix_body") != has("signed_prefix"))
+    return Status::Invalid(who + ": signed_prefix goes with signed = \"prefix_body\"", where("signed"));
+  if ((signed_what == "headers_body") != has("signed_headers"))
+    return Status::Invalid(who + ": signed_headers goes with signed = \"headers_body\"", where("signed"));
+  if (signed_what == "headers_body") {
+    if (has("timestamp_key"))
+      return Status::Invalid(who + ": with signed = \"headers_body\" the timestamp is a signed header "
+                                   "(timestamp_header)",
+                             where("timestamp_key"));
+    // The timestamp and the delivery key must be among what is signed, or a replay could change them freely.
+    std::string list = "," + Lower(src.Option("signed_headers")) + ",";
+    for (const char* k : {"timestamp_header", "delivery_key_header"})
+      if (has(k) && list.find("," + Lower(src.Option(k)) + ",") == std::string::npos)
+        return Status::Invalid(who + ": " + k + " '" + src.Option(k) + "' is not among signed_headers", where(k));
+  } else if (has("delivery_key_header")) {
+    return Status::Invalid(who + ": with auth = \"hmac\", delivery_key_header must be a signed header "
+                                 "(signed = \"headers_body\"); use delivery_key_pointer for a key in the body",
+                           where("delivery_key_header"));
+  }
+  if (has("secret_prefix") && src.Option("secret_encoding") != "base64")
+    return Status::Invalid(who + ": secret_prefix needs secret_encoding = \"base64\"", where("secret_prefix"));
+  if (has("replay_window")) {
+    auto w = t.get("replay_window")->value<int64_t>();
+    if (!w || *w < 1 || !t.get("replay_window")->is_integer())
+      return Status::Invalid(who + ": replay_window must be a positive number of seconds", where("replay_window"));
+  }
+  return Status::Ok();
+}
+
+// handshake = "meta" (hub.challenge, answered with verify_token_env's token) or "linkedin" (challengeCode,
+// answered with the HMAC of the code under secret_env's client secret).
+Status CheckHandshake(const toml::table& t, const SourceConfig& src, const std::string& who, const WhereFn& where) {
+  auto has = [&](std::string_view key) { return t.get(key) != nullptr; };
+  const std::string h = src.Option("handshake");
+  if (has("handshake") && h != "meta" && h != "linkedin")
+    return Status::Invalid(who + ": unknown handshake '" + h + "' (expected meta, linkedin)", where("handshake"));
+  if ((h == "meta") != has("verify_token_env"))
+    return Status::Invalid(who + ": verify_token_env goes with handshake = \"meta\"",
+                           where(has("handshake") ? "handshake" : "verify_token_env"));
+  if (h == "linkedin" && !has("secret_env"))
+    return Status::Invalid(who + ": handshake = \"linkedin\" answers with the client secret: it needs secret_env",
+                           where("handshake"));
+  return Status::Ok();
+}
 
 // Fail closed: a webhook source says how its posts are authenticated. json and form choose (auth = "none" written
 // out, auth = "hmac" with its scheme, or auth = "static" with its header); vendor kinds have their sender's scheme
@@ -110,36 +200,15 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
         return Status::Invalid(who + " has auth = \"none\" and a secret or signature header: remove them or "
                                      "choose a scheme",
                                where("secret_env"));
-      return Status::Ok();
+      return CheckHandshake(t, src, who, where);
     }
     const char* needed = auth == "hmac" ? "signature_header" : auth == "static" ? "secret_header" : nullptr;
     if (needed && !has(needed))
       return Status::Invalid(who + ": auth = \"" + auth + "\" needs " + needed, where("auth"));
     if (!secret) return Status::Invalid(who + ": auth = \"" + auth + "\" needs secret_env", where("auth"));
-    const std::pair<const char*, std::vector<std::string_view>> choices[] = {
-        {"algorithm", {"sha256", "sha1"}},
-        {"encoding", {"hex", "base64"}},
-        {"signed", {"body", "timestamp_body", "prefix_body"}},
-        {"timestamp_unit", {"s", "ms"}}};
-    for (const auto& [k, values] : choices) {
-      std::string v = src.Option(k);
-      if (has(k) && std::find(values.begin(), values.end(), v) == values.end())
-        return Status::Invalid(who + ": unknown " + k + " '" + v + "'", where(k));
-    }
-    const std::string signed_what = src.Option("signed", "body");
-    if (signed_what == "timestamp_body" && !has("timestamp_header"))
-      return Status::Invalid(who + ": signed = \"timestamp_body\" needs timestamp_header", where("signed"));
-    if (signed_what != "timestamp_body")
-      for (const char* k : {"timestamp_header", "timestamp_unit", "signed_separator", "replay_window"})
-        if (has(k)) return Status::Invalid(who + ": '" + k + "' needs signed = \"timestamp_body\"", where(k));
-    if ((signed_what == "prefix_body") != has("signed_prefix"))
-      return Status::Invalid(who + ": signed_prefix goes with signed = \"prefix_body\"", where("signed"));
-    if (has("replay_window")) {
-      auto w = t.get("replay_window")->value<int64_t>();
-      if (!w || *w < 1 || !t.get("replay_window")->is_integer())
-        return Status::Invalid(who + ": replay_window must be a positive number of seconds", where("replay_window"));
-    }
-    return Status::Ok();
+    if (auth == "hmac")
+      if (Status s = CheckHmacScheme(t, src, who, where); !s.ok()) return s;
+    return CheckHandshake(t, src, who, where);
   }
   if (src.kind == "csv") return Status::Ok();
   if (!secret)
@@ -150,6 +219,40 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
     for (const char* k : {"verify_token_env", "access_token_env"})
       if (src.Option(k).empty())
         return Status::Invalid(who + " (kind meta_leads) needs " + k, Where(path, t.source()));
+  return Status::Ok();
+}
+
+// Mapping options: a JSON field decoded in place (json_field), an array of {key, value} entries mapped by key
+// (fields_array), and the map's locators, which must be JSON Pointers where the payload is JSON (a key of
+// fields_array where one is declared). A locator that cannot be followed would silently map nothing.
+Status CheckMapping(const std::string& path, const toml::table& t, const SourceConfig& src) {
+  if (src.kind != "json" && src.kind != "form") return Status::Ok();
+  auto where = [&](std::string_view key) { return Where(path, t.get(key) ? t.get(key)->source() : t.source()); };
+  auto has = [&](std::string_view key) { return t.get(key) != nullptr; };
+  const std::string who = "source '" + src.name + "'";
+  for (const char* k : {"fields_key", "fields_value"})
+    if (has(k) && !has("fields_array")) return Status::Invalid(who + ": '" + k + "' needs fields_array", where(k));
+  if (src.kind == "form" && has("fields_array") && !has("json_field"))
+    return Status::Invalid(who + ": fields_array on a form source needs json_field (the form key holding JSON)",
+                           where("fields_array"));
+  for (const char* k : {"fields_array", "json_field"}) {
+    if (!has(k) || (src.kind == "form" && std::string_view(k) == "json_field")) continue;
+    if (src.Option(k).empty() || src.Option(k)[0] != '/')
+      return Status::Invalid(who + ": " + k + " must be a JSON Pointer (\"/...\")", where(k));
+  }
+  for (const char* k : {"fields_key", "fields_value", "json_field"})
+    if (has(k) && src.Option(k).empty()) return Status::Invalid(who + ": '" + k + "' is empty", where(k));
+  const bool json_payload = src.kind == "json" || has("json_field");
+  if (!json_payload || has("fields_array")) return Status::Ok();
+  const toml::table* map = t.get("map") ? t.get("map")->as_table() : nullptr;
+  if (!map) return Status::Ok();
+  for (const auto& [k, v] : *map) {
+    auto locator = v.value<std::string>();
+    if (locator && !locator->empty() && (*locator)[0] != '/')
+      return Status::Invalid(who + ": map." + std::string(k.str()) + " = '" + *locator +
+                                 "' is not a JSON Pointer (\"/...\"); declare fields_array to map by key",
+                             Where(path, v.source()));
+  }
   return Status::Ok();
 }
 
@@ -181,7 +284,22 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
       std::string opt(k.str());
       if (opt == "kind") {
         continue;
-      } else if (opt == "map" || opt == "synonyms") {
+      } else if (opt == "signed_headers") {
+        // Header names cannot hold ',', so the list travels as one option.
+        std::vector<std::string> names;
+        if (v.is_array()) s = ReadStrings(file.path, v, "signed_headers", &names);
+        if (!v.is_array() || !s.ok() || names.empty())
+          return Status::Invalid("source '" + name + "': signed_headers must be a non-empty array of header names",
+                                 Where(file.path, v.source()));
+        std::string joined;
+        for (const auto& h : names) {
+          if (h.empty() || h.find(',') != std::string::npos)
+            return Status::Invalid("source '" + name + "': '" + h + "' is not a header name",
+                                   Where(file.path, v.source()));
+          joined += (joined.empty() ? "" : ",") + h;
+        }
+        src.options[opt] = joined;
+      } else if (opt == "map" || opt == "synonyms" || opt == "constants") {
         const toml::table* m = v.as_table();
         if (!m) return Status::Invalid("source '" + name + "': '" + opt + "' must be a table",
                                        Where(file.path, v.source()));
@@ -189,12 +307,12 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
           auto s = mv.value<std::string>();
           if (!s) return Status::Invalid("source '" + name + "': " + opt + " values must be strings",
                                          Where(file.path, mv.source()));
-          if (opt == "map") {
+          if (opt == "map" || opt == "constants") {
             if (!schema.Find(mk.str()))
               return Status::Invalid("source '" + name + "': unknown canonical field '" +
                                          std::string(mk.str()) + "'",
                                      Where(file.path, mv.source()));
-            src.map.emplace_back(std::string(mk.str()), *s);
+            (opt == "map" ? src.map : src.constants).emplace_back(std::string(mk.str()), *s);
           } else {
             if (!schema.Find(*s))
               return Status::Invalid("source '" + name + "': synonym maps to unknown field '" + *s + "'",
@@ -213,6 +331,7 @@ Status ParseSources(const RuleFile& file, const toml::table& root, const FieldSc
       }
     }
     if (!(s = CheckAuth(file.path, *t, src)).ok()) return s;
+    if (!(s = CheckMapping(file.path, *t, src)).ok()) return s;
     out->emplace(name, std::move(src));
   }
   return Status::Ok();

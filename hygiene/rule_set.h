@@ -50,7 +50,11 @@ struct SourceConfig {
   std::vector<std::pair<std::string, std::string>> map;
   // lowercased input name -> canonical field (header and form-key synonyms, "e-mail address" -> email).
   std::map<std::string, std::string> synonyms;
-  // every other scalar key of the source's table, as text (default_country, folder, secret_env, ...).
+  // [source.constants]: canonical field -> value set on every record of the source (json and form), over what
+  // the payload says ("lead_source" = "partner"); ordered as written.
+  std::vector<std::pair<std::string, std::string>> constants;
+  // every other scalar key of the source's table, as text (default_country, folder, secret_env, ...); an array
+  // of strings (signed_headers) is joined with ','.
   std::map<std::string, std::string> options;
 
   std::string Option(const std::string& key, const std::string& fallback = {}) const {

@@ -118,6 +118,8 @@ TEST_CASE("signature scheme options are checked at their line", "[conn][signatur
   CHECK(parse("auth = \"hmac\"\nsignature_header = \"X\"\nsigned = \"timestamp_body\"\n").message().find(
             "needs timestamp_header") != std::string::npos);
   CHECK(parse("auth = \"hmac\"\nsignature_header = \"X\"\nreplay_window = 300\n").message().find(
+            "needs a timestamp") != std::string::npos);
+  CHECK(parse("auth = \"hmac\"\nsignature_header = \"X\"\ntimestamp_header = \"T\"\n").message().find(
             "needs signed = \"timestamp_body\"") != std::string::npos);
   CHECK(parse("auth = \"static\"\nsecret_header = \"X\"\nencoding = \"hex\"\n").message().find(
             "belongs to auth = \"hmac\"") != std::string::npos);
@@ -137,4 +139,185 @@ TEST_CASE("signature scheme: a secret URL token", "[conn][signature]") {
   p.url_token = "tok-1";
   CHECK(VerifySignature(*e.source, p, "tok-1").ok());
   CHECK(VerifySignature(*e.source, p, "").code() == Code::kUnauthenticated);
+}
+
+namespace {
+
+// A replay is the same request again: it must come out with the first delivery's key, so the inbox answers it as a
+// redelivery and writes nothing (tests/pg_vendor_test.cc shows that through canond); a new delivery must not.
+void CheckReplayKey(const SourceConfig& src, const Payload& first, const Payload& fresh) {
+  const std::string key = DeliveryKey(src, first);
+  CHECK_FALSE(key.empty());
+  CHECK(DeliveryKey(src, first) == key);
+  CHECK(DeliveryKey(src, fresh) != key);
+  // An unsigned Idempotency-Key cannot make a replay look new.
+  Payload renamed = first;
+  renamed.headers["idempotency-key"] = "something-new";
+  CHECK(DeliveryKey(src, renamed) == key);
+}
+
+}  // namespace
+
+TEST_CASE("signature scheme: Stripe-style t=...,v1=... over t.body, several v1, a tolerance window",
+          "[conn][signature]") {
+  auto e = Load("stripe_style.toml", "stripe_style");
+  const std::string secret = "whsec_test_secret";
+  const int64_t now = 1733220000;
+  const std::string body = R"({"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event","type":"customer.created"})";
+  auto signed_at = [&](int64_t t, const std::string& extra_v1 = "") {
+    std::string ts = std::to_string(t);
+    std::string v1 = HexEncode(HmacSha256(secret, ts + "." + body));
+    return Post(body, {{"stripe-signature", "t=" + ts + (extra_v1.empty() ? "" : ",v1=" + extra_v1) + ",v1=" + v1 +
+                                                ",v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39"}});
+  };
+  CHECK(VerifySignature(*e.source, signed_at(now - 10), secret, now).ok());
+  // During a secret's roll two v1 are sent: either may match, in any order.
+  CHECK(VerifySignature(*e.source, signed_at(now - 10, HexEncode(HmacSha256("old-secret", "x"))), secret, now).ok());
+  CHECK(VerifySignature(*e.source, signed_at(now - 10), "other", now).message() == "Stripe-Signature does not verify");
+  CHECK(VerifySignature(*e.source, signed_at(now - 301), secret, now).message() ==
+        "Stripe-Signature t is outside the replay window of 300 s");
+  // The v0 (test-mode) entry is not a v1: alone it verifies nothing.
+  CHECK(VerifySignature(*e.source, Post(body, {{"stripe-signature", "t=1,v0=00"}}), secret, now).message() ==
+        "Stripe-Signature has no v1 signature");
+  CHECK(VerifySignature(*e.source, Post(body, {{"stripe-signature", "v1=00"}}), secret, now).message() ==
+        "Stripe-Signature has no t timestamp");
+  // Moving t breaks the signature.
+  Payload moved = signed_at(now - 10);
+  auto& h = moved.headers["stripe-signature"];
+  h.replace(2, 10, std::to_string(now - 5));
+  CHECK(VerifySignature(*e.source, moved, secret, now).message() == "Stripe-Signature does not verify");
+  // Stripe retries with a new t and signature: the event id is the key, so retry and replay are one delivery.
+  CHECK(DeliveryKey(*e.source, signed_at(now - 10)) == "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+  CHECK(DeliveryKey(*e.source, signed_at(now - 100)) == "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+}
+
+TEST_CASE("signature scheme: Standard Webhooks (Svix), the specification's published vector", "[conn][signature]") {
+  auto e = Load("standard_webhooks.toml", "standard_webhooks");
+  // https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md (and Svix's docs).
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const std::string body = R"({"test": 2432232314})";
+  const int64_t ts = 1614265330;
+  auto post = [&](const std::string& id, int64_t t, const std::string& sig) {
+    return Post(body, {{"webhook-id", id}, {"webhook-timestamp", std::to_string(t)}, {"webhook-signature", sig}});
+  };
+  const std::string vector_sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+  const Payload right = post("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, vector_sig);
+  CHECK(VerifySignature(*e.source, right, secret, ts + 10).ok());
+  // Several space-separated signatures (a rolled secret, or another version): one match is enough.
+  CHECK(VerifySignature(*e.source, post("msg_p5jXN8AQM9LWM0D4loKWxJek", ts, "v1a,AAAA v1,bm9wZQ== " + vector_sig),
+                        secret, ts)
+            .ok());
+  // Wrong: another id (signed), another secret, a tampered body.
+  CHECK(VerifySignature(*e.source, post("msg_other", ts, vector_sig), secret, ts).message() ==
+        "webhook-signature does not verify");
+  CHECK(VerifySignature(*e.source, right, "whsec_" + Base64Encode("another key"), ts).message() ==
+        "webhook-signature does not verify");
+  CHECK(VerifySignature(*e.source, right, "whsec_%%%", ts).message() ==
+        "the configured secret is not base64 (secret_encoding = \"base64\")");
+  // Stale, and from the future.
+  CHECK(VerifySignature(*e.source, right, secret, ts + 301).message() ==
+        "webhook-timestamp is outside the replay window of 300 s");
+  CHECK(VerifySignature(*e.source, right, secret, ts - 301).code() == Code::kUnauthenticated);
+  Payload no_id = right;
+  no_id.headers.erase("webhook-id");
+  CHECK(VerifySignature(*e.source, no_id, secret, ts).message() == "missing webhook-id header");
+  // Replayed: the signed webhook-id is the key (a retry re-signs with a new timestamp and keeps the id).
+  CHECK(DeliveryKey(*e.source, right) == "msg_p5jXN8AQM9LWM0D4loKWxJek");
+  CheckReplayKey(*e.source, right, post("msg_2", ts, vector_sig));
+}
+
+TEST_CASE("signature scheme: LinkedIn, hmacsha256= + body, and its challengeCode handshake", "[conn][signature]") {
+  auto e = Load("linkedin.toml", "linkedin");
+  const std::string secret = "li-client-secret";
+  const std::string body = R"({"type":"LEAD_ACTION","leadGenFormResponse":"urn:li:leadGenFormResponse:1"})";
+  auto sign = [&](const std::string& b) { return HexEncode(HmacSha256(secret, "hmacsha256=" + b)); };
+  const Payload right = Post(body, {{"x-li-signature", sign(body)}});
+  CHECK(VerifySignature(*e.source, right, secret).ok());
+  // The body alone (without the prefix) is not what LinkedIn signs.
+  CHECK(VerifySignature(*e.source, Post(body, {{"x-li-signature", HexEncode(HmacSha256(secret, body))}}), secret)
+            .message() == "X-LI-Signature does not verify");
+  CHECK(VerifySignature(*e.source, Post(body, {}), secret).message() == "missing X-LI-Signature header");
+  // No timestamp to be stale; a replay is the same signed bytes, one delivery key.
+  CheckReplayKey(*e.source, right, Post(body + " ", {{"x-li-signature", sign(body + " ")}}));
+  // Upper-case hex of the same signature is the same delivery (the key is the signed bytes, not the header).
+  std::string upper = sign(body);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CHECK(DeliveryKey(*e.source, Post(body, {{"x-li-signature", upper}})) == DeliveryKey(*e.source, right));
+
+  CHECK(HandshakeKind(*e.source) == "linkedin");
+  const std::string code = "890e4665-4dfe-4ab1-b689-ed553bceeed0";
+  auto answer = AnswerLinkedInHandshake("challengeCode=" + code, secret);
+  REQUIRE(answer.ok());
+  CHECK(*answer == "{\"challengeCode\":\"" + code + "\",\"challengeResponse\":\"" +
+                       HexEncode(HmacSha256(secret, code)) + "\"}");
+  CHECK(AnswerLinkedInHandshake("", secret).status().message() == "missing challengeCode");
+  CHECK(AnswerLinkedInHandshake("challengeCode=%22%7D", secret).status().message() == "challengeCode is not a UUID");
+  CHECK(AnswerLinkedInHandshake("challengeCode=" + code, "").status().code() == Code::kUnauthenticated);
+}
+
+TEST_CASE("signature scheme: TikTok, t=...,s=... over t.body", "[conn][signature]") {
+  auto e = Load("tiktok.toml", "tiktok");
+  const std::string secret = "tt-client-secret";
+  const int64_t now = 1633174587;  // the timestamp of TikTok's documented header example
+  const std::string body = R"({"client_key":"abc","event":"lead.created","create_time":1633174587})";
+  auto signed_at = [&](int64_t t) {
+    std::string ts = std::to_string(t);
+    return Post(body, {{"tiktok-signature", "t=" + ts + ",s=" + HexEncode(HmacSha256(secret, ts + "." + body))}});
+  };
+  CHECK(VerifySignature(*e.source, signed_at(now), secret, now).ok());
+  CHECK(VerifySignature(*e.source, signed_at(now), "x", now).message() == "TikTok-Signature does not verify");
+  CHECK(VerifySignature(*e.source, signed_at(now - 301), secret, now).message() ==
+        "TikTok-Signature t is outside the replay window of 300 s");
+  CheckReplayKey(*e.source, signed_at(now), signed_at(now - 1));
+  CHECK(HandshakeKind(*e.source).empty());
+}
+
+TEST_CASE("signature scheme: HMAC-SHA1, RFC 2202's vector", "[conn][signature]") {
+  auto r = RuleSet::Parse({{"r/sources.toml",
+                            "[old]\nkind = \"json\"\nauth = \"hmac\"\nsignature_header = \"X-Hub-Signature\"\n"
+                            "signature_prefix = \"sha1=\"\nalgorithm = \"sha1\"\nsecret_env = \"S\"\n"}});
+  REQUIRE(r.ok());
+  const SourceConfig& src = *(*r)->FindSource("old");
+  // RFC 2202, test case 2: key "Jefe", data "what do ya want for nothing?".
+  const std::string body = "what do ya want for nothing?";
+  const Payload right = Post(body, {{"x-hub-signature", "sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"}});
+  CHECK(VerifySignature(src, right, "Jefe").ok());
+  CHECK(VerifySignature(src, Post(body, {{"x-hub-signature", "sha1=" + HexEncode(HmacSha256("Jefe", body))}}),
+                        "Jefe")
+            .message() == "X-Hub-Signature does not verify");
+  CheckReplayKey(src, right, Post("other", {{"x-hub-signature", "sha1=00"}}));
+}
+
+TEST_CASE("signature scheme: the new options are checked at their line", "[conn][signature][rules]") {
+  auto parse = [](const std::string& text) {
+    auto r = RuleSet::Parse({{"r/sources.toml", "[s]\nkind = \"json\"\nsecret_env = \"S\"\nauth = \"hmac\"\n"
+                                                "signature_header = \"X\"\n" + text}});
+    return r.ok() ? Status::Ok() : r.status();
+  };
+  CHECK(parse("signature_format = \"pairs\"\n").where() == "r/sources.toml:6:20");
+  CHECK(parse("signature_key = \"v1\"\n").message().find("needs signature_format") != std::string::npos);
+  CHECK(parse("signature_format = \"list\"\ntimestamp_key = \"t\"\n").where() == "r/sources.toml:7:17");
+  CHECK(parse("signature_format = \"kv\"\ntimestamp_key = \"t\"\n").message().find("needs signed") !=
+        std::string::npos);
+  CHECK(parse("signed = \"headers_body\"\n").message().find("signed_headers goes with") != std::string::npos);
+  CHECK(parse("signed = \"headers_body\"\nsigned_headers = \"a\"\n").where() == "r/sources.toml:7:18");
+  CHECK(parse("signed = \"headers_body\"\nsigned_headers = []\n").message().find("non-empty array") !=
+        std::string::npos);
+  CHECK(parse("signed = \"headers_body\"\nsigned_headers = [\"id\"]\ntimestamp_header = \"ts\"\n").message() ==
+        "source 's': timestamp_header 'ts' is not among signed_headers");
+  CHECK(parse("signed = \"headers_body\"\nsigned_headers = [\"id\"]\ndelivery_key_header = \"other\"\n").where() ==
+        "r/sources.toml:8:23");
+  CHECK(parse("delivery_key_header = \"webhook-id\"\n").message().find("must be a signed header") !=
+        std::string::npos);
+  CHECK(parse("secret_prefix = \"whsec_\"\n").message().find("needs secret_encoding") != std::string::npos);
+  CHECK(parse("secret_encoding = \"hex\"\n").where() == "r/sources.toml:6:19");
+  CHECK(parse("signed = \"headers_body\"\nsigned_headers = [\"id\"]\nreplay_window = 5\n").message().find(
+            "needs a timestamp") != std::string::npos);
+  CHECK(parse("handshake = \"meta\"\n").message().find("verify_token_env goes with") != std::string::npos);
+  CHECK(parse("handshake = \"slack\"\n").where() == "r/sources.toml:6:13");
+  CHECK(parse("verify_token_env = \"V\"\n").where() == "r/sources.toml:6:20");
+  CHECK(parse("handshake = \"meta\"\nverify_token_env = \"V\"\n").ok());
+  CHECK(parse("handshake = \"linkedin\"\n").ok());
+  auto none = RuleSet::Parse({{"r/sources.toml", "[s]\nkind = \"json\"\nauth = \"none\"\nhandshake = \"linkedin\"\n"}});
+  CHECK(none.status().message().find("needs secret_env") != std::string::npos);
 }

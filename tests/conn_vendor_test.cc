@@ -88,7 +88,8 @@ TEST_CASE("meta: leadgen notifications become lead references; delivery key is t
   CHECK(r.created_time == 1440120384);
   CHECK(DeliveryKey(Source("meta", "meta_leads"), Json(kMetaNotification)) == "123123123123");
   CHECK(MetaLeadTarget("123123123123") ==
-        "/123123123123?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform");
+        "/123123123123?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform,"
+        "custom_disclaimer_responses");
   CHECK(MetaLeadTarget("1/../x").substr(0, 10) == "/1%2F..%2F");
 
   // Two leads in one post (batched entries), plus a change of another field that is skipped.
@@ -327,8 +328,12 @@ TEST_CASE("generic webhooks: auth none or an HMAC header, and Idempotency-Key", 
   CHECK(VerifySignature(s, p, "k").ok());
   CHECK(VerifySignature(s, p, "j").code() == Code::kUnauthenticated);
 
-  CHECK(DeliveryKey(s, p).empty());
+  // A signed source's key comes from what is signed (a replay is a redelivery), never the unsigned header.
+  CHECK(DeliveryKey(s, p) == "sha256:" + HexEncode(Sha256(body)));
   p.headers["idempotency-key"] = " 8e03978e-40d5-43e8-bc93-6894a57f9324 ";
+  CHECK(DeliveryKey(s, p) == "sha256:" + HexEncode(Sha256(body)));
+  s.options.erase("signature_header");
+  s.options["auth"] = "none";
   CHECK(DeliveryKey(s, p) == "8e03978e-40d5-43e8-bc93-6894a57f9324");
   auto recs = ParseJson(s, p);
   REQUIRE(recs.ok());

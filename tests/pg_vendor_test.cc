@@ -58,7 +58,8 @@ std::string RulesCopy(const std::string& dir, unsigned short graph_port, const s
                "graph_base = \"https://127.0.0.1:" + std::to_string(graph_port) + "/v19.0\"\ngraph_ca_file = \"" +
                    ca_file + "\"");
   std::string text = ReadFile(dir + "/rules/sources.toml") + "\n" + meta;
-  for (const char* vendor : {"google_ads", "typeform", "signed_json", "webflow", "gravity_forms", "url_token"})
+  for (const char* vendor : {"google_ads", "typeform", "signed_json", "webflow", "gravity_forms", "url_token",
+                             "standard_webhooks", "linkedin"})
     text += "\n" + ReadFile(examples + vendor + ".toml");
   std::ofstream(dir + "/rules/sources.toml", std::ios::trunc) << text;
   return dir + "/rules";
@@ -74,6 +75,8 @@ void SetSecrets() {
   setenv("CANON_WEBFLOW_SECRET", "webflow-secret-3", 1);
   setenv("CANON_GRAVITY_SECRET", "gravity-secret-5", 1);
   setenv("CANON_URL_FORM_TOKEN", "tok-9f2c81d4e7", 1);
+  setenv("CANON_STANDARD_WEBHOOKS_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
+  setenv("CANON_LINKEDIN_CLIENT_SECRET", "li-client-secret-2", 1);
 }
 
 long long ReceiptId(const std::string& body) {
@@ -432,7 +435,8 @@ TEST_CASE("webflow and a static secret header: right, wrong and stale through ca
   REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
   CHECK(e.db.Scalar("SELECT email FROM contact") == "wf@example.com");
 
-  std::string gf = R"({"email":"gf@example.com","first_name":"Gus"})";
+  // Gravity Forms' entry, keyed by field id as rules/examples/sources/gravity_forms.toml maps it.
+  std::string gf = R"({"id":"7","form_id":"1","2":"gf@example.com","1.3":"Gus"})";
   CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson, {{"X-Canon-Secret", "nope"}}).status ==
         401);
   CHECK(HttpRequest(e.port(), "POST", "/ingest/gravity_forms", gf, kJson).status == 401);
@@ -496,4 +500,53 @@ TEST_CASE("refusals are counted per source and outcome on /metrics", "[pg][vendo
         std::string::npos);
   CHECK(m.body.find("canon_intake_total{source=\"google_ads\",outcome=\"bad_payload\"} 1\n") != std::string::npos);
   CHECK(m.body.find("canon_intake_total{source=\"google_ads\",outcome=\"accepted\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("Standard Webhooks through canond: right, wrong, stale, replayed; LinkedIn's challengeCode",
+          "[pg][vendor][signature]") {
+  Env e({{500, "unused"}});
+  const std::string key = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  auto raw_key = Base64Decode(key.substr(6));
+  REQUIRE(raw_key.ok());
+  const std::string body = R"({"type":"lead.created","data":{"email":"sw@example.com","first_name":"Sven"}})";
+  auto headers = [&](const std::string& id, long long ts, const std::string& k) {
+    std::string t = std::to_string(ts);
+    return std::map<std::string, std::string>{
+        {"webhook-id", id},
+        {"webhook-timestamp", t},
+        {"webhook-signature", "v1," + Base64Encode(HmacSha256(k, id + "." + t + "." + body))}};
+  };
+  const long long now = static_cast<long long>(std::time(nullptr));
+  auto wrong = HttpRequest(e.port(), "POST", "/ingest/standard_webhooks", body, kJson, headers("msg_1", now, "x"));
+  CHECK(wrong.status == 401);
+  auto stale = HttpRequest(e.port(), "POST", "/ingest/standard_webhooks", body, kJson,
+                           headers("msg_1", now - 600, *raw_key));
+  CHECK(stale.status == 401);
+  CHECK(stale.body.find("outside the replay window") != std::string::npos);
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 0);
+  const auto signed_headers = headers("msg_1", now, *raw_key);
+  auto right = HttpRequest(e.port(), "POST", "/ingest/standard_webhooks", body, kJson, signed_headers);
+  INFO(right.body);
+  REQUIRE(right.status == 202);
+  CHECK_FALSE(Duplicate(right.body));
+  // The same request again (a replay, or the sender's retry): the first row's receipt, nothing new stored, even
+  // with an Idempotency-Key of the replayer's choosing.
+  auto replay_headers = signed_headers;
+  replay_headers["Idempotency-Key"] = "fresh-looking";
+  auto replay = HttpRequest(e.port(), "POST", "/ingest/standard_webhooks", body, kJson, replay_headers);
+  CHECK(replay.status == 202);
+  CHECK(Duplicate(replay.body));
+  CHECK(ReceiptId(replay.body) == ReceiptId(right.body));
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.db.Count("SELECT count(*) FROM inbox") == 1);
+  CHECK(e.db.Scalar("SELECT email FROM contact") == "sw@example.com");
+
+  const std::string code = "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b";
+  auto li = HttpRequest(e.port(), "GET", "/ingest/linkedin?challengeCode=" + code);
+  CHECK(li.status == 200);
+  CHECK(li.body == "{\"challengeCode\":\"" + code + "\",\"challengeResponse\":\"" +
+                       HexEncode(HmacSha256("li-client-secret-2", code)) + "\"}");
+  CHECK(HttpRequest(e.port(), "GET", "/ingest/linkedin").status == 400);
+  // A source without a handshake still answers GET with 405.
+  CHECK(HttpRequest(e.port(), "GET", "/ingest/standard_webhooks").status == 405);
 }
