@@ -28,9 +28,9 @@ long long Ms(Clock::time_point since) {
 
 std::string Metric(const Canond& d, const std::string& line_start) {
   std::string body = HttpRequest(d.port(), "GET", "/metrics").body;
-  auto p = body.find(line_start + " ");
+  auto p = body.find("\n" + line_start + " ");  // a sample line, not the family's # HELP line
   if (p == std::string::npos) return "(absent)";
-  p += line_start.size() + 1;
+  p += line_start.size() + 2;
   return body.substr(p, body.find('\n', p) - p);
 }
 
