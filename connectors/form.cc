@@ -12,10 +12,12 @@ namespace canon {
 Result<Record> RecordFromPairs(const SourceConfig& source, const std::vector<std::pair<std::string, std::string>>& pairs) {
   // A key sent several times (a checkbox group, a multi-select) keeps every value, in order.
   std::vector<std::pair<std::string, std::vector<std::string>>> keys;
-  for (const auto& [k, v] : pairs) {
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& e) { return e.first == k; });
-    if (it == keys.end()) keys.push_back({k, {v}});
-    else it->second.push_back(v);
+  for (const auto& pair : pairs) {
+    // Not a structured binding: clang (the fuzz build) refuses one captured by the lambda.
+    const std::string& k = pair.first;
+    auto it = std::find_if(keys.begin(), keys.end(), [&k](const auto& e) { return e.first == k; });
+    if (it == keys.end()) keys.push_back({k, {pair.second}});
+    else it->second.push_back(pair.second);
   }
   Record rec;
   const std::string json_field = source.Option("json_field");
