@@ -337,6 +337,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   item.headers_json = std::move(headers);
   item.query = EscapeBytes(payload.query);
   item.delivery_key = DeliveryKey(*source, payload);
+  item.restart_fetches = source->kind == "meta_leads";
   // Shape check now, so the sender learns at once; the refused payload is still kept (dead_letter).
   Status shape = source->kind == "meta_leads" ? ParseMetaNotification(payload.body).status()
                                               : ParsePayload(*source, payload).status();
@@ -369,7 +370,11 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
       Count(source_name, "accepted");
-      IntakeReply reply = AcceptedReply(*src, r->id, r->duplicate);
+      // A redelivery whose leads had failed is new work, not a duplicate of the failure.
+      if (r->restarted > 0)
+        log_->info("ingest {}: redelivery of inbox {} starts {} dead lead fetch(es) again", source_name, r->id,
+                   r->restarted);
+      IntakeReply reply = AcceptedReply(*src, r->id, r->duplicate && r->restarted == 0);
       respond(JsonResponse(*head, static_cast<http::status>(reply.status), std::move(reply.body)));
     }
     --in_flight_;
@@ -462,6 +467,9 @@ Response App::Metrics(const Request& req) {
     body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";
     body += "canon_match_over_common_keys_total " + std::to_string(workers_->over_common_keys()) + "\n";
     body += "canon_worker_suppressed_total " + std::to_string(workers_->suppressed()) + "\n";
+    body += "canon_fetch_leads_total " + std::to_string(workers_->fetched()) + "\n";
+    body += "canon_fetch_failures_total " + std::to_string(workers_->fetch_failures()) + "\n";
+    body += "canon_fetch_dead_letters_total " + std::to_string(workers_->fetch_dead()) + "\n";
   }
   Response res = JsonResponse(req, http::status::ok, std::move(body));
   res.set(http::field::content_type, "text/plain; version=0.0.4");

@@ -188,7 +188,11 @@ TEST_CASE("meta: a Graph API that refuses the token becomes a fetch dead letter 
   CHECK(reason.find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.db.Scalar("SELECT location FROM dead_letter") == "leadgen_id 123123123123");
   CHECK(e.db.Scalar("SELECT convert_from(raw, 'UTF8') FROM dead_letter") == body);
-  CHECK(e.db.Scalar("SELECT status FROM inbox") == "failed");
+  // The notification was handled (its lead became a fetch job); the lead is what failed, for good: a refused
+  // token is not retried.
+  CHECK(e.db.Scalar("SELECT status FROM inbox") == "done");
+  CHECK(e.db.Scalar("SELECT state FROM fetch_job") == "dead");
+  CHECK(e.db.Scalar("SELECT coalesce(last_error, '') FROM fetch_job").find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.db.Scalar("SELECT coalesce(error, '') FROM inbox").find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.db.Count("SELECT count(*) FROM source_record") == 0);
   CHECK(e.d->Log().find("EAAB-page-token-42") == std::string::npos);
