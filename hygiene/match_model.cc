@@ -326,10 +326,10 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     for (const auto& [key, node] : *ft)
       if (!KnownKey(key.str(),
                     {"name", "tf", "tf_min_u", "implied_by", "levels", "fold_accents", "contact_point", "personal",
-                     "identifier"}))
+                     "identifier", "one_holder"}))
         return Status::Invalid("unknown key '" + std::string(key.str()) +
                                    "' in [[field]] (expected name, levels, tf, tf_min_u, implied_by, fold_accents, "
-                                   "contact_point, personal, identifier)",
+                                   "contact_point, personal, identifier, one_holder)",
                                Where(path, key.source()));
     auto name = (*ft)["name"].value<std::string>();
     if (!name) return Status::Invalid("field needs a 'name'", Where(path, ft->source()));
@@ -347,7 +347,8 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     for (auto [flag, out] : {std::pair<const char*, bool*>{"fold_accents", &fm.fold_accents},
                              std::pair<const char*, bool*>{"contact_point", &fm.contact_point},
                              std::pair<const char*, bool*>{"personal", &fm.personal},
-                             std::pair<const char*, bool*>{"identifier", &fm.identifier}}) {
+                             std::pair<const char*, bool*>{"identifier", &fm.identifier},
+                             std::pair<const char*, bool*>{"one_holder", &fm.one_holder}}) {
       if (const toml::node* n = ft->get(flag)) {
         auto b = n->value<bool>();
         if (!b) return Status::Invalid(std::string("'") + flag + "' must be true or false", Where(path, n->source()));
@@ -470,8 +471,6 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
     model.needs_[static_cast<size_t>(fm.field)] = need;
     model.fields_.push_back(std::move(fm));
   }
-  for (size_t k = 0; k < model.fields_.size(); ++k)
-    if (model.fields_[k].contact_point) model.contact_mask_ |= uint64_t{1} << k;
   if (model.fields_.size() > 64) return Status::Invalid("at most 64 [[field]] entries", path + ":1:1");
   for (const auto& pc : pending_covers) {
     int target = -1;
@@ -520,6 +519,7 @@ std::string MatchModel::ToToml() const {
     if (f.contact_point) o << "contact_point = true\n";
     if (f.personal) o << "personal = true\n";
     if (f.identifier) o << "identifier = true\n";
+    if (f.one_holder) o << "one_holder = true\n";
     o << "levels = [\n";
     for (const auto& l : f.levels) {
       o << "  { name = \"" << l.name << "\", kind = \"" << KindToName(l.kind) << "\"";
@@ -966,9 +966,14 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
   uint64_t covered = 0;       // bit k: fields_[k] is accounted for by an earlier field's level (covers)
   uint64_t first_agreed = 0;  // bit k: fields_[k] agreed at its first level (for implied_by)
   bool conflict = false;      // the person field disagreed outright
+  // Only the names' spelling is in doubt: family names that differ outright under the same given name, or given
+  // names close in spelling that do not start with the same letter (Anna/Hanna; typing errors rarely hit the first
+  // letter). Then only a one_holder contact point counts. 0: none, else the explanation's reason.
+  const char* soft = nullptr;
   int person_level = -1;      // the person field's level on this pair (-1: missing)
   bool personal = false;      // a personal field (birth date, national id) agreed: not relatives, one person
   double held = 0;            // positive weight of contact points, counted only if not (conflict && !personal)
+  uint64_t held_fields = 0;   // bit k: fields_[k]'s weight is in `held`
   uint64_t identified = 0;    // bit k: identifier field k agreed (one held and then dropped does not corroborate)
   for (size_t k = 0; k < fields_.size(); ++k) {
     const FieldModel& f = fields_[k];
@@ -1002,10 +1007,18 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
     if (static_cast<int>(k) == person_field_) {
       person_level = level;
       if (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair) conflict = true;
+      const auto ta = a.Text(a.fields[i]), tb = b.Text(b.fields[i]);
+      if (l.kind == LevelKind::kJaroWinkler && !ta.empty() && !tb.empty() && ta[0] != tb[0])
+        soft = "shared: given names not the same";
     }
     // Family names that differ outright, under given names that are not the same (Tom Shelkingswood, Thomas
-    // Cartley): two people. With the same given name it may be one person under a new married name.
-    if (static_cast<int>(k) == family_field_ && l.kind == LevelKind::kElse && person_level > 0) conflict = true;
+    // Cartley): two people. Under the same given name (Thierry Villefort, Thierry Roschamtaine) it is two
+    // colleagues on one switchboard, or one person under a new married name: then only a contact point of one
+    // holder (`one_holder`: a personal or work e-mail address that is not a role mailbox) counts.
+    if (static_cast<int>(k) == family_field_ && l.kind == LevelKind::kElse) {
+      if (person_level > 0) conflict = true;
+      else if (person_level == 0) soft = "shared: family names differ";
+    }
     bool tf_adjusted = false;
     double lw = LevelWeight(f, level, a.fields[i], b.fields[i], &tf_adjusted);
     if (f.personal && lw > 0) personal = true;
@@ -1015,9 +1028,10 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
       if ((a.shared | b.shared) >> i & 1) {
         role = true;
         lw = 0;
-      } else if (conflict) {
+      } else if (conflict || (soft && !f.one_holder)) {
         held += lw;  // decided after the personal fields are seen
         held_here = true;
+        held_fields |= uint64_t{1} << k;
       }
     }
     if (!held_here) w += lw;
@@ -1033,9 +1047,9 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
       }
     }
   }
-  const bool drop_held = conflict && !personal;
+  const bool drop_held = (conflict || soft) && !personal;
   if (!drop_held) w += held;
-  const bool corroborated = (identified & ~(drop_held ? contact_mask_ : 0)) != 0;
+  const bool corroborated = (identified & ~(drop_held ? held_fields : 0)) != 0;
   const bool capped = !corroborated && w > uncorroborated_max_;
   if (capped) w = uncorroborated_max_;
   if (e && capped) e->capped = true;
@@ -1044,7 +1058,7 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
       if (c.note != "held") continue;
       if (drop_held) {
         c.weight = 0;
-        c.note = "shared: given names differ";
+        c.note = conflict ? "shared: given names differ" : soft;
         e->shared_contact = true;
       } else {
         c.note.clear();

@@ -19,6 +19,11 @@
 // field (birth date, national id) agrees: relatives share a phone and an address, not a birth date (twins are the
 // exception this accepts; census-style data with replaced given names is the rule it serves). A value the record itself marks
 // shared (a role mailbox) never counts ("shared: role mailbox"). Disagreement still counts against.
+// With the same given name and family names that differ outright ([model] family_field), the contact points are
+// dropped too ("shared: family names differ": two colleagues named Thierry on one switchboard) except a field
+// marked `one_holder = true` (an e-mail address that is not a role mailbox): one address under two family names
+// is one person after a marriage. Given names that agree only at a `jw` level and start with different letters
+// (Anna/Hanna) are treated the same way ("shared: given names not the same").
 // Corroboration: names (and a city) are shared by namesakes; a pair whose `identifier = true` fields add no positive
 // weight scores at most [model] uncorroborated_max (set below `lower`: such a pair is never merged nor queued), and
 // the explanation says "no identifier agrees".
@@ -173,6 +178,8 @@ struct FieldModel {
                                         // pair is not two people sharing contact points
   bool identifier = false;              // agreement here corroborates a name match (e-mail, phone, street, company,
                                         // birth date, id); see [model] uncorroborated_max
+  bool one_holder = false;              // a contact point of one person (an e-mail address): it still counts when
+                                        // only the family names differ (a new married name), see MatchModel
   bool cross_missing = false;           // a level can apply with the field missing on one side (email_domain)
 };
 
@@ -302,7 +309,6 @@ class MatchModel {
   double lower_ = 0;
   int person_field_ = -1;  // index in fields_ of [model] person_field
   int family_field_ = -1;  // index in fields_ of [model] family_field
-  uint64_t contact_mask_ = 0;  // bit k: fields_[k].contact_point
   double uncorroborated_max_ = 1e9;  // [model] uncorroborated_max: the most a pair scores with no identifier agreeing
   std::array<uint8_t, kMatchFieldCount> needs_{};  // what Prepare must compute per field (bit flags)
 };

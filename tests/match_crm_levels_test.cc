@@ -149,6 +149,46 @@ TEST_CASE("colleagues on one switchboard, company and office stay apart, explain
   CHECK(e.ToString().find("[shared: given names differ]") != std::string::npos);
 }
 
+TEST_CASE("two colleagues of one given name on the switchboard stay apart; one address under a new name joins",
+          "[match][crm]") {
+  P a{.given = "Thierry", .family = "Villefort", .email = "thierry.villefort@atlas.fr", .phone = "+33597271518",
+      .company = "atlas software", .city = "toulouse", .work_domain = "atlas.fr"};
+  P b{.given = "Thierry", .family = "Roschamtaine", .email = "thierry.roschamtaine@atlas.fr",
+      .phone = "+33597271518", .company = "atlas software", .city = "toulouse", .work_domain = "atlas.fr"};
+  auto e = Explain(a, b);
+  CHECK(FieldOf(e, "given_name").level == "exact");
+  CHECK(FieldOf(e, "family_name").level == "different");
+  CHECK(FieldOf(e, "phone").weight == 0);
+  CHECK(FieldOf(e, "phone").note == "shared: family names differ");
+  CHECK(FieldOf(e, "company_key").note == "shared: family names differ");
+  CHECK(Model().Decide(e.total) == canon::Decision::kNew);
+  // The same personal address under a new family name: the e-mail (one_holder) still counts.
+  P before{.given = "Julia", .family = "Brandt", .email = "julia.home@gmx.de", .phone = "+4917612345678"};
+  P after{.given = "Julia", .family = "Okafor", .email = "julia.home@gmx.de", .phone = "+4917612345678"};
+  auto m = Explain(before, after);
+  CHECK(FieldOf(m, "email_key").level == "exact");
+  CHECK(FieldOf(m, "email_key").weight > 12);
+  CHECK(FieldOf(m, "email_key").note.empty());
+  CHECK(FieldOf(m, "phone").note == "shared: family names differ");
+  CHECK(Model().Decide(m.total) != canon::Decision::kNew);
+}
+
+TEST_CASE("relatives whose given names differ only in their first letter stay apart (Anna/Hanna)", "[match][crm]") {
+  P anna{.given = "Anna", .family = "Walcorby", .phone = "+12068636656", .city = "boston", .postcode = "02111"};
+  P hanna{.given = "Hanna", .family = "Walcorby", .phone = "+12068636656", .city = "boston", .postcode = "02111"};
+  auto e = Explain(anna, hanna);
+  CHECK(FieldOf(e, "given_name").level.rfind("jw", 0) == 0);
+  CHECK(FieldOf(e, "phone").note == "shared: given names not the same");
+  CHECK(FieldOf(e, "phone").weight == 0);
+  CHECK(Model().Decide(e.total) == canon::Decision::kNew);
+  // A typing error after the first letter (Anna/Anja) keeps the household evidence.
+  P anja = hanna;
+  anja.given = "Anja";
+  auto t = Explain(anna, anja);
+  CHECK(FieldOf(t, "phone").note.empty());
+  CHECK(FieldOf(t, "phone").weight > 12);
+}
+
 TEST_CASE("relatives on one household phone and address stay apart", "[match][crm]") {
   P mother{.given = "Helen", .family = "Carter", .phone = "+442079460958", .city = "london",
            .postcode = "SW1A 1AA", .street = "12 baker street"};
