@@ -641,9 +641,10 @@ double TokenSim(const PreparedRecord& ra, const PreparedField& a, const Prepared
   return 0.5 * (ab / a.tok_count + ba / b.tok_count);
 }
 
-// An identifier corroborates a name match only with real evidence: at least 2 bits (4:1 odds), so a weak level
-// (an e-mail that merely fits the name, a birth date one part off) does not.
-constexpr double kCorroborationBits = 2.0;
+// An identifier corroborates a name match only with real evidence: at least 4 bits (16:1 odds), so a weak level
+// (an e-mail that merely fits the name, a birth date one part off, a postcode one edit away: the next district,
+// where a namesake lives) does not.
+constexpr double kCorroborationBits = 4.0;
 
 constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
 
