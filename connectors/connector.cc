@@ -15,7 +15,8 @@ const std::set<std::string, std::less<>> kDirectFields = {
     "email", "phone", "first_name", "last_name", "full_name", "job_title", "company", "website",
     "country", "region", "city", "postal_code", "street", "street_2", "birth_date", "external_id",
     "lead_source", "lifecycle_stage", "consent", "owner", "utm_source", "utm_medium", "utm_campaign",
-    "utm_term", "utm_content", "gclid", "fbclid", "msclkid", "created_at", "page_url", "message"};
+    "utm_term", "utm_content", "gclid", "fbclid", "msclkid", "created_at", "page_url", "message", "referrer",
+    "channel", "gbraid", "wbraid", "dclid", "ttclid", "li_fat_id", "twclid", "sccid", "rdt_cid", "epik"};
 
 }  // namespace
 

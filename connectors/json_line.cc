@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "connectors/connector.h"
 #include "connectors/json_util.h"
 
 namespace canon {
@@ -28,6 +29,8 @@ Result<Record> RecordFromJsonLine(std::string_view line, const RuleSet& rules, c
     else
       rec.extra[k] = json_util::ScalarText(value);
   }
+  // As the connectors do for what reaches canond, so `canonctl normalize` derives what canond derives.
+  CaptureAttribution(&rec);
   return rec;
 }
 

@@ -6,6 +6,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
+#include "hygiene/pii_mask.h"
 #include "store/pg.h"
 
 namespace canon::daemon {
@@ -30,8 +31,9 @@ std::vector<std::string> Split(std::string_view path) {
 }  // namespace
 
 std::string ErrorBody(const std::string& code, const std::string& message, const std::string& where) {
-  std::string out = "{\"error\":" + store::JsonEscape(code) + ",\"message\":" + store::JsonEscape(message);
-  if (!where.empty()) out += ",\"where\":" + store::JsonEscape(where);
+  std::string out =
+      "{\"error\":" + store::JsonEscape(code) + ",\"message\":" + store::JsonEscape(MaskPii(message));
+  if (!where.empty()) out += ",\"where\":" + store::JsonEscape(MaskPii(where));  // may name a sender's key
   return out + "}";
 }
 

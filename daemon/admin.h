@@ -59,6 +59,8 @@ class AdminRouter {
   std::vector<Route> routes_;
 };
 
+// Every error body canond sends: {"error","message"[,"where"]}. Message and where go through MaskPii: error bodies
+// are for people and tickets, and record values appear only in the fields made for them (a record's payload).
 std::string ErrorBody(const std::string& code, const std::string& message, const std::string& where = {});
 
 // Constant-time comparison of secrets (tokens); lengths may leak, contents do not.

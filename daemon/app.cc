@@ -3,28 +3,34 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
 #include "connectors/rule_dir.h"
 #include "connectors/secrets.h"
+#include "daemon/log.h"
 #include "daemon/routes.h"
 #include "store/migrate.h"
+#include "store/queue_stats.h"
 
 namespace canon::daemon {
 namespace {
-
-std::string ErrorJson(const std::string& code, const std::string& message, const std::string& where = {}) {
-  std::string out = "{\"error\":" + store::JsonEscape(code) + ",\"message\":" + store::JsonEscape(message);
-  if (!where.empty()) out += ",\"where\":" + store::JsonEscape(where);
-  return out + "}";
-}
 
 // Headers kept with the payload for the worker. Credentials are never stored.
 bool KeepHeader(const std::string& lower) {
   return lower != "authorization" && lower != "cookie" && lower != "proxy-authorization";
 }
+
+// Fixed routes outside /admin/, and the label of requests no route takes.
+constexpr const char* kFixedRoutes[] = {"/healthz", "/readyz", "/metrics", "/ingest/{source}",
+                                        "/ingest/{source}/{token}"};
+constexpr const char* kUnmatched = "(unmatched)";
+// The scrape's queue counts stop here, and its statements stop after this long: a scrape's cost stays bounded
+// however large a backlog grows.
+constexpr long long kQueueCountCap = 100000;
+constexpr int kScrapeStatementTimeoutMs = 2000;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -42,10 +48,13 @@ Status App::ReloadRules() {
   auto rules = LoadRuleDir(config_.rules_dir);
   Status secrets = rules.ok() ? CheckSourceSecrets(**rules, std::getenv) : rules.status();
   if (!secrets.ok()) {
+    metrics_.rules_reloads.With({"failure"}).Inc();
     log_->error("rules reload refused, the previous rules stay in force: {}", secrets.ToString());
     return secrets;
   }
   rules_.Set(*rules);
+  metrics_.rules_reloads.With({"success"}).Inc();
+  metrics_.rules_info.SetOnly({(*rules)->version()}, 1);
   log_->info("rules loaded from {}: version {}, {} sources", config_.rules_dir, (*rules)->version(),
              (*rules)->sources().size());
   return Status::Ok();
@@ -66,17 +75,22 @@ Status App::Start(boost::asio::io_context& ioc) {
       workers_ = std::make_unique<WorkerPool>(
           WorkerOptions{config_.database, static_cast<int>(config_.workers), static_cast<int>(config_.worker_batch),
                         static_cast<int>(config_.poll_interval_ms)},
-          rules_, log_);
+          rules_, log_, metrics_);
       if (Status s = workers_->Start(); !s.ok()) return s;
     }
     if (options_.run_workers && config_.watch_drop_folders) {
-      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_);
+      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_, metrics_);
       if (Status s = drops_->Start(); !s.ok()) return s;
+    }
+    if (config_.max_inbox_backlog > 0) {
+      backlog_ = std::make_unique<BacklogMonitor>(config_.database, config_.max_inbox_backlog, log_);
+      if (Status s = backlog_->Start(); !s.ok()) return s;
     }
     WorkerPool* w = workers_.get();
     auto committer = std::make_unique<GroupCommitter>(
         GroupCommitOptions{config_.database, static_cast<int>(config_.writer_connections),
-                           static_cast<size_t>(config_.max_queue), static_cast<size_t>(config_.group_commit_max)},
+                           static_cast<size_t>(config_.max_queue), static_cast<size_t>(config_.group_commit_max),
+                           config_.max_commit_latency_ms, &overload_},
         log_, [w] {
           if (w) w->Wake();
         });
@@ -89,7 +103,8 @@ Status App::Start(boost::asio::io_context& ioc) {
   AddRoutes();
   server_ = std::make_unique<HttpServer>(
       ioc, *this,
-      HttpLimits{static_cast<uint64_t>(config_.max_body_bytes), static_cast<int>(config_.read_timeout_ms)});
+      HttpLimits{static_cast<uint64_t>(config_.max_body_bytes), static_cast<int>(config_.header_timeout_ms),
+                 static_cast<int>(config_.read_timeout_ms), static_cast<int>(config_.write_timeout_ms)});
   auto port = server_->Listen(config_.ListenHost(), config_.ListenPort());
   if (!port.ok()) return port.status();
   port_ = *port;
@@ -119,14 +134,82 @@ void App::FinishShutdown() {
   if (drops_) drops_->Stop();
   if (committer_) committer_->Stop();
   if (workers_) workers_->Stop();
+  if (backlog_) backlog_->Stop();
 }
 
+std::string App::Wedged(std::chrono::milliseconds limit) const {
+  std::string out;
+  auto add = [&](const char* what, Heartbeats::Stuck s) {
+    if (s.thread < 0) return;
+    out += (out.empty() ? "" : "; ") + std::string(what) + " " + std::to_string(s.thread) + " busy for " +
+           std::to_string(s.busy_for.count()) + " ms";
+  };
+  if (committer_) add("inbox writer", committer_->Stuck(limit));
+  if (workers_) add("worker", workers_->Stuck(limit));
+  return out;
+}
+
+std::vector<RouteInfo> ServiceRoutes() {
+  std::vector<RouteInfo> out;
+  for (auto [method, pattern] : {std::pair{http::verb::get, "/healthz"},
+                                 {http::verb::get, "/readyz"},
+                                 {http::verb::get, "/metrics"},
+                                 {http::verb::post, "/ingest/{source}"},
+                                 {http::verb::post, "/ingest/{source}/{token}"},
+                                 {http::verb::get, "/ingest/{source}"}})
+    out.push_back({method, pattern, true, Role::kViewer});
+  return out;
+}
+
+// A route added here goes in ServiceRoutes() above too.
 void App::Handle(Request&& req, const Peer& peer, Respond respond) {
+  LogScope scope(LogContext::Request(std::string(req["X-Request-Id"])));  // set by the HTTP server: sent or made
+  const size_t route = RouteOf(req);
+  const auto start = std::chrono::steady_clock::now();
+  Route(std::move(req), peer, [this, route, start, respond = std::move(respond)](Response res) {
+    CountRequest(route, res.result_int(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    respond(std::move(res));
+  });
+}
+
+void App::Refused(const Request& head, unsigned status) { CountRequest(RouteOf(head), status, std::nullopt); }
+
+size_t App::RouteOf(const Request& req) const {
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string pattern = kUnmatched;
+  constexpr std::string_view kIngest = "/ingest/";
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+    pattern = std::string(path);
+  } else if (path.substr(0, kIngest.size()) == kIngest) {
+    pattern = path.find('/', kIngest.size()) == std::string_view::npos ? kFixedRoutes[3] : kFixedRoutes[4];
+  } else if (const RouteInfo* r = path.substr(0, 7) == "/admin/" ? admin_routes_.Find(req) : nullptr) {
+    pattern = r->pattern;
+  }
+  auto it = route_index_.find(pattern);
+  return it != route_index_.end() ? it->second : route_index_.at(kUnmatched);
+}
+
+void App::CountRequest(size_t route, unsigned status, std::optional<double> seconds) {
+  RouteMetrics& m = *route_metrics_[route];
+  if (seconds) m.duration->Observe(*seconds);
+  if (status < 100 || status > 599) status = 599;  // never happens: Beast writes only real codes
+  std::atomic<Counter*>& slot = m.by_status[status - 100];
+  Counter* c = slot.load(std::memory_order_acquire);
+  if (!c) {
+    c = &metrics_.http_requests.With({m.pattern, std::to_string(status)});
+    slot.store(c, std::memory_order_release);
+  }
+  c->Inc();
+}
+
+void App::Route(Request&& req, const Peer& peer, Respond respond) {
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
-      return respond(JsonResponse(req, http::status::method_not_allowed, ErrorJson("method_not_allowed", "use GET")));
+      return respond(JsonResponse(req, http::status::method_not_allowed, ErrorBody("method_not_allowed", "use GET")));
     return respond(JsonResponse(req, http::status::ok, "{\"status\":\"ok\"}"));
   }
   if (path == "/readyz") return respond(Ready(req));
@@ -138,10 +221,11 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
                    bearer.empty() ? "no bearer token" : "wrong token");
         return respond(
             JsonResponse(req, http::status::unauthorized,
-                         ErrorJson("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
+                         ErrorBody("unauthenticated", "/metrics needs Authorization: Bearer <token>")));
       }
     }
-    return respond(Metrics(req));
+    // Source names are labels: shown to the metrics token's holder, or, with no token set, to loopback only.
+    return respond(Metrics(req, !config_.metrics_token_sha256.empty() || peer.loopback));
   }
   if (path.substr(0, 7) == "/admin/" || path == "/admin")
     return Admin(std::move(req), peer, std::move(respond));
@@ -153,10 +237,10 @@ void App::Handle(Request&& req, const Peer& peer, Respond respond) {
     if (req.method() == http::verb::get) return Handshake(source, std::move(req), std::move(respond));
     if (req.method() != http::verb::post)
       return respond(JsonResponse(req, http::status::method_not_allowed,
-                                  ErrorJson("method_not_allowed", "use POST to send records")));
+                                  ErrorBody("method_not_allowed", "use POST to send records")));
     return Ingest(source, std::move(req), std::move(respond));
   }
-  respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+  respond(JsonResponse(req, http::status::not_found, ErrorBody("not_found", "no such endpoint")));
 }
 
 void App::Admin(Request&& req, const Peer& peer, Respond respond) {
@@ -173,7 +257,7 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
                    rid);
         return respond(JsonResponse(
             req, http::status::forbidden,
-            ErrorJson("forbidden", "no API tokens are configured: the admin API answers only on loopback")));
+            ErrorBody("forbidden", "no API tokens are configured: the admin API answers only on loopback")));
       }
     } else {
       std::string why;
@@ -182,7 +266,7 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
         log_->warn("admin {} (request {}): 401, {}", what, rid, why);
         return respond(
             JsonResponse(req, http::status::unauthorized,
-                         ErrorJson("unauthenticated", "admin API needs Authorization: Bearer <token>")));
+                         ErrorBody("unauthenticated", "admin API needs Authorization: Bearer <token>")));
       }
       name = token->name;
       role = token->role;
@@ -213,11 +297,11 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
                  RoleName(route->role));
       return respond(JsonResponse(
           req, http::status::forbidden,
-          ErrorJson("forbidden", std::string("this route needs the ") + RoleName(route->role) + " role")));
+          ErrorBody("forbidden", std::string("this route needs the ") + RoleName(route->role) + " role")));
     case AdminRouter::Outcome::kNoRoute:
       break;
   }
-  respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such admin endpoint")));
+  respond(JsonResponse(req, http::status::not_found, ErrorBody("not_found", "no such admin endpoint")));
 }
 
 void App::Audit(const store::AuditEvent& event) {
@@ -251,10 +335,10 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
   const SourceConfig* source = rules->FindSource(source_name);
   if (!source)
     return respond(JsonResponse(req, http::status::not_found,
-                                ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+                                ErrorBody("unknown_source", "no source named '" + source_name + "' in the rules")));
   if (source->kind != "meta_leads")
     return respond(JsonResponse(req, http::status::method_not_allowed,
-                                ErrorJson("method_not_allowed", "use POST to send records")));
+                                ErrorBody("method_not_allowed", "use POST to send records")));
   std::string_view target(req.target().data(), req.target().size());
   auto q = target.find('?');
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
@@ -263,7 +347,7 @@ void App::Handshake(const std::string& source_name, Request&& req, Respond respo
     Count(source_name, "handshake_refused");
     auto code = challenge.status().code() == Code::kUnauthenticated ? http::status::forbidden
                                                                      : http::status::bad_request;
-    return respond(JsonResponse(req, code, ErrorJson("handshake_refused", challenge.status().message())));
+    return respond(JsonResponse(req, code, ErrorBody("handshake_refused", challenge.status().message())));
   }
   Response res = JsonResponse(req, http::status::ok, *challenge);
   res.set(http::field::content_type, "text/plain");
@@ -276,12 +360,13 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   if (!source) {
     Count("(unknown)", "unknown_source");  // not by name: arbitrary names must not grow the table
     return respond(JsonResponse(req, http::status::not_found,
-                                ErrorJson("unknown_source", "no source named '" + source_name + "' in the rules")));
+                                ErrorBody("unknown_source", "no source named '" + source_name + "' in the rules")));
   }
+  LogScope scope(LogContext::Source(source_name));
   if (source->kind == "csv") {
     Count(source_name, "not_a_webhook");
     return respond(JsonResponse(req, http::status::method_not_allowed,
-                                ErrorJson("method_not_allowed", "source '" + source_name +
+                                ErrorBody("method_not_allowed", "source '" + source_name +
                                                                     "' is a CSV drop folder, not a webhook")));
   }
   std::string content_type(req[http::field::content_type]);
@@ -292,12 +377,12 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     std::string want;
     for (auto& a : accepted) want += (want.empty() ? "" : " or ") + a;
     return respond(JsonResponse(req, http::status::unsupported_media_type,
-                                ErrorJson("unsupported_media_type", "source '" + source_name + "' takes " + want +
+                                ErrorBody("unsupported_media_type", "source '" + source_name + "' takes " + want +
                                                                         ", not '" + media + "'")));
   }
   if (req.body().empty()) {
     Count(source_name, "empty_body");
-    return respond(JsonResponse(req, http::status::bad_request, ErrorJson("empty_body", "the request body is empty")));
+    return respond(JsonResponse(req, http::status::bad_request, ErrorBody("empty_body", "the request body is empty")));
   }
   Payload payload;
   payload.body = req.body();
@@ -321,14 +406,14 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
     payload.url_token = std::string(path.substr(slash + 1));
   if (!payload.url_token.empty() && source->Option("auth") != "url_token") {
     Count("(unknown)", "unknown_source");  // a token for a source that takes none: no such endpoint
-    return respond(JsonResponse(req, http::status::not_found, ErrorJson("not_found", "no such endpoint")));
+    return respond(JsonResponse(req, http::status::not_found, ErrorBody("not_found", "no such endpoint")));
   }
 
   // Authentication before a byte is stored: a forged payload is not kept.
   if (Status auth = VerifySignature(*source, payload, Secret(*source, "secret_env")); !auth.ok()) {
     Count(source_name, "unauthenticated");
     log_->warn("ingest {}: refused, {}", source_name, auth.message());
-    return respond(JsonResponse(req, http::status::unauthorized, ErrorJson("unauthenticated", auth.message())));
+    return respond(JsonResponse(req, http::status::unauthorized, ErrorBody("unauthenticated", auth.message())));
   }
 
   store::InboxItem item;
@@ -349,23 +434,27 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   }
   item.body = std::move(req.body());
 
-  ++in_flight_;
   auto head = std::make_shared<Request>();
   head->version(req.version());
   head->keep_alive(req.keep_alive());
+  // The workers (of every node) are behind: take no more until they catch up.
+  if (backlog_ && backlog_->over()) {
+    overload_.Count(Overload::kInboxBacklog, std::to_string(backlog_->pending()) + " pending inbox rows (max_inbox_backlog)");
+    return respond(Unavailable(*head, source_name,
+                               Status(Code::kUnavailable, "the inbox backlog is at its high-water mark; retry later",
+                                      OverloadName(Overload::kInboxBacklog))));
+  }
+  ++in_flight_;
   Status s = sink_->Submit(std::move(item), [this, head, respond, shape, source_name,
                                           // shares the rule set's ownership: the source outlives the answer
                                           src = std::shared_ptr<const SourceConfig>(rules, source)](
                                              Result<store::InboxReceipt> r) {
     if (!r.ok()) {
-      Count(source_name, "unavailable");
-      Response res = JsonResponse(*head, http::status::service_unavailable,
-                                  ErrorJson("unavailable", r.status().message()));
-      res.set(http::field::retry_after, "1");
-      respond(std::move(res));
+      respond(Unavailable(*head, source_name, r.status()));
     } else if (!shape.ok()) {
       Count(source_name, "bad_payload");
-      std::string body = ErrorJson("bad_payload", shape.message(), shape.where());
+      metrics_.dead_letters.With({"intake"}).Inc();
+      std::string body = ErrorBody("bad_payload", shape.message(), shape.where());
       body.insert(body.size() - 1, ",\"id\":" + std::to_string(r->id));
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
@@ -381,11 +470,18 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   });
   if (!s.ok()) {
     --in_flight_;
-    Count(source_name, "unavailable");
-    Response res = JsonResponse(*head, http::status::service_unavailable, ErrorJson("unavailable", s.message()));
-    res.set(http::field::retry_after, "1");
-    respond(std::move(res));
+    respond(Unavailable(*head, source_name, s));
   }
+}
+
+Response App::Unavailable(const Request& head, const std::string& source, const Status& status) {
+  Count(source, "unavailable");
+  int retry_after = 1;
+  for (Overload o : {Overload::kQueueFull, Overload::kCommitLatency, Overload::kInboxBacklog, Overload::kDatabase})
+    if (status.where() == OverloadName(o)) retry_after = RetryAfterSeconds(o);
+  Response res = JsonResponse(head, http::status::service_unavailable, ErrorBody("unavailable", status.message()));
+  res.set(http::field::retry_after, std::to_string(retry_after));
+  return res;
 }
 
 void App::AddRoutes() {
@@ -394,7 +490,7 @@ void App::AddRoutes() {
                       Status s = ReloadRules();
                       if (!s.ok())
                         return respond(JsonResponse(req, http::status::unprocessable_entity,
-                                                    ErrorJson("rules_invalid", s.message(), s.where())));
+                                                    ErrorBody("rules_invalid", s.message(), s.where())));
                       respond(JsonResponse(req, http::status::ok,
                                            "{\"status\":\"reloaded\",\"rules_version\":" +
                                                store::JsonEscape(rules_.Get()->version()) + "}"));
@@ -421,6 +517,18 @@ void App::AddRoutes() {
   AddImportRoutes(*this, admin_routes_);
   AddWebRoutes(*this, admin_routes_);
   AddEraseRoutes(*this, admin_routes_);
+
+  std::vector<std::string> patterns(std::begin(kFixedRoutes), std::end(kFixedRoutes));
+  for (const RouteInfo& r : admin_routes_.Routes()) patterns.push_back(r.pattern);
+  patterns.push_back(kUnmatched);
+  for (const std::string& p : patterns) {
+    if (route_index_.count(p)) continue;  // one pattern, several methods
+    auto m = std::make_unique<RouteMetrics>();
+    m->pattern = p;
+    m->duration = &metrics_.http_duration.With({p});
+    route_index_[p] = route_metrics_.size();
+    route_metrics_.push_back(std::move(m));
+  }
 }
 
 Response App::Ready(const Request& req) {
@@ -438,41 +546,73 @@ Response App::Ready(const Request& req) {
   }
   if (server_ && server_->stopping()) problems += "shutting down; ";
   if (!problems.empty())
-    return JsonResponse(req, http::status::service_unavailable, ErrorJson("not_ready", problems));
+    return JsonResponse(req, http::status::service_unavailable, ErrorBody("not_ready", problems));
   return JsonResponse(req, http::status::ok,
                       "{\"status\":\"ready\",\"rules_version\":" + store::JsonEscape(rules_.Get()->version()) + "}");
 }
 
 void App::Count(const std::string& source, const char* outcome) {
-  if (std::string_view(outcome) == "accepted") ++accepted_;
-  else ++refused_;
-  std::lock_guard<std::mutex> lock(counts_mu_);
-  ++counts_[{source, outcome}];
+  (std::string_view(outcome) == "accepted" ? metrics_.intake_accepted : metrics_.intake_refused).With().Inc();
+  metrics_.intake.With({source, outcome}).Inc();
 }
 
-Response App::Metrics(const Request& req) {
-  std::string body;
+void App::SampleGauges() {
+  for (size_t i = 0; i < kOverloadReasons; ++i)
+    metrics_.intake_overload.With({OverloadName(static_cast<Overload>(i))})
+        .Mirror(static_cast<uint64_t>(overload_.Get(static_cast<Overload>(i))));
+  metrics_.intake_commit_latency.With().Set(
+      committer_ ? static_cast<double>(committer_->last_commit_latency_ms()) : 0);
+  metrics_.inbox_backlog.With().Set(backlog_ ? static_cast<double>(backlog_->pending()) : 0);
+  const HttpTimeouts t = server_ ? server_->timeouts() : HttpTimeouts{};
+  metrics_.http_timeouts.With({"header"}).Mirror(static_cast<uint64_t>(t.header));
+  metrics_.http_timeouts.With({"body"}).Mirror(static_cast<uint64_t>(t.body));
+  metrics_.http_timeouts.With({"write"}).Mirror(static_cast<uint64_t>(t.write));
+  metrics_.http_open_connections.With().Set(server_ ? static_cast<double>(server_->open_connections()) : 0);
+  metrics_.intake_in_flight.With().Set(static_cast<double>(in_flight_.load()));
+  const double queued = committer_ ? static_cast<double>(committer_->queued()) : 0;
+  metrics_.intake_queued.With().Set(queued);
+  metrics_.pg_waiting.With({"writer"}).Set(queued);
+  metrics_.pg_connections.With({"writer"})
+      .Set(committer_ ? static_cast<double>(config_.writer_connections) : 0);
+  metrics_.pg_in_use.With({"writer"}).Set(committer_ ? committer_->busy() : 0);
+  metrics_.pg_connections.With({"worker"}).Set(workers_ ? static_cast<double>(config_.workers) : 0);
+  metrics_.pg_in_use.With({"worker"}).Set(workers_ ? workers_->busy() : 0);
+  metrics_.pg_connections.With({"importer"}).Set(drops_ ? 1 : 0);
+  metrics_.pg_in_use.With({"importer"}).Set(drops_ ? drops_->busy() : 0);
+  metrics_.pg_connections.With({"admin"}).Set(admin_ ? 1 : 0);
   {
-    std::lock_guard<std::mutex> lock(counts_mu_);
-    for (const auto& [key, n] : counts_)
-      body += "canon_intake_total{source=\"" + key.first + "\",outcome=\"" + key.second + "\"} " +
-              std::to_string(n) + "\n";
+    std::lock_guard<std::mutex> lock(audit_mu_);
+    metrics_.pg_connections.With({"audit"}).Set(audit_ ? 1 : 0);
   }
-  body += "canon_intake_accepted_total " + std::to_string(accepted_.load()) + "\n";
-  body += "canon_intake_refused_total " + std::to_string(refused_.load()) + "\n";
-  body += "canon_intake_in_flight " + std::to_string(in_flight_.load()) + "\n";
-  if (committer_) body += "canon_intake_queued " + std::to_string(committer_->queued()) + "\n";
-  if (workers_) {
-    body += "canon_worker_processed_total " + std::to_string(workers_->processed()) + "\n";
-    body += "canon_worker_failed_total " + std::to_string(workers_->failed()) + "\n";
-    body += "canon_match_over_common_keys_total " + std::to_string(workers_->over_common_keys()) + "\n";
-    body += "canon_worker_suppressed_total " + std::to_string(workers_->suppressed()) + "\n";
-    body += "canon_fetch_leads_total " + std::to_string(workers_->fetched()) + "\n";
-    body += "canon_fetch_failures_total " + std::to_string(workers_->fetch_failures()) + "\n";
-    body += "canon_fetch_dead_letters_total " + std::to_string(workers_->fetch_dead()) + "\n";
+  if (!options_.store_inbox) return;
+  std::lock_guard<std::mutex> lock(metrics_conn_mu_);
+  auto read = [this]() -> Result<store::QueueStats> {
+    if (!metrics_conn_) {
+      auto conn = store::PgConn::Connect(config_.database);
+      if (!conn.ok()) return conn.status();
+      metrics_conn_ = std::move(*conn);
+    }
+    if (Status s = metrics_conn_->EnsureConnected(); !s.ok()) return s;
+    return store::ReadQueueStats(*metrics_conn_, kQueueCountCap, kScrapeStatementTimeoutMs);
+  };
+  Result<store::QueueStats> q = read();
+  metrics_.pg_connections.With({"metrics"}).Set(metrics_conn_ ? 1 : 0);
+  metrics_.store_up.With().Set(q.ok() ? 1 : 0);
+  if (!q.ok()) {
+    log_->warn("GET /metrics: queue gauges not read: {}", q.status().message());
+    return;
   }
-  Response res = JsonResponse(req, http::status::ok, std::move(body));
-  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  metrics_.inbox_pending.With().Set(static_cast<double>(q->inbox_pending));
+  metrics_.inbox_oldest.With().Set(q->inbox_oldest_age_s);
+  metrics_.review_queue.With({"pending"}).Set(static_cast<double>(q->review_pending));
+  metrics_.review_queue.With({"deferred"}).Set(static_cast<double>(q->review_deferred));
+  metrics_.review_oldest.With().Set(q->review_oldest_age_s);
+}
+
+Response App::Metrics(const Request& req, bool with_sources) {
+  SampleGauges();
+  Response res = JsonResponse(req, http::status::ok, metrics_.Write(with_sources));
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   return res;
 }
 

@@ -43,7 +43,11 @@ struct Config {
   int64_t max_body_bytes = 1 << 20;
   int64_t max_queue = 20000;
   int64_t group_commit_max = 512;
+  int64_t max_commit_latency_ms = 10000;
+  int64_t max_inbox_backlog = 100000;
+  int64_t header_timeout_ms = 10000;
   int64_t read_timeout_ms = 30000;
+  int64_t write_timeout_ms = 10000;
   int64_t poll_interval_ms = 200;
   bool watch_drop_folders = true;
   std::string log_level = "info";

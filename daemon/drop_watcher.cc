@@ -10,9 +10,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
+#include "daemon/log.h"
+#include "hygiene/pii_mask.h"
 #include "pipeline/csv_import.h"
+#include "store/imports.h"
 
 namespace canon::daemon {
 namespace fs = std::filesystem;
@@ -28,8 +32,9 @@ bool Ignored(const std::string& name) {
 
 }  // namespace
 
-DropWatcher::DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
-    : conninfo_(std::move(conninfo)), rules_(rules), log_(std::move(log)) {}
+DropWatcher::DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+                         DaemonMetrics& metrics)
+    : conninfo_(std::move(conninfo)), rules_(rules), log_(std::move(log)), metrics_(metrics) {}
 
 DropWatcher::~DropWatcher() { Stop(); }
 
@@ -107,31 +112,78 @@ void DropWatcher::WatchLoop() {
 }
 
 void DropWatcher::ImportLoop() {
+  // A file another node is importing is looked at again this often (it moves to done/ when that node finishes).
+  constexpr auto kBusyRetry = std::chrono::seconds(2);
+  std::deque<std::pair<std::string, std::string>> busy;
   for (;;) {
     std::pair<std::string, std::string> next;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      auto ready = [&] { return stop_ || !queue_.empty(); };
+      if (busy.empty())
+        cv_.wait(lock, ready);
+      else if (!cv_.wait_for(lock, kBusyRetry, ready)) {
+        for (auto& b : busy) queue_.push_back(std::move(b));
+        busy.clear();
+      }
       if (stop_) return;
+      if (queue_.empty()) continue;
       next = queue_.front();
       queue_.pop_front();
     }
-    ImportOne(next.first, next.second);
+    if (!ImportOne(next.first, next.second)) busy.push_back(std::move(next));
   }
 }
 
-void DropWatcher::ImportOne(const std::string& source, const std::string& path) {
+bool DropWatcher::ImportOne(const std::string& source, const std::string& path) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return;  // moved away meanwhile
+  if (!fs::is_regular_file(path, ec)) return true;  // moved away meanwhile
+  std::string name = fs::path(path).filename().string();
+  if (!conn_->Healthy()) conn_->EnsureConnected();
+  auto mine = store::TryLockImportFile(*conn_, source, name);
+  if (!mine.ok()) {
+    log_->error("import {}: {} not started: {}", source, name, mine.status().ToString());
+    return false;
+  }
+  if (!*mine) return false;
+  // Looked at again under the lock: the node that held it may have finished and moved it.
+  if (fs::is_regular_file(path, ec)) Import(source, path);
+  if (Status s = store::UnlockImportFile(*conn_, source, name); !s.ok())
+    log_->warn("import {}: {} unlock: {}", source, name, s.ToString());
+  return true;
+}
+
+void DropWatcher::Import(const std::string& source, const std::string& path) {
+  std::error_code ec;
   fs::path p(path);
   fs::path folder = p.parent_path();
   std::string name = p.filename().string();
+  LogScope scope(LogContext::Source(source));
   log_->info("import {}: {} started", source, name);
   auto last_log = std::chrono::steady_clock::now();
   pipeline::ImportOptions opts;
   opts.stop = &stop_;
   opts.rules = [this] { return rules_.Get(); };
+  // Counted as each batch commits: this run's work only (a resumed import starts at its committed progress).
+  Counter& rows_ok = metrics_.csv_rows.With({source, "ok"});
+  Counter& rows_refused = metrics_.csv_rows.With({source, "refused"});
+  Counter& bytes = metrics_.csv_bytes.With({source});
+  Gauge& file_bytes = metrics_.csv_file_bytes.With({source});
+  Gauge& file_done = metrics_.csv_file_done.With({source});
+  std::optional<pipeline::ImportProgress> last;
   opts.on_progress = [&](const pipeline::ImportProgress& pr) {
+    if (!last) {
+      last = pr;
+      last->bytes_done = pr.bytes_start;
+      last->rows_ok = pr.rows_ok_start;
+      last->rows_refused = pr.rows_refused_start;
+    }
+    rows_ok.Inc(static_cast<uint64_t>(pr.rows_ok - last->rows_ok));
+    rows_refused.Inc(static_cast<uint64_t>(pr.rows_refused - last->rows_refused));
+    bytes.Inc(pr.bytes_done - last->bytes_done);
+    file_bytes.Set(static_cast<double>(pr.bytes_total));
+    file_done.Set(static_cast<double>(pr.bytes_done));
+    last = pr;
     auto now = std::chrono::steady_clock::now();
     if (now - last_log < std::chrono::seconds(5)) return;
     last_log = now;
@@ -139,8 +191,12 @@ void DropWatcher::ImportOne(const std::string& source, const std::string& path) 
                pr.rows_refused, (pr.rows_ok + pr.rows_refused) / std::max(pr.seconds, 0.001),
                100.0 * pr.bytes_done / std::max<uint64_t>(pr.bytes_total, 1));
   };
-  if (!conn_->Healthy()) conn_->EnsureConnected();
+  ++busy_;
   auto r = pipeline::ImportCsvFile(*conn_, source, path, opts);
+  --busy_;
+  file_bytes.Set(0);
+  file_done.Set(0);
+  if (r.ok() && r->status != "stopped") metrics_.csv_files.With({source, r->status}).Inc();
   if (!r.ok()) {
     // Database trouble or a vanished source: leave the file where it is; it is retried at the next start.
     log_->error("import {}: {} interrupted: {}", source, name, r.status().ToString());
@@ -152,7 +208,7 @@ void DropWatcher::ImportOne(const std::string& source, const std::string& path) 
   }
   if (r->status == "failed") {
     fs::rename(p, folder / "failed" / name, ec);
-    std::ofstream(folder / "failed" / (name + ".reason.txt")) << r->error << "\n";
+    std::ofstream(folder / "failed" / (name + ".reason.txt")) << MaskPii(r->error) << "\n";
     log_->error("import {}: {} cannot be read: {}", source, name, r->error);
     return;
   }

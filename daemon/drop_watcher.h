@@ -6,7 +6,12 @@
 // finds it by hash). One importer thread, files in arrival order. When a file is done it moves to done/ with
 // <name>.report.csv beside it (every refused row, its line and reason); a file that cannot be read moves to
 // failed/ with <name>.reason.txt. Progress is logged every few seconds and readable at GET /admin/imports.
-// Stop() stops between batches; the import resumes on the next start.
+// Stop() stops between batches; the import resumes on the next start. Several nodes may watch one folder (a
+// shared mount): a file is imported by the node that takes its lock in PostgreSQL; the others look again every
+// few seconds until it has moved.
+// Rows, bytes and finished files are counted
+// in `metrics` per source (one source is one folder: file names are not labels, as every new file would add
+// series forever, and a name can carry a person's name); `metrics` must outlive the watcher.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -20,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "daemon/metrics.h"
 #include "daemon/rules_holder.h"
 #include "store/pg.h"
 
@@ -27,20 +33,28 @@ namespace canon::daemon {
 
 class DropWatcher {
  public:
-  DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log);
+  DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+              DaemonMetrics& metrics);
   ~DropWatcher();
   Status Start();
   void Stop();
+  // 1 while a file is being imported (the importer's connection is in use).
+  int busy() const { return busy_; }
 
  private:
   void WatchLoop();
   void ImportLoop();
   void Enqueue(const std::string& source, const std::string& path);
-  void ImportOne(const std::string& source, const std::string& path);
+  // False when another node holds the file (store::TryLockImportFile): it is looked at again later, in case that
+  // node dies before moving it to done/.
+  bool ImportOne(const std::string& source, const std::string& path);
+  void Import(const std::string& source, const std::string& path);
 
   std::string conninfo_;
   const RulesHolder& rules_;
   std::shared_ptr<spdlog::logger> log_;
+  DaemonMetrics& metrics_;
+  std::atomic<int> busy_{0};
   std::unique_ptr<store::PgConn> conn_;
   int inotify_fd_ = -1;
   int wake_fd_ = -1;  // eventfd to interrupt the watch loop on Stop

@@ -226,6 +226,7 @@ Result<HttpResponse> GraphClient::Get(std::string_view target, std::string_view 
       return r;
     }
     if (attempt < options_.max_attempts) {
+      if (options_.on_retry) options_.on_retry();
       options_.sleep(backoff);
       backoff = std::min(backoff * 2, options_.max_backoff);
     }

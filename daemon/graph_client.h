@@ -32,6 +32,8 @@ struct GraphClientOptions {
   std::string ca_file;  // empty: the system's default trust store
   // Tests pass a recorder instead of sleeping through the backoff; default: std::this_thread::sleep_for.
   std::function<void(std::chrono::milliseconds)> sleep;
+  // Called before each retry (for canon_fetch_retries_total); may be empty.
+  std::function<void()> on_retry;
 };
 
 struct HttpResponse {

@@ -2,7 +2,9 @@
 // everything waiting (up to `batch_max`) and writes it in ONE transaction, then completes every caller. Durability
 // costs one commit per batch, not per request.
 //
-// Submit is thread-safe and never blocks: a full queue answers kUnavailable at once (the caller says 503 with
+// Submit is thread-safe and never blocks: a full queue, or a commit latency over `max_latency_ms` (the oldest
+// payload waiting, or the last batch committed within the last second, waited longer), answers kUnavailable at
+// once with the reason's name (daemon/overload.h) as its `where`, counted in `overload` (the caller says 503 with
 // Retry-After). `done` runs on a writer thread exactly once, after the row is committed (or with the error).
 // Stop() lets the writers drain what is queued, then joins them.
 #pragma once
@@ -10,6 +12,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -17,6 +20,8 @@
 #include <mutex>
 #include <vector>
 
+#include "daemon/overload.h"
+#include "daemon/heartbeat.h"
 #include "daemon/thread_group.h"
 #include "store/inbox.h"
 
@@ -43,6 +48,8 @@ struct GroupCommitOptions {
   int connections = 2;
   size_t max_queue = 20000;
   size_t batch_max = 512;
+  long long max_latency_ms = 0;        // 0: no latency limit
+  OverloadCounters* overload = nullptr;  // counts refusals; may be null
 };
 
 class GroupCommitter : public InboxSink {
@@ -55,13 +62,21 @@ class GroupCommitter : public InboxSink {
   void Stop();
   Status Submit(store::InboxItem item, Done done) override;
   size_t queued() const;
+  // Submit to commit of the oldest payload of the last batch written.
+  long long last_commit_latency_ms() const { return last_latency_ms_; }
+  // Writers inside an INSERT now (their connection is in use).
+  int busy() const { return busy_; }
+  // For the watchdog: the writer busy with one INSERT for longer than `limit`, if any (daemon/heartbeat.h).
+  Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Pending {
     store::InboxItem item;
     Done done;
+    Clock::time_point queued_at;
   };
-  void Run(store::PgConn& conn);
+  void Run(int index, store::PgConn& conn);
 
   GroupCommitOptions options_;
   std::shared_ptr<spdlog::logger> log_;
@@ -70,7 +85,11 @@ class GroupCommitter : public InboxSink {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  Clock::time_point last_commit_at_;   // under mu_
+  std::atomic<long long> last_latency_ms_{0};
+  std::atomic<int> busy_{0};
   ThreadGroup threads_;  // one writer thread per connection
+  Heartbeats heartbeats_;  // one slot per writer: busy while it writes and answers a batch
 };
 
 }  // namespace canon::daemon

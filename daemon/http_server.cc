@@ -2,10 +2,12 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <cctype>
@@ -48,6 +50,9 @@ std::string RequestIdFor(std::string_view sent) {
 
 class Session;
 
+// How long a connection accepted just before shutdown may take to send its first request.
+constexpr int kShutdownFirstRequestMs = 2000;
+
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(net::io_context& ioc, Router& router, HttpLimits limits)
       : ioc(ioc), router(router), limits(limits), acceptor(net::make_strand(ioc)) {}
@@ -57,10 +62,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpLimits limits;
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
+  std::atomic<long long> header_timeouts{0}, body_timeouts{0}, write_timeouts{0};
   std::mutex mu;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
 
   void Accept();
+  void Serve(tcp::socket socket);
   void Stop();
 };
 
@@ -81,10 +88,20 @@ class Session : public std::enable_shared_from_this<Session> {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read, shared_from_this()));
   }
 
-  // Called on shutdown: an idle connection closes now; a busy one closes after its response.
+  // Called on shutdown: a connection idle between requests closes now; a busy one closes after its response. A
+  // connection that has not sent its first request yet is not idle: its client connected to send one, and may
+  // have sent it already (closing would drop it unanswered), so it gets kShutdownFirstRequestMs to arrive.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) {
+      if (self->served_ == 0 && !self->busy_) {
+        auto t = std::make_shared<net::steady_timer>(self->stream_.get_executor(),
+                                                     std::chrono::milliseconds(kShutdownFirstRequestMs));
+        t->async_wait([self, t](beast::error_code) {
+          if (self->served_ == 0 && !self->busy_) self->Close();
+        });
+        return;
+      }
+      if (!self->busy_ && self->buffer_.size() == 0) {
         beast::error_code ec;
         self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
         self->stream_.socket().close(ec);
@@ -93,16 +110,29 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Two deadlines, not one: the headers (and the idle time before them) and then the body. Each is a deadline,
+  // not an idle timer, so a client that trickles a byte at a time is cut off all the same.
   void Read() {
-    if (server_->stopping) return Close();
+    if (server_->stopping && served_ > 0) return Close();
     parser_.emplace();
     parser_->body_limit(server_->limits.max_body_bytes);
+    int header_ms = server_->limits.header_timeout_ms;
+    if (server_->stopping) header_ms = std::min(header_ms, kShutdownFirstRequestMs);  // accepted while stopping
+    stream_.expires_after(std::chrono::milliseconds(header_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout && buffer_.size() > 0) ++server_->header_timeouts;
+    if (ec) return OnRead(ec, 0);
     stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout && parser_->is_header_done()) ++server_->body_timeouts;
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
         ec == net::error::bad_descriptor)
       return Close();
@@ -116,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                       std::to_string(server_->limits.max_body_bytes) + " bytes\"}");
       res.keep_alive(false);
       res.set("X-Request-Id", RequestIdFor(parser_->get()["X-Request-Id"]));
+      server_->router.Refused(parser_->get(), res.result_int());
       busy_ = true;
       return Write(std::move(res));
     }
@@ -127,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                   "{\"error\":\"bad_request\",\"message\":\"malformed HTTP request: " +
                                       ec.message() + "\"}");
       res.set("X-Request-Id", RequestIdFor({}));
+      server_->router.Refused(head, res.result_int());
       busy_ = true;
       return Write(std::move(res));
     }
@@ -146,11 +178,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response res) {
     if (server_->stopping) res.keep_alive(false);
     res_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(std::chrono::milliseconds(server_->limits.read_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(server_->limits.write_timeout_ms));
     http::async_write(stream_, *res_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
+    ++served_;
+    if (ec == beast::error::timeout) ++server_->write_timeouts;
     busy_ = false;
     bool keep = res_ && res_->keep_alive();
     res_.reset();
@@ -170,6 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> res_;
   bool busy_ = false;
+  int served_ = 0;  // responses written
   Peer peer_;
 };
 
@@ -180,24 +215,36 @@ void HttpServer::Impl::Accept() {
       if (self->stopping || ec == net::error::operation_aborted) return;
       return self->Accept();  // e.g. EMFILE: keep serving the connections we have
     }
-    if (self->stopping) return;
-    socket.set_option(tcp::no_delay(true), ec);
-    auto s = std::make_shared<Session>(std::move(socket), self);
-    {
-      std::lock_guard<std::mutex> lock(self->mu);
-      for (auto it = self->sessions.begin(); it != self->sessions.end();)
-        it = it->expired() ? self->sessions.erase(it) : std::next(it);
-      self->sessions.insert(s);
-    }
-    s->Start();
-    self->Accept();
+    self->Serve(std::move(socket));
+    if (!self->stopping) self->Accept();
   });
+}
+
+void HttpServer::Impl::Serve(tcp::socket socket) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto s = std::make_shared<Session>(std::move(socket), shared_from_this());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto it = sessions.begin(); it != sessions.end();)
+      it = it->expired() ? sessions.erase(it) : std::next(it);
+    sessions.insert(s);
+  }
+  s->Start();
 }
 
 void HttpServer::Impl::Stop() {
   if (stopping.exchange(true)) return;
+  // Closing a listening socket resets the connections the kernel completed and queued for it, and their clients
+  // may have written a request already: accept and serve every queued one first, then close.
   net::post(acceptor.get_executor(), [self = shared_from_this()] {
     beast::error_code ec;
+    self->acceptor.non_blocking(true, ec);
+    while (!ec) {
+      tcp::socket socket(net::make_strand(self->ioc));
+      self->acceptor.accept(socket, ec);
+      if (!ec) self->Serve(std::move(socket));
+    }
     self->acceptor.close(ec);
   });
   std::lock_guard<std::mutex> lock(mu);
@@ -226,6 +273,10 @@ Result<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
 }
 
 void HttpServer::Stop() { impl_->Stop(); }
+
+HttpTimeouts HttpServer::timeouts() const {
+  return {impl_->header_timeouts.load(), impl_->body_timeouts.load(), impl_->write_timeouts.load()};
+}
 bool HttpServer::stopping() const { return impl_->stopping; }
 
 size_t HttpServer::open_connections() const {

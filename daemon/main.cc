@@ -11,7 +11,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +45,19 @@ void SdNotify(const char* state) {
   if (path[0] == '@') addr.sun_path[0] = '\0';  // abstract socket
   sendto(fd, state, std::strlen(state), 0, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   close(fd);
+}
+
+// systemd's watchdog period (WatchdogSec=, passed as WATCHDOG_USEC) when it is meant for this process
+// (WATCHDOG_PID unset or ours); zero when there is none.
+std::chrono::microseconds WatchdogPeriod() {
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  if (!usec || !*usec) return {};
+  const char* pid = std::getenv("WATCHDOG_PID");
+  if (pid && *pid && std::strtoll(pid, nullptr, 10) != static_cast<long long>(getpid())) return {};
+  char* end = nullptr;
+  long long v = std::strtoll(usec, &end, 10);
+  if (*end != '\0' || v <= 0) return {};
+  return std::chrono::microseconds(v);
 }
 
 int Fail(const std::string& what) {
@@ -84,9 +100,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto log = canon::daemon::MakeLogger("canond", config->log_format);
+  auto log = canon::daemon::MakeLogger("canond", config->log_format, /*mask_pii=*/!config->log_pii);
   log->set_level(spdlog::level::from_str(config->log_level));
   log->flush_on(spdlog::level::info);
+  if (config->log_pii) log->warn("log_pii = true: e-mail addresses and phone numbers in log lines are not masked");
 
   if (migrate_only) {
     auto conn = canon::store::PgConn::Connect(config->database);
@@ -107,6 +124,30 @@ int main(int argc, char** argv) {
   auto guard = boost::asio::make_work_guard(ioc);
   boost::asio::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
   boost::asio::steady_timer drain_timer(ioc);
+  // The watchdog is served from the daemon's health, not from a timer alone: every period/2 this I/O thread pings
+  // systemd only while no inbox writer or worker has been on one unit of work for longer than the whole period
+  // (App::Wedged). A wedged thread stops the pings, and systemd restarts canond within about two periods.
+  const std::chrono::microseconds watchdog = WatchdogPeriod();
+  const auto watchdog_limit = std::chrono::duration_cast<std::chrono::milliseconds>(watchdog);
+  // The timer and its flags live on one strand: the I/O threads run the signal handler that stops it too.
+  boost::asio::steady_timer watchdog_timer(boost::asio::make_strand(ioc));
+  bool wedged = false, watchdog_stopped = false;
+  std::function<void()> watchdog_tick = [&] {
+    if (watchdog_stopped) return;
+    std::string why = app.Wedged(watchdog_limit);
+    if (why.empty()) {
+      if (wedged) log->warn("watchdog: every inbox writer and worker is making progress again; pinging systemd");
+      wedged = false;
+      SdNotify("WATCHDOG=1");
+    } else if (!wedged) {
+      wedged = true;
+      log->error("watchdog: {} (limit {} ms); not pinging systemd", why, watchdog_limit.count());
+    }
+    watchdog_timer.expires_after(watchdog / 2);
+    watchdog_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) watchdog_tick();
+    });
+  };
   std::function<void()> wait_drained = [&] {
     if (app.Drained()) {
       guard.reset();
@@ -128,11 +169,20 @@ int main(int argc, char** argv) {
     log->info("signal {}: stopping; finishing in-flight requests", sig);
     SdNotify("STOPPING=1");
     signals.cancel();
+    boost::asio::post(watchdog_timer.get_executor(), [&] {
+      watchdog_stopped = true;
+      watchdog_timer.cancel();
+    });
     app.BeginShutdown();
     wait_drained();
   };
   signals.async_wait(on_signal);
   SdNotify("READY=1");
+  if (watchdog.count() > 0) {
+    log->info("watchdog: pinging systemd every {} ms while the inbox writers and workers make progress",
+              watchdog_limit.count() / 2);
+    boost::asio::post(watchdog_timer.get_executor(), watchdog_tick);
+  }
 
   unsigned n = static_cast<unsigned>(std::max<int64_t>(1, config->io_threads));
   std::vector<std::thread> threads;

@@ -8,6 +8,7 @@
 //                                                             the thresholds in force ("thresholds")
 //   POST /admin/queue/{id}/approve | reject | defer           a steward's decision (actor: X-Canon-Actor)
 //   GET  /admin/entities/{id}                                 contact, lineage, members, audit events
+//   GET  /admin/entities/{id}/touches                         the contact's touches, oldest first (store/touches.h)
 //   POST /admin/entities/{id}/unmerge  {"members":[ids]}      split those source records into a new entity
 //   POST /admin/entities/{id}/edit     {"fields":{"phone":"..."},"actor":"ann","note":"..."}
 //                                      a steward's values: normalized by the rules in force, stored as a
@@ -26,6 +27,7 @@
 #include "daemon/app.h"
 #include "daemon/routes.h"
 #include "store/review.h"
+#include "store/touches.h"
 
 namespace canon::daemon {
 namespace {
@@ -222,6 +224,19 @@ void AddQueueRoutes(App& app, AdminRouter& router) {
       respond(JsonResponse(req, http::status::ok, *j));
     });
   });
+  router.Add(http::verb::get, "/admin/entities/{id}/touches", Role::kViewer,
+             [&app](Request&& req, const PathParams& p, Respond respond) {
+               long long id = 0;
+               if (!ParseId(p[0], &id)) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+               auto rules = app.rules().Get();
+               WithConn(app, req, respond, [&](store::PgConn& c) {
+                 const SurvivorshipRules& sv = rules->survivorship();
+                 auto j = store::TouchesJson(c, id, sv.touch_fields, sv.steward_source);
+                 if (!j.ok()) return Fail(req, respond, j.status());
+                 if (j->empty()) return Fail(req, respond, Status::NotFound("no contact " + p[0]));
+                 respond(JsonResponse(req, http::status::ok, *j));
+               });
+             });
   router.Add(http::verb::post, "/admin/entities/{id}/unmerge", Role::kSteward,
              [&app](Request&& req, const PathParams& p, Respond respond) {
                long long id = 0;

@@ -9,12 +9,13 @@
 #include <set>
 
 #include "connectors/connector.h"
+#include "daemon/fetch_retry.h"
 #include "daemon/graph_client.h"
+#include "daemon/log.h"
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 #include "store/erase.h"
 #include "store/fetch_jobs.h"
-#include "daemon/fetch_retry.h"
 
 namespace canon::daemon {
 namespace {
@@ -36,7 +37,56 @@ std::map<std::string, std::string> HeadersFromJson(const std::string& json) {
 // 5xx or a 429 may.
 bool Retriable(const Status& s) { return s.code() == Code::kUnavailable; }
 
+// WriteOutcome::decision -> canon_records_total's outcome.
+const char* RecordOutcome(const std::string& decision) {
+  if (decision == "merge") return "joined";
+  if (decision == "new" || decision == "review" || decision == "test") return decision.c_str();
+  return "other";
+}
+
+// After a failed batch: each of its items (inbox rows or fetch jobs) again, alone and by id (`process`); one that
+// fails alone is poison and goes to `fail`. Items another worker claimed meanwhile are left to it. False when the
+// connection was lost (the rest stay pending).
+template <class Process, class Fail>
+bool RetryEach(spdlog::logger& log, int index, store::PgConn& conn, const std::vector<long long>& ids,
+               const char* what, Process process, Fail fail) {
+  for (long long id : ids) {
+    std::vector<long long> claimed;
+    auto n = process(id, &claimed);
+    if (n.ok()) continue;
+    log.error("worker {}: {} {} failed alone: {}", index, what, id, n.status().ToString());
+    if (!conn.Healthy()) return false;
+    if (claimed.empty()) continue;  // the claim itself failed: the item stays pending for a later batch
+    if (Status s = fail(id, n.status()); !s.ok()) {
+      log.error("worker {}: {} {} could not be marked failed: {}", index, what, id, s.ToString());
+      if (!conn.Healthy()) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+// What a batch counts; added to the metrics only once the batch commits (a rolled-back batch is claimed again).
+struct WorkerPool::Tally {
+  uint64_t processed = 0, failed = 0, over_common = 0, suppressed = 0, quarantined = 0;
+  std::map<std::string, uint64_t> records;        // outcome -> records
+  std::map<std::string, uint64_t> dead_letters;   // stage -> dead letters
+  std::map<std::string, uint64_t> fetched;        // source -> leads fetched
+  std::map<std::string, uint64_t> fetch_retries;  // source -> failed fetch attempts rescheduled
+};
+
+void WorkerPool::Count(const Tally& tally) {
+  metrics_.worker_processed.With().Inc(tally.processed);
+  metrics_.worker_failed.With().Inc(tally.failed);
+  metrics_.over_common.With().Inc(tally.over_common);
+  metrics_.suppressed.With().Inc(tally.suppressed);
+  metrics_.records_quarantined.With().Inc(tally.quarantined);
+  for (const auto& [outcome, n] : tally.records) metrics_.records.With({outcome}).Inc(n);
+  for (const auto& [stage, n] : tally.dead_letters) metrics_.dead_letters.With({stage}).Inc(n);
+  for (const auto& [source, n] : tally.fetched) metrics_.fetch_leads.With({source}).Inc(n);
+  for (const auto& [source, n] : tally.fetch_retries) metrics_.fetch_retries.With({source}).Inc(n);
+}
 
 struct WorkerPool::Prepared {
   store::InboxRow* row;
@@ -59,8 +109,13 @@ void WorkerPool::PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<s
   }
 }
 
-WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log)
-    : options_(std::move(options)), rules_(rules), log_(std::move(log)) {}
+WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+                       DaemonMetrics& metrics)
+    : options_(std::move(options)),
+      rules_(rules),
+      log_(std::move(log)),
+      metrics_(metrics),
+      heartbeats_(static_cast<size_t>(std::max(0, options_.threads))) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -81,15 +136,42 @@ void WorkerPool::Wake() {
 void WorkerPool::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 
 void WorkerPool::Run(int index, store::PgConn& conn) {
-  int limit = options_.batch;
-  int fetch_limit = kFetchBatch;
   long long seen = -1;
   std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
-  auto stopping = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stopping_;
+  // Drain: keep claiming while full batches come back (`process`: one batch, `retry`: its items one by one after
+  // it failed). False when the pool is stopping.
+  auto drain = [&](int limit, auto process, auto retry) {
+    for (;;) {
+      std::vector<long long> claimed;
+      const auto start = std::chrono::steady_clock::now();
+      heartbeats_.Busy(index);  // per batch: the watchdog's limit is on one batch, not on a busy stretch
+      ++busy_;
+      Result<int> n = process(limit, &claimed);
+      --busy_;
+      heartbeats_.Idle(index);
+      if (!n.ok() || *n > 0)
+        metrics_.worker_batch.With().Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!n.ok()) {
+        log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
+        bool lost = !conn.Healthy();
+        // Not "the next pending items": another worker may hold the failed one by now, and an innocent item
+        // would be dead-lettered in its place.
+        if (!lost && !claimed.empty()) lost = !retry(claimed);
+        if (lost || claimed.empty()) {
+          if (lost) conn.EnsureConnected();
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+          return true;
+        }
+        continue;
+      }
+      if (*n < limit) return true;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
   };
   for (;;) {
+    heartbeats_.Idle(index);
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;
@@ -99,82 +181,79 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
       if (stopping_) return;
       seen = wakes_;
     }
-    // Drain: keep claiming while full batches come back.
-    for (;;) {
-      auto n = ProcessBatch(conn, limit);
-      if (!n.ok()) {
-        log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
-        if (!conn.Healthy()) {
-          conn.EnsureConnected();
-          std::this_thread::sleep_for(std::chrono::milliseconds(500));
-          break;
-        }
-        if (limit == 1) {
-          // A row that fails on its own is poison: mark it failed (kept, with the reason) and move on.
-          FailAlone(conn, n.status());
-          limit = options_.batch;
-        } else {
-          limit = 1;  // find the row that fails by retrying one at a time
-        }
-        continue;
-      }
-      if (*n < limit) break;
-      if (limit == 1) limit = options_.batch;
-      if (stopping()) return;
+    bool go_on = drain(
+        options_.batch,
+        [&](int limit, std::vector<long long>* claimed) { return ProcessBatch(conn, limit, {}, claimed); },
+        [&](const std::vector<long long>& ids) { return RetryOneByOne(index, conn, ids); });
+    if (!go_on) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
     }
     // Then the leads due for a fetch, the same way.
-    for (;;) {
-      if (stopping()) return;
-      auto n = ProcessFetchJobs(conn, fetch_limit, rng);
-      if (!n.ok()) {
-        log_->error("worker {}: fetch batch failed and rolled back: {}", index, n.status().ToString());
-        if (!conn.Healthy()) {
-          conn.EnsureConnected();
-          break;
-        }
-        if (fetch_limit == 1) {
-          FailFetchAlone(conn, n.status());
-          fetch_limit = kFetchBatch;
-        } else {
-          fetch_limit = 1;
-        }
-        continue;
-      }
-      if (*n < fetch_limit) break;
-      fetch_limit = kFetchBatch;
-    }
+    go_on = drain(
+        kFetchBatch,
+        [&](int limit, std::vector<long long>* claimed) { return ProcessFetchJobs(conn, limit, rng, {}, claimed); },
+        [&](const std::vector<long long>& ids) { return RetryFetchOneByOne(index, conn, rng, ids); });
+    if (!go_on) return;
   }
 }
 
-Status WorkerPool::FailAlone(store::PgConn& conn, const Status& why) {
+bool WorkerPool::RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids) {
+  return RetryEach(
+      *log_, index, conn, ids, "inbox row",
+      [&](long long id, std::vector<long long>* claimed) { return ProcessBatch(conn, 1, {id}, claimed); },
+      [&](long long id, const Status& why) { return FailAlone(conn, id, why); });
+}
+
+bool WorkerPool::RetryFetchOneByOne(int index, store::PgConn& conn, std::mt19937_64& rng,
+                                    const std::vector<long long>& ids) {
+  return RetryEach(
+      *log_, index, conn, ids, "fetch job",
+      [&](long long id, std::vector<long long>* claimed) { return ProcessFetchJobs(conn, 1, rng, {id}, claimed); },
+      [&](long long id, const Status& why) { return FailFetchAlone(conn, id, why); });
+}
+
+Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& why) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  auto rows = store::ClaimPending(conn, 1);
+  auto rows = store::ClaimRows(conn, {id});
   if (!rows.ok()) return rows.status();
   for (auto& row : *rows) {
-    store::InsertDeadLetter(conn, {row.id, row.source, "store", why.ToString(), "", row.body});
-    store::MarkInbox(conn, row.id, "failed", why.ToString());
-    ++failed_;
+    LogScope scope(LogContext::Inbox(row.source, row.id));
+    log_->warn("inbox {} (source {}): fails on its own; dead letter, stage store: {}", row.id, row.source,
+               why.ToString());
+    if (Status s = store::InsertDeadLetter(conn, {row.id, row.source, "store", why.ToString(), "", row.body});
+        !s.ok())
+      return s;
+    if (Status s = store::MarkInbox(conn, row.id, "failed", why.ToString()); !s.ok()) return s;
   }
-  return tx.Commit();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  if (!rows->empty()) {
+    metrics_.worker_failed.With().Inc(rows->size());
+    metrics_.dead_letters.With({"store"}).Inc(rows->size());
+  }
+  return Status::Ok();
 }
 
-Status WorkerPool::FailFetchAlone(store::PgConn& conn, const Status& why) {
+Status WorkerPool::FailFetchAlone(store::PgConn& conn, long long id, const Status& why) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  auto jobs = store::ClaimFetchJobs(conn, 1);
+  auto jobs = store::ClaimFetchJobsById(conn, {id});
   if (!jobs.ok()) return jobs.status();
   for (const store::FetchJob& job : *jobs) {
+    LogScope scope(LogContext::Inbox(job.inbox.source, job.inbox.id));
     if (Status s = store::InsertDeadLetter(conn, {job.inbox.id, job.inbox.source, "store", why.ToString(),
                                                   "leadgen_id " + job.lead_id, job.inbox.body, job.id});
         !s.ok())
       return s;
     if (Status s = store::UpdateFetchJobs(conn, {{job.id, "dead", 0, why.ToString()}}); !s.ok()) return s;
-    ++fetch_dead_;
-    log_->warn("fetch job {} (inbox {}, source {}): dead-lettered, its record cannot be stored", job.id, job.inbox.id,
-               job.inbox.source);
+    log_->warn("fetch job {} (inbox {}, source {}): fails on its own; dead letter, stage store: {}", job.id,
+               job.inbox.id, job.inbox.source, why.ToString());
   }
-  return tx.Commit();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  if (!jobs->empty()) metrics_.dead_letters.With({"store"}).Inc(jobs->size());
+  return Status::Ok();
 }
 
 // A Meta notification carries references only: the lead is fetched from the Graph API, once per attempt (the
@@ -193,13 +272,24 @@ Result<Record> WorkerPool::FetchLead(const SourceConfig& source, const store::Fe
   opts.ca_file = source.Option("graph_ca_file");
   opts.max_attempts = 1;
   GraphClient client(opts);
+  // Looked up here, so a source that fetched shows 0 failures, retries and leads rather than no series.
+  Counter& fetches = metrics_.fetches.With({source.name});
+  Counter& failures = metrics_.fetch_failures.With({source.name});
+  metrics_.fetch_retries.With({source.name});
+  metrics_.fetch_leads.With({source.name});
   std::string token_var = source.Option("access_token_env");
   const char* token = token_var.empty() ? nullptr : std::getenv(token_var.c_str());
-  if (!token || !*token) return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+  if (!token || !*token) {
+    failures.Inc();
+    return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+  }
   auto res = client.Get(MetaLeadTarget(ref.leadgen_id), token);
-  if (!res.ok())
+  fetches.Inc();
+  if (!res.ok()) {
+    failures.Inc();
     return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
                   "leadgen_id " + ref.leadgen_id);
+  }
   auto rec = ParseMetaLead(source, res->body, ref);
   if (!rec.ok()) return rec.status();
   if (Status s = CheckRecordText(*rec); !s.ok()) return s;
@@ -209,11 +299,13 @@ Result<Record> WorkerPool::FetchLead(const SourceConfig& source, const store::Fe
   return rec;
 }
 
-Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt19937_64& rng) {
+Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt19937_64& rng,
+                                         const std::vector<long long>& only, std::vector<long long>* claimed) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  auto jobs = store::ClaimFetchJobs(conn, limit);
+  auto jobs = only.empty() ? store::ClaimFetchJobs(conn, limit) : store::ClaimFetchJobsById(conn, only);
   if (!jobs.ok()) return jobs.status();
+  for (const store::FetchJob& job : *jobs) claimed->push_back(job.id);
   if (jobs->empty()) {
     if (Status s = tx.Commit(); !s.ok()) return s;
     return 0;
@@ -223,13 +315,15 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
   std::vector<Prepared> prepared;
   std::vector<std::string> keys;
   std::vector<store::FetchJobUpdate> updates;
+  Tally tally;
   for (store::FetchJob& job : *jobs) {
+    LogScope scope(LogContext::Inbox(job.inbox.source, job.inbox.id));
     const SourceConfig* source = rules->FindSource(job.inbox.source);
     Result<Record> rec = source ? FetchLead(*source, job)
                                 : Result<Record>(Status::Unavailable("source '" + job.inbox.source +
                                                                      "' is not in the rules in force"));
     if (rec.ok()) {
-      ++fetched_;
+      ++tally.fetched[job.inbox.source];
       updates.push_back({job.id, "done", 0, ""});
       Prepared& p = prepared.emplace_back(Prepared{&job.inbox, {}, {}, {}, Status::Ok()});
       p.fetch_job_id = job.id;
@@ -238,7 +332,6 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
       PrepareRecords(p, *rules, keys);
       continue;
     }
-    ++fetch_failures_;
     const Status& why = rec.status();
     RetryDecision next;
     next.dead = true;
@@ -246,12 +339,13 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
       next = NextRetry(source ? FetchRetryPolicy::Of(*source) : FetchRetryPolicy{}, job.attempts,
                        std::chrono::milliseconds(job.elapsed_ms), uniform(rng));
     if (!next.dead) {
+      ++tally.fetch_retries[job.inbox.source];
       updates.push_back({job.id, "pending", next.delay.count(), why.message()});
       log_->warn("fetch job {} (inbox {}, source {}): attempt {} failed, retry in {} ms: {}", job.id, job.inbox.id,
                  job.inbox.source, job.attempts, next.delay.count(), why.message());
       continue;
     }
-    ++fetch_dead_;
+    ++tally.dead_letters["fetch"];
     updates.push_back({job.id, "dead", 0, why.message()});
     std::string where = why.where().empty() ? "leadgen_id " + job.lead_id : why.where();
     if (Status s = store::InsertDeadLetter(
@@ -262,18 +356,21 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
                job.inbox.source, job.attempts, Retriable(why) ? "retry window passed" : "refused, not retried",
                why.message());
   }
-  auto written = WritePrepared(conn, prepared, *rules, keys);
+  auto written = WritePrepared(conn, prepared, *rules, keys, tally);
   if (!written.ok()) return written.status();
   if (Status s = store::UpdateFetchJobs(conn, updates); !s.ok()) return s;
   if (Status s = tx.Commit(); !s.ok()) return s;
+  Count(tally);
   return static_cast<int>(jobs->size());
 }
 
-Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
+Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
+                                     std::vector<long long>* claimed) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  auto rows = store::ClaimPending(conn, limit);
+  auto rows = only.empty() ? store::ClaimPending(conn, limit) : store::ClaimRows(conn, only);
   if (!rows.ok()) return rows.status();
+  for (const store::InboxRow& row : *rows) claimed->push_back(row.id);
   // Inbox order is arrival order: records are written (and matched, and get their ids) in it.
   std::sort(rows->begin(), rows->end(), [](const store::InboxRow& a, const store::InboxRow& b) { return a.id < b.id; });
   if (rows->empty()) {
@@ -281,6 +378,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
     return 0;
   }
   std::shared_ptr<const RuleSet> rules = rules_.Get();
+  Tally tally;
 
   // Pure stages first (parse, normalize) for the whole batch, so the keys to lock are known up front. A fetch-based
   // source's notification becomes one fetch job per lead instead (written by the fetch half of Run).
@@ -323,28 +421,30 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit) {
     prepared.push_back(std::move(p));
   }
   if (Status s = store::EnqueueFetchJobs(conn, fetches); !s.ok()) return s;
-  auto written = WritePrepared(conn, prepared, *rules, keys);
+  auto written = WritePrepared(conn, prepared, *rules, keys, tally);
   if (!written.ok()) return written.status();
   std::vector<store::InboxMark> marks;
   for (size_t pi = 0; pi < prepared.size(); ++pi) {
     const Prepared& p = prepared[pi];
     if (!p.failure.ok()) {
       marks.push_back({p.row->id, "failed", p.failure.ToString()});
-      ++failed_;
+      ++tally.failed;
       continue;
     }
     bool done = (*written)[pi] > 0 || p.records.empty();
     marks.push_back({p.row->id, done ? "done" : "failed", done ? "" : "every record was refused"});
-    if (done) ++processed_;
-    else ++failed_;
+    if (done) ++tally.processed;
+    else ++tally.failed;
   }
   if (Status s = store::MarkInboxRows(conn, marks); !s.ok()) return s;
   if (Status s = tx.Commit(); !s.ok()) return s;
+  Count(tally);
   return static_cast<int>(rows->size());
 }
 
 Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared,
-                                                   const RuleSet& rules, const std::vector<std::string>& keys) {
+                                                   const RuleSet& rules, const std::vector<std::string>& keys,
+                                                   Tally& tally) {
   if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
 
   // Records of payloads that may have been written before, already in source_record: handled, not written again.
@@ -370,8 +470,10 @@ Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vec
     int n = 0;
     for (const NormalizedRecord& rec : p.normalized) n += dropped.count(&rec) ? 1 : 0;
     if (n == 0) continue;
-    suppressed_ += n;
+    tally.suppressed += n;
+    tally.records["suppressed"] += n;
     emptied.push_back(p.row->id);
+    LogScope scope(LogContext::Inbox(p.row->source, p.row->id));
     log_->info("inbox {} (source {}): {} record(s) of suppressed people dropped", p.row->id, p.row->source, n);
   }
   if (Status s = store::EmptyPayloads(conn, emptied); !s.ok()) return s;
@@ -383,10 +485,16 @@ Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vec
   for (size_t pi = 0; pi < prepared.size(); ++pi) {
     Prepared& p = prepared[pi];
     store::InboxRow& row = *p.row;
+    LogScope scope(LogContext::Inbox(row.source, row.id));
     if (!p.failure.ok()) {
-      Status s = store::InsertDeadLetter(conn, {row.id, row.source, "parse", p.failure.message(), p.failure.where(),
+      const char* stage = p.failure.message().rfind("Graph API", 0) == 0 || p.failure.code() == Code::kUnauthenticated
+                              ? "fetch"
+                              : "parse";
+      log_->warn("inbox {} (source {}): dead letter, stage {}: {}", row.id, row.source, stage, p.failure.ToString());
+      Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(), p.failure.where(),
                                                 row.body, p.fetch_job_id});
       if (!s.ok()) return s;
+      ++tally.dead_letters[stage];
       continue;
     }
     for (size_t i = 0; i < p.records.size(); ++i) {
@@ -402,9 +510,11 @@ Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vec
           reason += r.field + ": " + r.reason;
           if (where.empty()) where = "record " + std::to_string(p.records[i].index) + " field " + r.field;
         }
+        log_->warn("inbox {} (source {}): dead letter, stage validate: {} ({})", row.id, row.source, reason, where);
         Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body,
                                                   p.fetch_job_id});
         if (!s.ok()) return s;
+        ++tally.dead_letters["validate"];
         continue;
       }
       if (dropped.count(&n)) {
@@ -420,9 +530,13 @@ Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vec
   for (size_t i = 0; i < outcomes->size(); ++i) {
     const store::WriteOutcome& w = (*outcomes)[i];
     ++written[item_payload[i]];
+    ++tally.records[RecordOutcome(w.decision)];
+    if (!items[i].normalized->quarantined.empty() && w.decision != "test") ++tally.quarantined;
     // Over-common blocking keys were skipped, not followed: report their kind (never the value, which is PII).
+    const store::InboxRow& row = *prepared[item_payload[i]].row;
+    LogScope scope(LogContext::Inbox(row.source, row.id));
     for (const auto& key : w.over_common_keys) {
-      ++over_common_;
+      ++tally.over_common;
       log_->warn("over-common blocking key of kind '{}' skipped for source record {}", key.substr(0, key.find(':')),
                  w.source_record_id);
     }

@@ -4,7 +4,8 @@
 // Each worker thread owns one PostgreSQL connection. A batch is one transaction from claim to "done": a crash
 // mid-batch leaves its rows pending for the next worker, so nothing is lost or written twice. Wake() is called
 // after the local intake commits; idle workers also poll every `poll_interval_ms` for rows other nodes wrote.
-// Stop() lets each worker finish its current batch.
+// Stop() lets each worker finish its current batch. Counts (rows, records by outcome, dead letters by stage,
+// fetches, batch durations) go to `metrics` once their batch commits; `metrics` must outlive the pool.
 //
 // Fetch-based sources (meta_leads): the notification's batch turns each lead id into a fetch_job
 // (store/fetch_jobs.h); between inbox batches each worker claims due jobs, fetches each lead once per attempt
@@ -12,7 +13,8 @@
 // source's FetchRetryPolicy (daemon/fetch_retry.h) or dead-letters it (stage fetch) once the window has passed or
 // the vendor refused for good (4xx other than 429). One lead's failure never holds back another's record. Each
 // failure is logged (job, inbox and attempt, the vendor's error with the token scrubbed; never lead data) and
-// counted.
+// counted (canon_fetch_requests_total, canon_fetch_failures_total, canon_fetch_retries_total,
+// canon_fetch_leads_total, canon_dead_letters_total{stage="fetch"}).
 #pragma once
 
 #include <spdlog/logger.h>
@@ -25,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/metrics.h"
+#include "daemon/heartbeat.h"
 #include "daemon/rules_holder.h"
 #include "daemon/thread_group.h"
 #include "hygiene/record.h"
@@ -47,37 +51,50 @@ struct WorkerOptions {
 
 class WorkerPool {
  public:
-  WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log);
+  WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
+             DaemonMetrics& metrics);
   ~WorkerPool();
 
   Status Start();
   void Wake();
   void Stop();
 
-  // Counters for /metrics and tests.
-  long long processed() const { return processed_; }
-  long long failed() const { return failed_; }
-  long long over_common_keys() const { return over_common_; }
-  long long suppressed() const { return suppressed_; }  // records of suppressed people dropped (store/erase.h)
-  long long fetched() const { return fetched_; }            // leads fetched
-  long long fetch_failures() const { return fetch_failures_; }  // failed fetch attempts (each retried or dead)
-  long long fetch_dead() const { return fetch_dead_; }      // leads dead-lettered (stage fetch)
+  // Workers inside a batch now (their connection is in use).
+  int busy() const { return busy_; }
+  // For the watchdog: the worker busy with one batch for longer than `limit`, if any (daemon/heartbeat.h).
+  Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
-  void Run(int index, store::PgConn& conn);
-  // Returns how many rows it claimed; an error means the batch rolled back.
-  Result<int> ProcessBatch(store::PgConn& conn, int limit);
-  Status FailAlone(store::PgConn& conn, const Status& why);
-  // Claims up to `limit` due fetch jobs and does them; returns how many it claimed.
-  Result<int> ProcessFetchJobs(store::PgConn& conn, int limit, std::mt19937_64& rng);
-  Status FailFetchAlone(store::PgConn& conn, const Status& why);
-  static Result<Record> FetchLead(const SourceConfig& source, const store::FetchJob& job);
   struct Prepared;
+  struct Tally;
+  void Run(int index, store::PgConn& conn);
+  // Claims up to `limit` pending rows or, when `only` is not empty, those of its rows still pending and unlocked;
+  // `claimed` gets their ids, also when the batch then fails. Returns how many rows it claimed; an error means the
+  // batch rolled back.
+  Result<int> ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
+                           std::vector<long long>* claimed);
+  // After a failed batch: each of its rows again, alone and by id; a row that fails alone is poison and is marked
+  // failed with a dead letter. Rows another worker claimed meanwhile are left to it. False when the connection
+  // was lost (the rest stay pending).
+  bool RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids);
+  Status FailAlone(store::PgConn& conn, long long id, const Status& why);
+  // The same for fetch jobs: claims up to `limit` due jobs (or those of `only`), fetches and writes them;
+  // `claimed` gets their ids. Returns how many it claimed.
+  Result<int> ProcessFetchJobs(store::PgConn& conn, int limit, std::mt19937_64& rng,
+                               const std::vector<long long>& only, std::vector<long long>* claimed);
+  bool RetryFetchOneByOne(int index, store::PgConn& conn, std::mt19937_64& rng, const std::vector<long long>& ids);
+  Status FailFetchAlone(store::PgConn& conn, long long id, const Status& why);
+  // One attempt: fetches the job's lead (counted on canon_fetch_requests_total and, failed, on
+  // canon_fetch_failures_total).
+  Result<Record> FetchLead(const SourceConfig& source, const store::FetchJob& job);
   static void PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<std::string>& keys);
   // The writing half shared by inbox rows and fetched leads: locks the keys, drops suppressed people, dead-letters
   // refusals, writes every accepted record (skipping those of `stored`); returns the records handled per item.
+  // Counts go to `tally`.
   Result<std::vector<int>> WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared, const RuleSet& rules,
-                                         const std::vector<std::string>& keys);
+                                         const std::vector<std::string>& keys, Tally& tally);
+  // A committed batch's counts, into the metrics.
+  void Count(const Tally& tally);
 
   WorkerOptions options_;
   const RulesHolder& rules_;
@@ -87,13 +104,9 @@ class WorkerPool {
   bool stopping_ = false;
   long long wakes_ = 0;
   ThreadGroup threads_;  // one worker thread per connection
-  std::atomic<long long> processed_{0};
-  std::atomic<long long> failed_{0};
-  std::atomic<long long> over_common_{0};
-  std::atomic<long long> suppressed_{0};
-  std::atomic<long long> fetched_{0};
-  std::atomic<long long> fetch_failures_{0};
-  std::atomic<long long> fetch_dead_{0};
+  DaemonMetrics& metrics_;
+  std::atomic<int> busy_{0};
+  Heartbeats heartbeats_;  // one slot per worker thread: busy from the start of each batch
 };
 
 }  // namespace canon::daemon

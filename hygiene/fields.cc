@@ -48,14 +48,14 @@ FieldSchema BuiltinFieldSchema() {
                         "country", "region", "city", "postal_code", "street", "street_2", "birth_date",
                         "external_id", "lead_source", "lifecycle_stage", "consent", "owner", "utm_source",
                         "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid", "msclkid",
-                        "created_at", "page_url", "message"}) {
+                        "created_at", "page_url", "message", "referrer", "channel"}) {
     FieldDef d;
     d.name = f;
     d.entity = f == std::string_view("company") || f == std::string_view("website") ? "company" : "contact";
     std::string_view n = f;
     if (n == "country") d.type = FieldType::kCountry, d.vocabulary = "country";
     if (n == "region") d.type = FieldType::kRegion, d.vocabulary = "region";
-    if (n == "lead_source" || n == "lifecycle_stage") d.type = FieldType::kEnum, d.vocabulary = f;
+    if (n == "lead_source" || n == "lifecycle_stage" || n == "channel") d.type = FieldType::kEnum, d.vocabulary = f;
     s.fields.emplace(d.name, std::move(d));
   }
   return s;

@@ -379,9 +379,11 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       if (!lt) return Status::Invalid("levels must be inline tables", Where(path, lnode.source()));
       ComparisonLevel lv;
       for (const auto& [key, node] : *lt)
-        if (!KnownKey(key.str(), {"name", "kind", "m", "u", "threshold", "max", "covers", "ignore"}))
+        if (!KnownKey(key.str(), {"name", "kind", "m", "u", "threshold", "max", "covers", "ignore",
+                                   "same_digits"}))
           return Status::Invalid("unknown key '" + std::string(key.str()) +
-                                     "' in a level (expected name, kind, m, u, threshold, max, covers, ignore)",
+                                     "' in a level (expected name, kind, m, u, threshold, max, covers, ignore, "
+                                     "same_digits)",
                                  Where(path, key.source()));
       auto kind = (*lt)["kind"].value<std::string>();
       if (!kind) return Status::Invalid("level needs a 'kind'", Where(path, lt->source()));
@@ -435,6 +437,12 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
                                                              Where(path, w.source()));
           lv.ignore.push_back(DecodeUtf8(FoldName(*word)));
         }
+      }
+      if (const toml::node* n = lt->get("same_digits")) {
+        auto b = n->value<bool>();
+        if (!b || lv.kind != LevelKind::kDamerau)
+          return Status::Invalid("'same_digits' is true or false, on a dl level", Where(path, n->source()));
+        lv.same_digits = *b;
       }
       bool needs_threshold = lv.kind == LevelKind::kJaroWinkler || lv.kind == LevelKind::kTokenSet;
       bool needs_distance = lv.kind == LevelKind::kDamerau || lv.kind == LevelKind::kDateDays ||
@@ -533,6 +541,7 @@ std::string MatchModel::ToToml() const {
       }
       if (l.kind == LevelKind::kDamerau || l.kind == LevelKind::kDateDays || l.kind == LevelKind::kNumeric)
         o << ", max = " << FormatDouble(l.max_distance);
+      if (l.same_digits) o << ", same_digits = true";
       o << ", m = " << FormatDouble(l.m) << ", u = " << FormatDouble(l.u) << " },";
       char buf[48];
       std::snprintf(buf, sizeof buf, "  # weight %+.2f\n", l.weight);
@@ -641,10 +650,20 @@ double TokenSim(const PreparedRecord& ra, const PreparedField& a, const Prepared
   return 0.5 * (ab / a.tok_count + ba / b.tok_count);
 }
 
-// An identifier corroborates a name match only with real evidence: at least 4 bits (16:1 odds), so a weak level
-// (an e-mail that merely fits the name, a birth date one part off, a postcode one edit away: the next district,
-// where a namesake lives) does not.
-constexpr double kCorroborationBits = 4.0;
+// The digits of a and b, in order, are the same (john.smith73 / jonh.smith73, not pierre95 / pierre96).
+bool SameDigits(std::u32string_view a, std::u32string_view b) {
+  size_t i = 0, j = 0;
+  for (;;) {
+    while (i < a.size() && !(a[i] >= U'0' && a[i] <= U'9')) ++i;
+    while (j < b.size() && !(b[j] >= U'0' && b[j] <= U'9')) ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    if (a[i++] != b[j++]) return false;
+  }
+}
+
+// An identifier corroborates a name match only with real evidence: at least 2 bits (4:1 odds), so a weak level
+// (an e-mail that merely fits the name, a birth date one part off) does not.
+constexpr double kCorroborationBits = 2.0;
 
 constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
 
@@ -860,6 +879,7 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
       case LevelKind::kDamerau: {
         const double diff = std::fabs(static_cast<double>(ta.size()) - static_cast<double>(tb.size()));
         if (diff > l.max_distance) break;
+        if (l.same_digits && !SameDigits(ta, tb)) break;
         if (l.max_distance < 2 ? (l.max_distance >= 1 ? WithinOneEdit(ta, tb) : ta == tb)
                                : DamerauLevenshtein(ta, tb) <= l.max_distance)
           return i;

@@ -163,6 +163,8 @@ struct ComparisonLevel {
   double weight = 0;  // log2(m/u), precomputed
   int covers = -1;    // index in fields() of a later field this level also accounts for (it then adds 0)
   std::vector<std::u32string> ignore;  // kTokenSubset: words that are not evidence (van, den, de, ...)
+  bool same_digits = false;  // kDamerau: applies only when both values hold the same digits in the same order
+                             // (pierre95@ and pierre96@ are two mailboxes, not a typing error)
 };
 
 struct FieldModel {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "hygiene/attribution.h"
 #include "hygiene/normalizer_data.h"
 #include "hygiene/phone.h"
 #include "hygiene/text.h"
@@ -58,6 +59,7 @@ class Normalizer {
       }
       input_[field] = std::move(v);
     }
+    FromPageUrl();
     // Country first: the phone's default region and the region's scope depend on it.
     for (const auto& [field, v] : input_) {
       const FieldDef* def = schema_.Find(field);
@@ -71,16 +73,19 @@ class Normalizer {
     }
     Names();
     Company();
+    DeriveChannel();
     DeriveAbsentVocabularies();
     Check();
   }
 
  private:
-  // The record's value of a field for derivation rules: the trimmed input, else an unmapped key (ttclid,
-  // li_fat_id arrive as extras when no source maps them).
+  // The record's value of a field for derivation rules: the trimmed input, else a value derived already (channel),
+  // else an unmapped key (ttclid, li_fat_id arrive as extras when no source maps them).
   std::string_view Get(std::string_view field) const {
     auto it = input_.find(std::string(field));
     if (it != input_.end()) return it->second;
+    auto d = out_->fields.find(std::string(field));
+    if (d != out_->fields.end()) return d->second;
     auto e = record_.extra.find(std::string(field));
     if (e != record_.extra.end()) return e->second;
     return {};
@@ -307,6 +312,33 @@ class Normalizer {
     if (domain.empty())
       if (auto it = out_->fields.find("email"); it != out_->fields.end()) domain = CompanyDomain(it->second, free_mail);
     SetDefined("company_domain", domain);
+  }
+
+  // utm_* and click ids the record lacks, from its landing page's query string (the hidden form fields that
+  // should carry them are often missing). A value that is not clean text (invalid UTF-8, control characters) is
+  // left in the URL: a tracking parameter never rejects a lead.
+  void FromPageUrl() {
+    auto page = input_.find("page_url");
+    if (page == input_.end()) return;
+    for (auto& [key, value] : UrlQueryParams(page->second)) {
+      if (input_.count(key) || !schema_.Find(key) || !IsAttributionParam(key, rules_)) continue;
+      std::string v = Trim(value);
+      bool clean = !v.empty() && IsValidUtf8(v) &&
+                   std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+      if (!clean) continue;
+      input_[key] = std::move(v);
+      Flag(key + ":from_page_url");
+    }
+  }
+
+  // The GA4 channel of the record's visit, when the record does not name it and has a visit at all.
+  void DeriveChannel() {
+    const FieldDef* def = schema_.Find("channel");
+    if (!def || input_.count("channel")) return;
+    Touch t = ClassifyTouch([this](std::string_view f) { return Get(f); }, rules_);
+    if (t.channel.empty()) return;
+    out_->fields["channel"] = t.channel;
+    Flag("channel:derived");
   }
 
   void DeriveAbsentVocabularies() {

@@ -55,9 +55,20 @@ Result<SurvivorshipRules> SurvivorshipRules::FromToml(std::string_view text, con
   } catch (const toml::parse_error& e) {
     return Status::Invalid("TOML syntax error: " + std::string(e.description()), Where(path, e.source()));
   }
-  if (Status s = CheckKeys(path, root, {"steward_source", "default", "fields", "example"}, "survivorship.toml");
+  if (Status s = CheckKeys(path, root, {"steward_source", "default", "fields", "touch", "example"},
+                           "survivorship.toml");
       !s.ok())
     return s;
+  if (const toml::table* t = root["touch"].as_table()) {
+    if (Status s = CheckKeys(path, *t, {"fields", "note"}, "[touch]"); !s.ok()) return s;
+    if (const toml::array* a = (*t)["fields"].as_array()) {
+      for (const auto& v : *a) {
+        auto f = v.value<std::string>();
+        if (!f) return Status::Invalid("[touch] fields must be strings", Where(path, v.source()));
+        out.touch_fields.push_back(*f);
+      }
+    }
+  }
   if (const toml::table* d = root["default"].as_table())
     if (Status s = ParsePolicy(path, *d, &out.default_policy); !s.ok()) return s;
   if (auto s = root["steward_source"].value<std::string>()) out.steward_source = *s;
@@ -89,7 +100,57 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
   out.latest_source = named.front()->source;
   out.original_source = named.back()->source;
 
+  // Touches: sourced members with any touch field, oldest and newest.
+  const SurvivorMember* first = nullptr;
+  const SurvivorMember* latest = nullptr;
+  for (const SurvivorMember* m : sourced) {
+    bool touch = std::any_of(rules.touch_fields.begin(), rules.touch_fields.end(), [m](const std::string& f) {
+      auto it = m->fields.find(f);
+      return it != m->fields.end() && !it->second.empty();
+    });
+    if (!touch) continue;
+    if (!latest) latest = m;
+    first = m;
+  }
+  if (first) {
+    out.original_touch = first->id;
+    out.latest_touch = latest->id;
+    out.lineage["original_touch"] = first->id;
+    out.lineage["latest_touch"] = latest->id;
+  }
+  auto is_touch_field = [&rules](std::string_view f) {
+    return std::find(rules.touch_fields.begin(), rules.touch_fields.end(), f) != rules.touch_fields.end();
+  };
+  // A touch column's value from one member, or nothing.
+  auto from_touch = [&out](const std::string& col, const SurvivorMember* m, const std::string& field) {
+    if (!m) return;
+    auto it = m->fields.find(field);
+    if (it == m->fields.end() || it->second.empty()) return;
+    out.values[col] = it->second;
+    out.lineage[col] = m->id;
+  };
+
   for (const auto& col : columns) {
+    if (col.rfind("original_", 0) == 0 && is_touch_field(std::string_view(col).substr(9))) {
+      from_touch(col, first, col.substr(9));
+      continue;
+    }
+    if (col.rfind("latest_", 0) == 0 && is_touch_field(std::string_view(col).substr(7))) {
+      from_touch(col, latest, col.substr(7));
+      continue;
+    }
+    if (is_touch_field(col)) {
+      const SurvivorMember* steward = nullptr;
+      for (const SurvivorMember* m : by_age) {
+        auto it = m->fields.find(col);
+        if (m->source == rules.steward_source && it != m->fields.end() && !it->second.empty()) {
+          steward = m;
+          break;
+        }
+      }
+      from_touch(col, steward ? steward : first, col);
+      continue;
+    }
     // Candidates: members with a non-empty value, newest first; the validated values only, when there are any.
     std::vector<std::pair<const SurvivorMember*, const std::string*>> cand;
     bool any_valid = false;

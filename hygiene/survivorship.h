@@ -11,6 +11,12 @@
 // candidate only when no member has a validated value of that field, whatever the policy. Each chosen value
 // remembers the member it came from (lineage). original_source is the earliest member's source; latest_source
 // the newest's (steward members are not sources of a lead: they count only when there is nothing else).
+// Attribution survives as a touch, never field by field: `[touch] fields` (lead_source, channel, utm_*, click ids,
+// referrer, page_url) are the fields of one visit. A member with any of them is a touch; the oldest touch gives
+// every `original_<field>` column and the unprefixed touch fields, the newest gives every `latest_<field>`, so a
+// contact never shows a lead_source, gclid and utm_source from three different visits. Lineage names the touch's
+// record for each of those columns, and "original_touch" / "latest_touch" name the two records. Per-field policies
+// do not apply to touch fields; a steward's edit of a touch field still wins for the unprefixed column only.
 // Recompute is pure and total: the same members always give the same result, which is what makes join and
 // unmerge the same operation.
 // Ownership: values. Thread-safety: pure. Errors: FromToml returns Invalid with path:line:col.
@@ -36,6 +42,7 @@ struct SurvivorshipRules {
   FieldPolicy default_policy;
   std::map<std::string, FieldPolicy> fields;
   std::string steward_source = "steward";
+  std::vector<std::string> touch_fields;  // [touch] fields: the fields of one visit, surviving together
 
   const FieldPolicy& For(const std::string& field) const;
   static Result<SurvivorshipRules> FromToml(std::string_view text, const std::string& path);
@@ -53,6 +60,7 @@ struct Survivor {
   std::map<std::string, std::string> values;    // field -> value (only non-empty)
   std::map<std::string, long long> lineage;     // field -> member id that gave it
   std::string original_source, latest_source;
+  long long original_touch = 0, latest_touch = 0;  // member ids of the oldest and newest touch (0: none)
 };
 
 // `columns`: the fields to compute (others in members are ignored).

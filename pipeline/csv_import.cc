@@ -92,6 +92,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   result.progress.bytes_total = st.st_size;
   result.progress.rows_ok = state->rows_ok;
   result.progress.rows_refused = state->rows_refused;
+  result.progress.bytes_start = result.progress.bytes_done = static_cast<uint64_t>(state->next_offset);
+  result.progress.rows_ok_start = state->rows_ok;
+  result.progress.rows_refused_start = state->rows_refused;
   if (state->status != "running") {
     result.status = "duplicate";
     return result;

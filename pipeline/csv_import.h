@@ -27,6 +27,10 @@ struct ImportProgress {
   long long rows_ok = 0;
   long long rows_refused = 0;
   double seconds = 0;
+  // Where this run began: 0, or a resumed import's committed progress (so a caller can count this run's work).
+  uint64_t bytes_start = 0;
+  long long rows_ok_start = 0;
+  long long rows_refused_start = 0;
 };
 
 struct ImportOptions {

@@ -9,7 +9,9 @@ CANON_PACKAGES=(build-essential cmake ninja-build pkg-config git
 # What only scripts/test needs: chromium for the [browser] test of the steward page, which also needs Node.js 20+
 # and npm on PATH (not listed: they may come from outside Debian).
 # clang and its runtime libraries (libFuzzer, sanitizers) for the fuzz targets scripts/fuzz builds.
-CANON_TEST_PACKAGES=(chromium clang libclang-rt-14-dev)
+# systemd for systemd-analyze, systemd-sysusers and systemd-tmpfiles, which check the unit and its snippets
+# (tests/pg_service_test.cc; none needs systemd running as PID 1).
+CANON_TEST_PACKAGES=(chromium clang libclang-rt-14-dev systemd)
 
 canon_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -198,11 +198,20 @@ struct ContactRows {
 }  // namespace
 
 const std::vector<std::string>& ContactColumns() {
-  static const std::vector<std::string> kColumns = {
-      "email", "phone", "phone_ext", "first_name", "last_name", "full_name", "honorific", "suffix",
-      "job_title", "company", "company_domain", "website", "country", "region", "city", "postal_code",
-      "street", "street_2", "birth_date", "external_id", "lead_source", "lifecycle_stage", "consent", "owner",
-      "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid", "msclkid"};
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> c = {
+        "email", "phone", "phone_ext", "first_name", "last_name", "full_name", "honorific", "suffix",
+        "job_title", "company", "company_domain", "website", "country", "region", "city", "postal_code",
+        "street", "street_2", "birth_date", "external_id", "lead_source", "lifecycle_stage", "consent", "owner",
+        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid", "msclkid",
+        "channel"};
+    // The first and the latest touch (migration 010; survivorship.toml [touch]).
+    for (const char* prefix : {"original_", "latest_"})
+      for (const char* f : {"lead_source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+                            "utm_content", "gclid", "fbclid", "msclkid", "referrer", "page_url"})
+        c.push_back(std::string(prefix) + f);
+    return c;
+  }();
   return kColumns;
 }
 

@@ -23,14 +23,16 @@ Status EnqueueFetchJobs(PgConn& c, const std::vector<NewFetchJob>& jobs) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
-Result<std::vector<FetchJob>> ClaimFetchJobs(PgConn& c, int limit) {
+namespace {
+
+// Both claims: `which` selects the job ids (locked FOR UPDATE SKIP LOCKED); each claim counts as an attempt.
+Result<std::vector<FetchJob>> ClaimedJobs(PgConn& c, const std::string& which, const std::string& param) {
   auto r = c.Exec(
       "UPDATE fetch_job j SET attempts = j.attempts + 1, updated_at = now() FROM inbox i "
-      "WHERE i.id = j.inbox_id AND j.id IN (SELECT id FROM fetch_job WHERE state = 'pending' AND "
-      "  next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+      "WHERE i.id = j.inbox_id AND j.id IN (" + which + ") "
       "RETURNING j.id, j.source, j.lead_id, j.inbox_id, j.record_index, j.attempts, "
       "(extract(epoch FROM now() - j.window_started_at) * 1000)::bigint, i.body, i.received_at::text",
-      {std::to_string(limit)});
+      {param});
   if (!r.ok()) return r.status();
   std::vector<FetchJob> out(r->rows());
   for (int i = 0; i < r->rows(); ++i) {
@@ -48,6 +50,22 @@ Result<std::vector<FetchJob>> ClaimFetchJobs(PgConn& c, int limit) {
     j.inbox.received_at = r->Str(i, 8);
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<FetchJob>> ClaimFetchJobs(PgConn& c, int limit) {
+  return ClaimedJobs(c,
+                     "SELECT id FROM fetch_job WHERE state = 'pending' AND next_attempt_at <= now() "
+                     "ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                     std::to_string(limit));
+}
+
+Result<std::vector<FetchJob>> ClaimFetchJobsById(PgConn& c, const std::vector<long long>& ids) {
+  return ClaimedJobs(c,
+                     "SELECT id FROM fetch_job WHERE id = ANY($1::bigint[]) AND state = 'pending' "
+                     "FOR UPDATE SKIP LOCKED",
+                     IntArray(ids));
 }
 
 Status UpdateFetchJobs(PgConn& c, const std::vector<FetchJobUpdate>& updates) {

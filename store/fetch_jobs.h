@@ -41,6 +41,9 @@ struct FetchJob {
 // Up to `limit` pending jobs whose next attempt is due, oldest due first, locked for this transaction; each
 // claim counts as an attempt.
 Result<std::vector<FetchJob>> ClaimFetchJobs(PgConn& conn, int limit);
+// Those of `ids` still pending and not locked by another worker, due or not (a failed batch's own jobs, retried
+// one by one).
+Result<std::vector<FetchJob>> ClaimFetchJobsById(PgConn& conn, const std::vector<long long>& ids);
 
 struct FetchJobUpdate {
   long long id = 0;

@@ -2,7 +2,22 @@
 
 #include <simdjson.h>
 
+#include "hygiene/pii_mask.h"
+
 namespace canon::store {
+
+Result<bool> TryLockImportFile(PgConn& c, const std::string& source, const std::string& file_name) {
+  auto r = c.Exec("SELECT pg_try_advisory_lock(hashtextextended('csv_drop:' || $1 || '/' || $2, 0))",
+                  {source, file_name});
+  if (!r.ok()) return r.status();
+  return r->Get(0, 0) == "t";
+}
+
+Status UnlockImportFile(PgConn& c, const std::string& source, const std::string& file_name) {
+  auto r = c.Exec("SELECT pg_advisory_unlock(hashtextextended('csv_drop:' || $1 || '/' || $2, 0))",
+                  {source, file_name});
+  return r.ok() ? Status::Ok() : r.status();
+}
 
 Result<ImportState> BeginImport(PgConn& c, const std::string& source, const std::string& file_name,
                                 const std::string& file_hash, long long file_size) {
@@ -60,7 +75,7 @@ Status InsertImportErrors(PgConn& c, long long id, const std::vector<std::pair<l
   std::vector<std::string> lines, reasons;
   for (const auto& [l, why] : errors) {
     lines.push_back(std::to_string(l));
-    reasons.push_back(why);
+    reasons.push_back(MaskPii(why));
   }
   auto r = c.Exec(
       "INSERT INTO csv_import_error (import_id, line, reason) "
@@ -73,7 +88,7 @@ Status FinishImport(PgConn& c, long long id, const std::string& status, const st
   auto r = c.Exec(
       "UPDATE csv_import SET status = $2, error = nullif($3, ''), finished_at = now(), updated_at = now() "
       "WHERE id = $1",
-      {std::to_string(id), status, error});
+      {std::to_string(id), status, MaskPii(error)});
   return r.ok() ? Status::Ok() : r.status();
 }
 

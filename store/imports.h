@@ -23,6 +23,12 @@ struct ImportState {
   long long rows_refused = 0;
 };
 
+// A session-level lock on one drop-folder file (source and file name), so that of several nodes watching one
+// folder only one imports a file. False: another session holds it. Released by UnlockImportFile, or when the
+// session ends: a node that dies mid-import frees the file for the others, which resume it.
+Result<bool> TryLockImportFile(PgConn& conn, const std::string& source, const std::string& file_name);
+Status UnlockImportFile(PgConn& conn, const std::string& source, const std::string& file_name);
+
 // Finds or creates the import of this file (by source and hash).
 Result<ImportState> BeginImport(PgConn& conn, const std::string& source, const std::string& file_name,
                                 const std::string& file_hash, long long file_size);

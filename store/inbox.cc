@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hygiene/pii_mask.h"
 #include "store/fetch_jobs.h"
 
 namespace canon::store {
@@ -73,13 +74,14 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
   return out;
 }
 
-Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
-  auto r = c.Exec(
-      "UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
-      "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-      "RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
-      "received_at::text, attempts",
-      {std::to_string(limit)});
+namespace {
+
+// The columns both claims return, in this order.
+constexpr const char* kClaimReturning =
+    " RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
+    "received_at::text, attempts";
+
+Result<std::vector<InboxRow>> ClaimedRows(const Result<PgResult>& r) {
   if (!r.ok()) return r.status();
   std::vector<InboxRow> rows(r->rows());
   for (int i = 0; i < r->rows(); ++i) {
@@ -98,6 +100,31 @@ Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
   }
   std::sort(rows.begin(), rows.end(), [](const InboxRow& a, const InboxRow& b) { return a.id < b.id; });
   return rows;
+}
+
+}  // namespace
+
+Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
+  return ClaimedRows(c.Exec(std::string("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+                                        "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 "
+                                        "FOR UPDATE SKIP LOCKED)") +
+                                kClaimReturning,
+                            {std::to_string(limit)}));
+}
+
+Result<std::vector<InboxRow>> ClaimRows(PgConn& c, const std::vector<long long>& ids) {
+  return ClaimedRows(c.Exec(std::string("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
+                                        "  SELECT id FROM inbox WHERE id = ANY($1::bigint[]) AND status = 'pending' "
+                                        "FOR UPDATE SKIP LOCKED)") +
+                                kClaimReturning,
+                            {IntArray(ids)}));
+}
+
+Result<long long> CountPending(PgConn& c, long long cap) {
+  auto r = c.Exec("SELECT count(*) FROM (SELECT 1 FROM inbox WHERE status = 'pending' LIMIT $1) s",
+                  {std::to_string(cap)});
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
 }
 
 Result<std::set<std::pair<long long, int>>> StoredRecordIndexes(PgConn& c, const std::vector<long long>& inbox_ids) {
@@ -121,7 +148,7 @@ Result<std::string> ByteaValue(const PgResult& r, int row, int col) {
 
 Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {
   auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, '') WHERE id = $1",
-                  {std::to_string(id), status, error});
+                  {std::to_string(id), status, MaskPii(error)});
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -132,7 +159,7 @@ Status MarkInboxRows(PgConn& c, const std::vector<InboxMark>& marks) {
   for (const auto& m : marks) {
     ids.push_back(m.id);
     status.push_back(m.status);
-    error.push_back(m.error);
+    error.push_back(MaskPii(m.error));
   }
   auto r = c.Exec(
       "UPDATE inbox i SET status = u.s, processed_at = now(), error = nullif(u.e, '') "
@@ -146,7 +173,7 @@ Status InsertDeadLetter(PgConn& c, const DeadLetter& dl) {
   auto r = c.Exec(
       "INSERT INTO dead_letter (inbox_id, source, stage, reason, location, raw, fetch_job_id) "
       "VALUES (nullif($1, '0')::bigint, $2, $3, $4, $5, $6::bytea, nullif($7, '0')::bigint)",
-      {inbox, dl.source, dl.stage, dl.reason, dl.location, Param(std::string_view(dl.raw), true),
+      {inbox, dl.source, dl.stage, MaskPii(dl.reason), dl.location, Param(std::string_view(dl.raw), true),
        std::to_string(dl.fetch_job_id)});
   return r.ok() ? Status::Ok() : r.status();
 }

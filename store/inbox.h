@@ -57,8 +57,16 @@ struct InboxRow {
 
 // Must run inside a transaction. Returns up to `limit` pending rows, oldest first, locked for this transaction.
 Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
+// The same for the given rows only: those of `ids` still pending and not locked by another transaction (a worker
+// retrying the rows of its failed batch one by one, which another worker may have claimed meanwhile).
+Result<std::vector<InboxRow>> ClaimRows(PgConn& conn, const std::vector<long long>& ids);
 
-// status: "done" or "failed" (error says why). Inside the claiming transaction.
+// Pending rows, counted up to `cap` (a bounded scan of the pending index, however long the queue). No transaction.
+Result<long long> CountPending(PgConn& conn, long long cap);
+
+// status: "done" or "failed" (error says why). Inside the claiming transaction. Error texts and dead-letter
+// reasons are stored through MaskPii (hygiene/pii_mask.h): they are shown by the admin API and copied into
+// tickets, so a value that slipped into a message must not reach them; the payload's own bytes are in `raw`.
 Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
 
 struct InboxMark {

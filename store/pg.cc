@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "hygiene/pii_mask.h"
+
 namespace canon::store {
 
 namespace {
@@ -16,16 +18,37 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
   // planner's default kept making a custom plan for each call: in a match probe, planning was about a quarter of
   // the server's CPU (perf) and the probe's median fell from 3.3 to 2.3 ms without it (bench/match_latency, 10k).
   std::string options = "-c plan_cache_mode=force_generic_plan";
+  // A node cut off from the network mid-transaction must not hold its inbox rows' locks for hours: the server
+  // probes an idle client socket after 30 s (every 10 s, 3 times) and ends a session idle inside a transaction
+  // after a minute, so the rows go back to the queue and other nodes finish them; the client probes the server
+  // the same way, so a worker waiting on a dead server fails and reconnects instead of hanging. The caller's own
+  // conninfo and options win (they come after these).
+  std::string server_defaults =
+      "-c idle_in_transaction_session_timeout=60000 -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 "
+      "-c tcp_keepalives_count=3";
+  std::vector<std::pair<const char*, const char*>> client_defaults = {
+      {"keepalives", "1"}, {"keepalives_idle", "30"}, {"keepalives_interval", "10"}, {"keepalives_count", "3"}};
   char* err = nullptr;
   if (PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err)) {
-    for (PQconninfoOption* o = parsed; o->keyword; ++o)
-      if (std::string_view(o->keyword) == "options" && o->val && *o->val) options = std::string(o->val) + " " + options;
+    for (PQconninfoOption* o = parsed; o->keyword; ++o) {
+      if (!o->val || !*o->val) continue;
+      std::string_view key(o->keyword);
+      if (key == "options") server_defaults += std::string(" ") + o->val;
+      std::erase_if(client_defaults, [&](const auto& kv) { return key == kv.first; });
+    }
     PQconninfoFree(parsed);
   }
+  options = server_defaults + " " + options;
   if (err) PQfreemem(err);  // an unparsable conninfo: PQconnectdbParams reports it below
-  const char* keys[] = {"dbname", "options", nullptr};
-  const char* values[] = {conninfo.c_str(), options.c_str(), nullptr};
-  PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  std::vector<const char*> keys = {"dbname", "options"};
+  std::vector<const char*> values = {conninfo.c_str(), options.c_str()};
+  for (const auto& [k, v] : client_defaults) {
+    keys.push_back(k);
+    values.push_back(v);
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* c = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (PQstatus(c) == CONNECTION_OK) PQsetNoticeProcessor(c, IgnoreNotice, nullptr);
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
@@ -49,12 +72,73 @@ Status PgConn::EnsureConnected() {
 }
 
 namespace {
+// A server error as a Status that carries no row values: SQLSTATE (in `where`, as before) and the names the
+// server reports in its fields (schema, table, column, data type, constraint), with the primary message made
+// safe. DETAIL ("Key (email)=(ann@x.com) already exists", "Failing row contains (...)"), CONTEXT ("COPY t, line
+// 3: ..."), HINT and the query text are dropped: they quote the data. The primary message is kept, except:
+//   - class P0 (RAISE in a function or trigger): its text is whatever the function chose, values included;
+//   - a quoted segment ("...") that is not one of the reported names becomes "…", and for data exceptions
+//     (class 22: `invalid input syntax for type bigint: "ann@x.com"`) everything after the first ": " goes;
+//   - class 42 (syntax, undefined object, privileges) quotes our own statement's names, never values: kept.
+// MaskPii runs over the result as a last net.
+std::string SafeServerMessage(const PGresult* r) {
+  auto field = [r](int code) -> std::string {
+    const char* v = PQresultErrorField(r, code);
+    return v ? v : "";
+  };
+  const std::string state = field(PG_DIAG_SQLSTATE);
+  const std::string klass = state.substr(0, 2);
+  std::string primary = field(PG_DIAG_MESSAGE_PRIMARY);
+  std::vector<std::pair<const char*, std::string>> names = {{"schema", field(PG_DIAG_SCHEMA_NAME)},
+                                                            {"table", field(PG_DIAG_TABLE_NAME)},
+                                                            {"column", field(PG_DIAG_COLUMN_NAME)},
+                                                            {"type", field(PG_DIAG_DATATYPE_NAME)},
+                                                            {"constraint", field(PG_DIAG_CONSTRAINT_NAME)}};
+  if (klass == "P0") {
+    primary = "an error raised by a database function or trigger";
+  } else if (klass != "42") {
+    if (klass == "22") {
+      if (auto colon = primary.find(": "); colon != std::string::npos) primary.resize(colon);
+    }
+    std::string safe;
+    size_t i = 0;
+    while (i < primary.size()) {
+      size_t open = primary.find('"', i);
+      size_t close = open == std::string::npos ? open : primary.find('"', open + 1);
+      if (close == std::string::npos) {
+        safe += primary.substr(i);
+        break;
+      }
+      std::string quoted = primary.substr(open + 1, close - open - 1);
+      bool known = false;
+      for (const auto& [label, name] : names) known = known || (!name.empty() && name == quoted);
+      safe += primary.substr(i, open - i) + "\"" + (known ? quoted : "…") + "\"";
+      i = close + 1;
+    }
+    primary = std::move(safe);
+  }
+  std::string out = primary.empty() ? "database error" : primary;
+  std::string named;
+  for (const auto& [label, name] : names)
+    if (!name.empty()) named += (named.empty() ? "" : ", ") + std::string(label) + " " + name;
+  if (!named.empty()) out += " (" + named + ")";
+  return MaskPii(out);
+}
+
 Status ResultStatus(PGconn* conn, PGresult* r) {
   ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
-  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  std::string msg;
+  if (state) {
+    msg = SafeServerMessage(r);
+  } else {
+    // No server error fields: a client-side failure (connection lost, out of memory). libpq's text then names
+    // the failure; its first line only, masked, in case it repeats a server error it holds.
+    msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+    msg = MaskPii(msg.substr(0, msg.find('\n')));
+    while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+  }
   Code code = PQstatus(conn) == CONNECTION_OK ? Code::kInternal : Code::kUnavailable;
   return Status(code, msg, state ? std::string("sqlstate ") + state : std::string());
 }

@@ -11,8 +11,9 @@ Result<std::vector<DriftRow>> VocabularyDrift(PgConn& conn, const DriftOptions& 
       "  string_agg(DISTINCT source, E'\\n' ORDER BY source), "
       "  (array_agg(reason ORDER BY created_at DESC, id DESC))[1] "
       "FROM quarantine WHERE ($1 = 'true' OR status = 'held') AND ($2 = '' OR field = $2) "
-      "GROUP BY field, value ORDER BY field, count(*) DESC, value LIMIT $3",
-      {options.all ? "true" : "false", options.field, std::to_string(options.limit)});
+      "GROUP BY field, value ORDER BY CASE WHEN $4 THEN '' ELSE field END, count(*) DESC, field, value LIMIT $3",
+      {options.all ? "true" : "false", options.field, std::to_string(options.limit),
+       options.by_count ? "true" : "false"});
   if (!r.ok()) return r.status();
   std::vector<DriftRow> rows;
   rows.reserve(r->rows());

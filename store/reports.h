@@ -29,9 +29,10 @@ struct DriftOptions {
   bool all = false;    // false: held rows only; true: replayed and dismissed rows too
   std::string field;   // "" = every field
   int limit = 1000;    // at most this many rows
+  bool by_count = false;  // sort by count over every field (the top values), not field first
 };
 
-// Sorted by field, then count (most first), then value.
+// Sorted by field, then count (most first), then value; with by_count, by count, then field and value.
 Result<std::vector<DriftRow>> VocabularyDrift(PgConn& conn, const DriftOptions& options = {});
 
 // {"values":[{"field","value","count","held","first_seen","last_seen","sources":[...],"reason"}],"total":N}

@@ -189,6 +189,15 @@ TEST_CASE("relatives whose given names differ only in their first letter stay ap
   CHECK(FieldOf(t, "phone").weight > 12);
 }
 
+TEST_CASE("e-mail addresses one digit apart are two mailboxes, not a typing error", "[match][crm]") {
+  P a{.given = "Pierre", .family = "Martin", .email = "pierre95@laposte.net", .city = "lyon"};
+  P b{.given = "Pierre", .family = "Martin", .email = "pierre96@laposte.net", .postcode = "44003"};
+  CHECK(FieldOf(Explain(a, b), "email_key").level != "one edit");
+  P typo = b;
+  typo.email = "piere95@laposte.net";
+  CHECK(FieldOf(Explain(a, typo), "email_key").level == "one edit");
+}
+
 TEST_CASE("relatives on one household phone and address stay apart", "[match][crm]") {
   P mother{.given = "Helen", .family = "Carter", .phone = "+442079460958", .city = "london",
            .postcode = "SW1A 1AA", .street = "12 baker street"};

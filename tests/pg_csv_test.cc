@@ -169,3 +169,39 @@ TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row i
   CHECK(db.Count("SELECT count(*) FROM entity_member") == kRows);
   CHECK(db.Scalar("SELECT rows_ok::text FROM csv_import") == std::to_string(kRows));
 }
+
+TEST_CASE("two canond nodes on one drop folder: each file is imported by one node, each row stored once",
+          "[pg][csv][nodes]") {
+  TempDir tmp;
+  std::string folder = tmp.path + "/drop";
+  fs::create_directories(folder);
+  RulesCopy copy;
+  WatchFolder(copy, folder);
+  TestDb db;
+  constexpr int kFiles = 4, kRows = 1500;
+  Canond a(db, {}, copy.rules());
+  Canond b(db, {}, copy.rules());
+  for (int f = 0; f < kFiles; ++f) {
+    std::string csv = "email,first_name,last_name\n";
+    for (int i = 0; i < kRows; ++i)
+      csv += "n" + std::to_string(f) + "-" + std::to_string(i) + "@nodes.test,Ann" + std::to_string(i % 97) +
+             ",Node" + std::to_string(f) + "\n";
+    Drop(folder, "f" + std::to_string(f) + ".csv", csv);
+  }
+  for (int f = 0; f < kFiles; ++f) REQUIRE(WaitFile(folder + "/done/f" + std::to_string(f) + ".csv", 120000));
+  CHECK(db.Count("SELECT count(*) FROM source_record") == kFiles * kRows);
+  CHECK(db.Count("SELECT count(*) FROM csv_import") == kFiles);
+  CHECK(db.Count("SELECT count(*) FROM csv_import WHERE status = 'done' AND rows_ok = $1", {std::to_string(kRows)}) ==
+        kFiles);
+  // Each file was started by exactly one of the two nodes, and no import was interrupted.
+  auto started = [](const std::string& log) {
+    int n = 0;
+    for (size_t p = 0; (p = log.find(" started", p)) != std::string::npos; ++p) ++n;
+    return n;
+  };
+  std::string la = a.Log(), lb = b.Log();
+  INFO("node a:\n" << la << "\nnode b:\n" << lb);
+  CHECK(started(la) + started(lb) == kFiles);
+  CHECK(la.find("interrupted") == std::string::npos);
+  CHECK(lb.find("interrupted") == std::string::npos);
+}

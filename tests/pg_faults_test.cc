@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "tests/faults/private_pg.h"
@@ -50,6 +51,13 @@ void RequireEachRowStoredOnce(const TestDb& db, long long rows) {
   CHECK(db.Count("SELECT count(*) FROM source_record") == rows);
   CHECK(db.Count("SELECT count(*) FROM inbox i WHERE (SELECT count(*) FROM source_record s "
                  "WHERE s.inbox_id = i.id) <> 1") == 0);
+}
+// Writes `rows` form payloads through a canond with no workers, so the workers of the next canond find them all
+// pending and claim them in batches of their own.
+void EnqueueOnly(const TestDb& db, int rows, const std::function<std::string(int)>& body) {
+  Canond intake(db, {{"workers", "0"}});
+  for (int i = 0; i < rows; ++i) PostForm(intake, body(i));
+  CHECK(intake.Stop() == 0);
 }
 }  // namespace
 
@@ -152,12 +160,7 @@ TEST_CASE("PostgreSQL down: intake answers 503 with Retry-After in time; after t
 TEST_CASE("a canond killed with rows claimed mid-batch: another claims them, each is stored once", "[pg][faults]") {
   TestDb db;
   constexpr int kRows = 100;
-  {
-    // Intake only (no workers), so the worker below claims a full batch of fifty.
-    Canond intake(db, {{"workers", "0"}});
-    for (int i = 0; i < kRows; ++i) PostForm(intake, "email=k" + std::to_string(i) + "@kill.test");
-    CHECK(intake.Stop() == 0);
-  }
+  EnqueueOnly(db, kRows, [](int i) { return "email=k" + std::to_string(i) + "@kill.test"; });  // a full batch below
   // Block every source_record insert: the worker claims its batch, then waits inside its transaction.
   auto blocker = db.Connect();
   REQUIRE(blocker->Exec("BEGIN").ok());
@@ -224,12 +227,7 @@ TEST_CASE("a batch that fails in PostgreSQL is retried row by row; only the pois
     if (i == kPoison) return std::string("email=poison@row.test");
     return "email=r" + std::to_string(i) + "@row.test";
   };
-  {
-    // Intake only (no workers), so the worker below claims all ten in one batch.
-    Canond intake(db, {{"workers", "0"}});
-    for (int i = 0; i < kRows; ++i) PostForm(intake, body(i));
-    CHECK(intake.Stop() == 0);
-  }
+  EnqueueOnly(db, kRows, body);  // the worker below claims all ten in one batch
   // The poison: a CHECK constraint that one record breaks at write time (validation lets nothing else through).
   auto c = db.Connect();
   REQUIRE(c->Exec("ALTER TABLE source_record ADD CONSTRAINT faults_poison "
@@ -256,4 +254,75 @@ TEST_CASE("a batch that fails in PostgreSQL is retried row by row; only the pois
   CHECK_THAT(d.Log(), Catch::Contains("batch failed and rolled back"));
   auto metrics = HttpRequest(d.port(), "GET", "/metrics");
   CHECK_THAT(metrics.body, Catch::Contains("canon_worker_failed_total 1"));
+}
+
+TEST_CASE("the row dead-lettered after a failed batch is the row that failed, even when another worker holds it",
+          "[pg][faults]") {
+  TestDb db;
+  constexpr int kRows = 6;
+  constexpr int kPoison = 0;  // the oldest row: the one "the next pending row" would name
+  auto body = [](int i) {
+    if (i == kPoison) return std::string("email=poison@alone.test");
+    return "email=a" + std::to_string(i) + "@alone.test";
+  };
+  EnqueueOnly(db, kRows, body);
+  std::string poison_id =
+      db.Scalar("SELECT id::text FROM inbox WHERE body = convert_to($1, 'UTF8')", {body(kPoison)});
+  // The poison fails its write after a second, so we can tell when a worker is inside it.
+  auto c = db.Connect();
+  REQUIRE(c->Exec("CREATE FUNCTION faults_slow_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                  "IF NEW.normalized->'fields'->>'email' = 'poison@alone.test' THEN "
+                  "PERFORM pg_sleep(1); RAISE EXCEPTION 'faults_slow_poison'; END IF; RETURN NEW; END $$")
+              .ok());
+  REQUIRE(c->Exec("CREATE TRIGGER faults_slow_poison BEFORE INSERT ON source_record FOR EACH ROW "
+                  "EXECUTE FUNCTION faults_slow_poison()")
+              .ok());
+  Canond d(db, {{"workers", "1"}, {"worker_batch", "1"}});
+  // While the worker is inside the poison's failing write, another "worker" asks for the poison row and waits for
+  // it: the moment the worker rolls back, the row is ours (as it would be a second worker's or node's claim).
+  CHECK(WaitFor(db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'", "1") == "1");
+  auto other = db.Connect();
+  REQUIRE(other->Exec("BEGIN").ok());
+  REQUIRE(other->Exec("SELECT id FROM inbox WHERE id = $1 FOR UPDATE", {poison_id}).ok());
+  // Every innocent row is finished meanwhile and none is dead-lettered in the poison's place.
+  CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'done'", std::to_string(kRows - 1)) ==
+        std::to_string(kRows - 1));
+  CHECK(db.Count("SELECT count(*) FROM dead_letter") == 0);
+  REQUIRE(other->Exec("ROLLBACK").ok());
+  // Released, the poison fails again, alone, and is the one dead-lettered.
+  CHECK(WaitFor(db, "SELECT status FROM inbox WHERE id = " + poison_id, "failed") == "failed");
+  CHECK(db.Count("SELECT count(*) FROM inbox WHERE status = 'done'") == kRows - 1);
+  CHECK(db.Count("SELECT count(*) FROM dead_letter") == 1);
+  CHECK(db.Scalar("SELECT inbox_id::text FROM dead_letter") == poison_id);
+  CHECK(db.Count("SELECT count(*) FROM source_record") == kRows - 1);
+}
+
+TEST_CASE("every connection probes its peer and ends a session left idle in a transaction; conninfo overrides",
+          "[pg][faults][keepalive]") {
+  TestDb db;
+  auto c = db.Connect();
+  auto show = [&](store::PgConn& conn, const char* setting) {
+    auto r = conn.Exec(std::string("SHOW ") + setting);
+    REQUIRE(r.ok());
+    return r->Str(0, 0);
+  };
+  CHECK(show(*c, "idle_in_transaction_session_timeout") == "1min");
+  CHECK(show(*c, "tcp_keepalives_idle") == "30");
+  CHECK(show(*c, "tcp_keepalives_interval") == "10");
+  CHECK(show(*c, "tcp_keepalives_count") == "3");
+  int on = 0;
+  socklen_t len = sizeof on;
+  REQUIRE(getsockopt(PQsocket(c->raw()), SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0);
+  CHECK(on == 1);
+  // The caller's own settings win, and the timeout does end an idle transaction (its locks go with it).
+  auto own = store::PgConn::Connect(db.conninfo() + " keepalives=0 options='-c idle_in_transaction_session_timeout=500'");
+  REQUIRE(own.ok());
+  CHECK(show(**own, "idle_in_transaction_session_timeout") == "500ms");
+  CHECK(show(**own, "plan_cache_mode") == "force_generic_plan");
+  REQUIRE(getsockopt(PQsocket((*own)->raw()), SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0);
+  CHECK(on == 0);
+  REQUIRE((*own)->Exec("BEGIN").ok());
+  REQUIRE((*own)->Exec("SELECT 1").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  CHECK(!(*own)->Exec("SELECT 1").ok());
 }

@@ -179,9 +179,13 @@ TEST_CASE(
   CHECK(c_calls >= 3);
   CHECK_THAT(d->Log(), Catch::Contains("dead-lettered after") && Catch::Contains("retry window passed"));
   CHECK_THAT(d->Log(), !Catch::Contains(kToken));
-  CHECK(Metric(*d, "canon_fetch_dead_letters_total") == 1);
-  // This daemon's: C's and those of B after the restart.
-  CHECK(Metric(*d, "canon_fetch_failures_total") == c_calls + (5 - attempts_at_stop));
+  CHECK(Metric(*d, "canon_dead_letters_total{stage=\"fetch\"}") == 1);
+  // This daemon's: C's failed attempts (each but the last rescheduled) and those of B after the restart.
+  CHECK(Metric(*d, "canon_fetch_failures_total{source=\"meta_short\"}") == c_calls);
+  CHECK(Metric(*d, "canon_fetch_retries_total{source=\"meta_short\"}") == c_calls - 1);
+  CHECK(Metric(*d, "canon_fetch_requests_total{source=\"meta_short\"}") == c_calls);
+  CHECK(Metric(*d, "canon_fetch_failures_total{source=\"meta_leads\"}") == 5 - attempts_at_stop);
+  CHECK(Metric(*d, "canon_fetch_leads_total{source=\"meta_short\"}") == 0);
   CHECK(db.Count("SELECT count(*) FROM source_record WHERE delivery_key = $1", {kLeadC}) == 0);
 
   // Its redelivery is not a duplicate of the failure: the fetch starts again (and fails again, C is still

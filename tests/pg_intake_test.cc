@@ -174,10 +174,10 @@ TEST_CASE("SIGTERM with requests in flight answers every one of them and finishe
   go = false;
   for (auto& c : clients) c.join();
   CHECK(rc == 0);
-  // A request written in full into a connection the listener had queued but never accepted is reset, not
-  // answered: from the client that looks the same as a request dropped in flight. Under load (2 cores shared with
-  // PostgreSQL) a few such resets were seen, so they are reported here, not asserted (issue 17 note).
-  if (dropped > 0) WARN("requests written and never answered (queued, unaccepted connections reset): " << dropped);
+  // Every request written in full was answered: connections the kernel had queued for the listener are accepted
+  // and served before it closes, and a connection that has not sent its first request yet is given time to
+  // (closing either reset requests their clients had already written: 6 of them were seen under load).
+  CHECK(dropped == 0);
   CHECK(errors == 0);
   INFO("refused with 503 while stopping: " << refused);
   REQUIRE(acked.size() > 50);

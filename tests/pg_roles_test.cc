@@ -3,10 +3,6 @@
 // route's, and 2xx to a token of the route's role; steward and admin actions land in audit_event with the
 // token's name. A route added without a case here fails the test. Also: /metrics with its own token, and the
 // admin API without tokens, which answers only on loopback.
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <catch2/catch.hpp>
 #include <functional>
 #include <map>
@@ -14,16 +10,8 @@
 #include <string>
 
 #include "connectors/hmac.h"
+#include "tests/remote_client.h"
 #include "tests/support.h"
-
-namespace canon::test {
-// tests/support.cc: HttpRequest from a given local source address (to be a client that is not on loopback).
-// Declared here, its one user, rather than in support.h, which every [pg] test includes.
-HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const std::string& method,
-                           const std::string& target, const std::string& body = {},
-                           const std::string& content_type = {},
-                           const std::map<std::string, std::string>& headers = {});
-}  // namespace canon::test
 
 using namespace canon;
 using namespace canon::test;
@@ -65,9 +53,13 @@ std::string Pair(const TestDb& db, const Canond& d, const std::string& first, co
                  const std::string& phone) {
   long long before = db.Count("SELECT count(*) FROM merge_candidate");
   const std::string records = std::to_string(db.Count("SELECT count(*) FROM source_record") + 1);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone + "&postal_code=94105");
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&phone=" + phone +
+                  "&postal_code=94105&birth_date=1980-01-02");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", records) == records);
-  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first + "%40example.org&postal_code=94103");
+  // The same postcode corroborates the names; another phone and birth date keep the pair below the merge threshold.
+  PostForm(d, "first_name=" + first + "&last_name=" + last + "&email=" + first +
+                  "%40example.org&postal_code=94105&birth_date=1975-06-30&phone=" +
+                  phone.substr(0, phone.find("555")) + "666" + phone.substr(phone.find("555") + 3));
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate", std::to_string(before + 1)) ==
           std::to_string(before + 1));
   return db.Scalar("SELECT max(id)::text FROM merge_candidate");
@@ -76,22 +68,6 @@ std::string Pair(const TestDb& db, const Canond& d, const std::string& first, co
 struct Call {
   std::string path, body;
 };
-
-// A non-loopback IPv4 address of this machine, or "".
-std::string LocalNonLoopbackIp() {
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return {};
-  std::string out;
-  for (ifaddrs* a = list; a && out.empty(); a = a->ifa_next) {
-    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-    char buf[INET_ADDRSTRLEN];
-    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
-    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
-    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) out = buf;
-  }
-  freeifaddrs(list);
-  return out;
-}
 
 }  // namespace
 
@@ -132,6 +108,8 @@ TEST_CASE("every admin route: 401 without a token, 403 to the role below, 2xx to
       {"GET /admin/report/blocking-keys", {"/admin/report/blocking-keys", ""}},
       {"GET /admin/dead-letters", {"/admin/dead-letters", ""}},
       {"POST /admin/dead-letters/replay", {"/admin/dead-letters/replay?stage=fetch", ""}},
+      {"GET /admin/report/quality", {"/admin/report/quality", ""}},
+      {"GET /admin/search", {"/admin/search?kind=name&q=Quill", ""}},
       {"GET /admin/imports", {"/admin/imports", ""}},
       {"GET /admin/queue", {"/admin/queue?status=all", ""}},
       {"GET /admin/queue/{id}", {"/admin/queue/" + approve, ""}},
@@ -139,6 +117,7 @@ TEST_CASE("every admin route: 401 without a token, 403 to the role below, 2xx to
       {"POST /admin/queue/{id}/reject", {"/admin/queue/" + reject + "/reject", ""}},
       {"POST /admin/queue/{id}/defer", {"/admin/queue/" + defer + "/defer", ""}},
       {"GET /admin/entities/{id}", {"/admin/entities/" + dora, ""}},
+      {"GET /admin/entities/{id}/touches", {"/admin/entities/" + dora + "/touches", ""}},
       {"POST /admin/entities/{id}/unmerge",
        {"/admin/entities/" + dora + "/unmerge", "{\"members\":[" + member + "]}"}},
       {"POST /admin/entities/{id}/edit",

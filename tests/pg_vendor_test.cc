@@ -197,6 +197,29 @@ TEST_CASE("meta: a Graph API that refuses the token becomes a fetch dead letter 
   CHECK(e.db.Count("SELECT count(*) FROM source_record") == 0);
   CHECK(e.d->Log().find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.graph.connections() == 1);  // a refused token is not retried
+  auto m = HttpRequest(e.port(), "GET", "/metrics");
+  CHECK_THAT(m.body, Catch::Contains("\ncanon_fetch_failures_total{source=\"meta_leads\"} 1\n") &&
+                         Catch::Contains("\ncanon_fetch_retries_total{source=\"meta_leads\"} 0\n") &&
+                         Catch::Contains("\ncanon_dead_letters_total{stage=\"fetch\"} 1\n"));
+}
+
+// The 503 reschedules the lead's fetch_job (retry_initial 5 s, jittered: 2.5 to 5 s), which fetches it again.
+TEST_CASE("meta: a Graph API 503 is retried, and /metrics counts both fetches and the retry", "[pg][vendor][meta][metrics]") {
+  Env e({{503, R"({"error":{"message":"busy"}})"}, {200, kMetaLead}});
+  std::string body = kMetaNotification;
+  auto r = HttpRequest(e.port(), "POST", "/ingest/meta_leads", body, kJson, MetaSignature("meta-app-secret-1", body));
+  REQUIRE(r.status == 200);
+  INFO(e.d->Log());
+  REQUIRE(WaitFor(e.db, "SELECT count(*) FROM source_record", "1") == "1");
+  CHECK(e.graph.connections() == 2);
+  auto m = HttpRequest(e.port(), "GET", "/metrics");
+  INFO(m.body);
+  CHECK_THAT(m.body, Catch::Contains("\ncanon_fetch_requests_total{source=\"meta_leads\"} 2\n") &&
+                         Catch::Contains("\ncanon_fetch_retries_total{source=\"meta_leads\"} 1\n") &&
+                         Catch::Contains("\ncanon_fetch_failures_total{source=\"meta_leads\"} 1\n") &&
+                         Catch::Contains("\ncanon_fetch_leads_total{source=\"meta_leads\"} 1\n") &&
+                         Catch::Contains("\ncanon_dead_letters_total{stage=\"fetch\"} 0\n") &&
+                         Catch::Contains("\ncanon_records_total{outcome=\"new\"} 1\n"));
 }
 
 TEST_CASE("google ads: google_key, gclid, paid_search, redelivery, shape errors kept as dead letters",

@@ -1,6 +1,7 @@
 // The steward page (GET /admin/review): served by a real canond with its security headers, without the admin
 // token (the page is static and holds no data) while the JSON API it calls still needs it; and, [browser],
-// driven in headless Chromium (tests/browser/review.spec.mjs) to approve and unmerge a real queued pair.
+// driven in headless Chromium (tests/browser/review.spec.mjs) by a steward's token: decide a real queued pair by
+// keyboard, unmerge it, search a person, open her entity, read the quality page and the drift report.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,10 +24,11 @@ const std::string kToken = "web-t0ken";
 // Two records with the same name and postcodes one edit apart: a pair between the thresholds, queued for
 // review. The job title is markup, as customer data may be: the page must show it as text.
 std::string QueuePair(const TestDb& db, const Canond& d) {
-  PostForm(d, "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105");
+  PostForm(d, "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105&birth_date=1980-01-02");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
   PostForm(d,
-           "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&postal_code=94103"
+           "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&postal_code=94105&phone=%2B1+415+555+0199"
+           "&birth_date=1975-06-30"
            "&job_title=%3Cimg+src%3Dx+onerror%3Dwindow.xss%3D1%3ECTO");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate WHERE status = 'pending'", "1") == "1");
   return db.Scalar("SELECT id::text FROM merge_candidate");
@@ -95,7 +97,8 @@ TEST_CASE("the steward page is served without the token, with its security heade
   CHECK(db.Scalar("SELECT status FROM merge_candidate") == "pending");
 }
 
-TEST_CASE("a steward approves a pair and unmerges it in the page, in headless Chromium", "[pg][browser]") {
+TEST_CASE("a steward works in the page: queue by keyboard, entity, search, quality; in headless Chromium",
+          "[pg][browser]") {
   const char* env_chromium = std::getenv("CANON_CHROMIUM");
   const std::string chromium = env_chromium && *env_chromium ? env_chromium : "/usr/bin/chromium";
   const std::string dir = SourceDir() + "/tests/browser";
@@ -109,15 +112,27 @@ TEST_CASE("a steward approves a pair and unmerges it in the page, in headless Ch
     FAIL("playwright-core is not installed: run `npm ci` in tests/browser (scripts/test does)");
 
   TestDb db;
-  Canond d(db, {{"admin_token", "\"" + kToken + "\""}});
+  const std::string steward = "steward-t0ken";
+  Canond d(db, {{"token", "[{name = \"stew\", role = \"steward\", sha256 = \"" + HexEncode(Sha256(steward)) +
+                              "\"}]"}});
   std::string cand = QueuePair(db, d);
-  char tmpl[] = "/tmp/canon-browser.XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string shots = tmpl;
+  // A person to search for: two records (one e-mail: joined), two campaigns, a lead source nobody mapped.
+  PostForm(d, "first_name=Priya&last_name=Raman&email=priya%40example.co.uk&phone=%2B44+20+7946+0321&country=GB"
+              "&company=Raman+Consulting&utm_source=newsletter&utm_campaign=spring");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "3") == "3");
+  PostForm(d, "first_name=Priya&last_name=Raman&email=priya%40example.co.uk&utm_source=linkedin"
+              "&utm_campaign=webinar&lead_source=Carrier+pigeon");
+  PostForm(d, "first_name=Nobody");  // nothing to match on: a dead letter
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "4") == "4");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM dead_letter", "1") == "1");
+  // Screenshots are test artefacts, kept in the build directory.
+  const std::string shots = BinaryDir() + "/browser-artefacts";
+  std::filesystem::remove_all(shots);  // only this run's pictures
+  std::filesystem::create_directories(shots);
   // The actor has markup in it: the page must show it as text, and the database must get it verbatim.
   const std::string actor = "rita <qa>";
   std::string cmd = "cd '" + dir + "' && timeout 180 node review.spec.mjs --url http://127.0.0.1:" +
-                    std::to_string(d.port()) + " --token " + kToken + " --actor '" + actor +
+                    std::to_string(d.port()) + " --token " + steward + " --actor '" + actor +
                     "' --chromium '" + chromium + "' --out '" + shots + "' 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
@@ -125,6 +140,7 @@ TEST_CASE("a steward approves a pair and unmerges it in the page, in headless Ch
   char buf[4096];
   for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
   int status = pclose(p);
+  std::printf("review.spec.mjs: screenshots in %s\n", shots.c_str());
   INFO("review.spec.mjs output:\n" << out << "screenshots in " << shots);
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
@@ -134,9 +150,7 @@ TEST_CASE("a steward approves a pair and unmerges it in the page, in headless Ch
         "approved/" + actor);
   CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'merge'") == actor);
   CHECK(db.Scalar("SELECT actor FROM merge_event WHERE kind = 'unmerge'") == actor);
-  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 2);
-  if (!std::getenv("CANON_KEEP_SCREENSHOTS")) {
-    std::error_code ec;
-    std::filesystem::remove_all(shots, ec);
-  }
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 3);  // Ann split in two, Priya
+  for (const char* shot : {"queue-pair.png", "entity.png", "search.png", "quality.png", "drift.png"})
+    CHECK(std::filesystem::file_size(shots + "/" + shot) > 10000);
 }

@@ -93,6 +93,20 @@ TEST_CASE("canonctl normalize turns JSON Lines into canonical records with reaso
   CHECK(r.out.find(R"("rejected":[{"field":"email","value":"bob@@example","reason":"not an e-mail address)") !=
         std::string::npos);
   CHECK(r.out.find(R"("quarantine":[{"field":"lead_source","value":"Carrier pigeon")") != std::string::npos);
+
+  // Attribution as canond derives it: tags from a landing page URL the connectors read (an extra "url" here),
+  // the referrer, the GA4 channel and lead_source.
+  fs::path visit = s.root / "visit.jsonl";
+  std::ofstream(visit) << R"({"email":"a@example.com","url":"https://x.com/?utm_source=google&utm_medium=cpc"})"
+                       << "\n"
+                       << R"({"email":"b@example.com","page_url":"https://x.com/","referrer":"https://t.co/x"})"
+                       << "\n";
+  CliRun v = RunCanonctl("normalize --rules " CANON_SOURCE_DIR "/rules", visit.string());
+  CHECK(v.code == 0);
+  CHECK(v.out.find(R"("channel":"paid_search")") != std::string::npos);
+  CHECK(v.out.find(R"("utm_source":"google")") != std::string::npos);
+  CHECK(v.out.find(R"("channel":"organic_social")") != std::string::npos);
+  CHECK(v.out.find(R"("referrer":"https://t.co/x")") != std::string::npos);
 }
 
 namespace {

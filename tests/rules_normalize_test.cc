@@ -6,6 +6,7 @@
 #include <string>
 
 #include "connectors/rule_dir.h"
+#include "tests/shipped_rules.h"
 #include "hygiene/blocking.h"
 #include "hygiene/compare.h"
 #include "hygiene/match_model.h"
@@ -16,14 +17,7 @@ using namespace canon;
 
 namespace {
 
-const RuleSet& Rules() {
-  static const std::shared_ptr<const RuleSet> kRules = [] {
-    auto r = LoadRuleDir(CANON_SOURCE_DIR "/rules");
-    if (!r.ok()) FAIL("shipped rules do not load: " << r.status().ToString());
-    return *r;
-  }();
-  return *kRules;
-}
+const RuleSet& Rules() { return test::ShippedRules(); }
 
 NormalizedRecord Norm(std::map<std::string, std::string> fields, std::string source = "website") {
   Record r;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "connectors/rule_dir.h"
+#include "tests/shipped_rules.h"
 #include "hygiene/normalize.h"
 #include "hygiene/rule_set.h"
 
@@ -11,15 +12,7 @@ using namespace canon;
 
 namespace {
 
-// The shipped rules, loaded once: parsing the domain lists takes a good part of a second.
-const RuleSet& Shipped() {
-  static const std::shared_ptr<const RuleSet> kRules = [] {
-    auto r = LoadRuleDir(CANON_SOURCE_DIR "/rules");
-    if (!r.ok()) FAIL("shipped rules do not load: " << r.status().ToString());
-    return *r;
-  }();
-  return *kRules;
-}
+const RuleSet& Shipped() { return test::ShippedRules(); }
 
 NormalizedRecord Run(std::map<std::string, std::string> fields, std::map<std::string, std::string> extra = {}) {
   Record r;
@@ -56,7 +49,8 @@ TEST_CASE("lead_source aliases match insensitively", "[rules]") {
 TEST_CASE("lead_source is refined and derived from attribution", "[rules]") {
   CHECK(LeadSource({{"lead_source", "LinkedIn"}, {"utm_medium", "cpc"}}) == "paid_social");
   CHECK(LeadSource({{"gclid", "EAIaIQobChMI"}}) == "paid_search");
-  CHECK(LeadSource({{"msclkid", "abc"}}) == "paid_search");
+  CHECK(LeadSource({{"msclkid", "abc"}}) == "other");  // alone: a paid click on a network we cannot tell
+  CHECK(LeadSource({{"msclkid", "abc"}, {"referrer", "https://www.bing.com/"}}) == "paid_search");
   CHECK(LeadSource({{"fbclid", "IwAR"}, {"utm_medium", "paid"}}) == "paid_social");
   CHECK(LeadSource({{"fbclid", "IwAR"}}) == "organic_social");
   CHECK(LeadSource({{"utm_source", "google"}, {"utm_medium", "cpc"}}) == "paid_search");

@@ -1,5 +1,9 @@
 #include "tests/support.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include "tests/process.h"
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -120,6 +124,22 @@ HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const st
   return out;
 }
 
+// A non-loopback IPv4 address of this machine, or "".
+std::string LocalNonLoopbackIp() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {};
+  std::string out;
+  for (ifaddrs* a = list; a && out.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) out = buf;
+  }
+  freeifaddrs(list);
+  return out;
+}
+
 HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body, const std::string& content_type,
                        const std::map<std::string, std::string>& headers) {
@@ -156,29 +176,50 @@ Canond::Canond(const TestDb& db, std::map<std::string, std::string> settings, st
     std::ofstream f(config);
     for (const auto& [k, v] : settings) f << k << " = " << v << "\n";
   }
-  std::string bin = BinaryDir() + "/canond";
-  pid_ = fork();
-  REQUIRE(pid_ >= 0);
-  if (pid_ == 0) {
-    FILE* lf = std::fopen(log_.c_str(), "w");
+  pid_ = StartDaemon(BinaryDir() + "/canond", config, port_, log_, {}, {"CANON_DB"});
+}
+
+pid_t StartDaemon(const std::string& bin, const std::string& config, uint16_t port, const std::string& log_path,
+                  const std::vector<std::pair<std::string, std::string>>& env, const std::vector<std::string>& unset) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    FILE* lf = std::fopen(log_path.c_str(), "w");
     if (lf) {
       dup2(fileno(lf), 1);
       dup2(fileno(lf), 2);
     }
-    unsetenv("CANON_DB");
+    for (const std::string& name : unset) unsetenv(name.c_str());
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     execl(bin.c_str(), bin.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
+  auto log = [&] {
+    std::ifstream f(log_path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
   for (int i = 0; i < 300; ++i) {
-    if (HttpRequest(port_, "GET", "/healthz").status == 200) return;
+    if (HttpRequest(port, "GET", "/healthz").status == 200) return pid;
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL("canond exited at start-up: " << Log());
-    }
+    if (waitpid(pid, &status, WNOHANG) == pid) FAIL(bin << " exited at start-up: " << log());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  FAIL("canond did not become healthy: " << Log());
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  FAIL(bin << " did not become healthy: " << log());
+  return -1;
+}
+
+int StopDaemon(pid_t* pid, int sig) {
+  if (*pid <= 0) return -1;
+  kill(*pid, sig);
+  int status = 0;
+  waitpid(*pid, &status, 0);
+  *pid = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -WTERMSIG(status);
 }
 
 Canond::~Canond() {
@@ -187,15 +228,7 @@ Canond::~Canond() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-int Canond::Stop(int sig) {
-  if (pid_ <= 0) return -1;
-  kill(pid_, sig);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return -WTERMSIG(status);
-}
+int Canond::Stop(int sig) { return StopDaemon(&pid_, sig); }
 
 std::string Canond::Log() const {
   std::ifstream f(log_);
@@ -205,10 +238,18 @@ std::string Canond::Log() const {
 }
 
 CliRun RunCanonctl(const std::string& args, const std::string& stdin_file, const std::string& env_prefix) {
-  std::string cmd = (env_prefix.empty() ? "" : env_prefix + " ") + BinaryDir() + "/canonctl " + args + " 2>&1";
+  std::string cmd = (env_prefix.empty() ? "" : env_prefix + " ") + BinaryDir() + "/canonctl " + args;
   if (!stdin_file.empty()) cmd += " < " + stdin_file;
+  CommandRun run = RunCommand(cmd);
   CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
+  r.code = run.code;
+  r.out = std::move(run.out);
+  return r;
+}
+
+CommandRun RunCommand(const std::string& cmd) {
+  CommandRun r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
   REQUIRE(p != nullptr);
   char buf[4096];
   size_t n;

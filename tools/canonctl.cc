@@ -41,7 +41,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"contacts", canon::tools::CmdContacts, "contacts find --email X [--db CONNINFO]"},
+    {"contacts", canon::tools::CmdContacts, "contacts find --email X; contacts touches ID [--rules DIR] [--db CONNINFO]"},
     {"rules", canon::tools::CmdRules, "rules check|test DIR; rules reload"},
     {"normalize", canon::tools::CmdNormalize, "normalize --rules DIR < records.jsonl"},
     {"dedupe", canon::tools::CmdDedupe, "dedupe INPUT.csv --out clusters.csv [--rules DIR] [--explain] [--skip-refused]"},

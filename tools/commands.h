@@ -10,7 +10,7 @@ namespace canon::tools {
 
 using Args = std::vector<std::string>;
 
-int CmdContacts(const Args& args);    // contacts find --email X
+int CmdContacts(const Args& args);    // contacts find --email X; contacts touches ID
 int CmdRules(const Args& args);       // rules check|test|reload DIR
 int CmdNormalize(const Args& args);   // normalize --rules DIR  (JSON Lines in, JSON Lines out)
 int CmdDedupe(const Args& args);      // dedupe INPUT.csv --out clusters.csv ...

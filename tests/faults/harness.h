@@ -24,7 +24,8 @@ struct FaultPlan {
 
 struct FaultTally {
   long long sent = 0;          // distinct records sent at least once
-  long long acknowledged = 0;  // answered 202
+  long long acknowledged = 0;  // answered 2xx
+  long long refused = 0;       // answered 4xx: a broken sender or source set-up, never expected
   long long stored = 0;        // acknowledged and present exactly once
   long long lost = 0;          // acknowledged and absent
   long long duplicated = 0;    // present more than once (acknowledged or not)

@@ -13,6 +13,7 @@ void RequireNothingLost(const FaultTally& t, const FaultPlan& plan) {
   CHECK(t.fast_restarts == plan.fast_restarts);
   CHECK(t.immediate_restarts == plan.immediate_restarts);
   CHECK(t.acknowledged > 0);
+  CHECK(t.refused == 0);
   CHECK(t.lost == 0);
   CHECK(t.duplicated == 0);
   CHECK(t.stored == t.acknowledged);
