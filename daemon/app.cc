@@ -424,6 +424,7 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   item.headers_json = std::move(headers);
   item.query = EscapeBytes(payload.query);
   item.delivery_key = DeliveryKey(*source, payload);
+  item.restart_fetches = source->kind == "meta_leads";
   // Shape check now, so the sender learns at once; the refused payload is still kept (dead_letter).
   Status shape = source->kind == "meta_leads" ? ParseMetaNotification(payload.body).status()
                                               : ParsePayload(*source, payload).status();
@@ -460,7 +461,11 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
       respond(JsonResponse(*head, http::status::bad_request, std::move(body)));
     } else {
       Count(source_name, "accepted");
-      IntakeReply reply = AcceptedReply(*src, r->id, r->duplicate);
+      // A redelivery whose leads had failed is new work, not a duplicate of the failure.
+      if (r->restarted > 0)
+        log_->info("ingest {}: redelivery of inbox {} starts {} dead lead fetch(es) again", source_name, r->id,
+                   r->restarted);
+      IntakeReply reply = AcceptedReply(*src, r->id, r->duplicate && r->restarted == 0);
       respond(JsonResponse(*head, static_cast<http::status>(reply.status), std::move(reply.body)));
     }
     --in_flight_;

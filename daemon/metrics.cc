@@ -93,7 +93,7 @@ DaemonMetrics::DaemonMetrics()
            &http_timeouts,    &http_open_connections, &store_up,       &inbox_pending,    &inbox_oldest,
            &review_queue,     &review_oldest,       &worker_batch,   &worker_processed, &worker_failed,
            &records,          &records_quarantined, &dead_letters,   &over_common,      &suppressed,
-           &fetches,          &fetch_retries,       &fetch_failures, &csv_rows,         &csv_bytes,
+           &fetches,          &fetch_retries,       &fetch_failures, &fetch_leads,      &csv_rows,         &csv_bytes,
            &csv_files,        &csv_file_bytes,      &csv_file_done,  &rules_info,       &rules_reloads,
            &pg_connections,   &pg_in_use,           &pg_waiting,     &build_info} {
 #ifndef CANON_VERSION

@@ -287,20 +287,22 @@ class DaemonMetrics {
                              {},
                              false};
 
-  // Vendor fetches (daemon/graph_client.h), by source.
+  // Vendor fetches (daemon/worker.h: one attempt per fetch_job claim), by source.
   Family<Counter> fetches{
-      "canon_fetch_requests_total", "Vendor API lead fetches, by source.", "counter", {"source"}, true};
+      "canon_fetch_requests_total", "Vendor API lead fetches (attempts), by source.", "counter", {"source"}, true};
   Family<Counter> fetch_retries{
       "canon_fetch_retries_total",
-      "Vendor API requests retried (5xx, 429, timeouts, connection failures), by source.",
+      "Failed lead fetches rescheduled with backoff (5xx, 429, timeouts, connection failures), by source.",
       "counter",
       {"source"},
       true};
   Family<Counter> fetch_failures{"canon_fetch_failures_total",
-                                 "Vendor API lead fetches that failed after their retries, by source.",
+                                 "Lead fetch attempts that failed (each rescheduled or dead-lettered), by source.",
                                  "counter",
                                  {"source"},
                                  true};
+  Family<Counter> fetch_leads{
+      "canon_fetch_leads_total", "Leads fetched and handed to the writer, by source.", "counter", {"source"}, true};
 
   // CSV drop folders, by source (one source is one folder).
   Family<Counter> csv_rows{"canon_csv_import_rows_total",

@@ -1,6 +1,7 @@
 // GET /admin/report/vocabulary[?field=F&all=1]: quarantined governed values per field, with counts, first/last
-// seen and sources (what stewards turn into aliases). GET /admin/dead-letters?source=&limit=: refused payloads,
-// newest first, without their raw bytes (size only). GET /admin/report/blocking-keys?limit=: the blocking keys the
+// seen and sources (what stewards turn into aliases). GET /admin/dead-letters?stage=&source=&since=&limit=: refused
+// payloads and leads, newest first, without their raw bytes (size only); POST /admin/dead-letters/replay?stage=&
+// source=&since=&id= (admin) replays them (store/dead_letters.h). GET /admin/report/blocking-keys?limit=: the blocking keys the
 // matcher skipped as over-common, most hits first (the key values are PII: shown here, never logged).
 // GET /admin/report/quality?days=N: the data-quality view (store/quality.h), days 1..90, default 14.
 // GET /admin/search?kind=email|phone|name|company&q=TEXT[&country=GB][&limit=N]: live contacts found by the
@@ -11,6 +12,7 @@
 
 #include "daemon/app.h"
 #include "daemon/routes.h"
+#include "store/dead_letters.h"
 #include "store/quality.h"
 #include "store/reports.h"
 #include "store/search.h"
@@ -27,13 +29,26 @@ int LimitParam(std::string_view target, int fallback, int max, const char* name 
   return v > max ? max : v;
 }
 
-// The handler's work on the admin connection, under its lock; 503 without a database, 500 on a store error.
+// stage, source and since from the query (store::DeadLetterFilter).
+store::DeadLetterFilter DeadLetterFilterOf(std::string_view target) {
+  store::DeadLetterFilter filter;
+  filter.stage = QueryParam(target, "stage");
+  filter.source = QueryParam(target, "source");
+  filter.since = QueryParam(target, "since");
+  return filter;
+}
+
+// The handler's work on the admin connection, under its lock; 503 without a database, 400 for a bad argument
+// (a bad filter), 500 on another store error.
 template <typename F>
-void WithAdminConn(App& app, Request& req, Respond& respond, F&& f) {
+void WithAdminConn(App& app, const Request& req, Respond& respond, F&& f) {
   std::lock_guard<std::mutex> lock(app.admin_mutex());
   store::PgConn* conn = app.admin_conn();
   if (!conn) return respond(JsonResponse(req, http::status::service_unavailable, ErrorBody("unavailable", "no database")));
   Result<std::string> json = f(*conn);
+  if (!json.ok() && json.status().code() == Code::kInvalidArgument)
+    return respond(JsonResponse(req, http::status::bad_request,
+                                ErrorBody("bad_request", json.status().message(), json.status().where())));
   if (!json.ok())
     return respond(JsonResponse(req, http::status::internal_server_error, ErrorBody("internal", json.status().message())));
   respond(JsonResponse(req, http::status::ok, *json));
@@ -106,16 +121,32 @@ void AddReportRoutes(App& app, AdminRouter& router) {
   });
   router.Add(http::verb::get, "/admin/dead-letters", Role::kViewer, [&app](Request&& req, const PathParams&, Respond respond) {
     std::string_view target(req.target().data(), req.target().size());
-    std::string source = QueryParam(target, "source");
-    int limit = LimitParam(target, 100, 1000);
-    std::lock_guard<std::mutex> lock(app.admin_mutex());
-    store::PgConn* conn = app.admin_conn();
-    if (!conn) return respond(JsonResponse(req, http::status::service_unavailable, ErrorBody("unavailable", "no database")));
-    auto json = store::DeadLettersJson(*conn, source, limit);
-    if (!json.ok())
-      return respond(JsonResponse(req, http::status::internal_server_error, ErrorBody("internal", json.status().message())));
-    respond(JsonResponse(req, http::status::ok, *json));
+    store::DeadLetterFilter filter = DeadLetterFilterOf(target);
+    filter.limit = LimitParam(target, 100, 1000);
+    WithAdminConn(app, req, respond, [&](store::PgConn& conn) { return store::DeadLettersJson(conn, filter); });
   });
+  // Replays through the rules in force: the work goes back to the queue (store/dead_letters.h), once per dead
+  // letter. Admin: it makes the daemon fetch from vendors and write records again.
+  router.Add(http::verb::post, "/admin/dead-letters/replay", Role::kAdmin,
+             [&app](Request&& req, const PathParams&, Respond respond) {
+               std::string_view target(req.target().data(), req.target().size());
+               store::DeadLetterFilter filter = DeadLetterFilterOf(target);
+               std::string id = QueryParam(target, "id");
+               if (!id.empty()) {
+                 if (id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
+                   return respond(JsonResponse(req, http::status::bad_request,
+                                               ErrorBody("bad_request", "id must be a dead letter id", "id")));
+                 filter.id = std::stoll(id);
+               }
+               WithAdminConn(app, req, respond, [&](store::PgConn& conn) -> Result<std::string> {
+                 auto out = store::ReplayDeadLetters(conn, filter);
+                 if (!out.ok()) return out.status();
+                 if (!out->ids.empty())
+                   app.log().info("dead letters replayed: {} ({} leads to fetch again, {} payloads to parse again)",
+                                  out->ids.size(), out->fetches, out->payloads);
+                 return store::ReplayJson(*out);
+               });
+             });
 }
 
 }  // namespace canon::daemon

@@ -9,11 +9,13 @@
 #include <set>
 
 #include "connectors/connector.h"
+#include "daemon/fetch_retry.h"
 #include "daemon/graph_client.h"
 #include "daemon/log.h"
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 #include "store/erase.h"
+#include "store/fetch_jobs.h"
 
 namespace canon::daemon {
 namespace {
@@ -31,12 +33,9 @@ std::map<std::string, std::string> HeadersFromJson(const std::string& json) {
   return out;
 }
 
-// What a batch counts; added to the metrics only once the batch commits (a rolled-back batch is claimed again).
-struct Tally {
-  uint64_t processed = 0, failed = 0, over_common = 0, suppressed = 0, quarantined = 0;
-  std::map<std::string, uint64_t> records;       // outcome -> records
-  std::map<std::string, uint64_t> dead_letters;  // stage -> dead letters
-};
+// A vendor's refusal (401, 403, 404, another 4xx) will not get better by asking again; an outage, a timeout, a
+// 5xx or a 429 may.
+bool Retriable(const Status& s) { return s.code() == Code::kUnavailable; }
 
 // WriteOutcome::decision -> canon_records_total's outcome.
 const char* RecordOutcome(const std::string& decision) {
@@ -45,53 +44,69 @@ const char* RecordOutcome(const std::string& decision) {
   return "other";
 }
 
-struct Prepared {
+// After a failed batch: each of its items (inbox rows or fetch jobs) again, alone and by id (`process`); one that
+// fails alone is poison and goes to `fail`. Items another worker claimed meanwhile are left to it. False when the
+// connection was lost (the rest stay pending).
+template <class Process, class Fail>
+bool RetryEach(spdlog::logger& log, int index, store::PgConn& conn, const std::vector<long long>& ids,
+               const char* what, Process process, Fail fail) {
+  for (long long id : ids) {
+    std::vector<long long> claimed;
+    auto n = process(id, &claimed);
+    if (n.ok()) continue;
+    log.error("worker {}: {} {} failed alone: {}", index, what, id, n.status().ToString());
+    if (!conn.Healthy()) return false;
+    if (claimed.empty()) continue;  // the claim itself failed: the item stays pending for a later batch
+    if (Status s = fail(id, n.status()); !s.ok()) {
+      log.error("worker {}: {} {} could not be marked failed: {}", index, what, id, s.ToString());
+      if (!conn.Healthy()) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+// What a batch counts; added to the metrics only once the batch commits (a rolled-back batch is claimed again).
+struct WorkerPool::Tally {
+  uint64_t processed = 0, failed = 0, over_common = 0, suppressed = 0, quarantined = 0;
+  std::map<std::string, uint64_t> records;        // outcome -> records
+  std::map<std::string, uint64_t> dead_letters;   // stage -> dead letters
+  std::map<std::string, uint64_t> fetched;        // source -> leads fetched
+  std::map<std::string, uint64_t> fetch_retries;  // source -> failed fetch attempts rescheduled
+};
+
+void WorkerPool::Count(const Tally& tally) {
+  metrics_.worker_processed.With().Inc(tally.processed);
+  metrics_.worker_failed.With().Inc(tally.failed);
+  metrics_.over_common.With().Inc(tally.over_common);
+  metrics_.suppressed.With().Inc(tally.suppressed);
+  metrics_.records_quarantined.With().Inc(tally.quarantined);
+  for (const auto& [outcome, n] : tally.records) metrics_.records.With({outcome}).Inc(n);
+  for (const auto& [stage, n] : tally.dead_letters) metrics_.dead_letters.With({stage}).Inc(n);
+  for (const auto& [source, n] : tally.fetched) metrics_.fetch_leads.With({source}).Inc(n);
+  for (const auto& [source, n] : tally.fetch_retries) metrics_.fetch_retries.With({source}).Inc(n);
+}
+
+struct WorkerPool::Prepared {
   store::InboxRow* row;
   std::vector<Record> records;
   std::vector<NormalizedRecord> normalized;
   std::vector<store::WritePrep> preps;  // per record; made for accepted records only
   Status failure;  // parse failure: the whole payload is dead-lettered
+  long long fetch_job_id = 0;  // a fetched lead: its job (named by its dead letters)
+  bool check_stored = false;   // the payload may have been written before (a replay): skip records stored
 };
 
-}  // namespace
-
-// A Meta notification carries references only: fetch each lead from the Graph API. The access token comes from
-// the environment variable the source names; it is never logged.
-Result<std::vector<Record>> WorkerPool::FetchMetaLeads(const SourceConfig& source, std::string_view body) {
-  auto refs = ParseMetaNotification(body);
-  if (!refs.ok()) return refs.status();
-  GraphClientOptions opts;
-  if (auto base = source.Option("graph_base"); !base.empty()) opts.base_url = base;
-  opts.ca_file = source.Option("graph_ca_file");
-  // Looked up once, so a source that fetched shows 0 failures and 0 retries rather than no series.
-  Counter& fetches = metrics_.fetches.With({source.name});
-  Counter& retries = metrics_.fetch_retries.With({source.name});
-  Counter& failures = metrics_.fetch_failures.With({source.name});
-  opts.on_retry = [&retries] { retries.Inc(); };
-  GraphClient client(opts);
-  std::string token_var = source.Option("access_token_env");
-  const char* token = token_var.empty() ? nullptr : std::getenv(token_var.c_str());
-  if (!token || !*token) {
-    failures.Inc();
-    return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+// Normalizes each record of `p` and prepares the accepted ones for the writer; their keys go to `keys`.
+void WorkerPool::PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<std::string>& keys) {
+  for (auto& rec : p.records) {
+    p.normalized.push_back(Normalize(rec, rules));
+    store::WritePrep& prep = p.preps.emplace_back();
+    if (!p.normalized.back().accepted()) continue;
+    prep = store::PrepareWrite(rec, p.normalized.back(), rules);
+    keys.insert(keys.end(), prep.keys.begin(), prep.keys.end());
   }
-  std::vector<Record> out;
-  for (size_t i = 0; i < refs->size(); ++i) {
-    const MetaLeadRef& ref = (*refs)[i];
-    auto res = client.Get(MetaLeadTarget(ref.leadgen_id), token);
-    fetches.Inc();
-    if (!res.ok()) failures.Inc();
-    if (!res.ok())
-      return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
-                    "leadgen_id " + ref.leadgen_id);
-    auto rec = ParseMetaLead(source, res->body, ref);
-    if (!rec.ok()) return rec.status();
-    if (Status s = CheckRecordText(*rec); !s.ok()) return s;
-    rec->index = static_cast<int>(i);
-    if (rec->delivery_key.empty()) rec->delivery_key = ref.leadgen_id;
-    out.push_back(std::move(*rec));
-  }
-  return out;
 }
 
 WorkerPool::WorkerPool(WorkerOptions options, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
@@ -122,6 +137,39 @@ void WorkerPool::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 
 void WorkerPool::Run(int index, store::PgConn& conn) {
   long long seen = -1;
+  std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
+  // Drain: keep claiming while full batches come back (`process`: one batch, `retry`: its items one by one after
+  // it failed). False when the pool is stopping.
+  auto drain = [&](int limit, auto process, auto retry) {
+    for (;;) {
+      std::vector<long long> claimed;
+      const auto start = std::chrono::steady_clock::now();
+      heartbeats_.Busy(index);  // per batch: the watchdog's limit is on one batch, not on a busy stretch
+      ++busy_;
+      Result<int> n = process(limit, &claimed);
+      --busy_;
+      heartbeats_.Idle(index);
+      if (!n.ok() || *n > 0)
+        metrics_.worker_batch.With().Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!n.ok()) {
+        log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
+        bool lost = !conn.Healthy();
+        // Not "the next pending items": another worker may hold the failed one by now, and an innocent item
+        // would be dead-lettered in its place.
+        if (!lost && !claimed.empty()) lost = !retry(claimed);
+        if (lost || claimed.empty()) {
+          if (lost) conn.EnsureConnected();
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+          return true;
+        }
+        continue;
+      }
+      if (*n < limit) return true;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
+  };
   for (;;) {
     heartbeats_.Idle(index);
     {
@@ -133,51 +181,37 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
       if (stopping_) return;
       seen = wakes_;
     }
-    // Drain: keep claiming while full batches come back.
-    for (;;) {
-      std::vector<long long> claimed;
-      const auto start = std::chrono::steady_clock::now();
-      heartbeats_.Busy(index);  // per batch: the watchdog's limit is on one batch, not on a busy stretch
-      ++busy_;
-      auto n = ProcessBatch(conn, options_.batch, {}, &claimed);
-      --busy_;
-      if (!n.ok() || *n > 0)
-        metrics_.worker_batch.With().Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      if (!n.ok()) {
-        log_->error("worker {}: batch failed and rolled back: {}", index, n.status().ToString());
-        bool lost = !conn.Healthy();
-        // Not "the next pending rows": another worker may hold the failed row by now, and an innocent row would
-        // be dead-lettered in its place.
-        if (!lost && !claimed.empty()) lost = !RetryOneByOne(index, conn, claimed);
-        if (lost || claimed.empty()) {
-          if (lost) conn.EnsureConnected();
-          std::this_thread::sleep_for(std::chrono::milliseconds(500));
-          break;
-        }
-        continue;
-      }
-      if (*n < options_.batch) break;
+    bool go_on = drain(
+        options_.batch,
+        [&](int limit, std::vector<long long>* claimed) { return ProcessBatch(conn, limit, {}, claimed); },
+        [&](const std::vector<long long>& ids) { return RetryOneByOne(index, conn, ids); });
+    if (!go_on) return;
+    {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
+    // Then the leads due for a fetch, the same way.
+    go_on = drain(
+        kFetchBatch,
+        [&](int limit, std::vector<long long>* claimed) { return ProcessFetchJobs(conn, limit, rng, {}, claimed); },
+        [&](const std::vector<long long>& ids) { return RetryFetchOneByOne(index, conn, rng, ids); });
+    if (!go_on) return;
   }
 }
 
 bool WorkerPool::RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids) {
-  for (long long id : ids) {
-    std::vector<long long> claimed;
-    auto n = ProcessBatch(conn, 1, {id}, &claimed);
-    if (n.ok()) continue;
-    log_->error("worker {}: inbox row {} failed alone: {}", index, id, n.status().ToString());
-    if (!conn.Healthy()) return false;
-    if (claimed.empty()) continue;  // the claim itself failed: the row stays pending for a later batch
-    if (Status s = FailAlone(conn, id, n.status()); !s.ok()) {
-      log_->error("worker {}: inbox row {} could not be marked failed: {}", index, id, s.ToString());
-      if (!conn.Healthy()) return false;
-    }
-  }
-  return true;
+  return RetryEach(
+      *log_, index, conn, ids, "inbox row",
+      [&](long long id, std::vector<long long>* claimed) { return ProcessBatch(conn, 1, {id}, claimed); },
+      [&](long long id, const Status& why) { return FailAlone(conn, id, why); });
+}
+
+bool WorkerPool::RetryFetchOneByOne(int index, store::PgConn& conn, std::mt19937_64& rng,
+                                    const std::vector<long long>& ids) {
+  return RetryEach(
+      *log_, index, conn, ids, "fetch job",
+      [&](long long id, std::vector<long long>* claimed) { return ProcessFetchJobs(conn, 1, rng, {id}, claimed); },
+      [&](long long id, const Status& why) { return FailFetchAlone(conn, id, why); });
 }
 
 Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& why) {
@@ -202,6 +236,134 @@ Status WorkerPool::FailAlone(store::PgConn& conn, long long id, const Status& wh
   return Status::Ok();
 }
 
+Status WorkerPool::FailFetchAlone(store::PgConn& conn, long long id, const Status& why) {
+  store::Tx tx(conn);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto jobs = store::ClaimFetchJobsById(conn, {id});
+  if (!jobs.ok()) return jobs.status();
+  for (const store::FetchJob& job : *jobs) {
+    LogScope scope(LogContext::Inbox(job.inbox.source, job.inbox.id));
+    if (Status s = store::InsertDeadLetter(conn, {job.inbox.id, job.inbox.source, "store", why.ToString(),
+                                                  "leadgen_id " + job.lead_id, job.inbox.body, job.id});
+        !s.ok())
+      return s;
+    if (Status s = store::UpdateFetchJobs(conn, {{job.id, "dead", 0, why.ToString()}}); !s.ok()) return s;
+    log_->warn("fetch job {} (inbox {}, source {}): fails on its own; dead letter, stage store: {}", job.id,
+               job.inbox.id, job.inbox.source, why.ToString());
+  }
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  if (!jobs->empty()) metrics_.dead_letters.With({"store"}).Inc(jobs->size());
+  return Status::Ok();
+}
+
+// A Meta notification carries references only: the lead is fetched from the Graph API, once per attempt (the
+// retries are the fetch_job's). The access token comes from the environment variable the source names; it is
+// never logged, and the client scrubs it from error texts.
+Result<Record> WorkerPool::FetchLead(const SourceConfig& source, const store::FetchJob& job) {
+  MetaLeadRef ref;
+  ref.leadgen_id = job.lead_id;
+  // The notification completes the lead (form, ad, page, time); one erased since then still lets it be fetched.
+  if (auto refs = ParseMetaNotification(job.inbox.body);
+      refs.ok() && job.record_index >= 0 && static_cast<size_t>(job.record_index) < refs->size() &&
+      (*refs)[job.record_index].leadgen_id == job.lead_id)
+    ref = (*refs)[job.record_index];
+  GraphClientOptions opts;
+  if (auto base = source.Option("graph_base"); !base.empty()) opts.base_url = base;
+  opts.ca_file = source.Option("graph_ca_file");
+  opts.max_attempts = 1;
+  GraphClient client(opts);
+  // Looked up here, so a source that fetched shows 0 failures, retries and leads rather than no series.
+  Counter& fetches = metrics_.fetches.With({source.name});
+  Counter& failures = metrics_.fetch_failures.With({source.name});
+  metrics_.fetch_retries.With({source.name});
+  metrics_.fetch_leads.With({source.name});
+  std::string token_var = source.Option("access_token_env");
+  const char* token = token_var.empty() ? nullptr : std::getenv(token_var.c_str());
+  if (!token || !*token) {
+    failures.Inc();
+    return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+  }
+  auto res = client.Get(MetaLeadTarget(ref.leadgen_id), token);
+  fetches.Inc();
+  if (!res.ok()) {
+    failures.Inc();
+    return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
+                  "leadgen_id " + ref.leadgen_id);
+  }
+  auto rec = ParseMetaLead(source, res->body, ref);
+  if (!rec.ok()) return rec.status();
+  if (Status s = CheckRecordText(*rec); !s.ok()) return s;
+  rec->index = job.record_index;
+  rec->source = job.inbox.source;
+  if (rec->delivery_key.empty()) rec->delivery_key = ref.leadgen_id;
+  return rec;
+}
+
+Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt19937_64& rng,
+                                         const std::vector<long long>& only, std::vector<long long>* claimed) {
+  store::Tx tx(conn);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  auto jobs = only.empty() ? store::ClaimFetchJobs(conn, limit) : store::ClaimFetchJobsById(conn, only);
+  if (!jobs.ok()) return jobs.status();
+  for (const store::FetchJob& job : *jobs) claimed->push_back(job.id);
+  if (jobs->empty()) {
+    if (Status s = tx.Commit(); !s.ok()) return s;
+    return 0;
+  }
+  std::shared_ptr<const RuleSet> rules = rules_.Get();
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<Prepared> prepared;
+  std::vector<std::string> keys;
+  std::vector<store::FetchJobUpdate> updates;
+  Tally tally;
+  for (store::FetchJob& job : *jobs) {
+    LogScope scope(LogContext::Inbox(job.inbox.source, job.inbox.id));
+    const SourceConfig* source = rules->FindSource(job.inbox.source);
+    Result<Record> rec = source ? FetchLead(*source, job)
+                                : Result<Record>(Status::Unavailable("source '" + job.inbox.source +
+                                                                     "' is not in the rules in force"));
+    if (rec.ok()) {
+      ++tally.fetched[job.inbox.source];
+      updates.push_back({job.id, "done", 0, ""});
+      Prepared& p = prepared.emplace_back(Prepared{&job.inbox, {}, {}, {}, Status::Ok()});
+      p.fetch_job_id = job.id;
+      p.check_stored = true;
+      p.records.push_back(std::move(*rec));
+      PrepareRecords(p, *rules, keys);
+      continue;
+    }
+    const Status& why = rec.status();
+    RetryDecision next;
+    next.dead = true;
+    if (Retriable(why))
+      next = NextRetry(source ? FetchRetryPolicy::Of(*source) : FetchRetryPolicy{}, job.attempts,
+                       std::chrono::milliseconds(job.elapsed_ms), uniform(rng));
+    if (!next.dead) {
+      ++tally.fetch_retries[job.inbox.source];
+      updates.push_back({job.id, "pending", next.delay.count(), why.message()});
+      log_->warn("fetch job {} (inbox {}, source {}): attempt {} failed, retry in {} ms: {}", job.id, job.inbox.id,
+                 job.inbox.source, job.attempts, next.delay.count(), why.message());
+      continue;
+    }
+    ++tally.dead_letters["fetch"];
+    updates.push_back({job.id, "dead", 0, why.message()});
+    std::string where = why.where().empty() ? "leadgen_id " + job.lead_id : why.where();
+    if (Status s = store::InsertDeadLetter(
+            conn, {job.inbox.id, job.inbox.source, "fetch", why.message(), where, job.inbox.body, job.id});
+        !s.ok())
+      return s;
+    log_->warn("fetch job {} (inbox {}, source {}): dead-lettered after {} attempt(s) ({}): {}", job.id, job.inbox.id,
+               job.inbox.source, job.attempts, Retriable(why) ? "retry window passed" : "refused, not retried",
+               why.message());
+  }
+  auto written = WritePrepared(conn, prepared, *rules, keys, tally);
+  if (!written.ok()) return written.status();
+  if (Status s = store::UpdateFetchJobs(conn, updates); !s.ok()) return s;
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  Count(tally);
+  return static_cast<int>(jobs->size());
+}
+
 Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
                                      std::vector<long long>* claimed) {
   store::Tx tx(conn);
@@ -218,21 +380,31 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   std::shared_ptr<const RuleSet> rules = rules_.Get();
   Tally tally;
 
-  // Pure stages first (parse, normalize) for the whole batch, so the keys to lock are known up front.
+  // Pure stages first (parse, normalize) for the whole batch, so the keys to lock are known up front. A fetch-based
+  // source's notification becomes one fetch job per lead instead (written by the fetch half of Run).
   std::vector<Prepared> prepared;
   std::vector<std::string> keys;
+  std::vector<store::NewFetchJob> fetches;
   for (auto& row : *rows) {
     Prepared p{&row, {}, {}, {}, Status::Ok()};
+    // A row claimed before (a replay, or a batch retried row by row) may have records stored already.
+    p.check_stored = row.attempts > 1;
     const SourceConfig* source = rules->FindSource(row.source);
     if (!source) {
       p.failure = Status::NotFound("source '" + row.source + "' is not in the rules in force");
+    } else if (source->kind == "meta_leads") {
+      auto refs = ParseMetaNotification(row.body);
+      if (!refs.ok()) p.failure = refs.status();
+      else
+        for (size_t i = 0; i < refs->size(); ++i)
+          fetches.push_back({row.source, (*refs)[i].leadgen_id, row.id, static_cast<int>(i)});
     } else {
       Payload payload;
       payload.body = row.body;
       payload.content_type = row.content_type;
       payload.headers = HeadersFromJson(row.headers_json);
       payload.query = row.query;
-      auto parsed = source->kind == "meta_leads" ? FetchMetaLeads(*source, row.body) : ParsePayload(*source, payload);
+      auto parsed = ParsePayload(*source, payload);
       if (!parsed.ok()) {
         p.failure = parsed.status();
       } else {
@@ -242,17 +414,45 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
           if (rec.delivery_key.empty() && !row.delivery_key.empty())
             rec.delivery_key = p.records.size() == 1 ? row.delivery_key
                                                      : row.delivery_key + "#" + std::to_string(rec.index);
-          p.normalized.push_back(Normalize(rec, *rules));
-          store::WritePrep& prep = p.preps.emplace_back();
-          if (!p.normalized.back().accepted()) continue;
-          prep = store::PrepareWrite(rec, p.normalized.back(), *rules);
-          keys.insert(keys.end(), prep.keys.begin(), prep.keys.end());
         }
+        PrepareRecords(p, *rules, keys);
       }
     }
     prepared.push_back(std::move(p));
   }
+  if (Status s = store::EnqueueFetchJobs(conn, fetches); !s.ok()) return s;
+  auto written = WritePrepared(conn, prepared, *rules, keys, tally);
+  if (!written.ok()) return written.status();
+  std::vector<store::InboxMark> marks;
+  for (size_t pi = 0; pi < prepared.size(); ++pi) {
+    const Prepared& p = prepared[pi];
+    if (!p.failure.ok()) {
+      marks.push_back({p.row->id, "failed", p.failure.ToString()});
+      ++tally.failed;
+      continue;
+    }
+    bool done = (*written)[pi] > 0 || p.records.empty();
+    marks.push_back({p.row->id, done ? "done" : "failed", done ? "" : "every record was refused"});
+    if (done) ++tally.processed;
+    else ++tally.failed;
+  }
+  if (Status s = store::MarkInboxRows(conn, marks); !s.ok()) return s;
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  Count(tally);
+  return static_cast<int>(rows->size());
+}
+
+Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared,
+                                                   const RuleSet& rules, const std::vector<std::string>& keys,
+                                                   Tally& tally) {
   if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
+
+  // Records of payloads that may have been written before, already in source_record: handled, not written again.
+  std::vector<long long> recheck;
+  for (const Prepared& p : prepared)
+    if (p.check_stored && p.failure.ok()) recheck.push_back(p.row->id);
+  auto stored = store::StoredRecordIndexes(conn, recheck);
+  if (!stored.ok()) return stored.status();
 
   // Suppressed people (an erasure with suppress): their records are dropped here, before anything is stored, and
   // the payload that carried them is emptied (it was acknowledged; its bytes must not stay either).
@@ -278,7 +478,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   }
   if (Status s = store::EmptyPayloads(conn, emptied); !s.ok()) return s;
 
-  // Refusals first (dead letters), then every accepted record of the batch in one WriteBatch.
+  // Refusals first (dead letters), then every accepted record in one WriteBatch.
   std::vector<store::WriteItem> items;
   std::vector<size_t> item_payload;
   std::vector<int> written(prepared.size(), 0);
@@ -291,14 +491,18 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
                               ? "fetch"
                               : "parse";
       log_->warn("inbox {} (source {}): dead letter, stage {}: {}", row.id, row.source, stage, p.failure.ToString());
-      Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(),
-                                                p.failure.where(), row.body});
+      Status s = store::InsertDeadLetter(conn, {row.id, row.source, stage, p.failure.message(), p.failure.where(),
+                                                row.body, p.fetch_job_id});
       if (!s.ok()) return s;
       ++tally.dead_letters[stage];
       continue;
     }
     for (size_t i = 0; i < p.records.size(); ++i) {
       const NormalizedRecord& n = p.normalized[i];
+      if (stored->count({row.id, p.records[i].index})) {
+        ++written[pi];  // written by an earlier delivery of the same work: handled, once
+        continue;
+      }
       if (!n.accepted()) {
         std::string reason, where;
         for (const auto& r : n.rejected) {
@@ -307,7 +511,8 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
           if (where.empty()) where = "record " + std::to_string(p.records[i].index) + " field " + r.field;
         }
         log_->warn("inbox {} (source {}): dead letter, stage validate: {} ({})", row.id, row.source, reason, where);
-        Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body});
+        Status s = store::InsertDeadLetter(conn, {row.id, row.source, "validate", reason, where, row.body,
+                                                  p.fetch_job_id});
         if (!s.ok()) return s;
         ++tally.dead_letters["validate"];
         continue;
@@ -320,7 +525,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
       item_payload.push_back(pi);
     }
   }
-  auto outcomes = store::WriteBatch(conn, items, *rules);
+  auto outcomes = store::WriteBatch(conn, items, rules);
   if (!outcomes.ok()) return outcomes.status();
   for (size_t i = 0; i < outcomes->size(); ++i) {
     const store::WriteOutcome& w = (*outcomes)[i];
@@ -336,29 +541,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
                  w.source_record_id);
     }
   }
-  std::vector<store::InboxMark> marks;
-  for (size_t pi = 0; pi < prepared.size(); ++pi) {
-    const Prepared& p = prepared[pi];
-    if (!p.failure.ok()) {
-      marks.push_back({p.row->id, "failed", p.failure.ToString()});
-      ++tally.failed;
-      continue;
-    }
-    bool done = written[pi] > 0 || p.records.empty();
-    marks.push_back({p.row->id, done ? "done" : "failed", done ? "" : "every record was refused"});
-    if (done) ++tally.processed;
-    else ++tally.failed;
-  }
-  if (Status s = store::MarkInboxRows(conn, marks); !s.ok()) return s;
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  metrics_.worker_processed.With().Inc(tally.processed);
-  metrics_.worker_failed.With().Inc(tally.failed);
-  metrics_.over_common.With().Inc(tally.over_common);
-  metrics_.suppressed.With().Inc(tally.suppressed);
-  metrics_.records_quarantined.With().Inc(tally.quarantined);
-  for (const auto& [outcome, n] : tally.records) metrics_.records.With({outcome}).Inc(n);
-  for (const auto& [stage, n] : tally.dead_letters) metrics_.dead_letters.With({stage}).Inc(n);
-  return static_cast<int>(rows->size());
+  return written;
 }
 
 }  // namespace canon::daemon

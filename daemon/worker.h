@@ -6,6 +6,15 @@
 // after the local intake commits; idle workers also poll every `poll_interval_ms` for rows other nodes wrote.
 // Stop() lets each worker finish its current batch. Counts (rows, records by outcome, dead letters by stage,
 // fetches, batch durations) go to `metrics` once their batch commits; `metrics` must outlive the pool.
+//
+// Fetch-based sources (meta_leads): the notification's batch turns each lead id into a fetch_job
+// (store/fetch_jobs.h); between inbox batches each worker claims due jobs, fetches each lead once per attempt
+// (the vendor API client does not retry on its own), writes what it fetched, and reschedules a failure by the
+// source's FetchRetryPolicy (daemon/fetch_retry.h) or dead-letters it (stage fetch) once the window has passed or
+// the vendor refused for good (4xx other than 429). One lead's failure never holds back another's record. Each
+// failure is logged (job, inbox and attempt, the vendor's error with the token scrubbed; never lead data) and
+// counted (canon_fetch_requests_total, canon_fetch_failures_total, canon_fetch_retries_total,
+// canon_fetch_leads_total, canon_dead_letters_total{stage="fetch"}).
 #pragma once
 
 #include <spdlog/logger.h>
@@ -14,6 +23,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -22,10 +32,15 @@
 #include "daemon/rules_holder.h"
 #include "daemon/thread_group.h"
 #include "hygiene/record.h"
+#include "store/fetch_jobs.h"
 #include "store/inbox.h"
 #include "store/pg.h"
 
 namespace canon::daemon {
+
+// Fetch jobs claimed per transaction: each may wait for the vendor up to the client's timeout, and the batch holds
+// its rows locked meanwhile, so it stays small.
+inline constexpr int kFetchBatch = 8;
 
 struct WorkerOptions {
   std::string conninfo;
@@ -50,6 +65,8 @@ class WorkerPool {
   Heartbeats::Stuck Stuck(std::chrono::milliseconds limit) const { return heartbeats_.Longest(limit); }
 
  private:
+  struct Prepared;
+  struct Tally;
   void Run(int index, store::PgConn& conn);
   // Claims up to `limit` pending rows or, when `only` is not empty, those of its rows still pending and unlocked;
   // `claimed` gets their ids, also when the batch then fails. Returns how many rows it claimed; an error means the
@@ -61,7 +78,23 @@ class WorkerPool {
   // was lost (the rest stay pending).
   bool RetryOneByOne(int index, store::PgConn& conn, const std::vector<long long>& ids);
   Status FailAlone(store::PgConn& conn, long long id, const Status& why);
-  Result<std::vector<Record>> FetchMetaLeads(const SourceConfig& source, std::string_view body);
+  // The same for fetch jobs: claims up to `limit` due jobs (or those of `only`), fetches and writes them;
+  // `claimed` gets their ids. Returns how many it claimed.
+  Result<int> ProcessFetchJobs(store::PgConn& conn, int limit, std::mt19937_64& rng,
+                               const std::vector<long long>& only, std::vector<long long>* claimed);
+  bool RetryFetchOneByOne(int index, store::PgConn& conn, std::mt19937_64& rng, const std::vector<long long>& ids);
+  Status FailFetchAlone(store::PgConn& conn, long long id, const Status& why);
+  // One attempt: fetches the job's lead (counted on canon_fetch_requests_total and, failed, on
+  // canon_fetch_failures_total).
+  Result<Record> FetchLead(const SourceConfig& source, const store::FetchJob& job);
+  static void PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<std::string>& keys);
+  // The writing half shared by inbox rows and fetched leads: locks the keys, drops suppressed people, dead-letters
+  // refusals, writes every accepted record (skipping those of `stored`); returns the records handled per item.
+  // Counts go to `tally`.
+  Result<std::vector<int>> WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared, const RuleSet& rules,
+                                         const std::vector<std::string>& keys, Tally& tally);
+  // A committed batch's counts, into the metrics.
+  void Count(const Tally& tally);
 
   WorkerOptions options_;
   const RulesHolder& rules_;

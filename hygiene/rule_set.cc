@@ -70,7 +70,7 @@ const std::vector<KindSpec>& KindSpecs() {
       {"csv", {"default_country", "date_order", "folder"}},
       {"meta_leads",
        {"default_country", "date_order", "secret_env", "verify_token_env", "access_token_env", "graph_base",
-        "graph_ca_file"}},
+        "graph_ca_file", "retry_initial", "retry_max", "retry_window"}},
       {"google_ads", {"default_country", "date_order", "secret_env"}},
       {"typeform", {"default_country", "date_order", "secret_env"}},
   };
@@ -219,6 +219,13 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
     for (const char* k : {"verify_token_env", "access_token_env"})
       if (src.Option(k).empty())
         return Status::Invalid(who + " (kind meta_leads) needs " + k, Where(path, t.source()));
+  // The durable retries of fetched leads (daemon/fetch_retry.h): seconds, fractions allowed.
+  for (const char* k : {"retry_initial", "retry_max", "retry_window"}) {
+    if (!has(k)) continue;
+    auto v = t.get(k)->value<double>();
+    if (!v || !(t.get(k)->is_number()) || !(*v > 0) || *v > 365.0 * 86400)
+      return Status::Invalid(who + ": " + k + " must be a positive number of seconds (at most a year)", where(k));
+  }
   return Status::Ok();
 }
 

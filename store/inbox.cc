@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hygiene/pii_mask.h"
+#include "store/fetch_jobs.h"
 
 namespace canon::store {
 
@@ -54,6 +55,11 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
     if (d->rows() != 1) return Status::Internal("inbox insert lost a row for source " + it.source);
     out[i].id = d->Int(0, 0);
     out[i].duplicate = true;
+    if (it.restart_fetches) {
+      auto n = RestartDeadFetches(c, out[i].id);
+      if (!n.ok()) return n.status();
+      out[i].restarted = *n;
+    }
   }
   if (any_refused) {
     for (size_t i = 0; i < items.size(); ++i) {
@@ -85,12 +91,9 @@ Result<std::vector<InboxRow>> ClaimedRows(const Result<PgResult>& r) {
     row.content_type = r->Str(i, 2);
     row.headers_json = r->Str(i, 3);
     row.query = r->Str(i, 4);
-    size_t n = 0;
-    unsigned char* bytes =
-        PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r->get(), i, 5)), &n);
-    if (!bytes) return Status::Internal("cannot decode inbox body");
-    row.body.assign(reinterpret_cast<char*>(bytes), n);
-    PQfreemem(bytes);
+    auto body = ByteaValue(*r, i, 5);
+    if (!body.ok()) return body.status();
+    row.body = std::move(*body);
     row.delivery_key = r->Str(i, 6);
     row.received_at = r->Str(i, 7);
     row.attempts = static_cast<int>(r->Int(i, 8));
@@ -124,6 +127,25 @@ Result<long long> CountPending(PgConn& c, long long cap) {
   return r->Int(0, 0);
 }
 
+Result<std::set<std::pair<long long, int>>> StoredRecordIndexes(PgConn& c, const std::vector<long long>& inbox_ids) {
+  std::set<std::pair<long long, int>> out;
+  if (inbox_ids.empty()) return out;
+  auto r = c.Exec("SELECT inbox_id, record_index FROM source_record WHERE inbox_id = ANY($1::bigint[])",
+                  {IntArray(inbox_ids)});
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) out.insert({r->Int(i, 0), static_cast<int>(r->Int(i, 1))});
+  return out;
+}
+
+Result<std::string> ByteaValue(const PgResult& r, int row, int col) {
+  size_t n = 0;
+  unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r.get(), row, col)), &n);
+  if (!bytes) return Status::Internal("cannot decode a bytea value");
+  std::string out(reinterpret_cast<char*>(bytes), n);
+  PQfreemem(bytes);
+  return out;
+}
+
 Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {
   auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, '') WHERE id = $1",
                   {std::to_string(id), status, MaskPii(error)});
@@ -149,9 +171,10 @@ Status MarkInboxRows(PgConn& c, const std::vector<InboxMark>& marks) {
 Status InsertDeadLetter(PgConn& c, const DeadLetter& dl) {
   std::string inbox = std::to_string(dl.inbox_id);
   auto r = c.Exec(
-      "INSERT INTO dead_letter (inbox_id, source, stage, reason, location, raw) "
-      "VALUES (nullif($1, '0')::bigint, $2, $3, $4, $5, $6::bytea)",
-      {inbox, dl.source, dl.stage, MaskPii(dl.reason), dl.location, Param(std::string_view(dl.raw), true)});
+      "INSERT INTO dead_letter (inbox_id, source, stage, reason, location, raw, fetch_job_id) "
+      "VALUES (nullif($1, '0')::bigint, $2, $3, $4, $5, $6::bytea, nullif($7, '0')::bigint)",
+      {inbox, dl.source, dl.stage, MaskPii(dl.reason), dl.location, Param(std::string_view(dl.raw), true),
+       std::to_string(dl.fetch_job_id)});
   return r.ok() ? Status::Ok() : r.status();
 }
 

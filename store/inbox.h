@@ -7,7 +7,9 @@
 // before COMMIT leaves the rows pending: nothing is lost or taken twice.
 #pragma once
 
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/pg.h"
@@ -27,11 +29,15 @@ struct InboxItem {
   std::string refusal_stage;
   std::string refusal_reason;
   std::string refusal_where;
+  // A notification of a fetch-based source (meta_leads): its redelivery starts the dead fetch jobs of the first
+  // delivery again (store/fetch_jobs.h RestartDeadFetches) instead of being only a duplicate of the failure.
+  bool restart_fetches = false;
 };
 
 struct InboxReceipt {
   long long id = 0;
   bool duplicate = false;
+  int restarted = 0;  // a redelivery: fetch jobs of the first delivery that were dead and now start again
 };
 
 // Refused items are written in the same transaction as the others (status 'failed' + a dead_letter row).
@@ -71,13 +77,21 @@ struct InboxMark {
 // Many rows in one statement.
 Status MarkInboxRows(PgConn& conn, const std::vector<InboxMark>& marks);
 
+// (inbox_id, record_index) of the source records already written from these inbox rows: a payload handled again
+// (a replay, a fetched lead fetched again) skips them, so its records are written once. Empty input: no query.
+Result<std::set<std::pair<long long, int>>> StoredRecordIndexes(PgConn& conn, const std::vector<long long>& inbox_ids);
+
+// A bytea column of a text-format result, decoded.
+Result<std::string> ByteaValue(const PgResult& r, int row, int col);
+
 struct DeadLetter {
   long long inbox_id = 0;  // 0: none
   std::string source;
-  std::string stage;     // intake, parse, validate, fetch
+  std::string stage;     // intake, parse, validate, fetch, store
   std::string reason;
   std::string location;  // JSON Pointer, line number, form key
   std::string raw;       // the payload as received
+  long long fetch_job_id = 0;  // 0: none; else the lead's fetch_job (a replay fetches the lead again)
 };
 Status InsertDeadLetter(PgConn& conn, const DeadLetter& dl);
 

@@ -54,19 +54,6 @@ std::string DriftJson(const std::vector<DriftRow>& rows) {
   return out;
 }
 
-Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int limit) {
-  auto r = conn.Exec(
-      "SELECT jsonb_build_object('dead_letters', coalesce(jsonb_agg(jsonb_build_object("
-      "  'id', d.id, 'inbox_id', d.inbox_id, 'source', d.source, 'stage', d.stage, 'reason', d.reason, "
-      "  'location', d.location, 'raw_bytes', coalesce(octet_length(d.raw), 0), "
-      "  'created_at', to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) "
-      "  ORDER BY d.id DESC), '[]'::jsonb))::text "
-      "FROM (SELECT * FROM dead_letter WHERE ($1 = '' OR source = $1) ORDER BY id DESC LIMIT $2) d",
-      {source, std::to_string(limit)});
-  if (!r.ok()) return r.status();
-  return r->Str(0, 0);
-}
-
 Statement NoteOverCommonKeysStatement(const std::vector<std::string>& keys) {
   // ON CONFLICT cannot touch one row twice in a statement: duplicates are summed first.
   return {"INSERT INTO over_common_key AS o (key, kind, hits) "

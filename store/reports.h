@@ -1,5 +1,5 @@
-// Reports for stewards and operators: vocabulary drift (governed values held in quarantine), dead letters and
-// over-common blocking keys.
+// Reports for stewards and operators: vocabulary drift (governed values held in quarantine) and over-common
+// blocking keys (dead letters: store/dead_letters.h).
 //
 // Read-only queries (except NoteOverCommonKeys, the record writer's upsert) on one connection; the caller
 // owns the connection and uses it from one thread at a time (the daemon locks App::admin_mutex() around it).
@@ -37,10 +37,6 @@ Result<std::vector<DriftRow>> VocabularyDrift(PgConn& conn, const DriftOptions& 
 
 // {"values":[{"field","value","count","held","first_seen","last_seen","sources":[...],"reason"}],"total":N}
 std::string DriftJson(const std::vector<DriftRow>& rows);
-
-// {"dead_letters":[{"id","inbox_id","source","stage","reason","location","raw_bytes","created_at"}]}, newest
-// first; `source` "" = every source. The raw bytes themselves are never included (they may hold PII).
-Result<std::string> DeadLettersJson(PgConn& conn, const std::string& source, int limit);
 
 // Records that these blocking keys were met while over-common (held by more entities than max_per_key): one
 // upsert of over_common_key, hits += the times each key occurs in `keys` (one per record that met it),

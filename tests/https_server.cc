@@ -73,6 +73,13 @@ CaFile::CaFile(const Pem& pem) {
 
 CaFile::~CaFile() { std::remove(path.c_str()); }
 
+ScriptedServer::ScriptedServer(const Pem& pem, Responder responder)
+    : ScriptedServer(pem, std::vector<Answer>{}) {
+  // Set before the first request can arrive: Loop reads it only after an accept, under mu_.
+  std::lock_guard<std::mutex> lock(mu_);
+  responder_ = std::move(responder);
+}
+
 ScriptedServer::ScriptedServer(const Pem& pem, std::vector<Answer> script)
     : ctx_(ssl::context::tls_server), script_(std::move(script)), acceptor_(ioc_) {
   ctx_.use_certificate_chain(net::buffer(pem.cert));
@@ -107,12 +114,11 @@ void ScriptedServer::Loop() {
     acceptor_.accept(sock, ec);
     if (ec) continue;
     int index = connections_++;
-    Answer answer = script_[std::min<size_t>(index, script_.size() - 1)];
-    handlers_.emplace_back([this, s = std::move(sock), answer]() mutable { Serve(std::move(s), answer); });
+    handlers_.emplace_back([this, s = std::move(sock), index]() mutable { Serve(std::move(s), index); });
   }
 }
 
-void ScriptedServer::Serve(tcp::socket sock, const Answer& answer) {
+void ScriptedServer::Serve(tcp::socket sock, int index) {
   timeval tv{5, 0};  // a stuck client cannot hold the test
   ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   beast::ssl_stream<tcp::socket> stream(std::move(sock), ctx_);
@@ -123,10 +129,14 @@ void ScriptedServer::Serve(tcp::socket sock, const Answer& answer) {
   http::request<http::string_body> req;
   http::read(stream, buffer, req, ec);
   if (ec) return;
+  Responder responder;
   {
     std::lock_guard<std::mutex> lock(mu_);
     targets_.push_back(std::string(req.target()));
+    responder = responder_;
   }
+  const Answer answer = responder ? responder(std::string(req.target()))
+                                  : script_[std::min<size_t>(index, script_.size() - 1)];
   if (answer.delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(answer.delay_ms));
   http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
   res.set(http::field::content_type, "application/json");

@@ -1,10 +1,11 @@
 // A loopback HTTPS server for tests: a self-signed certificate made with OpenSSL's APIs and a server on
-// 127.0.0.1:<ephemeral> that plays a script of answers, one per connection (the last one repeats), and records
-// each request target. Used by the Graph client test and the [pg] vendor tests (a fake Graph API).
+// 127.0.0.1:<ephemeral> that plays a script of answers, one per connection (the last one repeats), or asks a
+// Responder for each request by its target, and records each request target. Used by the Graph client test and the [pg] vendor tests (a fake Graph API).
 // Thread-safety: targets()/connections() may be called while the server runs; the destructor joins everything.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <mutex>
@@ -34,9 +35,13 @@ struct Answer {
   int delay_ms = 0;  // before answering: longer than the client's timeout makes it give up on this attempt
 };
 
+// Answers a request by its target (a fake API that answers each lead its own way); called on the server's threads.
+using Responder = std::function<Answer(const std::string& target)>;
+
 class ScriptedServer {
  public:
   ScriptedServer(const Pem& pem, std::vector<Answer> script);
+  ScriptedServer(const Pem& pem, Responder responder);
   ~ScriptedServer();
   unsigned short port() const { return port_; }
   std::vector<std::string> targets();
@@ -44,11 +49,12 @@ class ScriptedServer {
 
  private:
   void Loop();
-  void Serve(boost::asio::ip::tcp::socket sock, const Answer& answer);
+  void Serve(boost::asio::ip::tcp::socket sock, int index);
 
   boost::asio::io_context ioc_;
   boost::asio::ssl::context ctx_;
   std::vector<Answer> script_;
+  Responder responder_;
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
   std::atomic<bool> stop_{false};

@@ -191,7 +191,11 @@ TEST_CASE("meta: a Graph API that refuses the token becomes a fetch dead letter 
   CHECK(reason.find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.db.Scalar("SELECT location FROM dead_letter") == "leadgen_id 123123123123");
   CHECK(e.db.Scalar("SELECT convert_from(raw, 'UTF8') FROM dead_letter") == body);
-  CHECK(e.db.Scalar("SELECT status FROM inbox") == "failed");
+  // The notification was handled (its lead became a fetch job); the lead is what failed, for good: a refused
+  // token is not retried.
+  CHECK(e.db.Scalar("SELECT status FROM inbox") == "done");
+  CHECK(e.db.Scalar("SELECT state FROM fetch_job") == "dead");
+  CHECK(e.db.Scalar("SELECT coalesce(last_error, '') FROM fetch_job").find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.db.Scalar("SELECT coalesce(error, '') FROM inbox").find("EAAB-page-token-42") == std::string::npos);
   CHECK(e.db.Count("SELECT count(*) FROM source_record") == 0);
   CHECK(e.d->Log().find("EAAB-page-token-42") == std::string::npos);
@@ -202,7 +206,8 @@ TEST_CASE("meta: a Graph API that refuses the token becomes a fetch dead letter 
                          Catch::Contains("\ncanon_dead_letters_total{stage=\"fetch\"} 1\n"));
 }
 
-TEST_CASE("meta: a Graph API 503 is retried, and /metrics counts the fetch and its retry", "[pg][vendor][meta][metrics]") {
+// The 503 reschedules the lead's fetch_job (retry_initial 5 s, jittered: 2.5 to 5 s), which fetches it again.
+TEST_CASE("meta: a Graph API 503 is retried, and /metrics counts both fetches and the retry", "[pg][vendor][meta][metrics]") {
   Env e({{503, R"({"error":{"message":"busy"}})"}, {200, kMetaLead}});
   std::string body = kMetaNotification;
   auto r = HttpRequest(e.port(), "POST", "/ingest/meta_leads", body, kJson, MetaSignature("meta-app-secret-1", body));
@@ -212,9 +217,11 @@ TEST_CASE("meta: a Graph API 503 is retried, and /metrics counts the fetch and i
   CHECK(e.graph.connections() == 2);
   auto m = HttpRequest(e.port(), "GET", "/metrics");
   INFO(m.body);
-  CHECK_THAT(m.body, Catch::Contains("\ncanon_fetch_requests_total{source=\"meta_leads\"} 1\n") &&
+  CHECK_THAT(m.body, Catch::Contains("\ncanon_fetch_requests_total{source=\"meta_leads\"} 2\n") &&
                          Catch::Contains("\ncanon_fetch_retries_total{source=\"meta_leads\"} 1\n") &&
-                         Catch::Contains("\ncanon_fetch_failures_total{source=\"meta_leads\"} 0\n") &&
+                         Catch::Contains("\ncanon_fetch_failures_total{source=\"meta_leads\"} 1\n") &&
+                         Catch::Contains("\ncanon_fetch_leads_total{source=\"meta_leads\"} 1\n") &&
+                         Catch::Contains("\ncanon_dead_letters_total{stage=\"fetch\"} 0\n") &&
                          Catch::Contains("\ncanon_records_total{outcome=\"new\"} 1\n"));
 }
 

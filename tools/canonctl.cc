@@ -52,6 +52,7 @@ const Command kCommands[] = {
     {"import", canon::tools::CmdImport, "import FILE --source NAME"},
     {"report", canon::tools::CmdReport, "report vocabulary|blocking-keys"},
     {"quarantine", canon::tools::CmdQuarantine, "quarantine replay"},
+    {"dead-letters", canon::tools::CmdDeadLetters, "dead-letters list|show|replay [--stage S] [--source S] [--since T]"},
 };
 
 void Usage() {

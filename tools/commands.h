@@ -21,6 +21,7 @@ int CmdErase(const Args& args);       // erase --email X | --contact ID [--suppr
 int CmdImport(const Args& args);      // import FILE --source NAME
 int CmdReport(const Args& args);      // report vocabulary|blocking-keys
 int CmdQuarantine(const Args& args);  // quarantine replay
+int CmdDeadLetters(const Args& args);  // dead-letters list|show|replay
 
 // Shared option helpers: "--name value" or "--name=value"; returns the fallback when absent.
 std::string OptionValue(const Args& args, const std::string& name, const std::string& fallback = {});
