@@ -661,9 +661,9 @@ bool SameDigits(std::u32string_view a, std::u32string_view b) {
   }
 }
 
-// An identifier corroborates a name match only with real evidence: at least 2 bits (4:1 odds), so a weak level
+// An identifier corroborates a name match only with real evidence: at least 4 bits (16:1 odds), so a weak level
 // (an e-mail that merely fits the name, a birth date one part off) does not.
-constexpr double kCorroborationBits = 2.0;
+constexpr double kCorroborationBits = 4.0;
 
 constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
 
