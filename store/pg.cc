@@ -71,7 +71,10 @@ Status PgConn::EnsureConnected() {
   PQreset(conn_);
   prepared_.clear();  // a new session has none of the old one's prepared statements
   if (Healthy()) return Status::Ok();
-  return Status::Unavailable("PostgreSQL connection lost");
+  // libpq's reason (refused, timeout expired, the server shutting down): host and port, never row data.
+  std::string why = PQerrorMessage(conn_);
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return Status::Unavailable("PostgreSQL connection lost" + (why.empty() ? "" : ": " + why));
 }
 
 namespace {
