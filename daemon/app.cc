@@ -74,23 +74,24 @@ Status App::Start(boost::asio::io_context& ioc) {
     if (options_.run_workers && config_.workers > 0) {
       workers_ = std::make_unique<WorkerPool>(
           WorkerOptions{config_.database, static_cast<int>(config_.workers), static_cast<int>(config_.worker_batch),
-                        static_cast<int>(config_.poll_interval_ms)},
+                        static_cast<int>(config_.poll_interval_ms), ReconnectBackoff(config_)},
           rules_, log_, metrics_);
       if (Status s = workers_->Start(); !s.ok()) return s;
     }
     if (options_.run_workers && config_.watch_drop_folders) {
-      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_, metrics_);
+      drops_ = std::make_unique<DropWatcher>(config_.database, rules_, log_, metrics_, ReconnectBackoff(config_));
       if (Status s = drops_->Start(); !s.ok()) return s;
     }
     if (config_.max_inbox_backlog > 0) {
-      backlog_ = std::make_unique<BacklogMonitor>(config_.database, config_.max_inbox_backlog, log_);
+      backlog_ = std::make_unique<BacklogMonitor>(config_.database, config_.max_inbox_backlog, log_,
+                                                  ReconnectBackoff(config_), metrics_);
       if (Status s = backlog_->Start(); !s.ok()) return s;
     }
     WorkerPool* w = workers_.get();
     auto committer = std::make_unique<GroupCommitter>(
         GroupCommitOptions{config_.database, static_cast<int>(config_.writer_connections),
                            static_cast<size_t>(config_.max_queue), static_cast<size_t>(config_.group_commit_max),
-                           config_.max_commit_latency_ms, &overload_},
+                           config_.max_commit_latency_ms, &overload_, ReconnectBackoff(config_), &metrics_},
         log_, [w] {
           if (w) w->Wake();
         });
@@ -306,18 +307,8 @@ void App::Admin(Request&& req, const Peer& peer, Respond respond) {
 
 void App::Audit(const store::AuditEvent& event) {
   std::lock_guard<std::mutex> lock(audit_mu_);
-  Status s;
-  if (!audit_) {
-    auto conn = store::PgConn::Connect(config_.database);
-    if (conn.ok())
-      audit_ = std::move(*conn);
-    else
-      s = conn.status();
-  }
-  if (audit_) {
-    s = audit_->EnsureConnected();
-    if (s.ok()) s = store::InsertAuditEvent(*audit_, event);
-  }
+  Status s = audit_reconnect_.Ensure(audit_, config_.database);
+  if (s.ok()) s = store::InsertAuditEvent(*audit_, event);
   if (!s.ok())
     log_->error("audit_event not written for {} {} (request {}) by token '{}' (status {}): {}", event.method,
                 event.route, event.request_id, event.token_name, event.status, s.message());
@@ -533,13 +524,19 @@ void App::AddRoutes() {
   }
 }
 
+store::PgConn* App::admin_conn() {
+  if (!admin_ || !admin_reconnect_.Ensure(*admin_).ok()) return nullptr;
+  return admin_.get();
+}
+
 Response App::Ready(const Request& req) {
   std::string problems;
   if (!rules_.Get()) problems += "rules not loaded; ";
   if (options_.store_inbox) {
     std::lock_guard<std::mutex> lock(admin_mu_);
-    if (!admin_ || !admin_->EnsureConnected().ok()) {
-      problems += "database unreachable; ";
+    if (!admin_conn()) {
+      problems += "database unreachable (" + std::to_string(admin_reconnect_.failures()) +
+                  " failed reconnect attempts); ";
     } else {
       auto pending = store::PendingMigrations(*admin_, config_.migrations_dir);
       if (!pending.ok()) problems += "database check failed: " + pending.status().message() + "; ";
@@ -589,12 +586,7 @@ void App::SampleGauges() {
   if (!options_.store_inbox) return;
   std::lock_guard<std::mutex> lock(metrics_conn_mu_);
   auto read = [this]() -> Result<store::QueueStats> {
-    if (!metrics_conn_) {
-      auto conn = store::PgConn::Connect(config_.database);
-      if (!conn.ok()) return conn.status();
-      metrics_conn_ = std::move(*conn);
-    }
-    if (Status s = metrics_conn_->EnsureConnected(); !s.ok()) return s;
+    if (Status s = metrics_reconnect_.Ensure(metrics_conn_, config_.database); !s.ok()) return s;
     return store::ReadQueueStats(*metrics_conn_, kQueueCountCap, kScrapeStatementTimeoutMs);
   };
   Result<store::QueueStats> q = read();

@@ -21,6 +21,7 @@
 #include "daemon/http_server.h"
 #include "daemon/overload.h"
 #include "daemon/metrics.h"
+#include "daemon/reconnect.h"
 #include "daemon/rules_holder.h"
 #include "daemon/worker.h"
 #include "store/audit.h"
@@ -51,8 +52,9 @@ class App : public Router {
   Status ReloadRules();
 
   uint16_t port() const { return port_; }
-  // For admin route files: the shared admin connection (lock admin_mutex() around its use), rules, config, log.
-  store::PgConn* admin_conn() { return admin_.get(); }
+  // For admin route files: the shared admin connection (lock admin_mutex() around its use; null while the
+  // database is unreachable: it is reconnected with backoff, daemon/reconnect.h), rules, config, log.
+  store::PgConn* admin_conn();
   std::mutex& admin_mutex() { return admin_mu_; }
   const RulesHolder& rules() const { return rules_; }
   const Config& config() const { return config_; }
@@ -118,6 +120,10 @@ class App : public Router {
   // Its own connection for the scrape's queue gauges, with a statement timeout.
   std::mutex metrics_conn_mu_;
   std::unique_ptr<store::PgConn> metrics_conn_;
+  // The ways back of the admin, audit and metrics connections, each used under its connection's mutex.
+  Reconnector admin_reconnect_{ReconnectBackoff(config_), "admin", metrics_, log_};
+  Reconnector audit_reconnect_{ReconnectBackoff(config_), "audit", metrics_, log_};
+  Reconnector metrics_reconnect_{ReconnectBackoff(config_), "metrics", metrics_, log_};
 };
 
 }  // namespace canon::daemon

@@ -126,6 +126,12 @@ const std::vector<Setting>& Settings() {
                     "time a response may take to be written (a client that stops reading is cut off)"),
       CANON_SETTING("poll_interval_ms", poll_interval_ms, int64_t, "integer", false,
                     "how often idle workers look for rows written by other nodes"),
+      CANON_SETTING("reconnect_initial_ms", reconnect_initial_ms, int64_t, "integer", false,
+                    "a dropped PostgreSQL connection is retried at once, then after this (jittered to [x/2, x)), "
+                    "doubling each failed attempt"),
+      CANON_SETTING("reconnect_max_ms", reconnect_max_ms, int64_t, "integer", false,
+                    "the longest wait between reconnect attempts: a node finds the database within about this "
+                    "long of its return"),
       CANON_SETTING("watch_drop_folders", watch_drop_folders, bool, "boolean", false,
                     "import CSV files that appear in the csv sources' folders"),
       CANON_SETTING("log_level", log_level, std::string, "string", true, "trace, debug, info, warn, error"),
@@ -212,6 +218,8 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.listen.find(':') == std::string::npos) return Status::Invalid("listen must be host:port");
   if (c.io_threads < 1 || c.workers < 0 || c.writer_connections < 1 || c.group_commit_max < 1)
     return Status::Invalid("io_threads, writer_connections and group_commit_max must be at least 1");
+  if (c.reconnect_initial_ms < 1 || c.reconnect_max_ms < c.reconnect_initial_ms)
+    return Status::Invalid("reconnect_initial_ms must be at least 1 and reconnect_max_ms at least reconnect_initial_ms");
   return c;
 }
 

@@ -49,6 +49,8 @@ struct Config {
   int64_t read_timeout_ms = 30000;
   int64_t write_timeout_ms = 10000;
   int64_t poll_interval_ms = 200;
+  int64_t reconnect_initial_ms = 100;
+  int64_t reconnect_max_ms = 3000;
   bool watch_drop_folders = true;
   std::string log_level = "info";
   std::string log_format = "text";  // text | json (one JSON object per line, daemon/log.h)

@@ -33,8 +33,12 @@ bool Ignored(const std::string& name) {
 }  // namespace
 
 DropWatcher::DropWatcher(std::string conninfo, const RulesHolder& rules, std::shared_ptr<spdlog::logger> log,
-                         DaemonMetrics& metrics)
-    : conninfo_(std::move(conninfo)), rules_(rules), log_(std::move(log)), metrics_(metrics) {}
+                         DaemonMetrics& metrics, Backoff reconnect)
+    : conninfo_(std::move(conninfo)),
+      rules_(rules),
+      log_(std::move(log)),
+      metrics_(metrics),
+      reconnect_(reconnect, "importer", metrics_, log_) {}
 
 DropWatcher::~DropWatcher() { Stop(); }
 
@@ -139,7 +143,7 @@ bool DropWatcher::ImportOne(const std::string& source, const std::string& path) 
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return true;  // moved away meanwhile
   std::string name = fs::path(path).filename().string();
-  if (!conn_->Healthy()) conn_->EnsureConnected();
+  if (!reconnect_.Ensure(*conn_).ok()) return false;  // looked at again in a few seconds
   auto mine = store::TryLockImportFile(*conn_, source, name);
   if (!mine.ok()) {
     log_->error("import {}: {} not started: {}", source, name, mine.status().ToString());
@@ -147,13 +151,14 @@ bool DropWatcher::ImportOne(const std::string& source, const std::string& path) 
   }
   if (!*mine) return false;
   // Looked at again under the lock: the node that held it may have finished and moved it.
-  if (fs::is_regular_file(path, ec)) Import(source, path);
+  bool finished = !fs::is_regular_file(path, ec) || Import(source, path);
+  if (!conn_->Healthy()) return false;  // the lock went with the session
   if (Status s = store::UnlockImportFile(*conn_, source, name); !s.ok())
     log_->warn("import {}: {} unlock: {}", source, name, s.ToString());
-  return true;
+  return finished;
 }
 
-void DropWatcher::Import(const std::string& source, const std::string& path) {
+bool DropWatcher::Import(const std::string& source, const std::string& path) {
   std::error_code ec;
   fs::path p(path);
   fs::path folder = p.parent_path();
@@ -198,19 +203,20 @@ void DropWatcher::Import(const std::string& source, const std::string& path) {
   file_done.Set(0);
   if (r.ok() && r->status != "stopped") metrics_.csv_files.With({source, r->status}).Inc();
   if (!r.ok()) {
-    // Database trouble or a vanished source: leave the file where it is; it is retried at the next start.
+    // Database trouble or a vanished source: leave the file where it is. A dropped connection is tried again
+    // once it is back (ImportOne's caller); anything else at the next start.
     log_->error("import {}: {} interrupted: {}", source, name, r.status().ToString());
-    return;
+    return conn_->Healthy();
   }
   if (r->status == "stopped") {
     log_->info("import {}: {} stopped at {} bytes; resumes at the next start", source, name, r->progress.bytes_done);
-    return;
+    return true;
   }
   if (r->status == "failed") {
     fs::rename(p, folder / "failed" / name, ec);
     std::ofstream(folder / "failed" / (name + ".reason.txt")) << MaskPii(r->error) << "\n";
     log_->error("import {}: {} cannot be read: {}", source, name, r->error);
-    return;
+    return true;
   }
   // done, or a file imported before (duplicate): report and move to done/.
   Status rep = pipeline::WriteImportReport(*conn_, r->import_id, (folder / "done" / (name + ".report.csv")).string());
@@ -219,6 +225,7 @@ void DropWatcher::Import(const std::string& source, const std::string& path) {
   if (ec) log_->error("import {}: cannot move {} to done/: {}", source, name, ec.message());
   log_->info("import {}: {} {}: {} rows written, {} refused, {:.1f} s", source, name, r->status, r->progress.rows_ok,
              r->progress.rows_refused, r->progress.seconds);
+  return true;
 }
 
 }  // namespace canon::daemon

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "daemon/backoff.h"
+
 namespace canon::daemon {
 namespace {
 
@@ -31,12 +33,7 @@ RetryDecision NextRetry(const FetchRetryPolicy& policy, int attempts, std::chron
     d.dead = true;
     return d;
   }
-  // Doubling stops at max (and before the shift could overflow).
-  long long base = policy.initial.count();
-  for (int i = 1; i < attempts && base < policy.max.count(); ++i) base *= 2;
-  base = std::min(base, static_cast<long long>(policy.max.count()));
-  random01 = std::clamp(random01, 0.0, 1.0);
-  long long jittered = base / 2 + static_cast<long long>(random01 * static_cast<double>(base - base / 2));
+  long long jittered = EqualJitter({policy.initial, policy.max}, attempts, random01).count();
   d.delay = std::chrono::milliseconds(
       std::min(jittered, static_cast<long long>((policy.window - elapsed).count())));
   return d;

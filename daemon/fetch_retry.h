@@ -1,8 +1,8 @@
 // The retry policy of fetched leads (fetch_job): exponential backoff with jitter, bounded by a window.
 //
 // After the n-th failed attempt the next waits base = min(initial * 2^(n-1), max), jittered to a uniform
-// value in [base/2, base) ("equal jitter": workers and nodes that failed together spread out, and no wait
-// collapses to zero). The window (default 24 h) runs from the job's creation or its last replay: a failure
+// value in [base/2, base) (daemon/backoff.h's equal jitter: workers and nodes that failed together spread out,
+// and no wait collapses to zero). The window (default 24 h) runs from the job's creation or its last replay: a failure
 // once the window has passed dead-letters the lead, and the last wait is cut so that one attempt falls at the
 // window's end. A source sets retry_initial, retry_max and retry_window in seconds (rules/sources.toml);
 // defaults below. Pure; any thread.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "daemon/reconnect.h"
+
 namespace canon::daemon {
 
 Status NullSink::Submit(store::InboxItem, Done done) {
@@ -74,6 +76,7 @@ Status GroupCommitter::Submit(store::InboxItem item, Done done) {
 }
 
 void GroupCommitter::Run(int index, store::PgConn& conn) {
+  Reconnector reconnect(options_.reconnect, "writer", *options_.metrics, log_);
   std::vector<Pending> batch;
   for (;;) {
     batch.clear();
@@ -93,8 +96,12 @@ void GroupCommitter::Run(int index, store::PgConn& conn) {
     for (auto& p : batch) items.push_back(&p.item);
     // One statement is one implicit transaction: either every row of the batch is durable or none is.
     ++busy_;
-    auto receipts = store::InsertInbox(conn, items);
-    if (!receipts.ok() && !conn.Healthy() && conn.EnsureConnected().ok()) receipts = store::InsertInbox(conn, items);
+    // A connection found dropped is reconnected first (when its backoff allows), so a batch after a restart is
+    // written, not refused.
+    Status up = reconnect.Ensure(conn);
+    auto receipts = up.ok() ? store::InsertInbox(conn, items) : Result<std::vector<store::InboxReceipt>>(up);
+    if (!receipts.ok() && up.ok() && !conn.Healthy() && reconnect.Ensure(conn).ok())
+      receipts = store::InsertInbox(conn, items);
     --busy_;
     if (!receipts.ok()) {
       log_->error("inbox write of {} payloads failed: {}", batch.size(), receipts.status().ToString());

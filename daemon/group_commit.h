@@ -6,7 +6,9 @@
 // payload waiting, or the last batch committed within the last second, waited longer), answers kUnavailable at
 // once with the reason's name (daemon/overload.h) as its `where`, counted in `overload` (the caller says 503 with
 // Retry-After). `done` runs on a writer thread exactly once, after the row is committed (or with the error).
-// Stop() lets the writers drain what is queued, then joins them.
+// Stop() lets the writers drain what is queued, then joins them. A writer whose connection dropped reconnects with
+// backoff (daemon/reconnect.h, role "writer"); until it is back, its batches fail at once (503, reason database)
+// instead of each waiting on a dead server.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -20,8 +22,10 @@
 #include <mutex>
 #include <vector>
 
-#include "daemon/overload.h"
+#include "daemon/backoff.h"
 #include "daemon/heartbeat.h"
+#include "daemon/metrics.h"
+#include "daemon/overload.h"
 #include "daemon/thread_group.h"
 #include "store/inbox.h"
 
@@ -50,6 +54,8 @@ struct GroupCommitOptions {
   size_t batch_max = 512;
   long long max_latency_ms = 0;        // 0: no latency limit
   OverloadCounters* overload = nullptr;  // counts refusals; may be null
+  Backoff reconnect;
+  DaemonMetrics* metrics = nullptr;  // counts reconnect attempts; required
 };
 
 class GroupCommitter : public InboxSink {

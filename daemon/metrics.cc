@@ -95,7 +95,7 @@ DaemonMetrics::DaemonMetrics()
            &records,          &records_quarantined, &dead_letters,   &over_common,      &suppressed,
            &fetches,          &fetch_retries,       &fetch_failures, &fetch_leads,      &csv_rows,         &csv_bytes,
            &csv_files,        &csv_file_bytes,      &csv_file_done,  &rules_info,       &rules_reloads,
-           &pg_connections,   &pg_in_use,           &pg_waiting,     &build_info} {
+           &pg_connections,   &pg_in_use,           &pg_waiting,     &pg_reconnects,    &build_info} {
 #ifndef CANON_VERSION
 #define CANON_VERSION "unknown"
 #endif
@@ -104,6 +104,8 @@ DaemonMetrics::DaemonMetrics()
   for (const char* outcome : {"new", "joined", "review", "test", "suppressed"}) records.With({outcome});
   for (const char* stage : {"intake", "fetch", "parse", "validate", "store"}) dead_letters.With({stage});
   for (const char* result : {"success", "failure"}) rules_reloads.With({result});
+  for (const char* role : {"writer", "worker", "importer", "backlog", "admin", "audit", "metrics"})
+    for (const char* result : {"ok", "failed"}) pg_reconnects.With({role, result});
 }
 
 std::string DaemonMetrics::Write(bool with_sources) const {

@@ -359,6 +359,13 @@ class DaemonMetrics {
       "gauge",
       {"role"},
       false};
+  Family<Counter> pg_reconnects{"canon_pg_reconnects_total",
+                                "Attempts to reconnect a dropped PostgreSQL connection, by role (writer, worker, "
+                                "importer, backlog, admin, audit, metrics) and result (ok, failed); spaced by "
+                                "backoff (daemon/reconnect.h).",
+                                "counter",
+                                {"role", "result"},
+                                false};
 
   Family<Gauge> build_info{
       "canon_build_info", "canond's version and compiler.", "gauge", {"version", "compiler"}, false};

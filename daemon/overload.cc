@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "daemon/reconnect.h"
 #include "store/inbox.h"
 
 namespace canon::daemon {
@@ -55,8 +56,13 @@ void OverloadCounters::Count(Overload reason, const std::string& detail) {
                detail, n);
 }
 
-BacklogMonitor::BacklogMonitor(std::string conninfo, long long high_water, std::shared_ptr<spdlog::logger> log)
-    : conninfo_(std::move(conninfo)), high_water_(high_water), log_(std::move(log)) {}
+BacklogMonitor::BacklogMonitor(std::string conninfo, long long high_water, std::shared_ptr<spdlog::logger> log,
+                               Backoff reconnect, DaemonMetrics& metrics)
+    : conninfo_(std::move(conninfo)),
+      high_water_(high_water),
+      log_(std::move(log)),
+      reconnect_(reconnect),
+      metrics_(metrics) {}
 
 BacklogMonitor::~BacklogMonitor() { Stop(); }
 
@@ -68,8 +74,10 @@ void BacklogMonitor::Stop() { thread_.Stop(mu_, cv_, stopping_); }
 
 void BacklogMonitor::Run(store::PgConn& conn) {
   bool was_over = false;
+  Reconnector reconnect(reconnect_, "backlog", metrics_, log_);
   for (;;) {
-    auto n = store::CountPending(conn, high_water_);
+    Status up = reconnect.Ensure(conn);
+    auto n = up.ok() ? store::CountPending(conn, high_water_) : Result<long long>(up);
     if (n.ok()) {
       pending_ = *n;
       if (over() != was_over) {
@@ -80,8 +88,7 @@ void BacklogMonitor::Run(store::PgConn& conn) {
           log_->info("inbox backlog below its high-water mark again ({} pending rows)", *n);
       }
     } else {
-      log_->warn("inbox backlog sample failed: {}", n.status().ToString());
-      if (!conn.Healthy()) conn.EnsureConnected();
+      if (up.ok()) log_->warn("inbox backlog sample failed: {}", n.status().ToString());
     }
     std::unique_lock<std::mutex> lock(mu_);
     if (cv_.wait_for(lock, kBacklogSampleEvery, [&] { return stopping_; })) return;

@@ -25,6 +25,8 @@
 #include <mutex>
 #include <string>
 
+#include "daemon/backoff.h"
+#include "daemon/metrics.h"
 #include "daemon/thread_group.h"
 
 namespace canon::daemon {
@@ -50,8 +52,10 @@ class OverloadCounters {
 
 class BacklogMonitor {
  public:
-  // `high_water`: pending rows at which intake refuses; must be at least 1.
-  BacklogMonitor(std::string conninfo, long long high_water, std::shared_ptr<spdlog::logger> log);
+  // `high_water`: pending rows at which intake refuses; must be at least 1. A dropped connection is reconnected
+  // with `reconnect` (daemon/reconnect.h, role "backlog"), counted in `metrics`, which must outlive the monitor.
+  BacklogMonitor(std::string conninfo, long long high_water, std::shared_ptr<spdlog::logger> log, Backoff reconnect,
+                 DaemonMetrics& metrics);
   ~BacklogMonitor();
   Status Start();
   void Stop();
@@ -65,6 +69,8 @@ class BacklogMonitor {
   std::string conninfo_;
   long long high_water_;
   std::shared_ptr<spdlog::logger> log_;
+  Backoff reconnect_;
+  DaemonMetrics& metrics_;
   std::atomic<long long> pending_{0};
   std::mutex mu_;
   std::condition_variable cv_;

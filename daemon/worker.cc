@@ -12,6 +12,7 @@
 #include "daemon/fetch_retry.h"
 #include "daemon/graph_client.h"
 #include "daemon/log.h"
+#include "daemon/reconnect.h"
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 #include "store/erase.h"
@@ -136,7 +137,10 @@ void WorkerPool::Wake() {
 void WorkerPool::Stop() { threads_.Stop(mu_, cv_, stopping_); }
 
 void WorkerPool::Run(int index, store::PgConn& conn) {
+  // A batch that fails on a healthy connection (its claim failed, say) is not retried before this.
+  constexpr auto kFailedBatchPause = std::chrono::milliseconds(500);
   long long seen = -1;
+  Reconnector reconnect(options_.reconnect, "worker", metrics_, log_);
   std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
   // Drain: keep claiming while full batches come back (`process`: one batch, `retry`: its items one by one after
   // it failed). False when the pool is stopping.
@@ -158,9 +162,9 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
         // Not "the next pending items": another worker may hold the failed one by now, and an innocent item
         // would be dead-lettered in its place.
         if (!lost && !claimed.empty()) lost = !retry(claimed);
-        if (lost || claimed.empty()) {
-          if (lost) conn.EnsureConnected();
-          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        if (lost) return true;  // Run reconnects, with backoff
+        if (claimed.empty()) {
+          std::this_thread::sleep_for(kFailedBatchPause);
           return true;
         }
         continue;
@@ -172,6 +176,12 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   };
   for (;;) {
     heartbeats_.Idle(index);
+    if (!reconnect.Ensure(conn).ok()) {
+      // Wakes are not waited for: they come from this node's intake, which has no database either.
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_until(lock, reconnect.next_attempt(), [&] { return stopping_; })) return;
+      continue;
+    }
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (stopping_) return;

@@ -4,7 +4,8 @@
 // Each worker thread owns one PostgreSQL connection. A batch is one transaction from claim to "done": a crash
 // mid-batch leaves its rows pending for the next worker, so nothing is lost or written twice. Wake() is called
 // after the local intake commits; idle workers also poll every `poll_interval_ms` for rows other nodes wrote.
-// Stop() lets each worker finish its current batch. Counts (rows, records by outcome, dead letters by stage,
+// Stop() lets each worker finish its current batch. A worker whose connection dropped reconnects with backoff
+// and jitter (daemon/reconnect.h, role "worker"); its rolled-back batch is claimed again by whoever comes first. Counts (rows, records by outcome, dead letters by stage,
 // fetches, batch durations) go to `metrics` once their batch commits; `metrics` must outlive the pool.
 //
 // Fetch-based sources (meta_leads): the notification's batch turns each lead id into a fetch_job
@@ -27,8 +28,9 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/metrics.h"
+#include "daemon/backoff.h"
 #include "daemon/heartbeat.h"
+#include "daemon/metrics.h"
 #include "daemon/rules_holder.h"
 #include "daemon/thread_group.h"
 #include "hygiene/record.h"
@@ -47,6 +49,7 @@ struct WorkerOptions {
   int threads = 2;
   int batch = 64;
   int poll_interval_ms = 200;
+  Backoff reconnect;  // a dropped connection is reconnected with this backoff (daemon/reconnect.h)
 };
 
 class WorkerPool {

@@ -22,12 +22,15 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
   // probes an idle client socket after 30 s (every 10 s, 3 times) and ends a session idle inside a transaction
   // after a minute, so the rows go back to the queue and other nodes finish them; the client probes the server
   // the same way, so a worker waiting on a dead server fails and reconnects instead of hanging. The caller's own
-  // conninfo and options win (they come after these).
+  // conninfo and options win (they come after these). A connection attempt gives up after 10 s (connect_timeout):
+  // a node cut off from the database's network would otherwise wait minutes for TCP to give up on each attempt,
+  // and its reconnect backoff (daemon/reconnect.h) could not space anything.
   std::string server_defaults =
       "-c idle_in_transaction_session_timeout=60000 -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 "
       "-c tcp_keepalives_count=3";
   std::vector<std::pair<const char*, const char*>> client_defaults = {
-      {"keepalives", "1"}, {"keepalives_idle", "30"}, {"keepalives_interval", "10"}, {"keepalives_count", "3"}};
+      {"keepalives", "1"},         {"keepalives_idle", "30"},    {"keepalives_interval", "10"},
+      {"keepalives_count", "3"},   {"connect_timeout", "10"}};
   char* err = nullptr;
   if (PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err)) {
     for (PQconninfoOption* o = parsed; o->keyword; ++o) {
@@ -68,7 +71,10 @@ Status PgConn::EnsureConnected() {
   PQreset(conn_);
   prepared_.clear();  // a new session has none of the old one's prepared statements
   if (Healthy()) return Status::Ok();
-  return Status::Unavailable("PostgreSQL connection lost");
+  // libpq's reason (refused, timeout expired, the server shutting down): host and port, never row data.
+  std::string why = PQerrorMessage(conn_);
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return Status::Unavailable("PostgreSQL connection lost" + (why.empty() ? "" : ": " + why));
 }
 
 namespace {

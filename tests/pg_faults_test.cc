@@ -1,6 +1,6 @@
 // What the README promises under faults, tested through a real canond: 503 with Retry-After for a full queue and
-// for a database that is down, a worker killed mid-batch, a poison row found by retrying one at a time, and the
-// sd_notify protocol. Tests that stop PostgreSQL use a private cluster (tests/faults/private_pg.h), never the
+// for a database that is down, reconnects spaced by backoff while it is down, a worker killed mid-batch, a poison
+// row found by retrying one at a time, and the sd_notify protocol. Tests that stop PostgreSQL use a private cluster (tests/faults/private_pg.h), never the
 // shared one.
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,7 +16,10 @@
 #include <filesystem>
 #include <functional>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "daemon/backoff.h"
 #include "tests/faults/private_pg.h"
 #include "tests/support.h"
 
@@ -338,4 +341,107 @@ TEST_CASE("every connection probes its peer and ends a session left idle in a tr
   REQUIRE((*own)->Exec("SELECT 1").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   CHECK(!(*own)->Exec("SELECT 1").ok());
+}
+
+namespace {
+// The value of one series in a /metrics exposition (its full name with labels, as written), or -1.
+double SeriesValue(const std::string& exposition, const std::string& series) {
+  size_t at = exposition.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(exposition.substr(at + series.size() + 2));
+}
+double Reconnects(const std::string& exposition, const char* role, const char* result) {
+  return SeriesValue(exposition, std::string("canon_pg_reconnects_total{role=\"") + role + "\",result=\"" + result +
+                                     "\"}");
+}
+}  // namespace
+
+TEST_CASE("PostgreSQL away for seconds: each connection's reconnect attempts are spaced by backoff, not one per "
+          "request; the node is back within reconnect_max_ms of its return",
+          "[pg][faults][reconnect]") {
+  PrivatePg pg;
+  TestDb db(pg.admin());
+  const daemon::Backoff backoff{std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
+  constexpr int kWriters = 2, kWorkers = 2;
+  Canond d(db, {{"reconnect_initial_ms", "100"},
+                {"reconnect_max_ms", "1000"},
+                {"writer_connections", std::to_string(kWriters)},
+                {"workers", std::to_string(kWorkers)}});
+  PostForm(d, "email=before@reconnect.test");
+  CHECK(WaitReady(d, 200, 5000) == 200);
+
+  pg.Stop("fast");
+  auto down = Clock::now();
+  // Four senders hammer the intake and a prober polls /readyz and /metrics meanwhile: every 503 was a
+  // reconnect attempt of a writer before backoff.
+  constexpr int kOutageMs = 5000;
+  std::atomic<long long> refused{0}, sent{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; Ms(down) < kOutageMs; ++i) {
+        auto r = HttpRequest(d.port(), "POST", "/ingest/website",
+                             "email=o" + std::to_string(t) + "x" + std::to_string(i) + "@reconnect.test", kForm);
+        ++sent;
+        if (r.status == 503) ++refused;
+      }
+    });
+  threads.emplace_back([&] {
+    while (Ms(down) < kOutageMs) {
+      HttpRequest(d.port(), "GET", "/readyz");
+      HttpRequest(d.port(), "GET", "/metrics");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  for (auto& t : threads) t.join();
+  std::string during = HttpRequest(d.port(), "GET", "/metrics").body;
+  const long long outage_ms = Ms(down);
+
+  // At most: one attempt at once, then one after each wait, every wait at least its lower bound.
+  int per_connection = 1;
+  for (long long spent = 0;; ++per_connection) {
+    spent += daemon::EqualJitter(backoff, per_connection, 0.0).count();
+    if (spent > outage_ms) break;
+  }
+  INFO("outage " << outage_ms << " ms: " << sent << " posts, " << refused << " answered 503; at most "
+                 << per_connection << " attempts per connection\n"
+                 << during);
+  CHECK(refused == sent);
+  CHECK(refused > 10 * kWriters * per_connection);
+  for (auto [role, connections] : {std::pair{"writer", kWriters}, std::pair{"worker", kWorkers},
+                                   std::pair{"admin", 1}, std::pair{"metrics", 1}, std::pair{"backlog", 1}}) {
+    INFO(role);
+    CHECK(Reconnects(during, role, "failed") >= 1);
+    CHECK(Reconnects(during, role, "failed") <= connections * per_connection);
+    CHECK(Reconnects(during, role, "ok") == 0);
+  }
+
+  pg.Start();
+  auto up = Clock::now();
+  CHECK(WaitReady(d, 200, 10000) == 200);
+  const long long ready_ms = Ms(up);
+  HttpResult r;
+  while (Ms(up) < 10000) {
+    r = HttpRequest(d.port(), "POST", "/ingest/website", "email=after@reconnect.test", kForm);
+    if (r.status == 202) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const long long accepted_ms = Ms(up);
+  CHECK(r.status == 202);
+  // Both within the longest wait (1 s) of the server's return, with room for a loaded machine.
+  INFO("ready after " << ready_ms << " ms, intake accepts after " << accepted_ms << " ms");
+  CHECK(ready_ms < 3000);
+  CHECK(accepted_ms < 3000);
+  // The workers are back too: what was accepted is written, once.
+  RequireEachRowStoredOnce(db, 2);
+  // Each worker is back by its next attempt, within reconnect_max_ms, whether or not it has had work since.
+  std::string after;
+  for (auto since = Clock::now(); Ms(since) < 5000; std::this_thread::sleep_for(std::chrono::milliseconds(100))) {
+    after = HttpRequest(d.port(), "GET", "/metrics").body;
+    if (Reconnects(after, "worker", "ok") == kWorkers) break;
+  }
+  CHECK(Reconnects(after, "worker", "ok") == kWorkers);
+  CHECK(Reconnects(after, "writer", "ok") >= 1);
+  CHECK(Reconnects(after, "admin", "ok") == 1);
+  CHECK_THAT(d.Log(), Catch::Contains("PostgreSQL connection (worker) back after"));
 }

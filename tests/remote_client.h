@@ -2,6 +2,7 @@
 // support.h, which every [pg] test includes, so a change here rebuilds only its users.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -14,6 +15,12 @@ HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const st
                            const std::string& target, const std::string& body = {},
                            const std::string& content_type = {},
                            const std::map<std::string, std::string>& headers = {});
+// HttpRequest to `host` (an IPv4 address of this machine: a canond in a network namespace, tests/faults/netns.h),
+// given up after `timeout` (a peer cut off drops packets: the default 30 s would stall the sender).
+HttpResult HttpRequestTo(const std::string& host, uint16_t port, std::chrono::milliseconds timeout,
+                         const std::string& method, const std::string& target, const std::string& body = {},
+                         const std::string& content_type = {},
+                         const std::map<std::string, std::string>& headers = {});
 // A non-loopback IPv4 address of this machine, or "".
 std::string LocalNonLoopbackIp();
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include "tests/process.h"
+#include "tests/remote_client.h"
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -83,22 +84,24 @@ long long TestDb::Count(const std::string& sql, const std::vector<store::Param>&
   return s.empty() ? 0 : std::stoll(s);
 }
 
-HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const std::string& method,
-                           const std::string& target, const std::string& body,
-                           const std::string& content_type,
-                           const std::map<std::string, std::string>& headers) {
+namespace {
+// One request from `source_ip` (any when empty) to `host`:`port`, the whole exchange within `timeout`.
+HttpResult Exchange(const std::string& source_ip, const std::string& host, uint16_t port,
+                    std::chrono::milliseconds timeout, const std::string& method, const std::string& target,
+                    const std::string& body, const std::string& content_type,
+                    const std::map<std::string, std::string>& headers) {
   HttpResult out;
   try {
     net::io_context ioc;
     beast::tcp_stream stream(ioc);
-    stream.expires_after(std::chrono::seconds(30));
+    stream.expires_after(timeout);
     if (!source_ip.empty()) {
       stream.socket().open(tcp::v4());
       stream.socket().bind(tcp::endpoint(net::ip::make_address(source_ip), 0));
     }
-    stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    stream.connect(tcp::endpoint(net::ip::make_address(host), port));
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::host, host);
     if (!content_type.empty()) req.set(http::field::content_type, content_type);
     for (const auto& [k, v] : headers) req.set(k, v);
     req.body() = body;
@@ -122,6 +125,21 @@ HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const st
     out.body = e.what();
   }
   return out;
+}
+}  // namespace
+
+HttpResult HttpRequestFrom(const std::string& source_ip, uint16_t port, const std::string& method,
+                           const std::string& target, const std::string& body,
+                           const std::string& content_type,
+                           const std::map<std::string, std::string>& headers) {
+  return Exchange(source_ip, "127.0.0.1", port, std::chrono::seconds(30), method, target, body, content_type,
+                  headers);
+}
+
+HttpResult HttpRequestTo(const std::string& host, uint16_t port, std::chrono::milliseconds timeout,
+                         const std::string& method, const std::string& target, const std::string& body,
+                         const std::string& content_type, const std::map<std::string, std::string>& headers) {
+  return Exchange({}, host, port, timeout, method, target, body, content_type, headers);
 }
 
 // A non-loopback IPv4 address of this machine, or "".

@@ -7,13 +7,18 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "tests/faults/netns.h"
 #include "tests/faults/private_pg.h"
+#include "tests/remote_client.h"
 #include "tests/support.h"
 #include "tests/vendor_payloads.h"
 
@@ -29,23 +34,108 @@ constexpr auto kRetryPause = std::chrono::milliseconds(100);
 
 std::string Email(long long k) { return "f" + std::to_string(k) + "@faults.test"; }
 
-// One delivery of record k: forms, JSON and Google Ads leads in turn.
-HttpResult SendOnce(uint16_t port, long long k) {
+// One delivery of record k to host:port: forms, JSON and Google Ads leads in turn. A node cut off drops packets:
+// the sender gives up on it after kSendTimeout and tries the next.
+constexpr auto kSendTimeout = std::chrono::seconds(5);
+HttpResult SendOnce(const std::string& host, uint16_t port, long long k) {
   std::string key = "faults-" + std::to_string(k);
+  auto send = [&](const std::string& target, const std::string& body, const char* type,
+                  const std::map<std::string, std::string>& headers) {
+    return HttpRequestTo(host, port, kSendTimeout, "POST", target, body, type, headers);
+  };
   switch (k % 3) {
     case 0:
-      return HttpRequest(port, "POST", "/ingest/website", "email=" + Email(k) + "&first_name=F" + std::to_string(k),
-                         "application/x-www-form-urlencoded", {{"Idempotency-Key", key}});
+      return send("/ingest/website", "email=" + Email(k) + "&first_name=F" + std::to_string(k),
+                  "application/x-www-form-urlencoded", {{"Idempotency-Key", key}});
     case 1:
-      return HttpRequest(port, "POST", "/ingest/api", "{\"email\":\"" + Email(k) + "\",\"last_name\":\"L\"}",
-                         "application/json", {{"Idempotency-Key", key}});
+      return send("/ingest/api", "{\"email\":\"" + Email(k) + "\",\"last_name\":\"L\"}", "application/json",
+                  {{"Idempotency-Key", key}});
     default: {
       char phone[32];
       std::snprintf(phone, sizeof phone, "+1650%07lld", k % 10000000);
-      return HttpRequest(port, "POST", "/ingest/google_ads", GoogleLead(key, false, Email(k), kGoogleKey, "Gina Ads", phone),
-                         "application/json");
+      return send("/ingest/google_ads", GoogleLead(key, false, Email(k), kGoogleKey, "Gina Ads", phone),
+                  "application/json", {});
     }
   }
+}
+
+// The canond nodes: on loopback, or each in its network namespace. Node i's address is fixed; its port changes
+// when it is restarted on loopback, so senders read it atomically.
+class Nodes {
+ public:
+  Nodes(const TestDb& db, std::map<std::string, std::string> settings, std::string rules, int count, NetnsLab* lab,
+        int idle_in_tx_ms)
+      : db_(db), settings_(std::move(settings)), rules_(std::move(rules)), lab_(lab), ports_(count) {
+    loopback_.resize(count);
+    netns_.resize(count);
+    for (int i = 0; lab_ && i < count; ++i) {
+      // Node i reaches PostgreSQL at its host-side address; its sessions end soon after going idle inside a
+      // transaction, so a node cut off mid-batch gives its rows back within the cut.
+      std::string conninfo = db_.conninfo();
+      size_t at = conninfo.find("host=127.0.0.1");
+      REQUIRE(at != std::string::npos);
+      conninfo.replace(at, std::string("host=127.0.0.1").size(), "host=" + lab_->host_address(i));
+      conninfo += " options='-c idle_in_transaction_session_timeout=" + std::to_string(idle_in_tx_ms) + "'";
+      conninfo_.push_back(conninfo);
+    }
+    for (int i = 0; i < count; ++i) Start(i);  // one by one: the first applies the migrations
+  }
+  int count() const { return static_cast<int>(ports_.size()); }
+  std::string address(int i) const { return lab_ ? lab_->node_address(i) : "127.0.0.1"; }
+  uint16_t port(int i) const { return ports_[i].load(); }
+  void Kill(int i) {
+    if (lab_) netns_[i]->Stop(SIGKILL);
+    else loopback_[i]->Stop(SIGKILL);
+    Start(i);
+  }
+  std::string Log(int i) const { return lab_ ? netns_[i]->Log() : loopback_[i]->Log(); }
+
+ private:
+  void Start(int i) {
+    if (lab_) {
+      netns_[i].reset();
+      netns_[i] = std::make_unique<NetnsCanond>(*lab_, i, conninfo_[i], settings_, rules_);
+      ports_[i] = NetnsCanond::kPort;
+    } else {
+      loopback_[i].reset();
+      loopback_[i] = std::make_unique<Canond>(db_, settings_, rules_);
+      ports_[i] = loopback_[i]->port();
+    }
+  }
+
+  const TestDb& db_;
+  std::map<std::string, std::string> settings_;
+  std::string rules_;
+  NetnsLab* lab_;
+  std::vector<std::atomic<uint16_t>> ports_;
+  std::vector<std::string> conninfo_;
+  std::vector<std::unique_ptr<Canond>> loopback_;
+  std::vector<std::unique_ptr<NetnsCanond>> netns_;
+};
+
+// The sum of a family's series whose labels contain `match`, in a /metrics exposition.
+long long SumSeries(const std::string& exposition, const std::string& family, const std::string& match) {
+  long long sum = 0;
+  std::istringstream in(exposition);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(family + "{", 0) != 0 || line.find(match) == std::string::npos) continue;
+    sum += std::stoll(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// The time of day as canond's log lines show it (UTC here), to line the harness's events up with them.
+std::string WallClock() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03lld", buf, ms);
+  return out;
 }
 
 enum class Fault { kKill, kFast, kImmediate };
@@ -55,30 +145,46 @@ enum class Fault { kKill, kFast, kImmediate };
 std::string FaultTally::Summary() const {
   std::ostringstream s;
   s << "faults: " << kills << " kill -9 of canond, " << fast_restarts << " PostgreSQL fast restart(s), "
-    << immediate_restarts << " immediate restart(s)\n"
-    << "sent " << sent << " records; acknowledged " << acknowledged << " / stored " << stored << " / lost " << lost
-    << " / duplicated " << duplicated << "; refused (4xx) " << refused << "; unacknowledged but stored once " << unacked_stored
-    << "; inbox rows stuck " << stuck;
+    << immediate_restarts << " immediate restart(s), " << network_cuts << " network cut(s)";
+  if (!cut_skipped.empty()) s << " (network cut SKIPPED: " << cut_skipped << ")";
+  s << "\n";
+  if (network_cuts > 0)
+    s << "cut node: sessions inside a transaction " << cut_tx_sessions_before << " as the cut began, "
+      << cut_tx_sessions_end << " as it ended; " << cut_reconnects_failed
+      << " failed reconnect attempts\n";
+  s << "sent " << sent << " records; acknowledged " << acknowledged << " / stored " << stored << " / lost " << lost
+    << " / duplicated " << duplicated << "; refused (4xx) " << refused << "; unacknowledged but stored once "
+    << unacked_stored << "; inbox rows stuck " << stuck;
+  if (!first_refusal.empty()) s << "\nfirst 4xx: " << first_refusal;
   return s.str();
 }
 
 FaultTally RunFaultHarness(const FaultPlan& plan) {
   unsigned seed = plan.seed ? plan.seed : static_cast<unsigned>(Clock::now().time_since_epoch().count());
   std::mt19937 rng(seed);
-  std::printf("fault harness: seed %u, %d s, %d senders\n", seed, plan.seconds, plan.senders);
+  FaultTally tally;
+  std::unique_ptr<NetnsLab> lab;
+  if (plan.network_cuts > 0) {
+    tally.cut_skipped = NetnsLab::Unavailable();
+    if (tally.cut_skipped.empty()) lab = std::make_unique<NetnsLab>(plan.nodes);
+    else std::printf("fault harness: network cut SKIPPED: %s\n", tally.cut_skipped.c_str());
+  }
+  std::printf("fault harness: seed %u, %d s, %d senders, %d node(s)%s\n", seed, plan.seconds, plan.senders,
+              plan.nodes, lab ? " in network namespaces" : " on loopback");
 
-  PrivatePg pg;
+  PrivatePg pg(lab ? lab->host_addresses() : std::vector<std::string>{});
   TestDb db(pg.admin());
   setenv("CANON_GOOGLE_ADS_KEY", kGoogleKey, 1);
   const std::map<std::string, std::string> settings{{"read_timeout_ms", "5000"}, {"workers", "2"}};
   // The shipped rules plus the Google Ads example source (rules/examples/sources/), the vendor the load includes.
   RulesCopy rules;
   rules.Write("sources.toml", rules.Read("sources.toml") + "\n" + rules.Read("examples/sources/google_ads.toml"));
-  auto node = std::make_unique<Canond>(db, settings, rules.rules());
-  std::atomic<uint16_t> port{node->port()};
+  Nodes nodes(db, settings, rules.rules(), plan.nodes, lab.get(), plan.idle_in_tx_ms);
+  std::atomic<int> cut_node{-1};
+  std::once_flag refusal_once;
 
   const long long n = plan.max_records;
-  std::vector<std::atomic<char>> acked(static_cast<size_t>(n));  // 1: 202; 2: a 4xx
+  std::vector<std::atomic<char>> acked(static_cast<size_t>(n));  // 1: 2xx; 2: a 4xx
   std::atomic<long long> next{0};
   std::atomic<bool> sending{true};
   auto start = Clock::now();
@@ -90,14 +196,18 @@ FaultTally RunFaultHarness(const FaultPlan& plan) {
         long long k = next++;
         if (k >= n) break;
         auto give_up = Clock::now() + kRetryBudget;
-        for (;;) {
-          HttpResult r = SendOnce(port.load(), k);
+        // Spread over the nodes; a failed attempt goes to the next node, as a load balancer would.
+        for (int node = static_cast<int>(k % nodes.count());; node = (node + 1) % nodes.count()) {
+          HttpResult r = SendOnce(nodes.address(node), nodes.port(node), k);
           if (r.status >= 200 && r.status < 300) {  // Google Ads is answered 200 {}, as it documents
             acked[static_cast<size_t>(k)] = 1;
             break;
           }
           if (r.status != 0 && r.status < 500) {  // 4xx
             acked[static_cast<size_t>(k)] = 2;
+            std::call_once(refusal_once, [&] {
+              tally.first_refusal = "node " + std::to_string(node) + ": " + std::to_string(r.status) + " " + r.body;
+            });
             break;
           }
           if (Clock::now() > give_up) break;
@@ -106,6 +216,47 @@ FaultTally RunFaultHarness(const FaultPlan& plan) {
         if (Clock::now() > deadline) break;
       }
     });
+
+  // The cut: one node off the network for cut_seconds, in its own thread (kills and restarts go on meanwhile).
+  std::thread cutter;
+  if (lab) {
+    int victim = std::uniform_int_distribution<int>(0, nodes.count() - 1)(rng);
+    double latest = std::max(0.10 * plan.seconds, 0.85 * plan.seconds - plan.cut_seconds);
+    double at = std::uniform_real_distribution<double>(0.10 * plan.seconds, latest)(rng);
+    cutter = std::thread([&, victim, at] {
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(static_cast<long long>(at * 1000)));
+      // Sessions of the node inside a transaction (their rows locked), seen from the database (-1: it is down).
+      auto in_tx = [&]() -> long long {
+        auto c = store::PgConn::Connect(db.conninfo());
+        if (!c.ok()) return -1;
+        auto r = (*c)->Exec("SELECT count(*) FROM pg_stat_activity WHERE client_addr = $1::inet "
+                            "AND xact_start IS NOT NULL",
+                            {lab->node_address(victim)});
+        return r.ok() ? r->Int(0, 0) : -1;
+      };
+      cut_node = victim;
+      if (std::string err = lab->Cut(victim); !err.empty()) {
+        tally.cut_skipped = err;
+        cut_node = -1;
+        return;
+      }
+      tally.cut_tx_sessions_before = in_tx();
+      std::printf("  %6.1f s (%s): network cut: node %d (%s) down for %d s\n",
+                  std::chrono::duration<double>(Clock::now() - start).count(), WallClock().c_str(), victim,
+                  lab->node_address(victim).c_str(), plan.cut_seconds);
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::seconds(plan.cut_seconds) - std::chrono::milliseconds(500));
+      tally.cut_tx_sessions_end = in_tx();
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      std::string err = lab->Restore(victim);
+      if (!err.empty()) std::printf("  network cut: node %d NOT restored: %s\n", victim, err.c_str());
+      ++tally.network_cuts;
+      std::printf("  %6.1f s (%s): network cut: node %d back\n",
+                  std::chrono::duration<double>(Clock::now() - start).count(), WallClock().c_str(), victim);
+      std::fflush(stdout);
+      cut_node = -1;
+    });
+  }
 
   std::vector<Fault> faults;
   faults.insert(faults.end(), plan.kills, Fault::kKill);
@@ -117,17 +268,17 @@ FaultTally RunFaultHarness(const FaultPlan& plan) {
   for (size_t i = 0; i < faults.size(); ++i) at.push_back(when(rng));
   std::sort(at.begin(), at.end());
 
-  FaultTally tally;
   for (size_t i = 0; i < faults.size(); ++i) {
     std::this_thread::sleep_until(start + std::chrono::milliseconds(static_cast<long long>(at[i] * 1000)));
     double t = std::chrono::duration<double>(Clock::now() - start).count();
     switch (faults[i]) {
       case Fault::kKill: {
-        node->Stop(SIGKILL);
-        node = std::make_unique<Canond>(db, settings, rules.rules());
-        port = node->port();
+        // Not the node cut off: it could not reach the database to start again until the cut ends.
+        int victim = std::uniform_int_distribution<int>(0, nodes.count() - 1)(rng);
+        if (victim == cut_node) victim = (victim + 1) % nodes.count();
+        nodes.Kill(victim);
         ++tally.kills;
-        std::printf("  %6.1f s: kill -9 canond; restarted\n", t);
+        std::printf("  %6.1f s: kill -9 canond (node %d); restarted\n", t, victim);
         break;
       }
       case Fault::kFast:
@@ -143,6 +294,7 @@ FaultTally RunFaultHarness(const FaultPlan& plan) {
     }
     std::fflush(stdout);
   }
+  if (cutter.joinable()) cutter.join();
   for (auto& s : senders) s.join();
   sending = false;
   tally.sent = std::min(next.load(), n);
@@ -150,6 +302,27 @@ FaultTally RunFaultHarness(const FaultPlan& plan) {
   // Drain: the workers finish every row; then reconcile.
   std::string pending = WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0", 120000);
   tally.stuck = pending.empty() ? 0 : std::stoll(pending);
+  if (tally.network_cuts > 0) {
+    long long failed = 0;
+    for (int i = 0; i < nodes.count(); ++i) {
+      HttpResult m = HttpRequestTo(nodes.address(i), nodes.port(i), kSendTimeout, "GET", "/metrics");
+      std::printf("  node %d: canon_pg_reconnects_total failed %lld, ok %lld\n", i,
+                  SumSeries(m.body, "canon_pg_reconnects_total", "result=\"failed\""),
+                  SumSeries(m.body, "canon_pg_reconnects_total", "result=\"ok\""));
+      failed = std::max(failed, SumSeries(m.body, "canon_pg_reconnects_total", "result=\"failed\""));
+    }
+    tally.cut_reconnects_failed = failed;
+    // What the cut looks like in the cut node's log (the node whose connections failed the most).
+    for (int i = 0; i < nodes.count(); ++i) {
+      std::istringstream log(nodes.Log(i));
+      int shown = 0;
+      for (std::string line; std::getline(log, line) && shown < 8;)
+        if (line.find("PostgreSQL connection (") != std::string::npos || line.find("rolled back") != std::string::npos) {
+          if (shown++ == 0) std::printf("  node %d log:\n", i);
+          std::printf("    %s\n", line.c_str());
+        }
+    }
+  }
   std::vector<int> copies(static_cast<size_t>(n), 0);
   auto conn = db.Connect();
   auto r = conn->Exec(

@@ -1,7 +1,13 @@
 // The fault harness (issue 17, item 5): a steady load of distinct, numbered records through canond's real HTTP
-// intake (web forms, JSON and Google Ads lead webhooks, to 127.0.0.1 only) while faults are injected — kill -9 of
-// canond (restarted at once), PostgreSQL fast and immediate restarts on a private cluster — then a reconciliation
-// of every acknowledgement against source_record.
+// intake (web forms, JSON and Google Ads lead webhooks, to addresses of this machine only) while faults are
+// injected — kill -9 of canond (restarted at once), PostgreSQL fast and immediate restarts on a private cluster,
+// and a network cut — then a reconciliation of every acknowledgement against source_record.
+//
+// With a network cut, the nodes (three by default) run each in its own network namespace (tests/faults/netns.h):
+// one is cut off with `ip link set down` for `cut_seconds` while the load goes on, and its sessions end
+// `idle_in_tx_ms` after going idle inside a transaction (idle_in_transaction_session_timeout), so the other nodes
+// finish what it had claimed. Namespaces need root: without them the cut is skipped and the tally says why; the
+// other faults run on nodes on loopback.
 //
 // Senders behave like the vendors: each record carries a delivery key (Idempotency-Key, or the Google lead_id) and
 // is retried on a 5xx or a failed connection for a bounded time, so "acknowledged" and "stored once" can be
@@ -17,6 +23,10 @@ struct FaultPlan {
   int kills = 1;          // kill -9 of canond, restarted at once
   int fast_restarts = 1;  // pg_ctl stop -m fast, start
   int immediate_restarts = 0;  // pg_ctl stop -m immediate (crash recovery), start
+  int nodes = 1;               // canond nodes sharing the database; senders spread over them
+  int network_cuts = 0;        // 0 or 1: one node cut off while the load runs (needs root; see above)
+  int cut_seconds = 30;
+  int idle_in_tx_ms = 5000;    // the nodes' idle_in_transaction_session_timeout when a cut is planned
   int senders = 4;
   long long max_records = 200000;
   unsigned seed = 0;  // 0: from the clock (printed)
@@ -31,7 +41,12 @@ struct FaultTally {
   long long duplicated = 0;    // present more than once (acknowledged or not)
   long long unacked_stored = 0;  // not acknowledged, present once (committed, answer lost): allowed
   long long stuck = 0;         // inbox rows still pending after the drain
-  int kills = 0, fast_restarts = 0, immediate_restarts = 0;
+  int kills = 0, fast_restarts = 0, immediate_restarts = 0, network_cuts = 0;
+  std::string cut_skipped;             // why a planned cut did not happen ("" when it did, or none was planned)
+  long long cut_tx_sessions_before = -1;  // the cut node's sessions inside a transaction as the cut began
+  long long cut_tx_sessions_end = -1;     // ... and as it ended (-1: not measured, e.g. the database was down)
+  long long cut_reconnects_failed = -1;   // the cut node's failed reconnect attempts, read after the cut
+  std::string first_refusal;              // the first 4xx: node, status and body
   std::string Summary() const;
 };
 

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support.h"
 
@@ -24,7 +25,7 @@ void Run(const std::string& cmd) {
 
 }  // namespace
 
-PrivatePg::PrivatePg() {
+PrivatePg::PrivatePg(std::vector<std::string> also_listen) : also_listen_(std::move(also_listen)) {
   char tmpl[] = "/tmp/canon-pg.XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   dir_ = tmpl;
@@ -34,6 +35,10 @@ PrivatePg::PrivatePg() {
   if (geteuid() == 0) Run("chown postgres " + data_);
   std::filesystem::permissions(data_, std::filesystem::perms(0700));
   Run(AsPg() + kPgBin + "/initdb -D " + data_ + " -U canon --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null");
+  if (!also_listen_.empty()) {
+    std::ofstream hba(data_ + "/pg_hba.conf", std::ios::app);
+    for (const std::string& a : also_listen_) hba << "host all all " << a.substr(0, a.rfind('.')) << ".0/24 trust\n";
+  }
   port_ = FreePort();
   Start();
 }
@@ -51,7 +56,9 @@ std::string PrivatePg::admin() const {
 
 void PrivatePg::Start() {
   // Small: these clusters hold a few thousand rows. max_connections covers two canond nodes and the test.
-  std::string opts = "-p " + std::to_string(port_) + " -c listen_addresses=127.0.0.1 -k " + data_ +
+  std::string listen = "127.0.0.1";
+  for (const std::string& a : also_listen_) listen += "," + a;
+  std::string opts = "-p " + std::to_string(port_) + " -c listen_addresses=" + listen + " -k " + data_ +
                      " -c max_connections=100 -c shared_buffers=64MB";
   Run(AsPg() + kPgBin + "/pg_ctl -D " + data_ + " -l " + data_ + "/server.log -o '" + opts +
       "' -w -t 60 start >/dev/null");
