@@ -247,20 +247,30 @@ std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rul
   return keys;
 }
 
-namespace {
-
-// RecomputeContacts once the caller holds the contacts' row locks (sorted, distinct, not empty).
-Status RecomputeLockedContacts(PgConn& c, const std::vector<long long>& contacts, const RuleSet& rules) {
+Result<std::map<long long, Survivor>> ComputeSurvivors(PgConn& c, const std::vector<long long>& contacts,
+                                                       const RuleSet& rules) {
+  std::map<long long, Survivor> out;
+  if (contacts.empty()) return out;
   auto members = LoadMembers(c, contacts);
   if (!members.ok()) return members.status();
-  ContactRows rows;
   for (size_t i = 0; i < members->size();) {
     long long contact = (*members)[i].contact_id;
     std::vector<SurvivorMember> sm;
     for (; i < members->size() && (*members)[i].contact_id == contact; ++i)
       sm.push_back(ToSurvivorMember((*members)[i], rules.fields()));
-    rows.Add(contact, Recompute(rules.survivorship(), sm, ContactColumns()), false);
+    out.emplace(contact, Recompute(rules.survivorship(), sm, ContactColumns()));
   }
+  return out;
+}
+
+namespace {
+
+// RecomputeContacts once the caller holds the contacts' row locks (sorted, distinct, not empty).
+Status RecomputeLockedContacts(PgConn& c, const std::vector<long long>& contacts, const RuleSet& rules) {
+  auto survivors = ComputeSurvivors(c, contacts, rules);
+  if (!survivors.ok()) return survivors.status();
+  ContactRows rows;
+  for (const auto& [contact, s] : *survivors) rows.Add(contact, s, false);
   if (rows.ids.empty()) return Status::Ok();
   // original_source is set once (coalesce) and never rewritten; latest_source follows the newest member.
   std::vector<Param> params = {IntArray(rows.ids), TextArray(rows.original), TextArray(rows.latest),

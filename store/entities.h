@@ -13,6 +13,7 @@
 // Canonical values are recomputed from all members by survivorship (hygiene/survivorship.h) on every change.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "hygiene/normalize.h"
 #include "hygiene/record.h"
 #include "hygiene/rule_set.h"
+#include "hygiene/survivorship.h"
 #include "store/pg.h"
 
 namespace canon::store {
@@ -85,6 +87,12 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& conn, const std::vector<Wri
 // One record: WriteBatch of one.
 Result<WriteOutcome> WriteRecord(PgConn& conn, const SourceMeta& meta, const Record& raw,
                                  const NormalizedRecord& normalized, const RuleSet& rules);
+
+// What survivorship gives contacts from their members as stored now (one load; no lock, no write): contact id ->
+// Survivor over ContactColumns(). Contacts without members are absent. RecomputeContacts writes exactly this, and
+// the fault harness compares it with the stored rows.
+Result<std::map<long long, Survivor>> ComputeSurvivors(PgConn& conn, const std::vector<long long>& contacts,
+                                                       const RuleSet& rules);
 
 // Recomputes contacts' canonical columns, lineage and sources from their members (locks the rows, one load and
 // one UPDATE for all).

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/rule_dir.h"
+#include "store/entities.h"
 #include "tests/faults/netns.h"
 #include "tests/faults/private_pg.h"
 #include "tests/remote_client.h"
@@ -155,8 +157,78 @@ std::string FaultTally::Summary() const {
   s << "sent " << sent << " records; acknowledged " << acknowledged << " / stored " << stored << " / lost " << lost
     << " / duplicated " << duplicated << "; refused (4xx) " << refused << "; unacknowledged but stored once "
     << unacked_stored << "; inbox rows stuck " << stuck;
+  s << "\nentities: live contacts checked " << contacts_checked << " / inconsistent with their members "
+    << contacts_inconsistent << "; members of no live contact " << members_not_live
+    << "; source records in no entity " << records_without_entity;
+  if (!first_inconsistent.empty()) s << "\nfirst inconsistent: " << first_inconsistent;
   if (!first_refusal.empty()) s << "\nfirst 4xx: " << first_refusal;
   return s.str();
+}
+
+void ReconcileEntities(const std::string& conninfo, const std::string& rules_dir, FaultTally* tally) {
+  auto rules = LoadRuleDir(rules_dir);
+  INFO(rules.status().ToString());
+  REQUIRE(rules.ok());
+  auto conn = store::PgConn::Connect(conninfo);
+  INFO(conn.status().ToString());
+  REQUIRE(conn.ok());
+  store::PgConn& c = **conn;
+  // One snapshot for the stored rows and the members they are compared with.
+  REQUIRE(c.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ").ok());
+  const auto& columns = store::ContactColumns();
+  std::string cols;
+  for (const auto& col : columns) cols += ", " + col;
+  auto stored = c.Exec("SELECT id, coalesce(latest_source, '')" + cols +
+                       " FROM contact WHERE merged_into IS NULL ORDER BY id");
+  auto lineage = c.Exec(
+      "SELECT ct.id, l.key, l.value FROM contact ct, jsonb_each_text(ct.lineage) l WHERE ct.merged_into IS NULL");
+  auto integrity = c.Exec(
+      "SELECT (SELECT count(*) FROM entity_member e LEFT JOIN contact ct ON ct.id = e.contact_id "
+      "        WHERE ct.id IS NULL OR ct.merged_into IS NOT NULL), "
+      "       (SELECT count(*) FROM source_record s LEFT JOIN entity_member e ON e.source_record_id = s.id "
+      "        WHERE (e.source_record_id IS NULL) <> s.is_test)");
+  for (auto* r : {&stored, &lineage, &integrity}) {
+    INFO(r->status().ToString());
+    REQUIRE(r->ok());
+  }
+  std::vector<long long> ids;
+  for (int i = 0; i < stored->rows(); ++i) ids.push_back(stored->Int(i, 0));
+  auto survivors = store::ComputeSurvivors(c, ids, **rules);
+  INFO(survivors.status().ToString());
+  REQUIRE(survivors.ok());
+  REQUIRE(c.Exec("COMMIT").ok());
+  std::map<long long, std::map<std::string, long long>> stored_lineage;
+  for (int i = 0; i < lineage->rows(); ++i)
+    stored_lineage[lineage->Int(i, 0)][lineage->Str(i, 1)] = lineage->Int(i, 2);
+
+  tally->members_not_live = integrity->Int(0, 0);
+  tally->records_without_entity = integrity->Int(0, 1);
+  int shown = 0;
+  for (int i = 0; i < stored->rows(); ++i) {
+    long long id = ids[static_cast<size_t>(i)];
+    ++tally->contacts_checked;
+    std::vector<std::string> differing;
+    auto s = survivors->find(id);
+    if (s == survivors->end()) {
+      differing.push_back("(no members)");
+    } else {
+      if (stored->Get(i, 1) != s->second.latest_source) differing.push_back("latest_source");
+      for (size_t k = 0; k < columns.size(); ++k) {
+        auto v = s->second.values.find(columns[k]);
+        int col = static_cast<int>(k) + 2;
+        bool same = v == s->second.values.end() ? stored->IsNull(i, col)
+                                                 : !stored->IsNull(i, col) && stored->Get(i, col) == v->second;
+        if (!same) differing.push_back(columns[k]);
+      }
+      if (stored_lineage[id] != s->second.lineage) differing.push_back("lineage");
+    }
+    if (differing.empty()) continue;
+    ++tally->contacts_inconsistent;
+    if (shown++ >= 5) continue;
+    std::string line = "contact " + std::to_string(id) + ":";
+    for (const auto& f : differing) line += " " + f;
+    tally->first_inconsistent += (tally->first_inconsistent.empty() ? "" : "; ") + line;
+  }
 }
 
 FaultTally RunFaultHarness(const FaultPlan& plan) {
@@ -348,6 +420,7 @@ FaultTally RunFaultHarness(const FaultPlan& plan) {
       ++tally.unacked_stored;
     }
   }
+  ReconcileEntities(db.conninfo(), rules.rules(), &tally);
   std::printf("%s\n", tally.Summary().c_str());
   std::fflush(stdout);
   return tally;

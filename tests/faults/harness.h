@@ -41,6 +41,13 @@ struct FaultTally {
   long long duplicated = 0;    // present more than once (acknowledged or not)
   long long unacked_stored = 0;  // not acknowledged, present once (committed, answer lost): allowed
   long long stuck = 0;         // inbox rows still pending after the drain
+  // Entities (ReconcileEntities): live contacts whose stored canonical columns, latest_source and lineage were
+  // compared with survivorship recomputed from their members (store::ComputeSurvivors), and how many differed.
+  long long contacts_checked = 0;
+  long long contacts_inconsistent = 0;
+  std::string first_inconsistent;      // the first few: contact id and the differing column names (no values)
+  long long members_not_live = 0;      // entity_member rows whose contact is missing or merged into another
+  long long records_without_entity = 0;  // non-test source records in no entity (a test lead in one counts too)
   int kills = 0, fast_restarts = 0, immediate_restarts = 0, network_cuts = 0;
   std::string cut_skipped;             // why a planned cut did not happen ("" when it did, or none was planned)
   long long cut_tx_sessions_before = -1;  // the cut node's sessions inside a transaction as the cut began
@@ -49,6 +56,12 @@ struct FaultTally {
   std::string first_refusal;              // the first 4xx: node, status and body
   std::string Summary() const;
 };
+
+// Checks every live contact against its members: survivorship recomputed by the store's own code
+// (store::ComputeSurvivors, what RecomputeContacts writes) equals the stored ContactColumns(), latest_source and
+// lineage. original_source is not compared: the store sets it once and never rewrites it. Also counts entity
+// members whose contact is not live and source records in no entity. Fills the tally's entity counts.
+void ReconcileEntities(const std::string& conninfo, const std::string& rules_dir, FaultTally* tally);
 
 // Runs the plan against a fresh private cluster; fails the running Catch2 test on set-up errors only. The caller
 // asserts on the tally.

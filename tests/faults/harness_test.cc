@@ -2,10 +2,18 @@
 // "faults_netns" as root); the long form is hidden and run by scripts/faults --long.
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
+#include "connectors/rule_dir.h"
+#include "hygiene/normalize.h"
+#include "store/entities.h"
+#include "store/migrate.h"
 #include "tests/faults/harness.h"
 #include "tests/faults/netns.h"
+#include "tests/support.h"
 
+using namespace canon;
 using namespace canon::test;
 
 namespace {
@@ -19,6 +27,10 @@ void RequireNothingLost(const FaultTally& t, const FaultPlan& plan) {
   CHECK(t.duplicated == 0);
   CHECK(t.stored == t.acknowledged);
   CHECK(t.stuck == 0);
+  CHECK(t.contacts_checked > 0);
+  CHECK(t.contacts_inconsistent == 0);
+  CHECK(t.members_not_live == 0);
+  CHECK(t.records_without_entity == 0);
   if (plan.network_cuts > 0 && t.cut_skipped.empty()) {
     CHECK(t.network_cuts == plan.network_cuts);
     // The cut node's sessions were ended by the server within the cut (idle_in_transaction_session_timeout), so
@@ -73,4 +85,51 @@ TEST_CASE("faults, long: ten kill -9s, a fast and an immediate PostgreSQL restar
   plan.network_cuts = 1;  // skipped, with a warning, where namespaces cannot be made
   plan.cut_seconds = 30;
   Run(plan);
+}
+
+// The reconciliation of entities can fail: a stored column or lineage edited behind survivorship's back, and a
+// member taken away, are each found and named by column (never by value).
+TEST_CASE("faults: the entity reconciliation finds a contact that differs from its members' survivorship",
+          "[pg][faults]") {
+  TestDb db;
+  auto conn = db.Connect();
+  REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
+  auto rules = LoadRuleDir(SourceDir() + "/rules");
+  REQUIRE(rules.ok());
+  std::vector<Record> raws(3);
+  raws[0].fields = {{"email", "ada@recon.test"}, {"first_name", "Ada"}, {"utm_source", "news"}};
+  raws[1].fields = {{"email", "ada@recon.test"}, {"last_name", "Byron"}};
+  raws[2].fields = {{"email", "bo@recon.test"}, {"first_name", "Bo"}};
+  std::vector<NormalizedRecord> norm;
+  std::vector<store::WriteItem> items;
+  for (auto& r : raws) {
+    r.source = "website";
+    norm.push_back(Normalize(r, **rules));
+  }
+  for (size_t i = 0; i < raws.size(); ++i) items.push_back({{0, ""}, &raws[i], &norm[i]});
+  {
+    store::Tx tx(*conn);
+    REQUIRE(tx.Begin().ok());
+    REQUIRE(store::WriteBatch(*conn, items, **rules).ok());
+    REQUIRE(tx.Commit().ok());
+  }
+  FaultTally clean;
+  ReconcileEntities(db.conninfo(), SourceDir() + "/rules", &clean);
+  CHECK(clean.contacts_checked == 2);
+  CHECK(clean.contacts_inconsistent == 0);
+  CHECK(clean.members_not_live == 0);
+  CHECK(clean.records_without_entity == 0);
+
+  std::string ada = db.Scalar("SELECT id FROM contact WHERE email = 'ada@recon.test'");
+  std::string bo = db.Scalar("SELECT id FROM contact WHERE email = 'bo@recon.test'");
+  REQUIRE(conn->Exec("UPDATE contact SET first_name = 'Edited', lineage = lineage - 'last_name' WHERE id = $1",
+                     {ada}).ok());
+  REQUIRE(conn->Exec("DELETE FROM entity_member WHERE contact_id = $1", {bo}).ok());
+  FaultTally t;
+  ReconcileEntities(db.conninfo(), SourceDir() + "/rules", &t);
+  CHECK(t.contacts_checked == 2);
+  CHECK(t.contacts_inconsistent == 2);
+  CHECK(t.records_without_entity == 1);
+  CHECK(t.first_inconsistent == "contact " + ada + ": first_name lineage; contact " + bo + ": (no members)");
+  CHECK(t.Summary().find("Edited") == std::string::npos);
 }
