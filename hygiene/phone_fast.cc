@@ -166,30 +166,41 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
   int code = 0;
   std::string_view nsn;
   Region* home = nullptr;
-  if (plus) {
-    if (digits.front() == '0') return FastPhone::kUndecided;  // no country code starts with 0: parsed another way
+  // After "+", or after the default region's own international call prefix ("00 49 ...", "011 44 ..."): a
+  // country code of one to three digits.
+  auto international = [&](std::string_view rest) {
+    if (rest.size() <= kMinNsn || rest.front() == '0') return false;  // parsed another way, or refused
     for (size_t len = 1; len <= 3 && !code; ++len) {
-      int candidate = std::stoi(std::string(digits.substr(0, len)));
+      int candidate = std::stoi(std::string(rest.substr(0, len)));
       auto it = m.by_code.find(candidate);
       if (it == m.by_code.end()) continue;
       code = candidate;
-      nsn = digits.substr(len);
+      nsn = rest.substr(len);
       home = it->second.front();
     }
-    if (!code) return FastPhone::kUndecided;
+    return code != 0;
+  };
+  if (plus) {
+    if (!international(digits)) return FastPhone::kUndecided;
   } else {
     auto it = m.by_region.find(region);
     if (it == m.by_region.end()) return FastPhone::kUndecided;
-    home = &it->second->Ready();
-    if (!home->ok) return FastPhone::kUndecided;
-    // The default region's international call prefix ("011 44 ...") or its own country code written first
-    // ("49 30 ...", "1 212 ..."): libphonenumber weighs readings there; leave those to it.
-    if (home->international_prefix && PrefixMatch(*home->international_prefix, digits) >= 0)
-      return FastPhone::kUndecided;
-    std::string own = std::to_string(home->md->country_code());
-    if (digits.substr(0, own.size()) == own) return FastPhone::kUndecided;
-    code = home->md->country_code();
-    nsn = digits;
+    Region& own_region = it->second->Ready();
+    if (!own_region.ok) return FastPhone::kUndecided;
+    long idd = own_region.international_prefix ? PrefixMatch(*own_region.international_prefix, digits) : -1;
+    if (idd > 0) {
+      // A 0 after the call prefix means it was not one (no country code starts with 0): read nationally.
+      if (!international(digits.substr(static_cast<size_t>(idd)))) return FastPhone::kUndecided;
+    } else {
+      if (idd == 0) return FastPhone::kUndecided;
+      // The region's own country code written first ("49 30 ...", "1 212 ..."): libphonenumber weighs both
+      // readings; leave those to it.
+      std::string own = std::to_string(own_region.md->country_code());
+      if (digits.substr(0, own.size()) == own) return FastPhone::kUndecided;
+      home = &own_region;
+      code = own_region.md->country_code();
+      nsn = digits;
+    }
   }
   home->Ready();
   if (!home->ok || nsn.size() < kMinNsn) return FastPhone::kUndecided;

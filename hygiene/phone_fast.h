@@ -6,10 +6,11 @@
 // spaces, dots and dashes), TryFastPhone follows the same steps over the same metadata (libphonenumber's compiled-in
 // PhoneMetadataCollection) with its patterns compiled once by RE2: country code extraction, national prefix
 // stripping, the region among those sharing the country code (leading digits, else the first region whose number
-// types match), and validity (possible lengths, then the general and per-type patterns). Whenever the input takes a
-// branch the fast path does not follow (an international call prefix, a national prefix with a transform rule or
-// with carrier codes, a country code written without "+" in front of a national number, lengths the stripping
-// would refuse, any pattern RE2 cannot compile) it answers kUndecided and the caller runs libphonenumber.
+// types match), and validity (possible lengths, then the general and per-type patterns). The default region's own
+// international call prefix ("00 49 ...", "011 44 ...") is read as libphonenumber reads it. Whenever the input
+// takes a branch the fast path does not follow (a national prefix with a transform rule, the region's own country
+// code written first without "+", a 0 after the call prefix, lengths the stripping would refuse, any pattern RE2
+// cannot compile) it answers kUndecided and the caller runs libphonenumber.
 // tests/norm_phone_fast_test.cc compares both paths on numbers of every region, valid and invalid.
 //
 // Thread-safety: TryFastPhone may be called from any thread; each region's patterns are compiled once, on first

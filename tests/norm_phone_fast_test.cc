@@ -121,6 +121,7 @@ TEST_CASE("phone fast path: libphonenumber's answers for every region, valid and
       Compare("00" + cc + v, "", t);
       Compare("011" + cc + v, "US", t);
       Compare("+" + cc + "0" + v, home, t);  // a national prefix after the country code
+      Compare(cc + v, home, t);              // the country code without "+"
     }
   }
   // Random digit strings, with and without "+", in random regions.
