@@ -9,6 +9,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -98,13 +99,20 @@ struct Region {
     if (fixed_line.Matches(nsn)) return true;
     return !md->same_mobile_and_fixed_line_pattern() && mobile.Matches(nsn);
   }
-  // The region's main possible lengths include `n` (TestNumberLength: IS_POSSIBLE).
-  bool PossibleLength(size_t n) const {
+  // Whether libphonenumber keeps a national prefix stripped off, leaving `n` digits: TestNumberLength (any number
+  // type) says possible or too long, not too short, possible only locally, or a length between possible ones.
+  // Empty when the metadata gives no lengths to judge by.
+  std::optional<bool> KeepsStripped(size_t n) const {
     const auto& l = md->general_desc().possible_length();
-    if (l.empty() || l.Get(0) == -1) return false;
+    if (l.empty()) return std::nullopt;
+    if (l.Get(0) == -1) return false;
+    const int len = static_cast<int>(n);
     const auto& local = md->general_desc().possible_length_local_only();
-    if (std::find(local.begin(), local.end(), static_cast<int>(n)) != local.end()) return false;
-    return std::find(l.begin(), l.end(), static_cast<int>(n)) != l.end();
+    if (std::find(local.begin(), local.end(), len) != local.end()) return false;
+    if (l.Get(0) == len) return true;
+    if (l.Get(0) > len) return false;
+    if (l.Get(l.size() - 1) < len) return true;
+    return std::find(l.begin() + 1, l.end(), len) != l.end();
   }
 };
 
@@ -206,7 +214,7 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
   if (!home->ok || nsn.size() < kMinNsn) return FastPhone::kUndecided;
 
   // The national prefix ("0" in "030 ...", also read after "+49 0 ..."): stripped unless the number was a viable
-  // national number and the rest is not, and only when the rest has a possible length.
+  // national number and the rest is not, or the rest has a length libphonenumber refuses to strip to.
   if (home->national_prefix) {
     long len = PrefixMatch(*home->national_prefix, nsn);
     if (len > 0) {
@@ -214,8 +222,9 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
       std::string_view rest = nsn.substr(static_cast<size_t>(len));
       const RE2* general = home->general.pattern.get();
       if (!(FullMatch(general, nsn) && !FullMatch(general, rest))) {
-        if (!home->PossibleLength(rest.size())) return FastPhone::kUndecided;
-        nsn = rest;
+        std::optional<bool> keep = home->KeepsStripped(rest.size());
+        if (!keep) return FastPhone::kUndecided;
+        if (*keep) nsn = rest;
       }
     }
   }
