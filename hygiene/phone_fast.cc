@@ -165,6 +165,21 @@ bool AllDigits(std::string_view s) {
 FastPhone TryFastPhone(std::string_view compact, const std::string& region, PhoneResult* r) {
   const Metadata& m = Meta();
   if (!m.ok) return FastPhone::kUndecided;
+  // One pair of parentheses around digits ("(415) 555 ...", "+49 (0)30 ..."): libphonenumber reads them as
+  // punctuation, so the text reads as the same text without them.
+  std::string unbracketed;
+  if (size_t open = compact.find('('); open != std::string_view::npos) {
+    size_t close = compact.find(')');
+    if (close == std::string_view::npos || close < open + 2 || compact.find('(', open + 1) != std::string_view::npos ||
+        compact.find(')', close + 1) != std::string_view::npos)
+      return FastPhone::kUndecided;
+    unbracketed = std::string(compact.substr(0, open));
+    unbracketed.append(compact.substr(open + 1, close - open - 1));
+    unbracketed.append(compact.substr(close + 1));
+    compact = unbracketed;
+  } else if (compact.find(')') != std::string_view::npos) {
+    return FastPhone::kUndecided;
+  }
   const bool plus = !compact.empty() && compact.front() == '+';
   std::string_view digits = plus ? compact.substr(1) : compact;
   if (digits.size() < 4 || digits.size() > kMaxNsn + 3 || !AllDigits(digits)) return FastPhone::kUndecided;

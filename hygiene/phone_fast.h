@@ -9,7 +9,7 @@
 // types match), and validity (possible lengths, then the general and per-type patterns). The default region's own
 // international call prefix ("00 49 ...", "011 44 ...") is read as libphonenumber reads it. Whenever the input
 // takes a branch the fast path does not follow (a national prefix with a transform rule, the region's own country
-// code written first without "+", a 0 after the call prefix, parentheses, any pattern RE2 cannot compile) it answers kUndecided and the caller runs libphonenumber.
+// code written first without "+", a 0 after the call prefix, any pattern RE2 cannot compile) it answers kUndecided and the caller runs libphonenumber.
 // tests/norm_phone_fast_test.cc compares both paths on numbers of every region, valid and invalid.
 //
 // Thread-safety: TryFastPhone may be called from any thread; each region's patterns are compiled once, on first
@@ -29,7 +29,8 @@ enum class FastPhone {
   kUndecided,  // not a shape the fast path follows: ask libphonenumber
 };
 
-// `compact`: "+" and digits, or digits only (anything else is kUndecided). `region`: upper-case ISO 3166-1
+// `compact`: "+" and digits, or digits only, with at most one pair of parentheses around digits (anything else
+// is kUndecided). `region`: upper-case ISO 3166-1
 // alpha-2, or "ZZ" for none (then only "+" numbers are decided).
 FastPhone TryFastPhone(std::string_view compact, const std::string& region, PhoneResult* r);
 

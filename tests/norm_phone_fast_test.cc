@@ -1,7 +1,7 @@
 // The phone fast path (hygiene/phone_fast.h) against libphonenumber alone: the same result, field by field, for
 // numbers of every region libphonenumber knows (each number type's example number, its national form, and
 // variants with digits changed, dropped or added, most of them invalid), written with "+", nationally, with "00"
-// and "011", read with their own region, another one and none, plus random digit strings.
+// and "011", with parentheses, read with their own region, another one and none, plus random digit strings.
 #include <catch2/catch.hpp>
 
 #include <phonenumbers/phonenumber.pb.h>
@@ -122,6 +122,16 @@ TEST_CASE("phone fast path: libphonenumber's answers for every region, valid and
       Compare("011" + cc + v, "US", t);
       Compare("+" + cc + "0" + v, home, t);  // a national prefix after the country code
       Compare(cc + v, home, t);              // the country code without "+"
+      // Parentheses: around the national prefix, the area code, a country code, or nothing sensible.
+      Compare("+" + cc + "(0)" + v, home, t);
+      Compare("+(" + cc + ")" + v, home, t);
+      if (national.size() >= 4) {
+        Compare("(" + national.substr(0, 3) + ")" + national.substr(3), home, t);
+        Compare("(" + national.substr(0, 1) + ")" + national.substr(1), "US", t);
+        Compare(national.substr(0, 2) + "(" + national.substr(2, 2) + ")" + national.substr(4), home, t);
+      }
+      Compare("+" + cc + "()" + v, home, t);
+      Compare("+" + cc + ")" + v + "(", home, t);
     }
   }
   // Random digit strings, with and without "+", in random regions.
