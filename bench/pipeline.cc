@@ -549,6 +549,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it comes: a prefilled case runs for minutes
   Args a;
   {
     char self[4096];
@@ -561,7 +562,7 @@ int main(int argc, char** argv) {
     else if (k == "--people") a.people = std::atol(v.c_str());
     else if (k == "--prefill") a.prefill = std::atol(v.c_str());
     else if (k == "--connections") a.connections = std::atoi(v.c_str());
-    else if (k == "--canond") a.canond = v;
+    else if (k == "--canond") a.canond = std::filesystem::absolute(v);  // canond runs in a directory of its own
     else if (k == "--timeout") a.timeout = std::atof(v.c_str());
     else if (k == "--perf") a.perf_dir = v;
     else if (k == "--cases") {
