@@ -17,6 +17,7 @@
 #include "store/entities.h"
 #include "store/erase.h"
 #include "store/fetch_jobs.h"
+#include "store/term_counts.h"
 
 namespace canon::daemon {
 namespace {
@@ -142,6 +143,16 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   long long seen = -1;
   Reconnector reconnect(options_.reconnect, "worker", metrics_, log_);
   std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
+  // Term counts: the batches' deltas go into term_count every few seconds and when this worker goes idle.
+  store::TermFolder folder;
+  auto fold = [&](Status s) {
+    if (!s.ok()) log_->warn("worker {}: term counts not folded yet (kept for the next fold): {}", index, s.ToString());
+  };
+  struct FoldOnStop {
+    store::TermFolder& folder;
+    store::PgConn& conn;
+    ~FoldOnStop() { (void)folder.Idle(conn); }  // a failure leaves the deltas for the next start's first fold
+  } fold_on_stop{folder, conn};
   // Drain: keep claiming while full batches come back (`process`: one batch, `retry`: its items one by one after
   // it failed). False when the pool is stopping.
   auto drain = [&](int limit, auto process, auto retry) {
@@ -169,7 +180,11 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
         }
         continue;
       }
-      if (*n < limit) return true;
+      fold(folder.AfterBatch(conn, *n > 0));
+      if (*n < limit) {
+        fold(folder.Idle(conn));
+        return true;
+      }
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return false;
     }
