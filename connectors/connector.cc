@@ -9,6 +9,8 @@
 #include <unicode/ucnv.h>
 #include <unicode/utf8.h>
 
+#include "hygiene/text.h"
+
 namespace canon {
 namespace {
 
@@ -260,6 +262,11 @@ void CaptureAttribution(Record* record) {
     if (!pairs.ok()) continue;  // a broken URL is kept as given; attribution is best effort
     for (auto& [k, v] : *pairs) {
       std::string key = Lower(k);
+      // A value that is not clean text (invalid UTF-8 once decoded, control characters) stays in the URL, as the
+      // normalizer's FromPageUrl leaves it: a tracking parameter never rejects a lead (normalize_fuzz found
+      // gclid=xaml%ad... rejecting the record).
+      if (!IsValidUtf8(v) || std::any_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        continue;
       for (const char* want : kKeys) {
         if (key == want && !v.empty() && !record->Has(want)) record->fields[want] = v;
       }

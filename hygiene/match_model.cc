@@ -69,11 +69,11 @@ constexpr KindName kKinds[] = {
     {"token_subset", LevelKind::kTokenSubset}, {"date_swap", LevelKind::kDateSwap},
     {"date_part", LevelKind::kDatePart},  {"email_name", LevelKind::kEmailName},
     {"email_domain", LevelKind::kEmailDomain}, {"gender_pair", LevelKind::kGenderPair},
-    {"name_tokens", LevelKind::kNameTokens},
+    {"name_tokens", LevelKind::kNameTokens}, {"national_number", LevelKind::kNationalNumber},
 };
 constexpr const char* kKindList =
     "exact, jw, token_set, dl, nickname, metaphone, initial, date_days, numeric, swapped, name_split, "
-    "token_subset, name_tokens, date_swap, date_part, email_name, email_domain, gender_pair, else";
+    "token_subset, name_tokens, date_swap, date_part, email_name, email_domain, gender_pair, national_number, else";
 
 // The keys each table of match.toml may hold: anything else is a misspelling and refused.
 bool KnownKey(std::string_view key, std::initializer_list<std::string_view> known) {
@@ -110,6 +110,22 @@ bool MatchFieldFromName(std::string_view name, MatchField* out) {
   return false;
 }
 
+namespace {
+
+// A phone libphonenumber could not place (no country to read a national number by, or not valid for it) is kept
+// raw by the normalizer. Compared, it is its digits ("+" kept in front when written): "(020) 7946-0321" and
+// "020 7946 0321" are one number, and the national_number level can find it inside an E.164 number.
+std::string PhoneDigits(std::string_view raw) {
+  std::string out;
+  for (char c : raw) {
+    if (c >= '0' && c <= '9') out.push_back(c);
+    else if (c == '+' && out.empty()) out.push_back(c);
+  }
+  return out == "+" ? std::string() : out;
+}
+
+}  // namespace
+
 MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id) {
   MatchInput in;
   in.id = std::move(id);
@@ -124,7 +140,7 @@ MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id)
   in.Set(MatchField::kEmailKey, email.empty() ? ToLowerAscii(field("email")) : email);
   std::string phone = key("phone_e164");
   if (phone.empty()) phone = key("phone_key");
-  if (phone.empty()) phone = field("phone");
+  if (phone.empty()) phone = PhoneDigits(field("phone"));
   in.Set(MatchField::kPhone, phone);
   in.Set(MatchField::kDob, field("birth_date"));
   // A leading house number is its own evidence ("44 forbes street" vs "45 forbes street" are two houses), so
@@ -407,7 +423,8 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
                           std::pair{LevelKind::kNameSplit, MatchField::kGivenName},
                           std::pair{LevelKind::kNameTokens, MatchField::kGivenName},
                           std::pair{LevelKind::kEmailName, MatchField::kEmailKey},
-                          std::pair{LevelKind::kEmailDomain, MatchField::kCompanyKey}}) {
+                          std::pair{LevelKind::kEmailDomain, MatchField::kCompanyKey},
+                          std::pair{LevelKind::kNationalNumber, MatchField::kPhone}}) {
         st = only_on(k, f);
         if (!st.ok()) return st;
       }
@@ -651,6 +668,18 @@ double TokenSim(const PreparedRecord& ra, const PreparedField& a, const Prepared
 }
 
 // The digits of a and b, in order, are the same (john.smith73 / jonh.smith73, not pierre95 / pierre96).
+// kNationalNumber: `e164` is "+" and digits, `raw` digits only; raw less its leading zeros (trunk prefix, or the
+// 00 of an international call prefix) is e164's tail after a country code of 0 to 3 digits, 7 digits at least.
+bool SameNationalNumber(std::u32string_view e164, std::u32string_view raw) {
+  if (e164.size() < 2 || e164[0] != U'+' || raw.empty() || raw[0] == U'+') return false;
+  size_t z = 0;
+  while (z < raw.size() && raw[z] == U'0') ++z;
+  raw.remove_prefix(z);
+  const std::u32string_view digits = e164.substr(1);
+  if (raw.size() < 7 || raw.size() > digits.size() || digits.size() - raw.size() > 3) return false;
+  return digits.substr(digits.size() - raw.size()) == raw;
+}
+
 bool SameDigits(std::u32string_view a, std::u32string_view b) {
   size_t i = 0, j = 0;
   for (;;) {
@@ -661,9 +690,9 @@ bool SameDigits(std::u32string_view a, std::u32string_view b) {
   }
 }
 
-// An identifier corroborates a name match only with real evidence: at least 2 bits (4:1 odds), so a weak level
+// An identifier corroborates a name match only with real evidence: at least 4 bits (16:1 odds), so a weak level
 // (an e-mail that merely fits the name, a birth date one part off) does not.
-constexpr double kCorroborationBits = 2.0;
+constexpr double kCorroborationBits = 4.0;
 
 constexpr size_t kFamily = static_cast<size_t>(MatchField::kFamilyName);
 
@@ -945,6 +974,9 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
           return i;
         break;
       }
+      case LevelKind::kNationalNumber:
+        if (SameNationalNumber(ta, tb) || SameNationalNumber(tb, ta)) return i;
+        break;
       case LevelKind::kEmailName:
         if (!ra.email_local.empty() && !rb.email_local.empty() &&
             (FitsName(ra.email_local, rb.Text(MatchField::kGivenName), rb.Text(MatchField::kFamilyName)) ||

@@ -91,8 +91,8 @@ struct MatchInput {
 
 // Builds a MatchInput from the normalizer's output by field and key name only:
 //   given_name <- fields first_name; family_name <- last_name; email_key <- keys email_key (else lowercased
-//   email); phone <- keys phone_e164 | phone_key (else phone); dob <- birth_date; street <- street (a leading
-//   house number is split off into street_number); street_2, postcode <- postal_code, city, region, country;
+//   email); phone <- keys phone_e164 | phone_key (else phone's digits); dob <- birth_date; street <- street (a
+//   leading house number is split off into street_number); street_2, postcode <- postal_code, city, region, country;
 //   company_key <- keys company_key (else company); external_id. An e-mail flagged "email:role" marks email_key as
 //   shared; a work e-mail's domain (not flagged free_mail or disposable) goes to work_domain.
 MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id);
@@ -151,6 +151,9 @@ enum class LevelKind : uint8_t {
                 // Simone, Gabriel/Gabrielle): two people, as the "different" level is (see PersonConflict)
   kEmailDomain, // company_key only: one side's work e-mail domain names the other side's company; applies also
                 // when one side has no company
+  kNationalNumber,  // phone only: one side in E.164 (+4930123456), the other a number libphonenumber could not
+                    // place (national form, no country: 030 123456), whose digits less leading zeros are the
+                    // E.164 number's last digits after a country code of at most 3 digits; at least 7 digits
 };
 
 struct ComparisonLevel {

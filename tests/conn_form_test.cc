@@ -135,6 +135,15 @@ TEST_CASE("attribution: UTM and click ids from a page URL fill only absent field
   broken.fields["page_url"] = "https://x.com/?utm_source=%zz";
   CaptureAttribution(&broken);
   CHECK_FALSE(broken.Has("utm_source"));
+  // Not clean text once decoded (a byte that is not UTF-8, a control character): left in the URL, so the lead is
+  // never rejected for its tracking parameter (normalize_fuzz found gclid=xaml%ad... doing that).
+  Record junk;
+  junk.fields["page_url"] = "https://x.com/?gclid=xaml%ad_x&utm_term=a%01b&utm_source=M%C3%BCnchen&gbraid=%ff";
+  CaptureAttribution(&junk);
+  CHECK_FALSE(junk.Has("gclid"));
+  CHECK_FALSE(junk.Has("utm_term"));
+  CHECK_FALSE(junk.extra.count("gbraid"));
+  CHECK(junk.Get("utm_source") == "M\xC3\xBCnchen");
 
   // The generic JSON connector captures them too.
   SourceConfig api;

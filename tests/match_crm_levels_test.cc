@@ -9,6 +9,7 @@
 
 #include "hygiene/fold.h"
 #include "hygiene/match_model.h"
+#include "hygiene/normalize.h"
 
 namespace {
 
@@ -262,6 +263,43 @@ TEST_CASE("birth dates: day and month transposed, one part off", "[match][crm]")
   CHECK(FieldOf(e, "dob").level == "different");
 }
 
+TEST_CASE("a phone kept raw (no country to read it by) agrees with its E.164 form at its own level", "[match][crm]") {
+  // Written nationally on a form with no country, libphonenumber cannot place it: the normalizer keeps the raw
+  // text, and the match input reads its digits.
+  canon::NormalizedRecord rec;
+  rec.fields["first_name"] = "Oliver";
+  rec.fields["last_name"] = "Hartley";
+  rec.fields["phone"] = "(020) 7946-0321";
+  const MatchInput raw = canon::MatchInputFromNormalized(rec, "r1");
+  CHECK(raw.Get(MatchField::kPhone) == "02079460321");
+  P a{.given = "Oliver", .family = "Hartley", .phone = "+442079460321"};
+  P b{.given = "Oliver", .family = "Hartley", .phone = "02079460321"};
+  const auto e = Explain(a, b);
+  CHECK(FieldOf(e, "phone").level == "national form");
+  CHECK(FieldOf(e, "phone").weight > 4);  // corroborates the names
+  CHECK(e.total >= Model().lower());
+  CHECK(FieldOf(Explain(b, a), "phone").level == "national form");
+  // Two raw forms of one number are one number.
+  P c = b;
+  c.phone = "02079460321";
+  CHECK(FieldOf(Explain(b, c), "phone").level == "exact");
+  // Not the same number: other digits, too few digits, a longer prefix than a country code, two E.164 numbers.
+  for (const char* other : {"02079460322", "0460321", "12342079460321", "+4402079460321"}) {
+    P d = b;
+    d.phone = other;
+    INFO(other);
+    CHECK(FieldOf(Explain(a, d), "phone").level != "national form");
+  }
+  // A US number typed with its leading 1 and without: both agree with the E.164 number.
+  P us{.given = "Oliver", .family = "Hartley", .phone = "+14155550111"};
+  for (const char* typed : {"4155550111", "14155550111"}) {
+    P d = us;
+    d.phone = typed;
+    INFO(typed);
+    CHECK(FieldOf(Explain(us, d), "phone").level == "national form");
+  }
+}
+
 TEST_CASE("match.toml refuses unknown keys and misplaced cross-field levels with their place", "[match][model]") {
   auto parse = [](const std::string& text) {
     return canon::MatchModel::FromToml(text, "m.toml");
@@ -279,6 +317,11 @@ TEST_CASE("match.toml refuses unknown keys and misplaced cross-field levels with
             "  { kind = \"else\", m = 0.5, u = 0.5 }]\n");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("given_name") != std::string::npos);
+  r = parse("[model]\nlambda = 0.01\nupper = 5\nlower = 1\n"
+            "[[field]]\nname = \"postcode\"\nlevels = [{ kind = \"national_number\", m = 0.5, u = 0.1 },\n"
+            "  { kind = \"else\", m = 0.5, u = 0.5 }]\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("'phone' only") != std::string::npos);
   r = parse("[model]\nlambda = 0.01\nupper = 5\nlower = 1\nperson_field = \"given_name\"\n"
             "[[field]]\nname = \"phone\"\ncontact_point = true\nlevels = [{ kind = \"else\", m = 0.5, u = 0.5 }]\n"
             "[[field]]\nname = \"given_name\"\nlevels = [{ kind = \"else\", m = 0.5, u = 0.5 }]\n");

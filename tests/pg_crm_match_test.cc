@@ -101,16 +101,20 @@ TEST_CASE("one person's work and personal e-mail at one company join or go to re
 TEST_CASE("a pair in the review queue carries its explanation by level name", "[pg][match][crm]") {
   TestDb db;
   Canond d(db);
-  // One name, postcodes one edit apart, nothing else: corroborated (the postcode is an identifier), not sure.
+  // One name at one postcode, another phone and another birth date: corroborated (the postcode is an identifier),
+  // not sure.
   PostAll(db, d,
           {"first_name=Katarzyna&last_name=Nowakowska&phone=%2B48+22+628+1234&postal_code=00-950&city=Warszawa"
-           "&country=PL",
-           "first_name=Katarzyna&last_name=Nowakowska&email=k.nowakowska%40example.org&postal_code=00-959&country=PL"});
+           "&country=PL&birth_date=1980-01-02",
+           "first_name=Katarzyna&last_name=Nowakowska&email=k.nowakowska%40example.org&postal_code=00-950&country=PL"
+           "&phone=%2B48+22+628+9876&birth_date=1975-06-30"});
   REQUIRE(db.Count("SELECT count(*) FROM merge_candidate") == 1);
   CHECK(LiveContacts(db) == 2);
   const std::string text = db.Scalar("SELECT explanation->>'text' FROM merge_candidate");
   CHECK(text.find("given_name exact") != std::string::npos);
-  CHECK(text.find("postcode one edit") != std::string::npos);
+  CHECK(text.find("postcode exact") != std::string::npos);
+  CHECK(text.find("phone different") != std::string::npos);
+  CHECK(text.find("dob different") != std::string::npos);
   CHECK(db.Scalar("SELECT explanation->>'capped' FROM merge_candidate") == "false");
   CHECK(db.Scalar("SELECT explanation->>'shared_contact' FROM merge_candidate") == "false");
   // The same name with nothing to corroborate it is neither merged nor queued, and the score says why.

@@ -76,11 +76,24 @@ TEST_CASE("a full intake queue answers 503 with Retry-After at once; what it too
   for (auto& a : answered_ms) a = -1;
   std::vector<std::thread> clients;
   auto start = Clock::now();
-  for (int i = 0; i < kSent; ++i)
+  auto send = [&](int i) {
     clients.emplace_back([&, i] {
       results[i] = HttpRequest(d.port(), "POST", "/ingest/website", "email=q" + std::to_string(i) + "@full.test", kForm);
       answered_ms[i] = Ms(start);
     });
+  };
+  // The first payload reaches the writer, which waits on the lock; only then the others come, so the writer holds
+  // one and the queue two whatever the machine's load.
+  send(0);
+  auto waiting = db.Connect();
+  auto writer_waits = [&] {
+    auto r = waiting->Exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%inbox%'");
+    return r.ok() && r->rows() == 1 && r->Str(0, 0) != "0";
+  };
+  while (!writer_waits() && Ms(start) < 10000) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(writer_waits());
+  for (int i = 1; i < kSent; ++i) send(i);
   // The refusals come while the writer is still blocked: they never wait for the database.
   auto refused = [&] {
     int n = 0;

@@ -377,10 +377,11 @@ TEST_CASE("GET /metrics parses as Prometheus text and counts the traffic a real 
             {"max_body_bytes", "4096"}},
            rules.rules());
 
-  // A review pair (same name, a postcode one edit apart) and a third, unrelated person: 2 new, 1 review.
-  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&phone=%2B1+312+555+0199&postal_code=60601");
+  // A review pair (same name and postcode, another phone and birth date) and a third, unrelated person: 2 new, 1 review.
+  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&phone=%2B1+312+555+0199&postal_code=60601&birth_date=1980-01-02");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&email=tb%40example.net&postal_code=60607");
+  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&email=tb%40example.net&postal_code=60601"
+              "&phone=%2B1+312+555+0142&birth_date=1975-06-30");
   PostForm(d, "first_name=Ingrid&last_name=Solberg&email=ingrid.solberg%40example.no");
   // A JSON body that is not JSON: 400, kept as a dead letter of stage intake.
   CHECK(HttpRequest(d.port(), "POST", "/ingest/api", "{not json", "application/json").status == 400);

@@ -407,7 +407,9 @@ TEST_CASE("docs/openapi.yaml and the server's route table agree both ways, and r
   CheckResponse(spec, "GET /readyz", HttpRequest(d.port(), "GET", "/readyz"));
   CheckResponse(spec, "GET /metrics", HttpRequest(d.port(), "GET", "/metrics"));
   auto accepted = HttpRequest(d.port(), "POST", "/ingest/website",
-                              "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105", form);
+                              "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105"
+                              "&birth_date=1980-01-02",
+                              form);
   CHECK(accepted.status == 202);
   CheckResponse(spec, "POST /ingest/{source}", accepted);
   CheckResponse(spec, "POST /ingest/{source}",
@@ -437,7 +439,8 @@ TEST_CASE("docs/openapi.yaml and the server's route table agree both ways, and r
                 HttpRequest(d.port(), "POST", "/ingest/url_form/wrong", "email=t%40example.org", form));
 
   // A pair for review, one for each of the queue's views, then the admin reads.
-  PostForm(d, "first_name=Ann&last_name=Wexford&email=ann%40example.org&postal_code=94103");
+  PostForm(d, "first_name=Ann&last_name=Wexford&email=ann%40example.org&postal_code=94105&phone=%2B1+415+555+0199"
+              "&birth_date=1975-06-30");
   REQUIRE(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
   const std::string pair = db.Scalar("SELECT max(id)::text FROM merge_candidate");
   const std::string contact = db.Scalar("SELECT min(contact_id)::text FROM merge_candidate");

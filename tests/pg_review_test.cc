@@ -13,17 +13,21 @@ using namespace canon::test;
 
 namespace {
 
-const std::string kAnnPhone = "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105";
+// One name at one postcode, with another birth date and street: corroborated, not sure (a review pair).
+const std::string kAnnPhone = "first_name=Ann&last_name=Wexford&phone=%2B1+415+555+0111&postal_code=94105"
+                              "&birth_date=1980-01-02&street=1+Market+Street";
 const std::string kAnnEmail =
-    "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&job_title=CTO&postal_code=94103";
+    "first_name=Ann&last_name=Wexford&email=ann.w%40example.org&job_title=CTO&postal_code=94105"
+    "&birth_date=1975-06-30&street=500+Howard+Street";
 }  // namespace
 
 TEST_CASE("canonctl queue lists, shows and approves a pair straight from the database", "[pg][review][cli]") {
   TestDb db;
   Canond d(db);
-  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&phone=%2B1+312+555+0199&postal_code=60601");
+  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&phone=%2B1+312+555+0199&postal_code=60601&birth_date=1980-01-02");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&email=tb%40example.net&postal_code=60607");
+  PostForm(d, "first_name=Tomasz&last_name=Brzezinski&email=tb%40example.net&postal_code=60601"
+              "&phone=%2B1+312+555+0142&birth_date=1975-06-30");
   CHECK(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
   std::string cand = db.Scalar("SELECT id::text FROM merge_candidate");
   std::string dbarg = "--db '" + db.conninfo() + "'";
@@ -124,9 +128,11 @@ TEST_CASE("a pair below the merge threshold is queued with its explanation; appr
 TEST_CASE("a rejected pair is never proposed again; defer keeps a pair open", "[pg][review]") {
   TestDb db;
   Canond d(db);
-  PostForm(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123&postal_code=10001");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123&postal_code=10001"
+              "&birth_date=1980-01-02");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "1") == "1");
-  PostForm(d, "first_name=Nadia&last_name=Castellano&company=Globex&postal_code=10007");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&company=Globex&postal_code=10001"
+              "&phone=%2B1+212+555+0188&birth_date=1975-06-30");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "2") == "2");
   CHECK(WaitFor(db, "SELECT count(*) FROM merge_candidate", "1") == "1");
   std::string cand = db.Scalar("SELECT id::text FROM merge_candidate");
@@ -138,8 +144,10 @@ TEST_CASE("a rejected pair is never proposed again; defer keeps a pair open", "[
   REQUIRE(rej.status == 200);
   CHECK(db.Scalar("SELECT status || ' ' || decided_by FROM merge_candidate") == "rejected rita");
   CHECK(db.Count("SELECT count(*) FROM rejected_pair") == 1);
-  PostForm(d, "first_name=Nadia&last_name=Castellano&company=Globex&postal_code=10007");
-  PostForm(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123&postal_code=10001");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&company=Globex&postal_code=10001"
+              "&phone=%2B1+212+555+0188&birth_date=1975-06-30");
+  PostForm(d, "first_name=Nadia&last_name=Castellano&phone=%2B1+212+555+0123&postal_code=10001"
+              "&birth_date=1980-01-02");
   CHECK(WaitFor(db, "SELECT count(*) FROM source_record", "4") == "4");
   CHECK(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'pending'", "0") == "0");
   CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 1);
