@@ -8,6 +8,7 @@
 #include "hygiene/attribution.h"
 #include "hygiene/normalizer_data.h"
 #include "hygiene/phone.h"
+#include "hygiene/poison.h"
 #include "hygiene/text.h"
 
 namespace canon {
@@ -416,7 +417,14 @@ std::string Join(const std::set<std::string>& s) {
 NormalizedRecord Normalize(const Record& record, const RuleSet& rules) {
   NormalizedRecord out;
   out.rules_version = rules.version();
+  // Poison text is rejected before any normalizer reads it, and checked again on what they made: a record that
+  // reaches the writer holds only text PostgreSQL takes.
+  if (auto issue = PoisonInRecord(record)) {
+    out.rejected.push_back(std::move(*issue));
+    return out;
+  }
   Normalizer(record, rules, &out).Run();
+  if (auto issue = PoisonInNormalized(out)) out.rejected.push_back(std::move(*issue));
   return out;
 }
 
