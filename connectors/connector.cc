@@ -1,5 +1,7 @@
 #include "connectors/connector.h"
 
+#include "hygiene/poison.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -31,6 +33,21 @@ std::string MediaType(std::string_view content_type) {
   return out;
 }
 
+std::string EncodePathSegment(std::string_view id) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : id) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::string CanonicalFieldFor(const SourceConfig& source, std::string_view input_key) {
   for (const auto& [field, locator] : source.map)
     if (locator == input_key) return field;
@@ -44,8 +61,7 @@ std::string CanonicalFieldFor(const SourceConfig& source, std::string_view input
 
 std::vector<std::string> AcceptedMediaTypes(const SourceConfig& source) {
   if (source.kind == "form") return {"application/x-www-form-urlencoded", "multipart/form-data"};
-  if (source.kind == "json" || source.kind == "meta_leads" || source.kind == "google_ads" ||
-      source.kind == "typeform")
+  if (source.kind == "json" || IsFetchKind(source) || source.kind == "google_ads" || source.kind == "typeform")
     return {"application/json"};
   if (source.kind == "csv") return {"text/csv"};
   return {};
@@ -61,8 +77,9 @@ Result<std::vector<Record>> ParseByKind(const SourceConfig& source, const Payloa
   if (source.kind == "json") return ParseJson(source, payload);
   if (source.kind == "google_ads") return ParseGoogleAds(source, payload);
   if (source.kind == "typeform") return ParseTypeform(source, payload);
-  if (source.kind == "meta_leads") {
-    auto rec = ParseMetaLead(source, payload.body);
+  if (IsFetchKind(source)) {
+    auto rec = source.kind == "meta_leads" ? ParseMetaLead(source, payload.body)
+                                           : ParseLinkedInLead(source, payload.body);
     if (!rec.ok()) return rec.status();
     std::vector<Record> out;
     out.push_back(std::move(*rec));
@@ -74,67 +91,32 @@ Result<std::vector<Record>> ParseByKind(const SourceConfig& source, const Payloa
   return Status(Code::kInternal, "no connector for kind '" + source.kind + "'");
 }
 
-// The first byte of `s` that is NUL or not part of valid UTF-8, or npos.
-size_t FirstPoisonByte(std::string_view s) {
-  const auto* b = reinterpret_cast<const uint8_t*>(s.data());
-  const auto len = static_cast<int32_t>(s.size());
-  for (int32_t i = 0; i < len;) {
-    int32_t start = i;
-    UChar32 c;
-    U8_NEXT(b, i, len, c);
-    if (c <= 0) return static_cast<size_t>(start);
-  }
-  return std::string_view::npos;
-}
-
-Status CheckText(std::string_view key, std::string_view value) {
-  for (bool name : {true, false}) {
-    std::string_view text = name ? key : value;
-    size_t bad = FirstPoisonByte(text);
-    if (bad == std::string_view::npos) continue;
-    std::string problem = text[bad] == '\0' ? "holds a NUL byte" : "is not valid UTF-8";
-    return Status::Invalid("field '" + EscapeBytes(key) + "' " + (name ? "(its name) " : "") +
-                               problem + " (byte " + std::to_string(bad) + ")",
-                           EscapeBytes(key));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload) {
   auto records = ParseByKind(source, payload);
   if (!records.ok()) return records;
-  for (Record& r : *records) {
+  for (Record& r : *records)
     for (const auto& [field, value] : source.constants) r.fields[field] = value;
-    if (Status s = CheckRecordText(r); !s.ok()) return s;
-  }
   return records;
 }
 
 Status CheckRecordText(const Record& record) {
-  for (const auto& [k, v] : record.fields)
-    if (Status s = CheckText(k, v); !s.ok()) return s;
-  for (const auto& [k, v] : record.extra)
-    if (Status s = CheckText(k, v); !s.ok()) return s;
-  return Status::Ok();
+  auto issue = PoisonInRecord(record);
+  if (!issue) return Status::Ok();
+  return Status::Invalid("field '" + issue->field + "' " + issue->reason, issue->field);
 }
 
-std::string EscapeBytes(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (size_t bad = FirstPoisonByte(s); bad != std::string_view::npos; bad = FirstPoisonByte(s)) {
-    out.append(s.substr(0, bad));
-    auto byte = static_cast<unsigned char>(s[bad]);
-    out += "\\x";
-    out += kHex[byte >> 4];
-    out += kHex[byte & 15];
-    s.remove_prefix(bad + 1);
+Status CheckPayloadText(const std::vector<Record>& records) {
+  Status first;
+  for (const Record& r : records) {
+    Status s = CheckRecordText(r);
+    if (s.ok()) return s;
+    if (first.ok()) first = s;
   }
-  out.append(s);
-  return out;
+  return first;
 }
+
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hygiene/poison.h"
 #include "hygiene/record.h"
 #include "hygiene/rule_set.h"
 #include "hygiene/status.h"
@@ -26,17 +27,18 @@ struct Payload {
 };
 
 // Dispatches on source.kind. Unknown kinds are an internal error (RuleSet::Parse refuses them). The source's
-// constants ([source.constants], json and form) are set on every record, over the payload's values. Every record
-// it returns has passed CheckRecordText; the first that does not fails the payload with that error.
+// constants ([source.constants], json and form) are set on every record, over the payload's values. Records with
+// poison text (hygiene/poison.h) are returned: Normalize rejects each on its own, so the others of the payload
+// are written.
 Result<std::vector<Record>> ParsePayload(const SourceConfig& source, const Payload& payload);
 
-// Poison input: every field and extra key and value must be valid UTF-8 without a NUL byte (PostgreSQL's text and
-// jsonb refuse both, and one such value failed a worker's whole batch). The first offender -> kInvalidArgument
-// ("field 'k' is not valid UTF-8" / "holds a NUL byte"), where = the key as EscapeBytes writes it.
+// Poison input (hygiene/poison.h, which also has EscapeBytes): every field and extra key and value must be valid
+// UTF-8 without a NUL byte. The first offender -> kInvalidArgument ("field 'k' is not valid UTF-8 (byte N)" /
+// "holds a NUL byte (byte N)"), where = the key as EscapeBytes writes it.
 Status CheckRecordText(const Record& record);
-
-// `s` with NUL and every byte that is not part of valid UTF-8 written as \xHH: fit for a text column or a log.
-std::string EscapeBytes(std::string_view s);
+// Intake's door: Ok when at least one record is clean (the poison ones are dead-lettered at validation, the rest
+// written); else the first record's CheckRecordText error (a one-record payload with poison is refused, 400).
+Status CheckPayloadText(const std::vector<Record>& records);
 
 // The media type the source's connector accepts ("application/x-www-form-urlencoded", "application/json"), used
 // by intake to answer 415 before a byte is stored. Empty means "any".
@@ -111,6 +113,54 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 // the reference's is refused (where = "/id").
 Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_json, const MetaLeadRef& ref);
 
+// LinkedIn Lead Sync (kind linkedin_leads). The webhook's lead notification carries a reference only
+// (https://learn.microsoft.com/linkedin/marketing/lead-sync/leadsync): {"type":"LEAD_ACTION",
+// "leadGenFormResponse":"urn:li:leadGenFormResponse:<id>","leadGenForm","owner","leadType","leadAction":
+// "CREATED"|"DELETED","occurredAt"}. LinkedIn posts one per lead; an array of them is taken too. The worker fetches
+// each CREATED lead (GET {api_base}/leadFormResponses/<id>, Authorization: Bearer, LinkedIn-Version) and maps the
+// answer with ParseLinkedInLead. A DELETED notification is acknowledged and stored, and fetches nothing.
+struct LinkedInLeadRef {
+  std::string lead_id;  // the URN's id: the delivery key and the fetch's path segment
+  std::string urn, form, lead_type, action, owner;
+  std::string occurred_at_ms;  // epoch milliseconds as sent, "" when absent
+};
+// Shape errors: kInvalidArgument with where = a JSON Pointer ("/0/leadGenFormResponse" in an array).
+Result<std::vector<LinkedInLeadRef>> ParseLinkedInNotification(std::string_view body);
+// The refs whose lead is to be fetched (leadAction CREATED), in notification order: fetch job i is the i-th.
+std::vector<LinkedInLeadRef> LinkedInLeadsToFetch(const std::vector<LinkedInLeadRef>& refs);
+// "/leadFormResponses/<id>" (the id percent-encoded).
+std::string LinkedInLeadTarget(std::string_view lead_id);
+// The lead form response: id -> delivery_key (and extra linkedin_lead_id), submittedAt (epoch ms) ->
+// created_at, testLead -> Record::is_test, formResponse.answers[{questionId, answerDetails:{textQuestionAnswer:
+// {answer}} | {multipleChoiceAnswer:{options[]}}}] mapped by question id through the source's map (email = "3"),
+// unmapped answers -> extra question.<id>; formResponse.consentResponses[{consentId, accepted}] -> extra
+// consent.<id> = true|false, a map entry "consent.<id>" sets its field, else consent = every one accepted;
+// leadType (SPONSORED -> lead_source paid_social, EVENT -> events, pages' forms -> organic_social),
+// versionedLeadGenFormUrn, owner, associatedEntity, leadMetadata's campaign -> extra.
+Result<Record> ParseLinkedInLead(const SourceConfig& source, std::string_view api_json);
+// The same, checked against and completed from the notification's reference (form, owner, occurredAt); an answer
+// for another lead is refused (where = "/id").
+Result<Record> ParseLinkedInLead(const SourceConfig& source, std::string_view api_json, const LinkedInLeadRef& ref);
+
+// ---- Fetch-based kinds (meta_leads, linkedin_leads): what the worker needs to turn a notification into fetch
+// jobs and a fetched answer into a Record, whatever the vendor.
+bool IsFetchKind(const SourceConfig& source);
+// The lead ids to fetch, in order (job i is record_index i of the notification). A notification that names
+// nothing to fetch (LinkedIn's DELETED) gives an empty list; a bad shape is an error (intake answers it 400).
+Result<std::vector<std::string>> NotificationLeadIds(const SourceConfig& source, std::string_view body);
+// How to ask the vendor's API for one lead: base URL, target, CA file, whether the access token goes in an
+// Authorization: Bearer header (LinkedIn) or the access_token query parameter (Meta), and fixed headers.
+struct LeadRequest {
+  std::string base_url, target, ca_file;
+  bool bearer = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+LeadRequest LeadRequestFor(const SourceConfig& source, std::string_view lead_id);
+// The vendor's answer for lead `lead_id`, job `record_index` of `notification` -> the Record (completed from the
+// notification's reference when it still names that lead). Poison text is left to Normalize.
+Result<Record> ParseFetchedLead(const SourceConfig& source, std::string_view api_body, std::string_view notification,
+                                int record_index, const std::string& lead_id);
+
 // ---- Authentication, before a byte is stored. secret: the app secret (Meta), the webhook secret (Typeform,
 // generic json/form), or the configured google_key (Google Ads); the daemon reads it from the environment
 // variable named by the source's `secret_env` option. Returns kUnauthenticated with a reason that never echoes
@@ -175,6 +225,10 @@ IntakeReply AcceptedReply(const SourceConfig& source, long long inbox_id, bool d
 // The other click ids lead_source derivation reads (gbraid, wbraid, dclid, ttclid, li_fat_id, twclid, sccid,
 // rdt_cid, epik) go to Record::extra under their name when absent there.
 void CaptureAttribution(Record* record);
+
+// A vendor's id as one path segment of an API request: every byte but [A-Za-z0-9._-] percent-encoded (the
+// callers refuse "." and "..", which would name another path).
+std::string EncodePathSegment(std::string_view id);
 
 // application/x-www-form-urlencoded pairs, percent-decoded ('+' = space); error names the byte offset.
 Result<std::vector<std::pair<std::string, std::string>>> ParseUrlEncoded(std::string_view body);

@@ -93,17 +93,7 @@ Result<std::vector<MetaLeadRef>> ParseMetaNotification(std::string_view body) {
 }
 
 std::string MetaLeadTarget(std::string_view leadgen_id) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out = "/";
-  for (unsigned char c : leadgen_id) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
+  std::string out = "/" + EncodePathSegment(leadgen_id);
   out += "?fields=id,created_time,field_data,ad_id,adset_id,campaign_id,form_id,is_organic,platform,"
          "custom_disclaimer_responses";
   return out;

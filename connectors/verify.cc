@@ -199,6 +199,19 @@ Status VerifySignature(const SourceConfig& source, const Payload& payload, std::
   if (now_unix == 0) now_unix = static_cast<int64_t>(std::time(nullptr));
   if (source.kind == "meta_leads") return CheckHmacHeader(payload, "X-Hub-Signature-256", secret, false, true);
   if (source.kind == "typeform") return CheckHmacHeader(payload, "Typeform-Signature", secret, true, true);
+  if (source.kind == "linkedin_leads") {
+    // X-LI-Signature: hex HMAC-SHA256 of "hmacsha256=" + the body, under the app's client secret.
+    if (secret.empty()) return Status::Unauthenticated("no secret configured for this source");
+    std::string value = Header(payload, "x-li-signature");
+    if (value.empty()) return Status::Unauthenticated("missing X-LI-Signature header");
+    auto given = HexDecode(TrimView(value));
+    if (!given.ok()) return Status::Unauthenticated("X-LI-Signature is not a valid hex digest");
+    std::string message = "hmacsha256=";
+    message += payload.body;
+    if (!ConstantTimeEquals(*given, HmacSha256(secret, message)))
+      return Status::Unauthenticated("X-LI-Signature does not verify");
+    return Status::Ok();
+  }
   if (source.kind == "google_ads") {
     if (secret.empty()) return Status::Unauthenticated("no google_key configured for this source");
     simdjson::dom::parser parser;
@@ -259,6 +272,7 @@ Result<std::string> AnswerMetaHandshake(const SourceConfig& source, std::string_
 
 std::string HandshakeKind(const SourceConfig& source) {
   if (source.kind == "meta_leads") return "meta";
+  if (source.kind == "linkedin_leads") return "linkedin";
   if (source.kind == "json" || source.kind == "form") return source.Option("handshake");
   return {};
 }
@@ -281,14 +295,13 @@ Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
   if (source.kind == "google_ads") return JsonStringAt(payload.body, "/lead_id");
   if (source.kind == "typeform") return JsonStringAt(payload.body, "/event_id");
-  if (source.kind == "meta_leads") {
-    auto refs = ParseMetaNotification(payload.body);
+  if (IsFetchKind(source)) {
+    auto refs = NotificationLeadIds(source, payload.body);
     if (!refs.ok()) {
-      // A fetched Graph lead (what the worker parses) names itself.
+      // A fetched lead (what the worker parses) names itself.
       return JsonStringAt(payload.body, "/id");
     }
-    std::vector<std::string> ids;
-    for (const auto& r : *refs) ids.push_back(r.leadgen_id);
+    std::vector<std::string> ids = std::move(*refs);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::string out;
@@ -319,7 +332,7 @@ IntakeReply AcceptedReply(const SourceConfig& source, long long inbox_id, bool d
   if (source.kind == "google_ads") return {200, "{}"};
   std::string receipt = "{\"id\":" + std::to_string(inbox_id) + ",\"status\":\"accepted\"" +
                         (duplicate ? ",\"duplicate\":true" : "") + "}";
-  return {source.kind == "meta_leads" ? 200 : 202, std::move(receipt)};
+  return {IsFetchKind(source) ? 200 : 202, std::move(receipt)};
 }
 
 }  // namespace canon

@@ -415,10 +415,17 @@ void App::Ingest(const std::string& source_name, Request&& req, Respond respond)
   item.headers_json = std::move(headers);
   item.query = EscapeBytes(payload.query);
   item.delivery_key = DeliveryKey(*source, payload);
-  item.restart_fetches = source->kind == "meta_leads";
+  item.restart_fetches = IsFetchKind(*source);
   // Shape check now, so the sender learns at once; the refused payload is still kept (dead_letter).
-  Status shape = source->kind == "meta_leads" ? ParseMetaNotification(payload.body).status()
-                                              : ParsePayload(*source, payload).status();
+  Status shape;
+  if (IsFetchKind(*source)) {
+    shape = NotificationLeadIds(*source, payload.body).status();
+  } else {
+    // Poison text: refused here when no record of the payload is clean; else the worker dead-letters the poison
+    // records at validation and writes the others.
+    auto records = ParsePayload(*source, payload);
+    shape = records.ok() ? CheckPayloadText(*records) : records.status();
+  }
   if (!shape.ok()) {
     item.refused = true;
     item.refusal_stage = "intake";

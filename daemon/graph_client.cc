@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "connectors/connector.h"
+
 namespace canon {
 namespace {
 
@@ -25,25 +27,10 @@ constexpr size_t kMaxBodyBytes = 4 << 20;
 // How much of an error body goes into a Status message: enough for the vendor's error text.
 constexpr size_t kErrorExcerptBytes = 300;
 
-std::string PercentEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string Scrub(std::string text, std::string_view secret) {
   if (text.size() > kErrorExcerptBytes) text.resize(kErrorExcerptBytes);
   if (secret.empty()) return text;
-  for (std::string needle : {std::string(secret), PercentEncode(secret)}) {
+  for (std::string needle : {std::string(secret), EncodePathSegment(secret)}) {
     size_t at;
     while ((at = text.find(needle)) != std::string::npos) text.replace(at, needle.size(), "***");
   }
@@ -121,9 +108,9 @@ Result<HttpResponse> GraphClient::Get(std::string_view target, std::string_view 
   std::string path = base_path_;
   if (target.empty() || target.front() != '/') path += '/';
   path += target;
-  if (!access_token.empty()) {
+  if (!access_token.empty() && !options_.bearer) {
     path += path.find('?') == std::string::npos ? '?' : '&';
-    path += "access_token=" + PercentEncode(access_token);
+    path += "access_token=" + EncodePathSegment(access_token);
   }
 
   auto once = [&]() {
@@ -183,6 +170,9 @@ Result<HttpResponse> GraphClient::Get(std::string_view target, std::string_view 
     req.set(http::field::user_agent, "canond");
     req.set(http::field::accept, "application/json");
     req.set(http::field::connection, "close");
+    if (options_.bearer && !access_token.empty())
+      req.set(http::field::authorization, "Bearer " + std::string(access_token));
+    for (const auto& [name, value] : options_.headers) req.set(name, value);
     a.stage = "write";
     a.ec = RunOp(ioc, deadline, close, [&](auto done) {
       http::async_write(stream, req, [done](beast::error_code e, size_t) { done(e); });
@@ -209,11 +199,11 @@ Result<HttpResponse> GraphClient::Get(std::string_view target, std::string_view 
     if (a.ec) {
       // Error texts come from Asio/OpenSSL and name the failure, never the request target.
       last = a.stage + " failed: " + a.ec.message();
-      if (a.final_failure) return Status(Code::kUnavailable, "graph API " + last + " (not retried)");
+      if (a.final_failure) return Status(Code::kUnavailable, options_.api_name + " " + last + " (not retried)");
     } else if (a.status >= 500 || a.status == 429) {
       last = "HTTP " + std::to_string(a.status);
     } else if (a.status >= 400) {
-      std::string msg = "graph API answered HTTP " + std::to_string(a.status) + ": " + Scrub(a.body, access_token);
+      std::string msg = options_.api_name + " answered HTTP " + std::to_string(a.status) + ": " + Scrub(a.body, access_token);
       Code code = a.status == 401 || a.status == 403 ? Code::kUnauthenticated
                   : a.status == 404                  ? Code::kNotFound
                                                      : Code::kInvalidArgument;
@@ -232,7 +222,7 @@ Result<HttpResponse> GraphClient::Get(std::string_view target, std::string_view 
     }
   }
   return Status(Code::kUnavailable,
-                "graph API unavailable after " + std::to_string(options_.max_attempts) + " attempts: " + last);
+                options_.api_name + " unavailable after " + std::to_string(options_.max_attempts) + " attempts: " + last);
 }
 
 }  // namespace canon

@@ -11,13 +11,16 @@
 // 4xx is final at once (a refused token will not get better by asking again). 2xx and 3xx are returned as
 // responses. Errors: 401/403 -> kUnauthenticated, 404 -> kNotFound, other 4xx -> kInvalidArgument, retries
 // exhausted -> kUnavailable, bad base URL -> kInvalidArgument. The access token is sent as the access_token query
-// parameter and never appears in a Status message (the response body excerpt is scrubbed of it too).
+// parameter (Meta's Graph API) or, with `bearer`, as "Authorization: Bearer <token>" (LinkedIn's API), and never
+// appears in a Status message (the response body excerpt is scrubbed of it too).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "hygiene/status.h"
 
@@ -34,6 +37,9 @@ struct GraphClientOptions {
   std::function<void(std::chrono::milliseconds)> sleep;
   // Called before each retry (for canon_fetch_retries_total); may be empty.
   std::function<void()> on_retry;
+  std::string api_name = "graph API";  // how error messages name the API
+  bool bearer = false;  // the token in an Authorization: Bearer header instead of the query
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every request (LinkedIn-Version)
 };
 
 struct HttpResponse {
@@ -47,7 +53,7 @@ class GraphClient {
   explicit GraphClient(GraphClientOptions options);
 
   // GET base_url + target (target starts with '/', may carry a query), with "access_token=<token>" appended to
-  // the query when the token is not empty.
+  // the query (or the bearer header) when the token is not empty.
   Result<HttpResponse> Get(std::string_view target, std::string_view access_token = {}) const;
 
   // The parsed base URL; Get refuses to run when it is not valid.

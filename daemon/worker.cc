@@ -17,6 +17,7 @@
 #include "store/entities.h"
 #include "store/erase.h"
 #include "store/fetch_jobs.h"
+#include "store/term_counts.h"
 
 namespace canon::daemon {
 namespace {
@@ -142,6 +143,16 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   long long seen = -1;
   Reconnector reconnect(options_.reconnect, "worker", metrics_, log_);
   std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
+  // Term counts: the batches' deltas go into term_count every few seconds and when this worker goes idle.
+  store::TermFolder folder;
+  auto fold = [&](Status s) {
+    if (!s.ok()) log_->warn("worker {}: term counts not folded yet (kept for the next fold): {}", index, s.ToString());
+  };
+  struct FoldOnStop {
+    store::TermFolder& folder;
+    store::PgConn& conn;
+    ~FoldOnStop() { (void)folder.Idle(conn); }  // a failure leaves the deltas for the next start's first fold
+  } fold_on_stop{folder, conn};
   // Drain: keep claiming while full batches come back (`process`: one batch, `retry`: its items one by one after
   // it failed). False when the pool is stopping.
   auto drain = [&](int limit, auto process, auto retry) {
@@ -169,7 +180,11 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
         }
         continue;
       }
-      if (*n < limit) return true;
+      fold(folder.AfterBatch(conn, *n > 0));
+      if (*n < limit) {
+        fold(folder.Idle(conn));
+        return true;
+      }
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return false;
     }
@@ -254,7 +269,7 @@ Status WorkerPool::FailFetchAlone(store::PgConn& conn, long long id, const Statu
   for (const store::FetchJob& job : *jobs) {
     LogScope scope(LogContext::Inbox(job.inbox.source, job.inbox.id));
     if (Status s = store::InsertDeadLetter(conn, {job.inbox.id, job.inbox.source, "store", why.ToString(),
-                                                  "leadgen_id " + job.lead_id, job.inbox.body, job.id});
+                                                  "lead_id " + job.lead_id, job.inbox.body, job.id});
         !s.ok())
       return s;
     if (Status s = store::UpdateFetchJobs(conn, {{job.id, "dead", 0, why.ToString()}}); !s.ok()) return s;
@@ -266,20 +281,18 @@ Status WorkerPool::FailFetchAlone(store::PgConn& conn, long long id, const Statu
   return Status::Ok();
 }
 
-// A Meta notification carries references only: the lead is fetched from the Graph API, once per attempt (the
-// retries are the fetch_job's). The access token comes from the environment variable the source names; it is
-// never logged, and the client scrubs it from error texts.
+// A notification of a fetch-based kind (Meta, LinkedIn) carries references only: the lead is fetched from the
+// vendor's API, once per attempt (the retries are the fetch_job's). The access token comes from the environment
+// variable the source names; it is never logged, and the client scrubs it from error texts.
 Result<Record> WorkerPool::FetchLead(const SourceConfig& source, const store::FetchJob& job) {
-  MetaLeadRef ref;
-  ref.leadgen_id = job.lead_id;
-  // The notification completes the lead (form, ad, page, time); one erased since then still lets it be fetched.
-  if (auto refs = ParseMetaNotification(job.inbox.body);
-      refs.ok() && job.record_index >= 0 && static_cast<size_t>(job.record_index) < refs->size() &&
-      (*refs)[job.record_index].leadgen_id == job.lead_id)
-    ref = (*refs)[job.record_index];
+  const LeadRequest req = LeadRequestFor(source, job.lead_id);
+  const std::string api = source.kind == "linkedin_leads" ? "LinkedIn API" : "Graph API";
   GraphClientOptions opts;
-  if (auto base = source.Option("graph_base"); !base.empty()) opts.base_url = base;
-  opts.ca_file = source.Option("graph_ca_file");
+  opts.base_url = req.base_url;
+  opts.ca_file = req.ca_file;
+  opts.bearer = req.bearer;
+  opts.headers = req.headers;
+  opts.api_name = api;
   opts.max_attempts = 1;
   GraphClient client(opts);
   // Looked up here, so a source that fetched shows 0 failures, retries and leads rather than no series.
@@ -291,21 +304,22 @@ Result<Record> WorkerPool::FetchLead(const SourceConfig& source, const store::Fe
   const char* token = token_var.empty() ? nullptr : std::getenv(token_var.c_str());
   if (!token || !*token) {
     failures.Inc();
-    return Status::Unauthenticated("no Graph API access token configured (access_token_env)");
+    return Status::Unauthenticated("no " + api + " access token configured (access_token_env)");
   }
-  auto res = client.Get(MetaLeadTarget(ref.leadgen_id), token);
+  auto res = client.Get(req.target, token);
   fetches.Inc();
   if (!res.ok()) {
     failures.Inc();
-    return Status(res.status().code(), "Graph API lead fetch failed: " + res.status().message(),
-                  "leadgen_id " + ref.leadgen_id);
+    // Meta's dead letters name the lead as its notification does.
+    return Status(res.status().code(), api + " lead fetch failed: " + res.status().message(),
+                  (source.kind == "meta_leads" ? "leadgen_id " : "lead_id ") + job.lead_id);
   }
-  auto rec = ParseMetaLead(source, res->body, ref);
+  // Poison text in the answer is Normalize's to reject: the lead becomes a dead letter of stage validate.
+  auto rec = ParseFetchedLead(source, res->body, job.inbox.body, job.record_index, job.lead_id);
   if (!rec.ok()) return rec.status();
-  if (Status s = CheckRecordText(*rec); !s.ok()) return s;
   rec->index = job.record_index;
   rec->source = job.inbox.source;
-  if (rec->delivery_key.empty()) rec->delivery_key = ref.leadgen_id;
+  if (rec->delivery_key.empty()) rec->delivery_key = job.lead_id;
   return rec;
 }
 
@@ -357,7 +371,7 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
     }
     ++tally.dead_letters["fetch"];
     updates.push_back({job.id, "dead", 0, why.message()});
-    std::string where = why.where().empty() ? "leadgen_id " + job.lead_id : why.where();
+    std::string where = why.where().empty() ? "lead_id " + job.lead_id : why.where();
     if (Status s = store::InsertDeadLetter(
             conn, {job.inbox.id, job.inbox.source, "fetch", why.message(), where, job.inbox.body, job.id});
         !s.ok())
@@ -402,12 +416,11 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     const SourceConfig* source = rules->FindSource(row.source);
     if (!source) {
       p.failure = Status::NotFound("source '" + row.source + "' is not in the rules in force");
-    } else if (source->kind == "meta_leads") {
-      auto refs = ParseMetaNotification(row.body);
-      if (!refs.ok()) p.failure = refs.status();
+    } else if (IsFetchKind(*source)) {
+      auto ids = NotificationLeadIds(*source, row.body);
+      if (!ids.ok()) p.failure = ids.status();
       else
-        for (size_t i = 0; i < refs->size(); ++i)
-          fetches.push_back({row.source, (*refs)[i].leadgen_id, row.id, static_cast<int>(i)});
+        for (size_t i = 0; i < ids->size(); ++i) fetches.push_back({row.source, (*ids)[i], row.id, static_cast<int>(i)});
     } else {
       Payload payload;
       payload.body = row.body;

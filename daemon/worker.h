@@ -8,7 +8,7 @@
 // and jitter (daemon/reconnect.h, role "worker"); its rolled-back batch is claimed again by whoever comes first. Counts (rows, records by outcome, dead letters by stage,
 // fetches, batch durations) go to `metrics` once their batch commits; `metrics` must outlive the pool.
 //
-// Fetch-based sources (meta_leads): the notification's batch turns each lead id into a fetch_job
+// Fetch-based sources (meta_leads, linkedin_leads; connectors' IsFetchKind): the notification's batch turns each lead id into a fetch_job
 // (store/fetch_jobs.h); between inbox batches each worker claims due jobs, fetches each lead once per attempt
 // (the vendor API client does not retry on its own), writes what it fetched, and reschedules a failure by the
 // source's FetchRetryPolicy (daemon/fetch_retry.h) or dead-letters it (stage fetch) once the window has passed or

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstring>
 
 #include "hygiene/rule_set.h"
 
@@ -124,6 +126,51 @@ std::string UrlHost(std::string_view url) {
   return host;
 }
 
+const char kWebAddressPattern[] =
+    R"(^(?i:(https?)://)?([A-Za-z0-9\-._~%]+\.[A-Za-z]{2,}|localhost)(:[0-9]{1,5})?([/?#].*)?$)";
+
+bool SplitWebAddress(std::string_view v, WebAddress* out) {
+  *out = {};
+  if (!std::all_of(v.begin(), v.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+    static const RE2 kWebAddress(kWebAddressPattern);
+    return RE2::FullMatch(re2::StringPiece(v.data(), v.size()), kWebAddress, &out->scheme, &out->host, &out->port,
+                          &out->rest);
+  }
+  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t at = 0;
+  // The pattern's scheme is optional, but a host cannot hold ':', so text starting "http://" matches only with it.
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (v.size() >= scheme.size() && std::equal(scheme.begin(), scheme.end(), v.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      out->scheme = std::string(v.substr(0, scheme.size() - 3));
+      at = scheme.size();
+      break;
+    }
+  }
+  // The host is the whole run of host characters: what follows it must be ':', '/', '?', '#' or the end.
+  size_t end = at;
+  while (end < v.size() && (is_alpha(v[end]) || is_digit(v[end]) || std::strchr("-._~%", v[end]))) ++end;
+  std::string_view host = v.substr(at, end - at);
+  size_t dot = host.rfind('.');
+  bool named = dot != std::string_view::npos && dot > 0 && host.size() - dot - 1 >= 2 &&
+               std::all_of(host.begin() + static_cast<long>(dot) + 1, host.end(), is_alpha);
+  if (!named && host != "localhost") return false;
+  at = end;
+  if (at < v.size() && v[at] == ':') {
+    size_t digits = at + 1;
+    while (digits < v.size() && is_digit(v[digits])) ++digits;
+    if (digits == at + 1 || digits - at - 1 > 5) return false;
+    out->port = std::string(v.substr(at, digits - at));
+    at = digits;
+  }
+  if (at < v.size() && !std::strchr("/?#", v[at])) return false;
+  out->host = std::string(host);
+  out->rest = std::string(v.substr(at));
+  return true;
+}
+
 std::string SourceCategory(std::string_view source, const RuleSet& rules) {
   std::string key = Lower(source);
   if (key.rfind("www.", 0) == 0) key = key.substr(4);
@@ -157,13 +204,16 @@ Touch ClassifyTouch(const TouchGetter& get, const RuleSet& rules) {
   for (auto f : kUtm) evidence = evidence || !get(f).empty();
   std::string id_source, id_medium;
   if (const RuleList* ids = rules.FindList("click_ids")) {
+    // The click ids the record carries (most carry none: one look at each id, not one per pass below).
+    std::vector<const std::string*> present;
+    for (const auto& entry : ids->map)
+      if (!get(entry.first).empty()) present.push_back(&entry.first);
     // A paid click's id (one that gives a medium) names the source before an id that only names a network
     // (fbclid is on organic Facebook links too); among equals, the list's order (sorted) decides.
     for (bool with_medium : {true, false}) {
-      for (const auto& entry : ids->map) {
-        if (get(entry.first).empty()) continue;
+      for (const std::string* id : present) {
         evidence = true;
-        auto [s, m] = ClickId(*ids, entry.first);
+        auto [s, m] = ClickId(*ids, *id);
         if (m.empty() == with_medium) continue;
         if (id_source.empty()) id_source = s;
         if (id_medium.empty()) id_medium = m;

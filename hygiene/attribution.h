@@ -49,6 +49,17 @@ std::vector<std::pair<std::string, std::string>> UrlQueryParams(std::string_view
 // The lowercased host of a URL ("" when there is none); accepts a bare host ("bing.com/search").
 std::string UrlHost(std::string_view url);
 
+// A web address as Normalize reads a url field: an optional scheme http or https (any case) with "://", a host
+// (a name ending in a dot and two or more letters, or "localhost"), an optional ":port" of 1-5 digits, and the
+// rest from the first '/', '?' or '#'. Exactly the matches of kWebAddressPattern, with its four groups; printable
+// ASCII is split by hand (an RE2 match with captures cost more than the rest of the url's normalization), other
+// text by the pattern. False: not a web address.
+struct WebAddress {
+  std::string scheme, host, port, rest;  // scheme as written ("" when absent), port with its ':'
+};
+bool SplitWebAddress(std::string_view v, WebAddress* out);
+extern const char kWebAddressPattern[];
+
 // The category of a source name or host ("google", "m.facebook.com"), or "".
 std::string SourceCategory(std::string_view source, const RuleSet& rules);
 

@@ -8,6 +8,7 @@
 #include "hygiene/attribution.h"
 #include "hygiene/normalizer_data.h"
 #include "hygiene/phone.h"
+#include "hygiene/poison.h"
 #include "hygiene/text.h"
 
 namespace canon {
@@ -57,19 +58,18 @@ class Normalizer {
         Quarantine(field, v, "no field definition: the value is not governed");
         continue;
       }
-      input_[field] = std::move(v);
+      input_[field] = {std::move(v), def};
     }
     FromPageUrl();
     // Country first: the phone's default region and the region's scope depend on it.
-    for (const auto& [field, v] : input_) {
-      const FieldDef* def = schema_.Find(field);
-      if (def->type == FieldType::kCountry) Governed(*def, v, {});
+    for (const auto& [field, in] : input_) {
+      if (in.def->type == FieldType::kCountry) Governed(*in.def, in.value, {});
     }
     RegionFromCountry();
-    for (const auto& [field, v] : input_) {
-      const FieldDef* def = schema_.Find(field);
-      if (def->type == FieldType::kCountry || IsNameField(*def) || IsCompanyField(*def)) continue;
-      Field(*def, v);
+    for (const auto& [field, in] : input_) {
+      const FieldDef& def = *in.def;
+      if (def.type == FieldType::kCountry || IsNameField(def) || IsCompanyField(def)) continue;
+      Field(def, in.value);
     }
     Names();
     Company();
@@ -82,11 +82,12 @@ class Normalizer {
   // The record's value of a field for derivation rules: the trimmed input, else a value derived already (channel),
   // else an unmapped key (ttclid, li_fat_id arrive as extras when no source maps them).
   std::string_view Get(std::string_view field) const {
-    auto it = input_.find(std::string(field));
-    if (it != input_.end()) return it->second;
-    auto d = out_->fields.find(std::string(field));
+    auto it = input_.find(field);
+    if (it != input_.end()) return it->second.value;
+    const std::string key(field);  // the record's maps compare std::string only
+    auto d = out_->fields.find(key);
     if (d != out_->fields.end()) return d->second;
-    auto e = record_.extra.find(std::string(field));
+    auto e = record_.extra.find(key);
     if (e != record_.extra.end()) return e->second;
     return {};
   }
@@ -116,7 +117,7 @@ class Normalizer {
       return;
     const Vocabulary* vocab = rules_.FindVocabulary(def->vocabulary);
     if (!vocab) return;
-    const VocabularyValue* region = vocab->Find(vocab->Lookup(in->second, country));
+    const VocabularyValue* region = vocab->Find(vocab->Lookup(in->second.value, country));
     if (!region || region->scope != country) return;
     out_->fields["region"] = region->code;
     Flag("region:from_country");
@@ -232,14 +233,13 @@ class Normalizer {
 
   void Url(const FieldDef& def, const std::string& v) {
     // A web address: scheme added when missing, scheme and host lowercased, the rest kept.
-    static const RE2 kUrl(R"(^(?i:(https?)://)?([A-Za-z0-9\-._~%]+\.[A-Za-z]{2,}|localhost)(:[0-9]{1,5})?([/?#].*)?$)");
-    std::string scheme, host, port, rest;
-    if (v.find_first_of(" \t") != std::string::npos ||
-        !RE2::FullMatch(v, kUrl, &scheme, &host, &port, &rest)) {
+    WebAddress a;
+    if (v.find_first_of(" \t") != std::string::npos || !SplitWebAddress(v, &a)) {
       Reject(def.name, v, "not a web address");
       return;
     }
-    out_->fields[def.name] = (scheme.empty() ? std::string("https") : Lower(scheme)) + "://" + Lower(host) + port + rest;
+    out_->fields[def.name] =
+        (a.scheme.empty() ? std::string("https") : Lower(a.scheme)) + "://" + Lower(a.host) + a.port + a.rest;
   }
 
   void Text(const FieldDef& def, const std::string& v) {
@@ -260,7 +260,7 @@ class Normalizer {
 
   std::string In(const std::string& field) const {
     auto it = input_.find(field);
-    return it == input_.end() ? std::string() : it->second;
+    return it == input_.end() ? std::string() : it->second.value;
   }
   // Sets a derived field only when the schema defines it (a bare rule set may not).
   void SetDefined(const std::string& field, std::string value) {
@@ -320,13 +320,14 @@ class Normalizer {
   void FromPageUrl() {
     auto page = input_.find("page_url");
     if (page == input_.end()) return;
-    for (auto& [key, value] : UrlQueryParams(page->second)) {
-      if (input_.count(key) || !schema_.Find(key) || !IsAttributionParam(key, rules_)) continue;
+    for (auto& [key, value] : UrlQueryParams(page->second.value)) {
+      const FieldDef* def = input_.count(key) ? nullptr : schema_.Find(key);
+      if (!def || !IsAttributionParam(key, rules_)) continue;
       std::string v = Trim(value);
       bool clean = !v.empty() && IsValidUtf8(v) &&
                    std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
       if (!clean) continue;
-      input_[key] = std::move(v);
+      input_[key] = {std::move(v), def};
       Flag(key + ":from_page_url");
     }
   }
@@ -397,7 +398,12 @@ class Normalizer {
   const FieldSchema& schema_;
   const SourceConfig* source_ = nullptr;
   NormalizedRecord* out_;
-  std::map<std::string, std::string> input_;  // defined fields, trimmed, non-empty
+  // Defined fields, trimmed, non-empty, with their definition.
+  struct Input {
+    std::string value;
+    const FieldDef* def;
+  };
+  std::map<std::string, Input, std::less<>> input_;
 };
 
 std::string Join(const std::set<std::string>& s) {
@@ -411,7 +417,14 @@ std::string Join(const std::set<std::string>& s) {
 NormalizedRecord Normalize(const Record& record, const RuleSet& rules) {
   NormalizedRecord out;
   out.rules_version = rules.version();
+  // Poison text is rejected before any normalizer reads it, and checked again on what they made: a record that
+  // reaches the writer holds only text PostgreSQL takes.
+  if (auto issue = PoisonInRecord(record)) {
+    out.rejected.push_back(std::move(*issue));
+    return out;
+  }
   Normalizer(record, rules, &out).Run();
+  if (auto issue = PoisonInNormalized(out)) out.rejected.push_back(std::move(*issue));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "hygiene/phone_fast.h"
 #include "hygiene/text.h"
 
 namespace canon {
@@ -54,8 +55,8 @@ bool ParseValid(const PhoneNumberUtil& util, const std::string& text, const std:
 }
 
 // Everything but the region_mismatch flag, which depends on the default region even for "+" numbers and is
-// therefore added after the cache.
-PhoneResult Compute(std::string_view raw, const std::string& region) {
+// therefore added after the cache. `fast`: try hygiene/phone_fast.h before libphonenumber (same answers).
+PhoneResult Compute(std::string_view raw, const std::string& region, bool fast) {
   PhoneResult r;
   std::string_view s = TrimSpace(raw);
   if (s.empty()) {
@@ -74,8 +75,16 @@ PhoneResult Compute(std::string_view raw, const std::string& region) {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   // The compact text parses to the same number about a quarter faster (shorter input for every regex).
   std::string compact;
-  const std::string& text = Compact(s, &compact) ? compact : r.value;
-  if (ParseValid(util, text, region, &r)) return r;
+  const bool is_compact = Compact(s, &compact);
+  const std::string& text = is_compact ? compact : r.value;
+  auto valid = [&](const std::string& t, const std::string& reg) {
+    if (fast && is_compact) {
+      FastPhone f = TryFastPhone(t, reg, &r);
+      if (f != FastPhone::kUndecided) return f == FastPhone::kValid;
+    }
+    return ParseValid(util, t, reg, &r);
+  };
+  if (valid(text, region)) return r;
   // Parsed with the default region, libphonenumber reads that region's own international call prefix ("00" in
   // most of the world, "011" from North America, "0011" from Australia, "010" from Japan). A number the sender
   // wrote with another region's prefix, or with no default region at all, fails there; "00" and "011" are what
@@ -83,7 +92,7 @@ PhoneResult Compute(std::string_view raw, const std::string& region) {
   // that is a valid number. A national number stays national: this runs only when the national reading failed.
   for (std::string_view idd : {"00", "011"}) {
     if (text.compare(0, idd.size(), idd) != 0) continue;
-    if (ParseValid(util, "+" + text.substr(idd.size()), "ZZ", &r)) return r;
+    if (valid("+" + text.substr(idd.size()), "ZZ")) return r;
   }
   r.flags.push_back("invalid");
   return r;
@@ -130,7 +139,14 @@ std::string CacheKey(std::string_view trimmed, const std::string& region) {
 
 PhoneResult NormalizePhoneUncached(std::string_view raw, std::string_view default_region) {
   std::string region = UpperRegion(default_region);
-  PhoneResult r = Compute(raw, region);
+  PhoneResult r = Compute(raw, region, true);
+  AddRegionFlag(r, region);
+  return r;
+}
+
+PhoneResult NormalizePhoneLibphonenumberOnly(std::string_view raw, std::string_view default_region) {
+  std::string region = UpperRegion(default_region);
+  PhoneResult r = Compute(raw, region, false);
   AddRegionFlag(r, region);
   return r;
 }
@@ -185,7 +201,7 @@ PhoneResult PhoneNormalizer::Normalize(std::string_view raw, std::string_view de
   } else {
     c.misses.fetch_add(1, std::memory_order_relaxed);
     // Parse outside the lock: two threads may compute the same number at once, which is harmless.
-    result = Compute(trimmed, region);
+    result = Compute(trimmed, region, true);
     std::lock_guard<std::mutex> lock(shard.mu);
     if (!shard.index.count(key)) {
       shard.lru.emplace_front(std::move(key), result);

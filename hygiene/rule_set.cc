@@ -71,6 +71,9 @@ const std::vector<KindSpec>& KindSpecs() {
       {"meta_leads",
        {"default_country", "date_order", "secret_env", "verify_token_env", "access_token_env", "graph_base",
         "graph_ca_file", "retry_initial", "retry_max", "retry_window"}},
+      {"linkedin_leads",
+       {"default_country", "date_order", "secret_env", "access_token_env", "api_base", "api_ca_file", "api_version",
+        "retry_initial", "retry_max", "retry_window"}},
       {"google_ads", {"default_country", "date_order", "secret_env"}},
       {"typeform", {"default_country", "date_order", "secret_env"}},
   };
@@ -219,6 +222,14 @@ Status CheckAuth(const std::string& path, const toml::table& t, const SourceConf
     for (const char* k : {"verify_token_env", "access_token_env"})
       if (src.Option(k).empty())
         return Status::Invalid(who + " (kind meta_leads) needs " + k, Where(path, t.source()));
+  if (src.kind == "linkedin_leads" && src.Option("access_token_env").empty())
+    return Status::Invalid(who + " (kind linkedin_leads) needs access_token_env, the environment variable holding "
+                                 "its API bearer token",
+                           Where(path, t.source()));
+  if (src.kind == "linkedin_leads")
+    if (std::string base = src.Option("api_base"); has("api_base") && base.rfind("https://", 0) != 0)
+      return Status::Invalid(who + ": api_base must start with https:// (the token must not travel in clear)",
+                             where("api_base"));
   // The durable retries of fetched leads (daemon/fetch_retry.h): seconds, fractions allowed.
   for (const char* k : {"retry_initial", "retry_max", "retry_window"}) {
     if (!has(k)) continue;

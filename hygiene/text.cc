@@ -127,6 +127,15 @@ TextResult NormalizeText(std::string_view raw, const TextOptions& options) {
     r.error = Status::Invalid("text is not valid UTF-8 (byte " + std::to_string(bad) + ")");
     return r;
   }
+  // Printable ASCII with single spaces between words (most values) is its own normal form: what the pass below
+  // would give, without a property lookup per character.
+  bool plain = !raw.empty() && raw.front() != ' ' && raw.back() != ' ';
+  for (size_t k = 0; plain && k < raw.size(); ++k)
+    plain = raw[k] > ' ' ? raw[k] < 0x7f : raw[k] == ' ' && raw[k + 1] != ' ';
+  if (plain && (options.max_code_points == 0 || raw.size() <= options.max_code_points)) {
+    r.value = std::string(raw);
+    return r;
+  }
   // One pass over code points: drop controls, turn breaks into spaces or "\n", collapse space runs. Pending
   // whitespace is only emitted before the next visible character, which trims the end for free.
   std::string out;

@@ -18,6 +18,7 @@
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 #include "store/imports.h"
+#include "store/term_counts.h"
 
 namespace canon::pipeline {
 namespace {
@@ -241,6 +242,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       t.join();
     }
   } joiner{h, producer};
+  store::TermFolder folder;
   for (;;) {
     Batch b;
     {
@@ -285,6 +287,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       if (Status s = store::FinishImport(conn, state->id, "done"); !s.ok()) return s;
     }
     if (Status s = tx.Commit(); !s.ok()) return s;
+    // A fold that fails leaves its deltas for the next one (the import's or a worker's).
+    (void)folder.AfterBatch(conn, !b.records.empty());
+    if (!b.more) (void)folder.Idle(conn);
     result.progress.bytes_done = b.next_offset;
     result.progress.rows_ok += static_cast<long long>(b.records.size());
     result.progress.rows_refused += static_cast<long long>(b.errors.size());

@@ -420,12 +420,12 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
           TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)}});
   }
 
-  // 3. Keys and term counts (this shard's rows; '' counts the records that have the field).
+  // 3. Keys and term counts (a delta row; '' counts the records that have the field).
   std::vector<std::vector<std::string>> keys(n);
   std::vector<std::string> all_keys;
   std::vector<MatchInput> inputs(n);  // their ids are set once the source records have theirs
   {
-    std::vector<std::string> t_field, t_value;
+    std::map<std::pair<std::string, std::string>, long long> terms;
     for (size_t i = 0; i < n; ++i) {
       // A vendor's test lead is kept as a source record for audit only: no keys, no term counts, no contact.
       if (items[i].raw->is_test) continue;
@@ -433,18 +433,20 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
       if (!mc) continue;
       inputs[i] = std::move(prep[i]->input);
-      for (auto& [f, v] : TermCountRows(*mc->model, inputs[i])) {
-        t_field.push_back(std::move(f));
-        t_value.push_back(std::move(v));
-      }
+      for (auto& fv : TermCountRows(*mc->model, inputs[i])) ++terms[std::move(fv)];
     }
-    if (!t_field.empty()) {
-      // Rows in (field, value) order: two writers that share a shard lock its rows in the same order.
-      batch_a.push_back({"INSERT INTO term_count (field, value, shard, n) "
-                         "SELECT f, v, pg_backend_pid() % 16, count(*) FROM unnest($1::text[], $2::text[]) AS x(f, v) "
-                         "GROUP BY f, v ORDER BY f, v "
-                         "ON CONFLICT (field, value, shard) DO UPDATE SET n = term_count.n + excluded.n",
-                         {TextArray(t_field), TextArray(t_value)}});
+    if (!terms.empty()) {
+      // One delta row for the batch, committed with its records; FoldTermCounts (store/term_counts.h) adds it to
+      // term_count.
+      std::vector<std::string> t_field, t_value;
+      std::vector<long long> t_n;
+      for (auto& [fv, count] : terms) {
+        t_field.push_back(fv.first);
+        t_value.push_back(fv.second);
+        t_n.push_back(count);
+      }
+      batch_a.push_back({"INSERT INTO term_delta (fields, vals, ns) VALUES ($1::text[], $2::text[], $3::bigint[])",
+                         {TextArray(t_field), TextArray(t_value), IntArray(t_n)}});
     }
   }
   std::sort(all_keys.begin(), all_keys.end());

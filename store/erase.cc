@@ -8,6 +8,7 @@
 #include "store/candidates.h"
 #include "store/entities.h"
 #include "store/review.h"
+#include "store/term_counts.h"
 
 namespace canon::store {
 namespace {
@@ -163,7 +164,9 @@ Result<ErasureResult> ErasePerson(PgConn& c, const ErasureRequest& req, const Ru
   if (!lock.ok()) return lock.status();
 
   // Term counts: the shards' sum less the erased records' share, kept in shard 0 (none when nothing is left).
+  // Deltas not folded yet are folded first, so the erased records' own counts are in the sum they leave.
   if (!terms.empty()) {
+    if (Status s = FoldTermCounts(c); !s.ok()) return s;
     std::vector<std::string> tf, tv;
     std::vector<long long> tn;
     for (const auto& [fv, n] : terms) {

@@ -29,7 +29,7 @@ struct InboxItem {
   std::string refusal_stage;
   std::string refusal_reason;
   std::string refusal_where;
-  // A notification of a fetch-based source (meta_leads): its redelivery starts the dead fetch jobs of the first
+  // A notification of a fetch-based source (meta_leads, linkedin_leads): its redelivery starts the dead fetch jobs of the first
   // delivery again (store/fetch_jobs.h RestartDeadFetches) instead of being only a duplicate of the failure.
   bool restart_fetches = false;
 };

@@ -74,6 +74,12 @@ CaFile::CaFile(const Pem& pem) {
 CaFile::~CaFile() { std::remove(path.c_str()); }
 
 ScriptedServer::ScriptedServer(const Pem& pem, Responder responder)
+    : ScriptedServer(pem, [responder = std::move(responder)](const std::string& target,
+                                                              const std::map<std::string, std::string>&) {
+        return responder(target);
+      }) {}
+
+ScriptedServer::ScriptedServer(const Pem& pem, HeaderResponder responder)
     : ScriptedServer(pem, std::vector<Answer>{}) {
   // Set before the first request can arrive: Loop reads it only after an accept, under mu_.
   std::lock_guard<std::mutex> lock(mu_);
@@ -129,13 +135,19 @@ void ScriptedServer::Serve(tcp::socket sock, int index) {
   http::request<http::string_body> req;
   http::read(stream, buffer, req, ec);
   if (ec) return;
-  Responder responder;
+  HeaderResponder responder;
+  std::map<std::string, std::string> headers;
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    headers[name] = std::string(f.value());
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     targets_.push_back(std::string(req.target()));
     responder = responder_;
   }
-  const Answer answer = responder ? responder(std::string(req.target()))
+  const Answer answer = responder ? responder(std::string(req.target()), headers)
                                   : script_[std::min<size_t>(index, script_.size() - 1)];
   if (answer.delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(answer.delay_ms));
   http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};

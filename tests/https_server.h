@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <mutex>
@@ -37,11 +38,15 @@ struct Answer {
 
 // Answers a request by its target (a fake API that answers each lead its own way); called on the server's threads.
 using Responder = std::function<Answer(const std::string& target)>;
+// The same with the request's headers (lowercased names): a fake API that checks the bearer token.
+using HeaderResponder =
+    std::function<Answer(const std::string& target, const std::map<std::string, std::string>& headers)>;
 
 class ScriptedServer {
  public:
   ScriptedServer(const Pem& pem, std::vector<Answer> script);
   ScriptedServer(const Pem& pem, Responder responder);
+  ScriptedServer(const Pem& pem, HeaderResponder responder);
   ~ScriptedServer();
   unsigned short port() const { return port_; }
   std::vector<std::string> targets();
@@ -54,7 +59,7 @@ class ScriptedServer {
   boost::asio::io_context ioc_;
   boost::asio::ssl::context ctx_;
   std::vector<Answer> script_;
-  Responder responder_;
+  HeaderResponder responder_;
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
   std::atomic<bool> stop_{false};

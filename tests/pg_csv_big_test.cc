@@ -46,7 +46,7 @@ TEST_CASE("a 1,000,000-row CSV drop is imported in full while canond's memory st
   TestDb db;
   // Written outside the folder, then renamed in, as a well-behaved sender does.
   std::string staged = tmp + "/contacts.csv";
-  contacts_gen::WriteContactsCsv(staged, rows, 0);
+  const contacts_gen::Written written = contacts_gen::WriteContactsCsv(staged, rows, 0);
   long file_mb = static_cast<long>(fs::file_size(staged) >> 20);
 
   Canond d(db, {}, copy.rules());
@@ -79,7 +79,7 @@ TEST_CASE("a 1,000,000-row CSV drop is imported in full while canond's memory st
   CHECK(db.Scalar("SELECT rows_refused::text FROM csv_import") == "0");
   // The people the file holds, within 1% (the matcher's business is tested elsewhere; this catches a writer that
   // merges everything or nothing).
-  auto [people, seconds_records] = contacts_gen::PeopleAndSeconds(rows);
+  const long people = written.people, seconds_records = written.seconds;
   long long contacts = db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL");
   INFO("contacts " << contacts << ", people " << people << ", second records " << seconds_records);
   CHECK(std::abs(contacts - people) < people / 100);

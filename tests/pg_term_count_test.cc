@@ -1,4 +1,5 @@
-// Term frequencies from the store (migration 005 term_count): exact counts per value and per field, and a match
+// Term frequencies from the store (migration 005 term_count, written as deltas since 012 and folded by
+// store::FoldTermCounts): exact counts per value and per field, and a match
 // weight in the store equal to the model's weight with those exact shares (a value everyone shares counts less
 // than a rare one). Real PostgreSQL, the store's own WriteBatch, the shipped rules.
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 #include "hygiene/normalize.h"
 #include "store/entities.h"
 #include "store/migrate.h"
+#include "store/term_counts.h"
 #include "tests/support.h"
 
 using namespace canon;
@@ -69,6 +71,13 @@ TEST_CASE("term frequencies are exact counts, and the store's match weight uses 
     REQUIRE(tx.Commit().ok());
   }
   CHECK(db.Count("SELECT count(*) FROM contact") == kPeople);
+  // Each batch committed one delta row with its counts; term_count has none of them until they are folded.
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == kPeople / 400);
+  CHECK(db.Count("SELECT count(*) FROM term_count") == 0);
+  REQUIRE(store::FoldTermCounts(*conn).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 0);
+  // A second fold finds nothing to add: no count twice.
+  REQUIRE(store::FoldTermCounts(*conn).ok());
   // Exact counts, summed over shards: the field's total ('') and each value.
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == kPeople);
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = 'springfield'") == kPeople);
@@ -89,11 +98,12 @@ TEST_CASE("term frequencies are exact counts, and the store's match weight uses 
     REQUIRE(w.ok());
     REQUIRE(tx.Commit().ok());
     if (p == &b) {
-      // The model's weight with the exact shares the store holds now (both records counted).
-      const double total = kPeople + 2;
+      // The model's weight with the exact shares the store held when b was written: a's counts folded, b's own
+      // not yet (a batch's counts reach term_count at the next fold).
+      const double total = kPeople + 1;
       TermFrequencies tf;
-      tf.Set(MatchField::kGivenName, "aurelia", 2 / total);
-      tf.Set(MatchField::kFamilyName, "vantongeren", 2 / total);
+      tf.Set(MatchField::kGivenName, "aurelia", 1 / total);
+      tf.Set(MatchField::kFamilyName, "vantongeren", 1 / total);
       tf.Set(MatchField::kCity, "springfield", total / total);
       PreparedRecord pa = model.Prepare(MatchInputFromNormalized(na, "a"), &tf);
       PreparedRecord pb = model.Prepare(MatchInputFromNormalized(nb, "b"), &tf);
@@ -106,5 +116,7 @@ TEST_CASE("term frequencies are exact counts, and the store's match weight uses 
       CHECK(with_tf != Approx(without_tf).margin(0.5));
       CHECK(w->decision == "merge");
     }
+    REQUIRE(store::FoldTermCounts(*conn).ok());  // as the writer does after its batches
   }
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == kPeople + 2);
 }

@@ -190,3 +190,37 @@ TEST_CASE("canond will not start while a source's secret variable is unset; rule
   CHECK(start.out.find("CANON_GOOGLE_ADS_KEY") != std::string::npos);
   CHECK(RunCanonctl("rules check " + s.dir() + " --env", {}, "env CANON_GOOGLE_ADS_KEY=k").code == 0);
 }
+
+TEST_CASE("canond will not start while a LinkedIn source's token variable is unset", "[rules][linkedin]") {
+  ScratchRules s;
+  std::ifstream in(CANON_SOURCE_DIR "/rules/examples/sources/linkedin_leads.toml");
+  std::string linkedin((std::istreambuf_iterator<char>(in)), {});
+  s.Write("sources.toml", "[web]\nkind = \"form\"\nauth = \"none\"\n\n" + linkedin);
+  CHECK(RunCanonctl("rules check " + s.dir()).code == 0);
+  const std::string secret = "CANON_LINKEDIN_CLIENT_SECRET=c ";
+  CliRun env = RunCanonctl("rules check " + s.dir() + " --env", {}, "env -u CANON_LINKEDIN_ACCESS_TOKEN " + secret);
+  INFO(env.out);
+  CHECK(env.code == 1);
+  CHECK(env.out.find("source 'linkedin_leads' (sources.toml): environment variable CANON_LINKEDIN_ACCESS_TOKEN "
+                     "(access_token_env) is not set") != std::string::npos);
+  CliRun start = RunCanond(s.dir(), "env -u CANON_LINKEDIN_ACCESS_TOKEN " + secret);
+  INFO(start.out);
+  CHECK(start.code != 0);
+  CHECK(start.out.find("CANON_LINKEDIN_ACCESS_TOKEN") != std::string::npos);
+  // A misspelled option stops both, at its line.
+  const std::string head = "[web]\nkind = \"form\"\nauth = \"none\"\n\n";
+  const size_t at = linkedin.find("\nretry_initial") + 1;  // the option's line, not the comment's mention
+  REQUIRE(at != 0);
+  const std::string misspelled = head + linkedin.substr(0, at) + "api_verison = \"202511\"\n" + linkedin.substr(at);
+  s.Write("sources.toml", misspelled);
+  const std::string line =
+      std::to_string(std::count(misspelled.begin(), misspelled.begin() + head.size() + at, '\n') + 1);
+  CliRun check = RunCanonctl("rules check " + s.dir());
+  INFO(check.out);
+  CHECK(check.code == 1);
+  CHECK(check.out.find(s.dir() + "/sources.toml:" + line + ":1: error: unknown key 'api_verison'") !=
+        std::string::npos);
+  start = RunCanond(s.dir(), "env CANON_LINKEDIN_ACCESS_TOKEN=t " + secret);
+  CHECK(start.code != 0);
+  CHECK(start.out.find(s.dir() + "/sources.toml:" + line + ":1") != std::string::npos);
+}

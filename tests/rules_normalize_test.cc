@@ -215,3 +215,31 @@ TEST_CASE("placeholders count as absent; a bare code still counts", "[rules]") {
   CHECK(Norm({{"email", "a@example.com"}, {"utm_source", "(direct)"}, {"utm_medium", "(none)"}}).Get("lead_source") ==
         "direct");
 }
+
+TEST_CASE("normalize rejects poison text naming the field, never the value", "[rules][poison]") {
+  using namespace std::string_literals;
+  Record r;
+  r.source = "website";
+  r.fields["email"] = "pat@example.com";
+  r.fields["first_name"] = "Pat";
+  CHECK(Normalize(r, Rules()).accepted());
+  r.extra["note"] = "Secr\0et"s;
+  NormalizedRecord n = Normalize(r, Rules());
+  REQUIRE(n.rejected.size() == 1);
+  CHECK(n.rejected[0].field == "note");
+  CHECK(n.rejected[0].reason == "holds a NUL byte (byte 4)");
+  CHECK(n.rejected[0].value.empty());
+  CHECK(n.fields.empty());  // nothing normalized from a poison record
+  r.extra.erase("note");
+  r.fields["last_name"] = "Sm\xC3\x28th";
+  n = Normalize(r, Rules());
+  REQUIRE(n.rejected.size() == 1);
+  CHECK(n.rejected[0].field == "last_name");
+  CHECK(n.rejected[0].reason == "is not valid UTF-8 (byte 2)");
+  r.fields.erase("last_name");
+  r.extra["k\xFF"] = "1";
+  n = Normalize(r, Rules());
+  REQUIRE(n.rejected.size() == 1);
+  CHECK(n.rejected[0].field == "k\\xFF");
+  CHECK(n.rejected[0].reason == "(its name) is not valid UTF-8 (byte 1)");
+}

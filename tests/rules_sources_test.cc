@@ -78,7 +78,7 @@ TEST_CASE("sources: the vendor examples are checked but not in force", "[rules][
   auto shipped = LoadRuleDir(CANON_SOURCE_DIR "/rules");
   REQUIRE(shipped.ok());
   CHECK((*shipped)->FindSource("website") != nullptr);
-  for (const char* vendor : {"meta_leads", "google_ads", "typeform", "signed_api"})
+  for (const char* vendor : {"meta_leads", "google_ads", "typeform", "signed_api", "linkedin_leads"})
     CHECK((*shipped)->FindSource(vendor) == nullptr);
   Status s = ParseWith("r/examples/sources/x.toml", "[x]\nkind = \"typeform\"\nsecret_env = \"T\"\nsecert = 1\n");
   CHECK(s.where() == "r/examples/sources/x.toml:4:1");
@@ -131,4 +131,37 @@ TEST_CASE("a source whose secret's variable is not set is named", "[rules][sourc
   env.erase("B");
   env.erase("C");
   CHECK(CheckSourceSecrets(**set, lookup).message().find("variable B") != std::string::npos);
+}
+
+TEST_CASE("linkedin_leads: its options are checked with file:line:col; its token variable is named",
+          "[rules][sources][linkedin]") {
+  const std::string base = "[li]\nkind = \"linkedin_leads\"\nsecret_env = \"S\"\n";
+  CHECK(ParseSources(base + "access_token_env = \"T\"\napi_version = \"202511\"\n[li.map]\nemail = \"3\"\n").ok());
+  // A misspelled option is refused where it is.
+  Status s = ParseSources(base + "acess_token_env = \"T\"\n");
+  CHECK(s.message().find("unknown key 'acess_token_env' in source 'li' (kind linkedin_leads)") != std::string::npos);
+  CHECK(s.where() == "r/sources.toml:4:1");
+  // The token and the secret are required; the API is HTTPS only.
+  s = ParseSources(base);
+  CHECK(s.message().find("needs access_token_env") != std::string::npos);
+  CHECK(ParseSources("[li]\nkind = \"linkedin_leads\"\naccess_token_env = \"T\"\n").message().find(
+            "needs secret_env") != std::string::npos);
+  s = ParseSources(base + "access_token_env = \"T\"\napi_base = \"http://api.linkedin.com/rest\"\n");
+  CHECK(s.message().find("api_base must start with https://") != std::string::npos);
+  CHECK(s.where() == "r/sources.toml:5:12");
+  // Options of json sources are not LinkedIn's.
+  CHECK(ParseSources(base + "access_token_env = \"T\"\nauth = \"none\"\n").where() == "r/sources.toml:5:1");
+
+  auto set = RuleSet::Parse({{"r/sources.toml", base + "access_token_env = \"T\"\n"}});
+  REQUIRE(set.ok());
+  std::map<std::string, std::string> env = {{"S", "s"}};
+  auto lookup = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  CHECK(CheckSourceSecrets(**set, lookup).message() ==
+        "source 'li' (sources.toml): environment variable T (access_token_env) is not set; set it or remove the "
+        "source");
+  env["T"] = "t";
+  CHECK(CheckSourceSecrets(**set, lookup).ok());
 }

@@ -1,0 +1,42 @@
+// Term counts as deltas (migration 012): the record writer (WriteBatch) appends one term_delta row per batch in
+// the batch's transaction; FoldTermCounts moves every committed delta into term_count (exact counts per field and
+// value, sharded by backend, migration 005), which the matcher reads. Counts lag the records by the time to the
+// next fold, and never drift: a delta is deleted in the same statement that adds it, so a crash before the commit
+// leaves it for the next fold, and none is added twice (two folders at once: each row is deleted, and added, by
+// one of them).
+//
+// Thread-safety: FoldTermCounts runs on the caller's connection, outside a transaction or inside one (erasure
+// folds first in its own). TermFolder is one writer's schedule: not shared between threads.
+#pragma once
+
+#include <chrono>
+
+#include "hygiene/status.h"
+#include "store/pg.h"
+
+namespace canon::store {
+
+// One statement: every term_delta row this transaction can see is deleted and summed into term_count.
+Status FoldTermCounts(PgConn& conn);
+
+// A writer's fold schedule: after a batch that wrote deltas, fold when kFoldEvery has passed since the last fold;
+// when the writer goes idle (and when it stops), fold at once. So counts lag by at most kFoldEvery under load,
+// and by one poll interval at rest.
+class TermFolder {
+ public:
+  // Folding every batch cost as much as the upsert it replaces; every two seconds, a few hundred batches'
+  // deltas go in one statement.
+  static constexpr std::chrono::milliseconds kFoldEvery{2000};
+
+  // After a committed batch; `wrote`: it appended deltas. A failed fold leaves the deltas for the next one.
+  Status AfterBatch(PgConn& conn, bool wrote);
+  // When the writer has nothing to do.
+  Status Idle(PgConn& conn);
+
+ private:
+  // True at first: deltas a crashed or stopped writer left are folded at this writer's first idle moment.
+  bool dirty_ = true;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace canon::store

@@ -1,0 +1,29 @@
+// bench/pipeline on a tiny workload, so the bench does not rot between the runs that measure with it: it starts
+// canond, posts web forms, waits for every record to be written, checks every status (COPY's too) and prints its
+// lines. The figures themselves are not checked: a test never fails on time.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "tests/process.h"
+#include "tests/support.h"
+
+using namespace canon::test;
+
+TEST_CASE("bench_pipeline writes every posted record and prints its figures", "[pg]") {
+  TestDb db;
+  CommandRun run = RunCommand(BinaryDir() + "/bench_pipeline --db '" + db.conninfo() +
+                              "' --people 300 --prefill 300 --connections 8 --timeout 60");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  size_t second = run.out.find("case: store holding 300 records");
+  REQUIRE(second != std::string::npos);
+  CHECK(run.out.find("prefill: 300 rows", second) != std::string::npos);
+  // Each case: every record written, intake and COPY measured beside it, nothing failed, and the server time per
+  // statement when the cluster loads pg_stat_statements, else the line that says it does not.
+  for (const std::string& part : {run.out.substr(0, second), run.out.substr(second)}) {
+    for (const char* line : {"end to end: 300 records", "intake:     300 accepted", "COPY:       300 rows",
+                             "0 failed, 0 dead letters"})
+      CHECK(part.find(line) != std::string::npos);
+    CHECK((part.find("sum of") != std::string::npos || part.find("is not loaded") != std::string::npos));
+  }
+}
