@@ -9,7 +9,7 @@
 #include <unicode/ucnv.h>
 #include <unicode/utf8.h>
 
-#include "hygiene/text.h"
+#include "hygiene/attribution.h"
 
 namespace canon {
 namespace {
@@ -265,8 +265,7 @@ void CaptureAttribution(Record* record) {
       // A value that is not clean text (invalid UTF-8 once decoded, control characters) stays in the URL, as the
       // normalizer's FromPageUrl leaves it: a tracking parameter never rejects a lead (normalize_fuzz found
       // gclid=xaml%ad... rejecting the record).
-      if (!IsValidUtf8(v) || std::any_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-        continue;
+      if (!CleanParamValue(v)) continue;
       for (const char* want : kKeys) {
         if (key == want && !v.empty() && !record->Has(want)) record->fields[want] = v;
       }

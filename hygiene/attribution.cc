@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "hygiene/rule_set.h"
+#include "hygiene/text.h"
 
 namespace canon {
 namespace {
@@ -112,6 +113,11 @@ std::vector<std::pair<std::string, std::string>> UrlQueryParams(std::string_view
     if (!key.empty()) out.emplace_back(std::move(key), std::move(value));
   }
   return out;
+}
+
+bool CleanParamValue(std::string_view v) {
+  return !v.empty() && IsValidUtf8(v) &&
+         std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 std::string UrlHost(std::string_view url) {

@@ -46,6 +46,10 @@ struct Touch {
 // The query parameters of a URL (after '?', before '#'), percent- and '+'-decoded, keys lowercased, in order.
 std::vector<std::pair<std::string, std::string>> UrlQueryParams(std::string_view url);
 
+// Whether a decoded query parameter may become a field: non-empty, valid UTF-8, no control character. One that
+// is not stays in the URL: a tracking parameter never rejects a lead.
+bool CleanParamValue(std::string_view v);
+
 // The lowercased host of a URL ("" when there is none); accepts a bare host ("bing.com/search").
 std::string UrlHost(std::string_view url);
 

@@ -324,9 +324,7 @@ class Normalizer {
       const FieldDef* def = input_.count(key) ? nullptr : schema_.Find(key);
       if (!def || !IsAttributionParam(key, rules_)) continue;
       std::string v = Trim(value);
-      bool clean = !v.empty() && IsValidUtf8(v) &&
-                   std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-      if (!clean) continue;
+      if (!CleanParamValue(v)) continue;
       input_[key] = {std::move(v), def};
       Flag(key + ":from_page_url");
     }
