@@ -8,7 +8,10 @@
 //   - intake: 202s per second, first POST to last 202 (the workers run meanwhile, as they do in production);
 //   - COPY of the same rows (the form's columns as CSV) into a bare table, measured in the same run, and the ratios;
 //   - PostgreSQL server time per record written, per statement, from pg_stat_statements (when the server loads
-//     it: shared_preload_libraries = 'pg_stat_statements', as scripts/bench starts its cluster), beside COPY's.
+//     it: shared_preload_libraries = 'pg_stat_statements', as scripts/bench starts its cluster), beside COPY's,
+//     with the shared buffers each touched and the WAL it wrote per record (its work, which the machine's load
+//     does not move as it moves the time);
+//   - the CPU time of canond and of the PostgreSQL backends serving it, per record.
 // Every status is checked: the POSTs' (503s are retried after a pause, other answers fail the run), COPY's, the
 // inbox rows' (none failed), the dead letters (none), the source records (one per accepted POST).
 //
@@ -357,12 +360,15 @@ struct StatementTime {
   std::string query;
   long long calls = 0;
   double ms = 0;
+  double blocks = 0;     // shared buffers hit or read: the statement's work, whatever the machine's load
+  double wal_bytes = 0;  // WAL it wrote
 };
 
 // This database's statements since the last reset, slowest first; the bench's own are marked "/* bench */".
 std::vector<StatementTime> ReadStatements(canon::store::PgConn& c) {
   auto r = Must(c,
-                "SELECT /* bench */ regexp_replace(query, '\\s+', ' ', 'g'), calls, total_exec_time "
+                "SELECT /* bench */ regexp_replace(query, '\\s+', ' ', 'g'), calls, total_exec_time, "
+                "       shared_blks_hit + shared_blks_read, wal_bytes "
                 "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
                 "WHERE d.datname = current_database() AND query NOT LIKE '%/* bench */%' "
                 "ORDER BY total_exec_time DESC");
@@ -373,11 +379,26 @@ std::vector<StatementTime> ReadStatements(canon::store::PgConn& c) {
   for (int i = 0; i < r.rows(); ++i) {
     std::string q = Shorten(r.Str(i, 0), kWidth);
     auto [it, added] = at.emplace(q, out.size());
-    if (added) out.push_back({q, 0, 0});
+    if (added) out.push_back({q, 0, 0, 0, 0});
     out[it->second].calls += r.Int(i, 1);
     out[it->second].ms += std::atof(r.Str(i, 2).c_str());
+    out[it->second].blocks += std::atof(r.Str(i, 3).c_str());
+    out[it->second].wal_bytes += std::atof(r.Str(i, 4).c_str());
   }
   std::sort(out.begin(), out.end(), [](const StatementTime& a, const StatementTime& b) { return a.ms > b.ms; });
+  return out;
+}
+
+// CPU seconds so far of every client backend of this database but the bench's own, by pid (the server runs on
+// this machine). Their sum over a run is PostgreSQL's work without the waits total_exec_time counts.
+std::map<int, double> BackendCpu(canon::store::PgConn& c) {
+  auto r = Must(c, "SELECT /* bench */ pid FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+  std::map<int, double> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    int pid = static_cast<int>(r.Int(i, 0));
+    out[pid] = CpuSeconds(pid);
+  }
   return out;
 }
 
@@ -461,6 +482,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   }
   if (stats) ResetStatements(*c);
   double canond_cpu0 = CpuSeconds(d.pid);
+  std::map<int, double> backends0 = BackendCpu(*c);
   rusage self0{};
   getrusage(RUSAGE_SELF, &self0);
 
@@ -488,6 +510,8 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   }
   driver.join();
   double canond_cpu = CpuSeconds(d.pid) - canond_cpu0;
+  double backend_cpu = 0;  // a backend that started during the run counts from zero
+  for (const auto& [pid, seconds] : BackendCpu(*c)) backend_cpu += seconds - (backends0.count(pid) ? backends0[pid] : 0);
   rusage self1{};
   getrusage(RUSAGE_SELF, &self1);
   auto cpu = [](const rusage& u) {
@@ -522,28 +546,33 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   std::printf("  outcome:    %lld new contacts, %lld review pairs (the posted rows hold %ld people and %ld second "
               "records); 0 failed, 0 dead letters\n",
               contacts, reviews, w.people, w.seconds);
-  std::printf("  CPU:        canond %.1f s (%.0f us/record), load generator %.1f s, over %.1f s on %u cores (load "
-              "average after: %s)\n",
-              canond_cpu, canond_cpu * 1e6 / n, cpu(self1) - cpu(self0), e2e_s, std::thread::hardware_concurrency(),
-              LoadAverage().c_str());
+  std::printf("  CPU:        canond %.1f s (%.0f us/record), PostgreSQL's backends of canond %.1f s (%.0f us/record), "
+              "load generator %.1f s, over %.1f s on %u cores (load average after: %s)\n",
+              canond_cpu, canond_cpu * 1e6 / n, backend_cpu, backend_cpu * 1e6 / n, cpu(self1) - cpu(self0), e2e_s,
+              std::thread::hardware_concurrency(), LoadAverage().c_str());
   if (!stats) {
     std::printf("  server time: pg_stat_statements is not loaded (shared_preload_libraries); scripts/bench loads it\n");
     return;
   }
-  // total_exec_time counts a statement's waits (locks, WAL flush at COMMIT) as well as its work.
+  // total_exec_time counts a statement's waits (locks, CPU on a busy machine) as well as its work; the buffers it
+  // touched and the WAL it wrote are its work alone, and move little with the machine's load.
   std::printf("  PostgreSQL server time per record written (pg_stat_statements total_exec_time, waits included, / %lld "
-              "records):\n",
+              "records), with shared buffers touched and WAL bytes written per record:\n",
               records);
-  std::printf("    %10s %10s %10s  %s\n", "calls", "total ms", "us/record", "statement");
-  double sum = 0;
+  std::printf("    %10s %10s %10s %8s %8s  %s\n", "calls", "total ms", "us/record", "buf/rec", "WAL/rec", "statement");
+  double sum = 0, blocks = 0, wal = 0;
   for (const auto& st : statements) {
     sum += st.ms;
+    blocks += st.blocks;
+    wal += st.wal_bytes;
     if (st.ms * 1000 / n < 0.05) continue;  // the rest are in the sum
-    std::printf("    %10lld %10.0f %10.2f  %s\n", st.calls, st.ms, st.ms * 1000 / n, st.query.c_str());
+    std::printf("    %10lld %10.0f %10.2f %8.1f %8.0f  %s\n", st.calls, st.ms, st.ms * 1000 / n, st.blocks / n,
+                st.wal_bytes / n, st.query.c_str());
   }
-  std::printf("    %10s %10.0f %10.2f  sum of %zu statements\n", "", sum, sum * 1000 / n, statements.size());
-  std::printf("    %10s %10.0f %10.2f  COPY of the same rows into a bare table (us/row)\n", "", copy_server_ms,
-              copy_server_ms * 1000 / n);
+  std::printf("    %10s %10.0f %10.2f %8.1f %8.0f  sum of %zu statements\n", "", sum, sum * 1000 / n, blocks / n,
+              wal / n, statements.size());
+  std::printf("    %10s %10.0f %10.2f %8s %8s  COPY of the same rows into a bare table (us/row)\n", "", copy_server_ms,
+              copy_server_ms * 1000 / n, "", "");
 }
 
 }  // namespace
