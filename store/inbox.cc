@@ -76,10 +76,12 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
 
 namespace {
 
-// The columns both claims return, in this order.
-constexpr const char* kClaimReturning =
-    " RETURNING id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), "
-    "received_at::text, attempts";
+// The columns both claims return, in this order. A claim is a row lock, not a write: `attempts` counts the claim
+// here (+ 1) and in the row when the same transaction marks it (MarkInbox, MarkInboxRows), so an UPDATE of the claim
+// no longer writes a second version of every row (its payload, its index entries, its WAL).
+constexpr const char* kClaimColumns =
+    "SELECT id, source, content_type, headers::text, query, body, coalesce(delivery_key, ''), received_at::text, "
+    "attempts + 1 FROM inbox ";
 
 Result<std::vector<InboxRow>> ClaimedRows(const Result<PgResult>& r) {
   if (!r.ok()) return r.status();
@@ -105,19 +107,15 @@ Result<std::vector<InboxRow>> ClaimedRows(const Result<PgResult>& r) {
 }  // namespace
 
 Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
-  return ClaimedRows(c.Exec(std::string("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
-                                        "  SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT $1 "
-                                        "FOR UPDATE SKIP LOCKED)") +
-                                kClaimReturning,
-                            {std::to_string(limit)}));
+  return ClaimedRows(
+      c.Exec(std::string(kClaimColumns) + "WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+             {std::to_string(limit)}));
 }
 
 Result<std::vector<InboxRow>> ClaimRows(PgConn& c, const std::vector<long long>& ids) {
-  return ClaimedRows(c.Exec(std::string("UPDATE inbox SET attempts = attempts + 1 WHERE id IN ("
-                                        "  SELECT id FROM inbox WHERE id = ANY($1::bigint[]) AND status = 'pending' "
-                                        "FOR UPDATE SKIP LOCKED)") +
-                                kClaimReturning,
-                            {IntArray(ids)}));
+  return ClaimedRows(c.Exec(
+      std::string(kClaimColumns) + "WHERE id = ANY($1::bigint[]) AND status = 'pending' FOR UPDATE SKIP LOCKED",
+      {IntArray(ids)}));
 }
 
 Result<long long> CountPending(PgConn& c, long long cap) {
@@ -147,7 +145,8 @@ Result<std::string> ByteaValue(const PgResult& r, int row, int col) {
 }
 
 Status MarkInbox(PgConn& c, long long id, const std::string& status, const std::string& error) {
-  auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, '') WHERE id = $1",
+  auto r = c.Exec("UPDATE inbox SET status = $2, processed_at = now(), error = nullif($3, ''), attempts = attempts + 1 "
+                  "WHERE id = $1",
                   {std::to_string(id), status, MaskPii(error)});
   return r.ok() ? Status::Ok() : r.status();
 }
@@ -162,7 +161,7 @@ Status MarkInboxRows(PgConn& c, const std::vector<InboxMark>& marks) {
     error.push_back(MaskPii(m.error));
   }
   auto r = c.Exec(
-      "UPDATE inbox i SET status = u.s, processed_at = now(), error = nullif(u.e, '') "
+      "UPDATE inbox i SET status = u.s, processed_at = now(), error = nullif(u.e, ''), attempts = i.attempts + 1 "
       "FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, s, e) WHERE i.id = u.id",
       {IntArray(ids), TextArray(status), TextArray(error)});
   return r.ok() ? Status::Ok() : r.status();

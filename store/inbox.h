@@ -55,7 +55,10 @@ struct InboxRow {
   int attempts = 0;
 };
 
-// Must run inside a transaction. Returns up to `limit` pending rows, oldest first, locked for this transaction.
+// Must run inside a transaction. Returns up to `limit` pending rows, oldest first, locked for this transaction
+// (FOR UPDATE SKIP LOCKED: a lock, no write). `attempts` is the row's count with this claim; the row's column
+// counts it when the same transaction marks the row (MarkInbox, MarkInboxRows), so every claimed row must be
+// marked before COMMIT, and a claim rolled back counts nothing (as before).
 Result<std::vector<InboxRow>> ClaimPending(PgConn& conn, int limit);
 // The same for the given rows only: those of `ids` still pending and not locked by another transaction (a worker
 // retrying the rows of its failed batch one by one, which another worker may have claimed meanwhile).
@@ -64,7 +67,7 @@ Result<std::vector<InboxRow>> ClaimRows(PgConn& conn, const std::vector<long lon
 // Pending rows, counted up to `cap` (a bounded scan of the pending index, however long the queue). No transaction.
 Result<long long> CountPending(PgConn& conn, long long cap);
 
-// status: "done" or "failed" (error says why). Inside the claiming transaction. Error texts and dead-letter
+// status: "done" or "failed" (error says why), and attempts + 1 (the claim). Inside the claiming transaction. Error texts and dead-letter
 // reasons are stored through MaskPii (hygiene/pii_mask.h): they are shown by the admin API and copied into
 // tickets, so a value that slipped into a message must not reach them; the payload's own bytes are in `raw`.
 Status MarkInbox(PgConn& conn, long long id, const std::string& status, const std::string& error = {});
