@@ -2,22 +2,23 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 namespace canon::store {
 
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit) {
   // The primary key (key, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
-  // million entities cheap.
-  return {"SELECT k, array(SELECT m.contact_id FROM match_key m WHERE m.key = k ORDER BY m.contact_id LIMIT $2)::text "
-          "FROM unnest($1::text[]) AS k",
+  // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per
+  // key, and most keys of new people are held by nobody.
+  return {"SELECT k, m.contact_id FROM unnest($1::text[]) AS k, "
+          "LATERAL (SELECT contact_id FROM match_key WHERE key = k ORDER BY contact_id LIMIT $2) m",
           {TextArray(keys), std::to_string(limit)}};
 }
 
 KeyHolderMap ParseKeyHolders(const PgResult& r) {
   KeyHolderMap out;
-  for (int i = 0; i < r.rows(); ++i) {
-    auto ids = ParseIntArray(r.Get(i, 1));
-    if (!ids.empty()) out[r.Str(i, 0)] = std::move(ids);
-  }
+  for (int i = 0; i < r.rows(); ++i) out[r.Str(i, 0)].push_back(r.Int(i, 1));
+  for (auto& [key, ids] : out) std::sort(ids.begin(), ids.end());
   return out;
 }
 
