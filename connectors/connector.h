@@ -204,6 +204,8 @@ Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_
 //   json, form with auth = "hmac": only what is signed, so a replayed request is a redelivery, written once:
 //               delivery_key_pointer (json), else delivery_key_header (a signed header), else
 //               "sha256:" + hex SHA-256 of the signed message; never the unsigned Idempotency-Key;
+//   json, form with auth = "static" or "url_token", when none of the above names the delivery: "sha256:" + hex
+//               SHA-256 of the body, so a sender's retry or a replay of the same bytes is written once;
 //   csv and anything unknown: "".
 // "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload);

@@ -324,6 +324,10 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
     if (key.empty() && !key_header.empty()) key = std::string(TrimView(Header(payload, LowerAscii(key_header))));
     if (!key.empty()) return key;
     if (source.kind == "json" && !pointer.empty()) return JsonStringAt(payload.body, pointer.c_str());
+    // A static secret or URL token authenticates the sender, not the delivery: without a key the sender names,
+    // the same bytes again (its retry, or a replay) are one delivery, as an unsigned body's hash can say.
+    const std::string auth = source.Option("auth");
+    if (auth == "static" || auth == "url_token") return "sha256:" + HexEncode(Sha256(payload.body));
   }
   return {};
 }

@@ -107,6 +107,11 @@ TEST_CASE("signature scheme: a static secret header (Gravity Forms)", "[conn][si
         "X-Canon-Secret does not match");
   CHECK(VerifySignature(*e.source, Post(body, {}), "gf-secret").message() == "missing X-Canon-Secret header");
   CHECK(VerifySignature(*e.source, Post(body, {{"x-canon-secret", ""}}), "").code() == Code::kUnauthenticated);
+  // The entry id names the delivery; without one (the partner example), the body's hash does.
+  const std::string entry = R"({"id":"7","2":"g@example.com"})";
+  CHECK(DeliveryKey(*e.source, Post(entry, {})) == "7");
+  auto partner = Load("partner_constants.toml", "partner_leads");
+  CHECK(DeliveryKey(*partner.source, Post(body, {})) == "sha256:" + HexEncode(Sha256(body)));
 }
 
 TEST_CASE("signature scheme options are checked at their line", "[conn][signature][rules]") {
@@ -132,13 +137,22 @@ TEST_CASE("signature scheme options are checked at their line", "[conn][signatur
 
 TEST_CASE("signature scheme: a secret URL token", "[conn][signature]") {
   auto e = Load("url_token.toml", "url_form");
-  Payload p = Post("email=u%40example.com", {});
+  const std::string body = "email=u%40example.com";
+  Payload p = Post(body, {});
   CHECK(VerifySignature(*e.source, p, "tok-1").message() == "missing URL token");
   p.url_token = "tok-2";
   CHECK(VerifySignature(*e.source, p, "tok-1").message() == "URL token does not match");
   p.url_token = "tok-1";
   CHECK(VerifySignature(*e.source, p, "tok-1").ok());
   CHECK(VerifySignature(*e.source, p, "").code() == Code::kUnauthenticated);
+  // The token authenticates the sender, not the delivery: the same bytes again are one delivery (a retry, or a
+  // replay by whoever holds the URL), a key the sender names wins.
+  const std::string other_body = "email=v%40example.com";  // Payload::body is a view: the bytes outlive it
+  Payload other = Post(other_body, {});
+  CHECK(DeliveryKey(*e.source, p) == "sha256:" + HexEncode(Sha256(p.body)));
+  CHECK(DeliveryKey(*e.source, other) != DeliveryKey(*e.source, p));
+  p.headers["idempotency-key"] = "sub-1";
+  CHECK(DeliveryKey(*e.source, p) == "sub-1");
 }
 
 namespace {
