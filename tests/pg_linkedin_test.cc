@@ -18,6 +18,7 @@
 #include "connectors/hmac.h"
 #include "tests/https_server.h"
 #include "tests/support.h"
+#include "tests/vendor_payloads.h"
 
 using namespace canon;
 using namespace canon::test;
@@ -42,15 +43,6 @@ std::string Source(const std::string& name, const std::string& token_env, unsign
          ".map]\nfirst_name = \"1\"\nlast_name = \"2\"\nemail = \"3\"\ncompany = \"4\"\n";
 }
 
-// A lead notification as LinkedIn documents it (leadsync: "type", "leadGenFormResponse", "leadAction", ...).
-std::string Notice(const std::string& lead, const std::string& action = "CREATED") {
-  return R"({"type":"LEAD_ACTION","leadGenFormResponse":"urn:li:leadGenFormResponse:)" + lead +
-         R"J(","leadGenForm":"urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5432,1)",)J"
-         R"("owner":{"sponsoredAccount":"urn:li:sponsoredAccount:522529623"},"leadType":"SPONSORED",)"
-         R"("leadAction":")" +
-         action + R"(","occurredAt":1733220000000})";
-}
-
 // The lead form response (GET /rest/leadFormResponses/{id}): one made-up person per lead id.
 std::string ApiLead(const std::string& id) {
   static const std::map<std::string, std::vector<std::string>> kPeople = {
@@ -58,24 +50,14 @@ std::string ApiLead(const std::string& id) {
       {kLeadB, {"Bram", "de Vries", "bram.devries@example.org", "Polder BV"}},
       {kLeadC, {"Carla", "Mendes", "carla.mendes@example.net", "Serra Lda"}},
       {kLeadD, {"Dora\\u0000", "Pohl", "dora.pohl@example.net", "Hafen AG"}}};  // a NUL: poison text
-  const auto& p = kPeople.at(id);
-  std::string answers;
-  for (size_t i = 0; i < p.size(); ++i)
-    answers += R"({"answerDetails":{"textQuestionAnswer":{"answer":")" + p[i] + R"("}},"questionId":)" +
-               std::to_string(i + 1) + "},";
-  answers += R"({"answerDetails":{"multipleChoiceAnswer":{"options":[2]}},"questionId":9})";
-  return R"({"owner":{"sponsoredAccount":"urn:li:sponsoredAccount:522529623"},"leadType":"SPONSORED",)"
-         R"("leadMetadata":{"sponsoredLeadMetadata":{"campaign":"urn:li:sponsoredCampaign:1234567"}},)"
-         R"J("versionedLeadGenFormUrn":"urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5432,1)","id":")J" +
-         id + R"(","submittedAt":1733220000000,"testLead":false,)"
-              R"("associatedEntity":{"associatedCreative":"urn:li:sponsoredCreative:998877"},)"
-              R"("formResponse":{"consentResponses":[{"accepted":true,"consentId":7}],"answers":[)" +
-         answers + "]}}";
+  return LinkedInLead(id, kPeople.at(id));
 }
 
-std::string SignLinkedIn(const std::string& body) {
-  return HexEncode(HmacSha256(kClientSecret, "hmacsha256=" + body));
+std::string Notice(const std::string& lead, const std::string& action = "CREATED") {
+  return LinkedInNotice(lead, action);
 }
+
+std::string SignLinkedIn(const std::string& body) { return canon::test::SignLinkedIn(kClientSecret, body); }
 
 HttpResult Post(const Canond& d, const std::string& source, const std::string& body) {
   return HttpRequest(d.port(), "POST", "/ingest/" + source, body, kJson, {{"X-LI-Signature", SignLinkedIn(body)}});
