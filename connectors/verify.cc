@@ -302,6 +302,8 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
       return JsonStringAt(payload.body, "/id");
     }
     std::vector<std::string> ids = std::move(*refs);
+    // Nothing to fetch (LinkedIn's DELETED): the notification's own bytes name it, so a replay is one delivery.
+    if (ids.empty()) return "sha256:" + HexEncode(Sha256(payload.body));
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::string out;

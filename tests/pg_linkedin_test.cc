@@ -7,7 +7,7 @@
 //   by question id through the source's map, with consent; a redelivery is a duplicate and fetches nothing;
 // - a refused token (401) dead-letters the lead at once (stage fetch, the token in no reason or log line); once
 //   the token works, `canonctl dead-letters replay` brings it in once and a second replay writes nothing;
-// - a DELETED notification is acknowledged and fetches nothing.
+// - a DELETED notification is acknowledged, fetches, creates and erases nothing, and a replay of it is one delivery.
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
@@ -80,6 +80,13 @@ TEST_CASE("linkedin: a lead form response maps by question id, with consent and 
   auto fetch = LinkedInLeadsToFetch(*refs);
   REQUIRE(fetch.size() == 1);
   CHECK(LinkedInLeadTarget(fetch[0].lead_id) == "/leadFormResponses/" + kLeadA);
+  // The delivery key: the lead to fetch; a DELETED notice, which names none, by its own bytes (not A's key).
+  Payload created, deleted;
+  const std::string created_body = Notice(kLeadA), deleted_body = Notice(kLeadA, "DELETED");
+  created.body = created_body;
+  deleted.body = deleted_body;
+  CHECK(DeliveryKey(source, created) == kLeadA);
+  CHECK(DeliveryKey(source, deleted) == "sha256:" + HexEncode(Sha256(deleted_body)));
   auto rec = ParseLinkedInLead(source, ApiLead(kLeadA), fetch[0]);
   REQUIRE(rec.ok());
   CHECK(rec->delivery_key == kLeadA);
@@ -191,9 +198,26 @@ TEST_CASE("linkedin: signed notifications, leads fetched with a bearer token and
   REQUIRE(again.status == 200);
   CHECK_THAT(again.body, Catch::Contains("\"duplicate\":true"));
 
-  // A DELETED notification is acknowledged and fetches nothing.
-  auto deleted = Post(d, "linkedin_leads", Notice(kLeadA, "DELETED"));
+  // A DELETED notification (the member deleted the lead on LinkedIn) is acknowledged with 200, as LinkedIn expects,
+  // and kept as its inbox row, handled: it fetches nothing and creates nothing, and it erases nothing either:
+  // the contact A became stays until an operator erases it (canonctl erase). Replayed, it is one delivery.
+  const std::string deleted_a = Notice(kLeadA, "DELETED");
+  auto deleted = Post(d, "linkedin_leads", deleted_a);
   CHECK(deleted.status == 200);
+  CHECK_THAT(deleted.body, !Catch::Contains("duplicate"));
+  const std::string deleted_row = "SELECT status FROM inbox WHERE convert_from(body, 'UTF8') LIKE '%DELETED%'";
+  CHECK(WaitFor(db, deleted_row, "done") == "done");
+  auto deleted_again = Post(d, "linkedin_leads", deleted_a);
+  CHECK(deleted_again.status == 200);
+  CHECK_THAT(deleted_again.body, Catch::Contains("\"duplicate\":true"));
+  // A DELETED notice for a lead never seen (created and deleted before the subscription): nothing at all.
+  REQUIRE(Post(d, "linkedin_leads", Notice(kLeadD, "DELETED")).status == 200);
+  CHECK(WaitFor(db, "SELECT string_agg(status, ',') FROM inbox WHERE convert_from(body, 'UTF8') LIKE '%DELETED%'",
+                "done,done") == "done,done");
+  CHECK(db.Count("SELECT count(*) FROM fetch_job") == 2);
+  CHECK(db.Count("SELECT count(*) FROM source_record") == 2);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE email = 'aiko.tanaka@example.com'") == 1);
+  CHECK(db.Count("SELECT count(*) FROM dead_letter") == 0);
 
   // A refused token: the lead is dead-lettered at once (a 401 will not get better by asking again).
   auto rc = Post(d, "linkedin_stale", Notice(kLeadC));
