@@ -204,7 +204,7 @@ Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_
 //   json, form: the Idempotency-Key header, else the header named by `delivery_key_header`; for json without
 //               them, the value at the JSON Pointer in option `delivery_key_pointer` when set;
 //   json, form with auth = "hmac": only what is signed, so a replayed request is a redelivery, written once:
-//               delivery_key_pointer (json), else delivery_key_header (a signed header), else
+//               delivery_key_pointer (json, when the body has it), else delivery_key_header (a signed header), else
 //               "sha256:" + hex SHA-256 of the signed message; never the unsigned Idempotency-Key;
 //   json, form with auth = "static" or "url_token", when none of the above names the delivery: "sha256:" + hex
 //               SHA-256 of the body, so a sender's retry or a replay of the same bytes is written once;

@@ -110,6 +110,7 @@ TEST_CASE("signature scheme: a static secret header (Gravity Forms)", "[conn][si
   // The entry id names the delivery; without one (the partner example), the body's hash does.
   const std::string entry = R"({"id":"7","2":"g@example.com"})";
   CHECK(DeliveryKey(*e.source, Post(entry, {})) == "7");
+  CHECK(DeliveryKey(*e.source, Post(body, {})) == "sha256:" + HexEncode(Sha256(body)));  // no id in this entry
   auto partner = Load("partner_constants.toml", "partner_leads");
   CHECK(DeliveryKey(*partner.source, Post(body, {})) == "sha256:" + HexEncode(Sha256(body)));
 }
@@ -203,6 +204,12 @@ TEST_CASE("signature scheme: Stripe-style t=...,v1=... over t.body, several v1, 
   // Stripe retries with a new t and signature: the event id is the key, so retry and replay are one delivery.
   CHECK(DeliveryKey(*e.source, signed_at(now - 10)) == "evt_1NG8Du2eZvKYlo2CUI79vXWy");
   CHECK(DeliveryKey(*e.source, signed_at(now - 100)) == "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+  // An event without the id: the signed bytes are the key, so a replay is still one delivery (it was no key at all).
+  const std::string no_id = R"({"object":"event","type":"customer.created"})";
+  const std::string ts = std::to_string(now - 10);
+  const Payload anonymous =
+      Post(no_id, {{"stripe-signature", "t=" + ts + ",v1=" + HexEncode(HmacSha256(secret, ts + "." + no_id))}});
+  CHECK(DeliveryKey(*e.source, anonymous) == "sha256:" + HexEncode(Sha256(ts + "." + no_id)));
 }
 
 TEST_CASE("signature scheme: Standard Webhooks (Svix), the specification's published vector", "[conn][signature]") {
