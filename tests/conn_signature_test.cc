@@ -97,6 +97,19 @@ TEST_CASE("signature scheme: Webflow, timestamp:body in milliseconds with a repl
   auto recs = ParsePayload(*e.source, Post(body, {}));
   REQUIRE(recs.ok());
   CHECK(recs->front().Get("email") == "w@example.com");
+  // Webflow signs each retry again with a new timestamp: the submission's id keeps it one delivery; a body
+  // without one is keyed by its signed bytes.
+  const std::string with_id = R"({"triggerType":"form_submission","payload":{"data":{"Email":"w@example.com"},)"
+                              R"("submittedAt":"2024-02-01T15:35:45.897Z","id":"65bbba510f02b427c7024707"}})";
+  auto resigned = [&](int64_t unix_ms) {
+    std::string ts = std::to_string(unix_ms);
+    return Post(with_id, {{"x-webflow-timestamp", ts},
+                          {"x-webflow-signature", HexEncode(HmacSha256("wf-secret", ts + ":" + with_id))}});
+  };
+  CHECK(DeliveryKey(*e.source, resigned(now * 1000)) == "65bbba510f02b427c7024707");
+  CHECK(DeliveryKey(*e.source, resigned(now * 1000 + 60000)) == "65bbba510f02b427c7024707");
+  CHECK(DeliveryKey(*e.source, signed_at(now * 1000)) ==
+        "sha256:" + HexEncode(Sha256(std::to_string(now * 1000) + ":" + body)));
 }
 
 TEST_CASE("signature scheme: a static secret header (Gravity Forms)", "[conn][signature]") {

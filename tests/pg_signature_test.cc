@@ -121,7 +121,8 @@ std::vector<Scheme> Schemes() {
   // Webflow: x-webflow-signature = hex HMAC of "<ms>:<body>", x-webflow-timestamp in milliseconds, 300 s
   // window.
   const std::string webflow = R"({"triggerType":"form_submission","payload":{"name":"Contact Us",)"
-                              R"("data":{"Email":"wim.flow@example.com","Name":"Wim Flow"}}})";
+                              R"("data":{"Email":"wim.flow@example.com","Name":"Wim Flow"},)"
+                              R"("submittedAt":"2024-12-03T10:00:00.000Z","id":"65bbba510f02b427c7024707"}})";
   s.push_back({"webflow.toml", "webflow", "CANON_WEBFLOW_SECRET", "webflow-secret-3",
                [=](const std::string& k, long long t) {
                  const std::string ms = std::to_string(t * 1000);
@@ -247,14 +248,26 @@ std::string ReadExample(const std::string& file) {
   return ss.str();
 }
 
-// Whether the example, parsed alone, signs a timestamp and declares a replay window.
-bool DeclaresReplayWindow(const std::string& file, const std::string& source) {
+// The example, parsed alone: an option of its source.
+std::string ExampleOption(const std::string& file, const std::string& source, const char* option) {
   auto r = RuleSet::Parse({{"r/sources.toml", ReadExample(file)}});
   REQUIRE(r.ok());
   const SourceConfig* src = (*r)->FindSource(source);
   REQUIRE(src != nullptr);
-  const bool window = !src->Option("replay_window").empty();
-  const bool timestamp = !src->Option("timestamp_header").empty() || !src->Option("timestamp_key").empty();
+  return src->Option(option);
+}
+
+// Whether the example names the vendor's delivery id (in the body or a signed header).
+bool NamesItsDelivery(const std::string& file, const std::string& source) {
+  return !ExampleOption(file, source, "delivery_key_pointer").empty() ||
+         !ExampleOption(file, source, "delivery_key_header").empty();
+}
+
+// Whether the example signs a timestamp and declares a replay window.
+bool DeclaresReplayWindow(const std::string& file, const std::string& source) {
+  const bool window = !ExampleOption(file, source, "replay_window").empty();
+  const bool timestamp = !ExampleOption(file, source, "timestamp_header").empty() ||
+                         !ExampleOption(file, source, "timestamp_key").empty();
   CHECK(window == timestamp);
   return window && timestamp;
 }
@@ -367,6 +380,18 @@ TEST_CASE("every example signing scheme through canond: right, wrong, stale and 
       CHECK(replay.body == ok.body);
     }
     CHECK(db.Count(inbox) == 1);
+
+    // The sender's retry signs again with a new timestamp: where the example names the vendor's delivery id
+    // (Stripe's event id, webhook-id, Webflow's submission id) that is the same delivery too. TikTok
+    // documents no id, so a re-signed copy would be a new delivery: its replay defence is the window and the
+    // signed bytes.
+    if (s.timestamped && NamesItsDelivery(s.file, s.source)) {
+      auto retry = send(s.sign(s.secret, now + 1));
+      INFO(retry.body);
+      CHECK(retry.status == s.ok_status);
+      CHECK_THAT(retry.body, Catch::Contains("\"duplicate\":true"));
+      CHECK(db.Count(inbox) == 1);
+    }
   }
 
   // Nothing was stored late: one record per source, one contact per person, no dead letter.
