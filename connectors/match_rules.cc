@@ -28,6 +28,11 @@ Result<MatchRules> LoadMatchRulesFile(const std::string& match_path) {
   if (ReadAll(nick_path, &nick_text)) {
     auto t = NicknameTable::FromToml(nick_text, nick_path);
     if (!t.ok()) return t.status();
+    const std::string sex_path =
+        (std::filesystem::path(match_path).parent_path() / "lists" / "given_name_sex.toml").string();
+    std::string sex_text;
+    if (ReadAll(sex_path, &sex_text))
+      if (Status st = t->AddSexes(sex_text, sex_path); !st.ok()) return st;
     nicknames = std::make_shared<const NicknameTable>(std::move(*t));
   }
   auto model = MatchModel::FromToml(text, match_path, nicknames);

@@ -26,6 +26,7 @@ enum Need : uint8_t {
   kNeedNick = 8,
   kNeedDays = 16,
   kNeedNumber = 32,
+  kNeedSex = 64,
 };
 
 std::string Where(const std::string& path, const toml::source_region& r) {
@@ -68,12 +69,12 @@ constexpr KindName kKinds[] = {
     {"else", LevelKind::kElse},           {"swapped", LevelKind::kSwapped},  {"name_split", LevelKind::kNameSplit},
     {"token_subset", LevelKind::kTokenSubset}, {"date_swap", LevelKind::kDateSwap},
     {"date_part", LevelKind::kDatePart},  {"email_name", LevelKind::kEmailName},
-    {"email_domain", LevelKind::kEmailDomain}, {"gender_pair", LevelKind::kGenderPair},
+    {"email_domain", LevelKind::kEmailDomain}, {"gender_pair", LevelKind::kGenderPair}, {"email_numbered", LevelKind::kEmailNumbered},
     {"name_tokens", LevelKind::kNameTokens}, {"national_number", LevelKind::kNationalNumber},
 };
 constexpr const char* kKindList =
     "exact, jw, token_set, dl, nickname, metaphone, initial, date_days, numeric, swapped, name_split, "
-    "token_subset, name_tokens, date_swap, date_part, email_name, email_domain, gender_pair, national_number, else";
+    "token_subset, name_tokens, date_swap, date_part, email_name, email_domain, gender_pair, national_number, email_numbered, else";
 
 // The keys each table of match.toml may hold: anything else is a misspelling and refused.
 bool KnownKey(std::string_view key, std::initializer_list<std::string_view> known) {
@@ -211,6 +212,50 @@ const std::vector<uint32_t>* NicknameTable::Groups(const std::string& lower_name
   return it == groups_.end() ? nullptr : &it->second;
 }
 
+Status NicknameTable::AddSexes(std::string_view list_toml, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(list_toml, path);
+  } catch (const toml::parse_error& err) {
+    return Status::Invalid(std::string(err.description()), Where(path, err.source()));
+  }
+  const toml::table* map = root["map"].as_table();
+  if (!map) return Status::Invalid("a given-name sex list needs a [map] table (name = \"male\" | \"female\")", path + ":1:1");
+  // Keyed by the names' comparison form (FoldName, as the given_name field is compared): two listed names that fold
+  // to one form with opposite sexes ("Michael" and "Michal" do not; a form of both sexes would) are dropped.
+  std::unordered_map<std::string, uint8_t> folded;
+  for (const auto& [key, node] : *map) {
+    auto v = node.value<std::string>();
+    const uint8_t sex = !v ? 0 : *v == "male" ? 1 : *v == "female" ? 2 : 0;
+    if (!sex)
+      return Status::Invalid("'" + std::string(key.str()) + "' must be \"male\" or \"female\"", Where(path, node.source()));
+    const std::string name = FoldName(key.str());
+    if (name.empty()) continue;
+    auto [it, fresh] = folded.emplace(name, sex);
+    if (!fresh && it->second != sex) it->second = 3;
+  }
+  for (const auto& [name, sex] : folded) {
+    if (sex == 3) continue;
+    sex_[name] = sex;
+    for (size_t i = 0; i < name.size(); ++i) sex_deletes_[name.substr(0, i) + name.substr(i + 1)] |= sex;
+  }
+  return Status::Ok();
+}
+
+uint8_t NicknameTable::Sex(const std::string& folded_name) const {
+  if (auto it = sex_.find(folded_name); it != sex_.end()) return it->second;
+  if (folded_name.size() < 4) return 0;
+  // Listed names one edit away: one letter more (the name is a deletion of it), one letter less, or one other.
+  uint8_t near = 0;
+  if (auto it = sex_deletes_.find(folded_name); it != sex_deletes_.end()) near |= it->second;
+  for (size_t i = 0; i < folded_name.size() && near != 3; ++i) {
+    const std::string del = folded_name.substr(0, i) + folded_name.substr(i + 1);
+    if (auto it = sex_.find(del); it != sex_.end()) near |= it->second;
+    if (auto it = sex_deletes_.find(del); it != sex_deletes_.end()) near |= it->second;
+  }
+  return near == 1 || near == 2 ? static_cast<uint8_t>(near | kSexInferred) : 0;
+}
+
 namespace {
 bool GroupsMeet(const std::vector<uint32_t>* a, const std::vector<uint32_t>* b) {
   if (!a || !b) return false;
@@ -270,7 +315,8 @@ std::string Explanation::ToString() const {
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", total);
-  if (capped) s += "; no identifier agrees: capped";
+  if (!two_people.empty()) s += "; two people (" + two_people + "): capped";
+  else if (capped) s += "; no identifier agrees: capped";
   return s + "; total " + buf;
 }
 
@@ -396,10 +442,10 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       ComparisonLevel lv;
       for (const auto& [key, node] : *lt)
         if (!KnownKey(key.str(), {"name", "kind", "m", "u", "threshold", "max", "covers", "ignore",
-                                   "same_digits"}))
+                                   "same_digits", "same_separators"}))
           return Status::Invalid("unknown key '" + std::string(key.str()) +
                                      "' in a level (expected name, kind, m, u, threshold, max, covers, ignore, "
-                                     "same_digits)",
+                                     "same_digits, same_separators)",
                                  Where(path, key.source()));
       auto kind = (*lt)["kind"].value<std::string>();
       if (!kind) return Status::Invalid("level needs a 'kind'", Where(path, lt->source()));
@@ -424,7 +470,9 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
                           std::pair{LevelKind::kNameTokens, MatchField::kGivenName},
                           std::pair{LevelKind::kEmailName, MatchField::kEmailKey},
                           std::pair{LevelKind::kEmailDomain, MatchField::kCompanyKey},
-                          std::pair{LevelKind::kNationalNumber, MatchField::kPhone}}) {
+                          std::pair{LevelKind::kNationalNumber, MatchField::kPhone},
+                          std::pair{LevelKind::kEmailNumbered, MatchField::kEmailKey},
+                          std::pair{LevelKind::kGenderPair, MatchField::kGivenName}}) {
         st = only_on(k, f);
         if (!st.ok()) return st;
       }
@@ -435,7 +483,8 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
       if (!(lv.m > 0 && lv.m <= 1) || !(lv.u > 0 && lv.u <= 1))
         return Status::Invalid("m and u must be in (0, 1]", Where(path, lt->source()));
       if (lv.kind == LevelKind::kSwapped) lv.threshold = 0.92;  // each name against the other's, JW at least this
-      if (lv.kind == LevelKind::kSwapped && lt->get("threshold")) {
+      if (lv.kind == LevelKind::kGenderPair) lv.threshold = 0.80;  // two listed names of opposite sex this close
+      if ((lv.kind == LevelKind::kSwapped || lv.kind == LevelKind::kGenderPair) && lt->get("threshold")) {
         st = num(*lt, "threshold", &lv.threshold, true);
         if (!st.ok()) return st;
       }
@@ -461,6 +510,12 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
           return Status::Invalid("'same_digits' is true or false, on a dl level", Where(path, n->source()));
         lv.same_digits = *b;
       }
+      if (const toml::node* n = lt->get("same_separators")) {
+        auto b = n->value<bool>();
+        if (!b || lv.kind != LevelKind::kDamerau)
+          return Status::Invalid("'same_separators' is true or false, on a dl level", Where(path, n->source()));
+        lv.same_separators = *b;
+      }
       bool needs_threshold = lv.kind == LevelKind::kJaroWinkler || lv.kind == LevelKind::kTokenSet;
       bool needs_distance = lv.kind == LevelKind::kDamerau || lv.kind == LevelKind::kDateDays ||
                             lv.kind == LevelKind::kNumeric;
@@ -481,6 +536,7 @@ Result<MatchModel> MatchModel::FromToml(std::string_view text, const std::string
                                  Where(path, lt->source()));
         need |= kNeedNick;
       }
+      if (lv.kind == LevelKind::kGenderPair) need |= kNeedSex;
       if (lv.kind == LevelKind::kMetaphone) need |= kNeedMetaphone;
       if (lv.kind == LevelKind::kTokenSet) need |= kNeedTokens;
       if (lv.kind == LevelKind::kDateDays || lv.kind == LevelKind::kDateSwap || lv.kind == LevelKind::kDatePart)
@@ -548,7 +604,8 @@ std::string MatchModel::ToToml() const {
     o << "levels = [\n";
     for (const auto& l : f.levels) {
       o << "  { name = \"" << l.name << "\", kind = \"" << KindToName(l.kind) << "\"";
-      if (l.kind == LevelKind::kJaroWinkler || l.kind == LevelKind::kTokenSet || l.kind == LevelKind::kSwapped)
+      if (l.kind == LevelKind::kJaroWinkler || l.kind == LevelKind::kTokenSet || l.kind == LevelKind::kSwapped ||
+          l.kind == LevelKind::kGenderPair)
         o << ", threshold = " << FormatDouble(l.threshold);
       if (l.covers >= 0) o << ", covers = \"" << fields_[l.covers].name << "\"";
       if (!l.ignore.empty()) {
@@ -559,6 +616,7 @@ std::string MatchModel::ToToml() const {
       if (l.kind == LevelKind::kDamerau || l.kind == LevelKind::kDateDays || l.kind == LevelKind::kNumeric)
         o << ", max = " << FormatDouble(l.max_distance);
       if (l.same_digits) o << ", same_digits = true";
+      if (l.same_separators) o << ", same_separators = true";
       o << ", m = " << FormatDouble(l.m) << ", u = " << FormatDouble(l.u) << " },";
       char buf[48];
       std::snprintf(buf, sizeof buf, "  # weight %+.2f\n", l.weight);
@@ -690,6 +748,35 @@ bool SameDigits(std::u32string_view a, std::u32string_view b) {
   }
 }
 
+// The separators (anything but a letter or digit) of each value, in order, are the same: jennifer.johnson and
+// jennifer_johnson are two mailboxes, not one mistyped.
+bool SameSeparators(std::u32string_view a, std::u32string_view b) {
+  auto sep = [](char32_t c) { return !(c >= U'0' && c <= U'9') && !(c >= U'a' && c <= U'z') && c < 0x80; };
+  size_t i = 0, j = 0;
+  for (;;) {
+    while (i < a.size() && !sep(a[i])) ++i;
+    while (j < b.size() && !sep(b[j])) ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    if (a[i++] != b[j++]) return false;
+  }
+}
+
+// One domain, local parts equal but for their digits, and the digits differ (charlotte.taylor@ against
+// charlotte.taylor2@, j.smith71@ against j.smith@): a second mailbox numbered for a namesake.
+bool NumberedApart(std::u32string_view a, std::u32string_view b) {
+  const size_t at_a = a.rfind(U'@'), at_b = b.rfind(U'@');
+  if (at_a == std::u32string_view::npos || at_b == std::u32string_view::npos) return false;
+  if (a.substr(at_a) != b.substr(at_b)) return false;
+  std::u32string la, lb, da, db;
+  for (char32_t c : a.substr(0, at_a)) (c >= U'0' && c <= U'9' ? da : la).push_back(c);
+  for (char32_t c : b.substr(0, at_b)) (c >= U'0' && c <= U'9' ? db : lb).push_back(c);
+  return la.size() >= 2 && la == lb && da != db;
+}
+
+// Two given names this close by Jaro–Winkler or closer may be spellings of one name (Sara/Sarah 0.96, Jon/John
+// 0.93); below it, two names that are both listed are two names (Marie/Marta 0.81).
+constexpr double kVariantJaroWinkler = 0.9;
+
 // An identifier corroborates a name match only with real evidence: at least 4 bits (16:1 odds), so a weak level
 // (an e-mail that merely fits the name, a birth date one part off) does not.
 constexpr double kCorroborationBits = 4.0;
@@ -816,6 +903,12 @@ PreparedRecord MatchModel::Prepare(const MatchInput& in, const TermFrequencies* 
       if (pending_tokens[i].size() > kMaxTokens) pending_tokens[i].resize(kMaxTokens);
     }
     if ((need & kNeedNick) && nicknames_) p.nick_groups = nicknames_->Groups(folded);
+    if ((need & kNeedSex) && nicknames_ && nicknames_->sexes()) {
+      // The first word of the accent-free name: "Christian Jörg" is read as Christian.
+      std::string first = EncodeUtf8(text);
+      if (const size_t sp = first.find_first_of(" -"); sp != std::string::npos) first.resize(sp);
+      p.sex = nicknames_->Sex(first);
+    }
     if (need & kNeedDays) {
       auto d = ParseDateDays(folded);
       if (d) {
@@ -909,6 +1002,7 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
         const double diff = std::fabs(static_cast<double>(ta.size()) - static_cast<double>(tb.size()));
         if (diff > l.max_distance) break;
         if (l.same_digits && !SameDigits(ta, tb)) break;
+        if (l.same_separators && !SameSeparators(ta, tb)) break;
         if (l.max_distance < 2 ? (l.max_distance >= 1 ? WithinOneEdit(ta, tb) : ta == tb)
                                : DamerauLevenshtein(ta, tb) <= l.max_distance)
           return i;
@@ -977,6 +1071,9 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
       case LevelKind::kNationalNumber:
         if (SameNationalNumber(ta, tb) || SameNationalNumber(tb, ta)) return i;
         break;
+      case LevelKind::kEmailNumbered:
+        if (NumberedApart(ta, tb)) return i;
+        break;
       case LevelKind::kEmailName:
         if (!ra.email_local.empty() && !rb.email_local.empty() &&
             (FitsName(ra.email_local, rb.Text(MatchField::kGivenName), rb.Text(MatchField::kFamilyName)) ||
@@ -985,6 +1082,10 @@ int MatchModel::LevelOf(const FieldModel& f, const PreparedRecord& ra, const Pre
         break;
       case LevelKind::kGenderPair:
         if (GenderPair(ta, tb)) return i;
+        if ((a.sex & 3) && (b.sex & 3) && (a.sex & 3) != (b.sex & 3)) {
+          if (jw < 0) jw = JaroWinkler(ta, tb);
+          if (jw >= l.threshold) return i;
+        }
         break;
       case LevelKind::kEmailDomain:
         if ((!rb.work_label.empty() && Squash(ta) == rb.work_label) ||
@@ -1025,6 +1126,7 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
   const char* soft = nullptr;
   int person_level = -1;      // the person field's level on this pair (-1: missing)
   bool personal = false;      // a personal field (birth date, national id) agreed: not relatives, one person
+  const char* two_people = nullptr;  // a level said two people (email_numbered): capped unless `personal`
   double held = 0;            // positive weight of contact points, counted only if not (conflict && !personal)
   uint64_t held_fields = 0;   // bit k: fields_[k]'s weight is in `held`
   uint64_t identified = 0;    // bit k: identifier field k agreed (one held and then dropped does not corroborate)
@@ -1056,12 +1158,18 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
     if (level < 0) continue;
     const ComparisonLevel& l = f.levels[static_cast<size_t>(level)];
     if (level == 0 && f.levels.size() > 1) first_agreed |= uint64_t{1} << k;
+    if (l.kind == LevelKind::kEmailNumbered) two_people = "e-mails numbered apart on one domain";
     if (l.covers >= 0) covered |= uint64_t{1} << l.covers;
     if (static_cast<int>(k) == person_field_) {
       person_level = level;
       if (l.kind == LevelKind::kElse || l.kind == LevelKind::kGenderPair) conflict = true;
       const auto ta = a.Text(a.fields[i]), tb = b.Text(b.fields[i]);
       if (l.kind == LevelKind::kJaroWinkler && !ta.empty() && !tb.empty() && ta[0] != tb[0])
+        soft = "shared: given names not the same";
+      // Two listed given names, both spelt as listed, that only look alike (Marie/Marta): two names, not a
+      // typing error. Close variants of one name (Sara/Sarah, Jon/John) agree at the higher jw levels.
+      if (l.kind == LevelKind::kJaroWinkler && l.threshold < kVariantJaroWinkler && a.fields[i].sex &&
+          b.fields[i].sex && !((a.fields[i].sex | b.fields[i].sex) & NicknameTable::kSexInferred))
         soft = "shared: given names not the same";
     }
     // Family names that differ outright, under given names that are not the same (Tom Shelkingswood, Thomas
@@ -1103,9 +1211,13 @@ double MatchModel::Eval(const PreparedRecord& a, const PreparedRecord& b, Explan
   const bool drop_held = (conflict || soft) && !personal;
   if (!drop_held) w += held;
   const bool corroborated = (identified & ~(drop_held ? held_fields : 0)) != 0;
-  const bool capped = !corroborated && w > uncorroborated_max_;
+  const bool split = two_people && !personal;
+  const bool capped = (!corroborated || split) && w > uncorroborated_max_;
   if (capped) w = uncorroborated_max_;
-  if (e && capped) e->capped = true;
+  if (e && capped) {
+    e->capped = true;
+    if (split) e->two_people = two_people;
+  }
   if (e) {
     for (auto& c : e->fields) {
       if (c.note != "held") continue;

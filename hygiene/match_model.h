@@ -107,8 +107,20 @@ class NicknameTable {
   bool Equivalent(std::string_view a, std::string_view b) const;
   size_t size() const { return groups_.size(); }
 
+  // Given names of one sex, from a list file (rules/lists/given_name_sex.toml: `[map]` name = "male" | "female",
+  // names lowercase without accents). The gender_pair level reads them: Lars/Lara, Marco/Marta.
+  Status AddSexes(std::string_view list_toml, const std::string& path);
+  // 1 male, 2 female, 0 unknown, for a name in its comparison form (FoldName). A name not in the list but one
+  // edit from listed names that are all of one sex (a typing error: "Chrisrian" is one edit from Christian only)
+  // gets that sex with kSexInferred set; names shorter than 4 letters are never inferred.
+  static constexpr uint8_t kSexInferred = 4;
+  uint8_t Sex(const std::string& folded_name) const;
+  size_t sexes() const { return sex_.size(); }
+
  private:
   std::unordered_map<std::string, std::vector<uint32_t>> groups_;
+  std::unordered_map<std::string, uint8_t> sex_;
+  std::unordered_map<std::string, uint8_t> sex_deletes_;  // each listed name less one letter -> sex bits (1|2)
 };
 
 // Term frequencies per field: value (as the matcher sees it: case-folded) -> share of records, in (0, 1].
@@ -148,12 +160,18 @@ enum class LevelKind : uint8_t {
   kEmailName,   // email_key only: different addresses whose local parts each fit the other record's name
                 // (tschroder@, thomas.schroder31@, schroder.t@ for Thomas Schröder)
   kGenderPair,  // the masculine and feminine forms of one name (Paul/Paula, Daniel/Daniela, Mario/Maria, Simon/
-                // Simone, Gabriel/Gabrielle): two people, as the "different" level is (see PersonConflict)
+                // Simone, Gabriel/Gabrielle), or two names of opposite sex in the given-name list that are close in
+                // spelling (JW >= the level's threshold, default 0.80: Lars/Lara, Marco/Marta): two people, as the
+                // "different" level is (see PersonConflict)
   kEmailDomain, // company_key only: one side's work e-mail domain names the other side's company; applies also
                 // when one side has no company
   kNationalNumber,  // phone only: one side in E.164 (+4930123456), the other a number libphonenumber could not
                     // place (national form, no country: 030 123456), whose digits less leading zeros are the
                     // E.164 number's last digits after a country code of at most 3 digits; at least 7 digits
+  kEmailNumbered,   // email_key only: one domain, local parts equal but for their digits, which differ
+                    // (charlotte.taylor@ and charlotte.taylor2@ of one company: a mail admin numbers a namesake's
+                    // address). Two people: the pair scores at most [model] uncorroborated_max, unless a personal
+                    // field (birth date, national id) agrees
 };
 
 struct ComparisonLevel {
@@ -168,6 +186,8 @@ struct ComparisonLevel {
   std::vector<std::u32string> ignore;  // kTokenSubset: words that are not evidence (van, den, de, ...)
   bool same_digits = false;  // kDamerau: applies only when both values hold the same digits in the same order
                              // (pierre95@ and pierre96@ are two mailboxes, not a typing error)
+  bool same_separators = false;  // kDamerau: applies only when both hold the same separators (., _, -) in the same
+                                 // order (jennifer.johnson@ and jennifer_johnson@ are two mailboxes)
 };
 
 struct FieldModel {
@@ -203,6 +223,7 @@ struct PreparedField {
   uint16_t off = 0;        // its offset in PreparedRecord::chars
   uint16_t tok_off = 0;    // tokens: (offset, length) pairs in PreparedRecord::tokens
   uint8_t tok_count = 0;
+  uint8_t sex = 0;         // given name: NicknameTable::Sex of its first word (1 male, 2 female, | kSexInferred)
   uint64_t char_mask = 0;  // bit (c % 64) set for each code point c of the text: a cheap bound for Jaro
   uint32_t metaphone = 0;  // Double Metaphone primary code (up to 8 letters: 4 packed, longer hashed); 0 = none
   uint32_t metaphone_alt = 0;
@@ -251,6 +272,9 @@ struct Explanation {
   std::string ToString() const;
   bool shared_contact = false;  // some contact point agreed but counted as shared (role mailbox or conflicting names)
   bool capped = false;          // no identifier agreed: the total was cut to uncorroborated_max
+  // Set when a level says two people (an e-mail numbered apart on one domain): the total was cut to
+  // uncorroborated_max for that reason, whatever else agreed.
+  std::string two_people;
 };
 
 enum class Decision { kNew, kReview, kMerge };

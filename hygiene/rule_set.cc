@@ -468,14 +468,16 @@ Status ParseExamples(const RuleFile& file, const toml::table& root, std::vector<
 }  // namespace
 
 struct RuleSetParser {
-  // match.toml (+ nicknames.toml beside it) and survivorship.toml; both optional.
+  // match.toml (+ nicknames.toml beside it, and lists/given_name_sex.toml) and survivorship.toml; all optional.
   static Status ParseMatchFiles(const std::vector<std::pair<const RuleFile*, toml::table>>& parsed, RuleSet* set) {
     const RuleFile* match = nullptr;
     const RuleFile* nick = nullptr;
+    const RuleFile* sexes = nullptr;
     for (auto& [f, root] : parsed) {
       std::string base = BaseName(f->path);
       if (base == "match.toml" && ParentName(f->path) != "examples") match = f;
       if (base == "nicknames.toml" && ParentName(f->path) != "examples") nick = f;
+      if (base == "given_name_sex.toml" && ParentName(f->path) == "lists") sexes = f;
       if (base == "survivorship.toml") {
         auto sv = SurvivorshipRules::FromToml(f->text, f->path);
         if (!sv.ok()) return sv.status();
@@ -487,6 +489,8 @@ struct RuleSetParser {
     if (nick) {
       auto t = NicknameTable::FromToml(nick->text, nick->path);
       if (!t.ok()) return t.status();
+      if (sexes)
+        if (Status st = t->AddSexes(sexes->text, sexes->path); !st.ok()) return st;
       cfg->nicknames = std::make_shared<const NicknameTable>(std::move(*t));
     }
     auto model = MatchModel::FromToml(match->text, match->path, cfg->nicknames);

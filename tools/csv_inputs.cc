@@ -31,14 +31,18 @@ Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, c
   const auto& header = reader.header();
   SourceConfig bare;  // no source: header synonyms and canonical names only
   std::vector<std::string> columns = MapCsvHeader(bare, header);
-  int id_col = -1;
+  int id_col = -1, label_col = -1;
   for (size_t c = 0; c < header.size(); ++c) {
     if (!options.id_column.empty() && header[c] == options.id_column) id_col = static_cast<int>(c);
+    if (!options.label_column.empty() && header[c] == options.label_column) label_col = static_cast<int>(c);
     for (const auto& [col, field] : options.maps)
       if (header[c] == col) columns[c] = field;
   }
   if (!options.id_column.empty() && id_col < 0)
     return Status::Invalid("no column named '" + options.id_column + "'", path + ":1");
+  if (!options.label_column.empty() && label_col < 0)
+    return Status::Invalid("no column named '" + options.label_column + "'", path + ":1");
+  if (label_col >= 0) columns[label_col] = "";  // the answer is never a feature
   if (id_col >= 0) {  // the id is never a feature, unless a --map says so explicitly
     bool mapped = false;
     for (const auto& [col, field] : options.maps) mapped = mapped || col == options.id_column;
@@ -73,6 +77,8 @@ Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, c
     }
     out.inputs.push_back(MatchInputFromNormalized(norm, id));
     out.refused.push_back(std::move(why));
+    if (label_col >= 0)
+      out.labels.push_back(static_cast<size_t>(label_col) < row.fields.size() ? row.fields[label_col] : std::string());
   }
   if (!reader.status().ok()) return reader.status();
   return out;

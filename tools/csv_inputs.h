@@ -19,6 +19,9 @@ namespace canon::tools {
 
 struct CsvInputOptions {
   std::string id_column;                                    // "" = the 1-based row number
+  // A column of ground-truth labels (records of one entity share one): read into CsvInputs::labels, never a
+  // feature. "" = none. For bench/match_quality --labelled.
+  std::string label_column;
   std::vector<std::pair<std::string, std::string>> maps;    // column -> canonical field
   // Set as the country of rows that have none (ISO code), so national phone numbers and regions can be read.
   std::string default_country;
@@ -30,6 +33,7 @@ struct CsvInputs {
   // accepted.
   std::vector<std::string> refused;
   std::vector<std::string> problems;  // "line N: reason", for stderr
+  std::vector<std::string> labels;    // per input, the label_column's value (empty without one)
 };
 
 Result<CsvInputs> ReadCsvInputs(const std::string& path, const RuleSet& rules, const CsvInputOptions& options);
