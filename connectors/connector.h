@@ -118,7 +118,8 @@ Result<Record> ParseMetaLead(const SourceConfig& source, std::string_view graph_
 // "leadGenFormResponse":"urn:li:leadGenFormResponse:<id>","leadGenForm","owner","leadType","leadAction":
 // "CREATED"|"DELETED","occurredAt"}. LinkedIn posts one per lead; an array of them is taken too. The worker fetches
 // each CREATED lead (GET {api_base}/leadFormResponses/<id>, Authorization: Bearer, LinkedIn-Version) and maps the
-// answer with ParseLinkedInLead. A DELETED notification is acknowledged and stored, and fetches nothing.
+// answer with ParseLinkedInLead. A DELETED notification is acknowledged and stored, and fetches, creates and erases
+// nothing (erasure is an operator's act: store/erase.h).
 struct LinkedInLeadRef {
   std::string lead_id;  // the URN's id: the delivery key and the fetch's path segment
   std::string urn, form, lead_type, action, owner;
@@ -197,13 +198,16 @@ std::string HandshakeKind(const SourceConfig& source);
 Result<std::string> AnswerLinkedInHandshake(std::string_view query, std::string_view client_secret);
 
 // The delivery key intake stores with the inbox row, cheaply and BEFORE full parsing, for redelivery detection:
-//   meta_leads: the notification's leadgen_ids, sorted and joined with ',' (one id for the usual one-lead post);
+//   meta_leads, linkedin_leads: the notification's lead ids to fetch, sorted and joined with ',' (one id for the
+//               usual one-lead post); one that names none (LinkedIn's DELETED): "sha256:" + hex SHA-256 of the body;
 //   google_ads: lead_id; typeform: event_id;
 //   json, form: the Idempotency-Key header, else the header named by `delivery_key_header`; for json without
 //               them, the value at the JSON Pointer in option `delivery_key_pointer` when set;
 //   json, form with auth = "hmac": only what is signed, so a replayed request is a redelivery, written once:
-//               delivery_key_pointer (json), else delivery_key_header (a signed header), else
+//               delivery_key_pointer (json, when the body has it), else delivery_key_header (a signed header), else
 //               "sha256:" + hex SHA-256 of the signed message; never the unsigned Idempotency-Key;
+//   json, form with auth = "static" or "url_token", when none of the above names the delivery: "sha256:" + hex
+//               SHA-256 of the body, so a sender's retry or a replay of the same bytes is written once;
 //   csv and anything unknown: "".
 // "" means "no key": every delivery is new. Never fails; a body it cannot read gives "" (parsing reports it).
 std::string DeliveryKey(const SourceConfig& source, const Payload& payload);

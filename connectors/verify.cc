@@ -302,6 +302,8 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
       return JsonStringAt(payload.body, "/id");
     }
     std::vector<std::string> ids = std::move(*refs);
+    // Nothing to fetch (LinkedIn's DELETED): the notification's own bytes name it, so a replay is one delivery.
+    if (ids.empty()) return "sha256:" + HexEncode(Sha256(payload.body));
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::string out;
@@ -314,7 +316,9 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
     if (source.Option("auth") == "hmac") {
       // Replays: the key comes only from what the sender signed (an unsigned Idempotency-Key could be changed
       // to store a captured request again), so a replay inside the window is a redelivery and is written once.
-      if (source.kind == "json" && !pointer.empty()) return JsonStringAt(payload.body, pointer.c_str());
+      // A body without the id the pointer names falls back on what follows, never on no key at all.
+      if (source.kind == "json" && !pointer.empty())
+        if (std::string id = JsonStringAt(payload.body, pointer.c_str()); !id.empty()) return id;
       auto req = ReadSignedRequest(source, payload);
       if (!req.ok()) return {};
       if (!key_header.empty()) return std::string(TrimView(Header(payload, LowerAscii(key_header))));
@@ -323,7 +327,12 @@ std::string DeliveryKey(const SourceConfig& source, const Payload& payload) {
     std::string key(TrimView(Header(payload, "idempotency-key")));
     if (key.empty() && !key_header.empty()) key = std::string(TrimView(Header(payload, LowerAscii(key_header))));
     if (!key.empty()) return key;
-    if (source.kind == "json" && !pointer.empty()) return JsonStringAt(payload.body, pointer.c_str());
+    if (source.kind == "json" && !pointer.empty()) key = JsonStringAt(payload.body, pointer.c_str());
+    if (!key.empty()) return key;
+    // A static secret or URL token authenticates the sender, not the delivery: without a key the sender names,
+    // the same bytes again (its retry, or a replay) are one delivery, as an unsigned body's hash can say.
+    const std::string auth = source.Option("auth");
+    if (auth == "static" || auth == "url_token") return "sha256:" + HexEncode(Sha256(payload.body));
   }
   return {};
 }

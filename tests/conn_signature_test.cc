@@ -97,6 +97,19 @@ TEST_CASE("signature scheme: Webflow, timestamp:body in milliseconds with a repl
   auto recs = ParsePayload(*e.source, Post(body, {}));
   REQUIRE(recs.ok());
   CHECK(recs->front().Get("email") == "w@example.com");
+  // Webflow signs each retry again with a new timestamp: the submission's id keeps it one delivery; a body
+  // without one is keyed by its signed bytes.
+  const std::string with_id = R"({"triggerType":"form_submission","payload":{"data":{"Email":"w@example.com"},)"
+                              R"("submittedAt":"2024-02-01T15:35:45.897Z","id":"65bbba510f02b427c7024707"}})";
+  auto resigned = [&](int64_t unix_ms) {
+    std::string ts = std::to_string(unix_ms);
+    return Post(with_id, {{"x-webflow-timestamp", ts},
+                          {"x-webflow-signature", HexEncode(HmacSha256("wf-secret", ts + ":" + with_id))}});
+  };
+  CHECK(DeliveryKey(*e.source, resigned(now * 1000)) == "65bbba510f02b427c7024707");
+  CHECK(DeliveryKey(*e.source, resigned(now * 1000 + 60000)) == "65bbba510f02b427c7024707");
+  CHECK(DeliveryKey(*e.source, signed_at(now * 1000)) ==
+        "sha256:" + HexEncode(Sha256(std::to_string(now * 1000) + ":" + body)));
 }
 
 TEST_CASE("signature scheme: a static secret header (Gravity Forms)", "[conn][signature]") {
@@ -107,6 +120,12 @@ TEST_CASE("signature scheme: a static secret header (Gravity Forms)", "[conn][si
         "X-Canon-Secret does not match");
   CHECK(VerifySignature(*e.source, Post(body, {}), "gf-secret").message() == "missing X-Canon-Secret header");
   CHECK(VerifySignature(*e.source, Post(body, {{"x-canon-secret", ""}}), "").code() == Code::kUnauthenticated);
+  // The entry id names the delivery; without one (the partner example), the body's hash does.
+  const std::string entry = R"({"id":"7","2":"g@example.com"})";
+  CHECK(DeliveryKey(*e.source, Post(entry, {})) == "7");
+  CHECK(DeliveryKey(*e.source, Post(body, {})) == "sha256:" + HexEncode(Sha256(body)));  // no id in this entry
+  auto partner = Load("partner_constants.toml", "partner_leads");
+  CHECK(DeliveryKey(*partner.source, Post(body, {})) == "sha256:" + HexEncode(Sha256(body)));
 }
 
 TEST_CASE("signature scheme options are checked at their line", "[conn][signature][rules]") {
@@ -132,13 +151,22 @@ TEST_CASE("signature scheme options are checked at their line", "[conn][signatur
 
 TEST_CASE("signature scheme: a secret URL token", "[conn][signature]") {
   auto e = Load("url_token.toml", "url_form");
-  Payload p = Post("email=u%40example.com", {});
+  const std::string body = "email=u%40example.com";
+  Payload p = Post(body, {});
   CHECK(VerifySignature(*e.source, p, "tok-1").message() == "missing URL token");
   p.url_token = "tok-2";
   CHECK(VerifySignature(*e.source, p, "tok-1").message() == "URL token does not match");
   p.url_token = "tok-1";
   CHECK(VerifySignature(*e.source, p, "tok-1").ok());
   CHECK(VerifySignature(*e.source, p, "").code() == Code::kUnauthenticated);
+  // The token authenticates the sender, not the delivery: the same bytes again are one delivery (a retry, or a
+  // replay by whoever holds the URL), a key the sender names wins.
+  const std::string other_body = "email=v%40example.com";  // Payload::body is a view: the bytes outlive it
+  Payload other = Post(other_body, {});
+  CHECK(DeliveryKey(*e.source, p) == "sha256:" + HexEncode(Sha256(p.body)));
+  CHECK(DeliveryKey(*e.source, other) != DeliveryKey(*e.source, p));
+  p.headers["idempotency-key"] = "sub-1";
+  CHECK(DeliveryKey(*e.source, p) == "sub-1");
 }
 
 namespace {
@@ -189,6 +217,12 @@ TEST_CASE("signature scheme: Stripe-style t=...,v1=... over t.body, several v1, 
   // Stripe retries with a new t and signature: the event id is the key, so retry and replay are one delivery.
   CHECK(DeliveryKey(*e.source, signed_at(now - 10)) == "evt_1NG8Du2eZvKYlo2CUI79vXWy");
   CHECK(DeliveryKey(*e.source, signed_at(now - 100)) == "evt_1NG8Du2eZvKYlo2CUI79vXWy");
+  // An event without the id: the signed bytes are the key, so a replay is still one delivery (it was no key at all).
+  const std::string no_id = R"({"object":"event","type":"customer.created"})";
+  const std::string ts = std::to_string(now - 10);
+  const Payload anonymous =
+      Post(no_id, {{"stripe-signature", "t=" + ts + ",v1=" + HexEncode(HmacSha256(secret, ts + "." + no_id))}});
+  CHECK(DeliveryKey(*e.source, anonymous) == "sha256:" + HexEncode(Sha256(ts + "." + no_id)));
 }
 
 TEST_CASE("signature scheme: Standard Webhooks (Svix), the specification's published vector", "[conn][signature]") {

@@ -54,6 +54,28 @@ TEST_CASE("canond: relatives on one household phone and address stay apart", "[p
   CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 0);
 }
 
+TEST_CASE("canond: relatives of opposite sex with close names, and namesakes numbered apart, stay apart",
+          "[pg][match][crm]") {
+  TestDb db;
+  Canond d(db);
+  // Lars and Lara on one household phone (the given-name list tells them apart; no suffix rule does).
+  PostAll(db, d,
+          {"first_name=Lars&last_name=Kessellangm%C3%BCller&phone=%2B49+30+23330459&city=Frankfurt&country=DE",
+           "first_name=Lara&last_name=Kessellangm%C3%BCller&phone=030+23330459&city=Frankfurt&country=DE",
+           // The second Charlotte Taylor at one company: her address is numbered.
+           "first_name=Charlotte&last_name=Taylor&email=charlotte.taylor%40maplesoftware.co.uk"
+           "&company=Maple+Software+PLC&city=Leeds&country=GB",
+           "first_name=Charlotte&last_name=Taylor&email=charlotte.taylor2%40maplesoftware.co.uk"
+           "&company=Maple+Software+PLC&city=Leeds&country=GB"});
+  CHECK(LiveContacts(db) == 4);
+  CHECK(db.Count("SELECT count(*) FROM merge_candidate") == 0);
+  // The same Charlotte Taylor again, from her own address with a typo'd family name: joins her contact.
+  PostForm(d, "first_name=Charlotte&last_name=Tayler&email=charlotte.taylor2%40maplesoftware.co.uk"
+              "&company=Maple+Software&city=Leeds&country=GB");
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "5") == "5");
+  CHECK(LiveContacts(db) == 4);
+}
+
 TEST_CASE("a shared role mailbox never joins different people", "[pg][match][crm]") {
   TestDb db;
   Canond d(db);

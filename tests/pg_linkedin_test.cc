@@ -7,17 +7,19 @@
 //   by question id through the source's map, with consent; a redelivery is a duplicate and fetches nothing;
 // - a refused token (401) dead-letters the lead at once (stage fetch, the token in no reason or log line); once
 //   the token works, `canonctl dead-letters replay` brings it in once and a second replay writes nothing;
-// - a DELETED notification is acknowledged and fetches nothing.
+// - a DELETED notification is acknowledged, fetches, creates and erases nothing, and a replay of it is one delivery.
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "connectors/connector.h"
 #include "connectors/hmac.h"
 #include "tests/https_server.h"
 #include "tests/support.h"
+#include "tests/vendor_payloads.h"
 
 using namespace canon;
 using namespace canon::test;
@@ -31,24 +33,16 @@ const char* kStaleToken = "AQV-linkedin-token-revoked";
 const std::string kLeadA = "4f1c2a9e-0000-4000-8000-00000000000a", kLeadB = "4f1c2a9e-0000-4000-8000-00000000000b",
                   kLeadC = "4f1c2a9e-0000-4000-8000-00000000000c", kLeadD = "4f1c2a9e-0000-4000-8000-00000000000d";
 
-std::string Source(const std::string& name, const std::string& token_env, unsigned short port,
-                   const std::string& ca) {
+// A linkedin_leads source on the fake API; `retry` is its retry policy (seconds).
+std::string Source(const std::string& name, const std::string& token_env, unsigned short port, const std::string& ca,
+                   const std::string& retry = "retry_initial = 0.3\nretry_max = 0.6") {
   return "\n[" + name +
          "]\nkind = \"linkedin_leads\"\ndefault_country = \"US\"\nsecret_env = \"CANON_LINKEDIN_CLIENT_SECRET\"\n"
          "access_token_env = \"" +
          token_env + "\"\napi_base = \"https://127.0.0.1:" + std::to_string(port) + "/rest\"\napi_ca_file = \"" +
          ca +
-         "\"\napi_version = \"202511\"\nretry_initial = 0.3\nretry_max = 0.6\n[" + name +
+         "\"\napi_version = \"202511\"\n" + retry + "\n[" + name +
          ".map]\nfirst_name = \"1\"\nlast_name = \"2\"\nemail = \"3\"\ncompany = \"4\"\n";
-}
-
-// A lead notification as LinkedIn documents it (leadsync: "type", "leadGenFormResponse", "leadAction", ...).
-std::string Notice(const std::string& lead, const std::string& action = "CREATED") {
-  return R"({"type":"LEAD_ACTION","leadGenFormResponse":"urn:li:leadGenFormResponse:)" + lead +
-         R"J(","leadGenForm":"urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5432,1)",)J"
-         R"("owner":{"sponsoredAccount":"urn:li:sponsoredAccount:522529623"},"leadType":"SPONSORED",)"
-         R"("leadAction":")" +
-         action + R"(","occurredAt":1733220000000})";
 }
 
 // The lead form response (GET /rest/leadFormResponses/{id}): one made-up person per lead id.
@@ -58,24 +52,14 @@ std::string ApiLead(const std::string& id) {
       {kLeadB, {"Bram", "de Vries", "bram.devries@example.org", "Polder BV"}},
       {kLeadC, {"Carla", "Mendes", "carla.mendes@example.net", "Serra Lda"}},
       {kLeadD, {"Dora\\u0000", "Pohl", "dora.pohl@example.net", "Hafen AG"}}};  // a NUL: poison text
-  const auto& p = kPeople.at(id);
-  std::string answers;
-  for (size_t i = 0; i < p.size(); ++i)
-    answers += R"({"answerDetails":{"textQuestionAnswer":{"answer":")" + p[i] + R"("}},"questionId":)" +
-               std::to_string(i + 1) + "},";
-  answers += R"({"answerDetails":{"multipleChoiceAnswer":{"options":[2]}},"questionId":9})";
-  return R"({"owner":{"sponsoredAccount":"urn:li:sponsoredAccount:522529623"},"leadType":"SPONSORED",)"
-         R"("leadMetadata":{"sponsoredLeadMetadata":{"campaign":"urn:li:sponsoredCampaign:1234567"}},)"
-         R"J("versionedLeadGenFormUrn":"urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5432,1)","id":")J" +
-         id + R"(","submittedAt":1733220000000,"testLead":false,)"
-              R"("associatedEntity":{"associatedCreative":"urn:li:sponsoredCreative:998877"},)"
-              R"("formResponse":{"consentResponses":[{"accepted":true,"consentId":7}],"answers":[)" +
-         answers + "]}}";
+  return LinkedInLead(id, kPeople.at(id));
 }
 
-std::string SignLinkedIn(const std::string& body) {
-  return HexEncode(HmacSha256(kClientSecret, "hmacsha256=" + body));
+std::string Notice(const std::string& lead, const std::string& action = "CREATED") {
+  return LinkedInNotice(lead, action);
 }
+
+std::string SignLinkedIn(const std::string& body) { return canon::test::SignLinkedIn(kClientSecret, body); }
 
 HttpResult Post(const Canond& d, const std::string& source, const std::string& body) {
   return HttpRequest(d.port(), "POST", "/ingest/" + source, body, kJson, {{"X-LI-Signature", SignLinkedIn(body)}});
@@ -96,6 +80,13 @@ TEST_CASE("linkedin: a lead form response maps by question id, with consent and 
   auto fetch = LinkedInLeadsToFetch(*refs);
   REQUIRE(fetch.size() == 1);
   CHECK(LinkedInLeadTarget(fetch[0].lead_id) == "/leadFormResponses/" + kLeadA);
+  // The delivery key: the lead to fetch; a DELETED notice, which names none, by its own bytes (not A's key).
+  Payload created, deleted;
+  const std::string created_body = Notice(kLeadA), deleted_body = Notice(kLeadA, "DELETED");
+  created.body = created_body;
+  deleted.body = deleted_body;
+  CHECK(DeliveryKey(source, created) == kLeadA);
+  CHECK(DeliveryKey(source, deleted) == "sha256:" + HexEncode(Sha256(deleted_body)));
   auto rec = ParseLinkedInLead(source, ApiLead(kLeadA), fetch[0]);
   REQUIRE(rec.ok());
   CHECK(rec->delivery_key == kLeadA);
@@ -207,9 +198,26 @@ TEST_CASE("linkedin: signed notifications, leads fetched with a bearer token and
   REQUIRE(again.status == 200);
   CHECK_THAT(again.body, Catch::Contains("\"duplicate\":true"));
 
-  // A DELETED notification is acknowledged and fetches nothing.
-  auto deleted = Post(d, "linkedin_leads", Notice(kLeadA, "DELETED"));
+  // A DELETED notification (the member deleted the lead on LinkedIn) is acknowledged with 200, as LinkedIn expects,
+  // and kept as its inbox row, handled: it fetches nothing and creates nothing, and it erases nothing either:
+  // the contact A became stays until an operator erases it (canonctl erase). Replayed, it is one delivery.
+  const std::string deleted_a = Notice(kLeadA, "DELETED");
+  auto deleted = Post(d, "linkedin_leads", deleted_a);
   CHECK(deleted.status == 200);
+  CHECK_THAT(deleted.body, !Catch::Contains("duplicate"));
+  const std::string deleted_row = "SELECT status FROM inbox WHERE convert_from(body, 'UTF8') LIKE '%DELETED%'";
+  CHECK(WaitFor(db, deleted_row, "done") == "done");
+  auto deleted_again = Post(d, "linkedin_leads", deleted_a);
+  CHECK(deleted_again.status == 200);
+  CHECK_THAT(deleted_again.body, Catch::Contains("\"duplicate\":true"));
+  // A DELETED notice for a lead never seen (created and deleted before the subscription): nothing at all.
+  REQUIRE(Post(d, "linkedin_leads", Notice(kLeadD, "DELETED")).status == 200);
+  CHECK(WaitFor(db, "SELECT string_agg(status, ',') FROM inbox WHERE convert_from(body, 'UTF8') LIKE '%DELETED%'",
+                "done,done") == "done,done");
+  CHECK(db.Count("SELECT count(*) FROM fetch_job") == 2);
+  CHECK(db.Count("SELECT count(*) FROM source_record") == 2);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE email = 'aiko.tanaka@example.com'") == 1);
+  CHECK(db.Count("SELECT count(*) FROM dead_letter") == 0);
 
   // A refused token: the lead is dead-lettered at once (a 401 will not get better by asking again).
   auto rc = Post(d, "linkedin_stale", Notice(kLeadC));
@@ -254,4 +262,115 @@ TEST_CASE("linkedin: signed notifications, leads fetched with a bearer token and
   CHECK(db.Count("SELECT count(*) FROM contact") == 3);
   CHECK(d.Log().find("rolled back") == std::string::npos);
   CHECK(db.Count("SELECT count(*) FROM inbox WHERE status = 'pending'") == 0);
+}
+
+// Issue 15's "What it must show" for LinkedIn as for Meta (tests/pg_fetch_retry_test.cc): one lead of a
+// two-lead notification fails five times and canond is restarted mid-retry; both leads end up as contacts
+// once each. A lead that fails past its source's window is a dead letter, and `canonctl dead-letters replay`
+// brings it in once.
+TEST_CASE(
+    "linkedin: each lead retried on its own, durably across a restart; past the window a dead letter that "
+    "replays once",
+    "[pg][vendor][linkedin][fetch]") {
+  setenv("CANON_LINKEDIN_CLIENT_SECRET", kClientSecret, 1);
+  setenv("CANON_LINKEDIN_TOKEN", kToken, 1);
+  Pem pem = MakeSelfSigned();
+  CaFile ca{pem};
+  std::mutex mu;
+  std::map<std::string, int> calls;  // API requests per lead id
+  bool c_up = false;
+  auto count = [&](const std::string& lead) {
+    std::lock_guard<std::mutex> lock(mu);
+    return calls[lead];
+  };
+  ScriptedServer api(pem, [&](const std::string& target) -> Answer {
+    const std::string prefix = "/rest/leadFormResponses/";
+    const std::string lead = target.rfind(prefix, 0) == 0 ? target.substr(prefix.size()) : target;
+    std::lock_guard<std::mutex> lock(mu);
+    const int n = ++calls[lead];
+    const Answer down{503, R"({"status":503,"message":"Service Unavailable"})"};
+    if (lead == kLeadB && n <= 5) return down;
+    if (lead == kLeadC && !c_up) return down;
+    return {200, ApiLead(lead)};
+  });
+  RulesCopy rules;
+  rules.Write("sources.toml", rules.Read("sources.toml") +
+                                  Source("linkedin_leads", "CANON_LINKEDIN_TOKEN", api.port(), ca.path,
+                                         "retry_initial = 0.4\nretry_max = 0.8\nretry_window = 3600") +
+                                  Source("linkedin_short", "CANON_LINKEDIN_TOKEN", api.port(), ca.path,
+                                         "retry_initial = 0.2\nretry_max = 0.4\nretry_window = 1.5"));
+  TestDb db;
+  auto d = std::make_unique<Canond>(db, std::map<std::string, std::string>{}, rules.rules());
+  const std::string lead_records = "SELECT count(*) FROM source_record WHERE delivery_key = $1";
+
+  // A is served at once; B fails five times (503) and is then served.
+  const std::string ab = "[" + Notice(kLeadA) + "," + Notice(kLeadB) + "]";
+  REQUIRE(Post(*d, "linkedin_leads", ab).status == 200);
+  INFO(d->Log());
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record WHERE delivery_key = '" + kLeadA + "'", "1") ==
+          "1");
+  REQUIRE(WaitFor(db, "SELECT attempts >= 2 FROM fetch_job WHERE lead_id = '" + kLeadB + "'", "t") == "t");
+
+  // Restarted mid-retry: B's retry state is in PostgreSQL, not in the stopped process.
+  REQUIRE(d->Stop() == 0);
+  CHECK(db.Scalar("SELECT state FROM fetch_job WHERE lead_id = $1", {kLeadB}) == "pending");
+  const long long attempts_at_stop =
+      std::stoll(db.Scalar("SELECT attempts FROM fetch_job WHERE lead_id = $1", {kLeadB}));
+  CHECK(attempts_at_stop < 6);
+  CHECK(count(kLeadB) == attempts_at_stop);
+  CHECK_THAT(d->Log(), Catch::Contains("attempt 1 failed, retry in") && !Catch::Contains(kToken));
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));  // B falls due while canond is down
+  d = std::make_unique<Canond>(db, std::map<std::string, std::string>{}, rules.rules());
+  INFO(d->Log());
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record", "2", 20000) == "2");
+  CHECK(db.Count(lead_records, {kLeadA}) == 1);
+  CHECK(db.Count(lead_records, {kLeadB}) == 1);
+  CHECK(db.Scalar("SELECT string_agg(email, ',' ORDER BY email) FROM contact") ==
+        "aiko.tanaka@example.com,bram.devries@example.org");
+  CHECK(db.Scalar("SELECT string_agg(state || ':' || attempts, ',' ORDER BY lead_id) FROM fetch_job") ==
+        "done:1,done:6");
+  CHECK(count(kLeadA) == 1);
+  CHECK(count(kLeadB) == 6);
+  CHECK(db.Count("SELECT count(*) FROM dead_letter") == 0);
+  // The redelivery of a notification whose leads are in: a duplicate, nothing fetched again.
+  auto again = Post(*d, "linkedin_leads", ab);
+  REQUIRE(again.status == 200);
+  CHECK_THAT(again.body, Catch::Contains("\"duplicate\":true"));
+
+  // C fails past its window (1.5 s here; 24 h by default): a dead letter of stage fetch, the reason without
+  // the token.
+  REQUIRE(Post(*d, "linkedin_short", Notice(kLeadC)).status == 200);
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM dead_letter", "1", 15000) == "1");
+  CHECK(db.Scalar("SELECT stage || '|' || source || '|' || location FROM dead_letter") ==
+        "fetch|linkedin_short|lead_id " + kLeadC);
+  CHECK_THAT(db.Scalar("SELECT reason FROM dead_letter"),
+             Catch::Contains("LinkedIn API") && Catch::Contains("503") && !Catch::Contains(kToken));
+  CHECK(db.Scalar("SELECT state FROM fetch_job WHERE lead_id = $1", {kLeadC}) == "dead");
+  CHECK(count(kLeadC) >= 3);
+  CHECK_THAT(d->Log(), Catch::Contains("dead-lettered after") && Catch::Contains("retry window passed"));
+  CHECK(db.Count(lead_records, {kLeadC}) == 0);
+
+  // C is back: the replay brings it in once; a second replay writes nothing.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    c_up = true;
+  }
+  const std::string dbarg = " --db '" + db.conninfo() + "'";
+  auto replay = RunCanonctl("dead-letters replay --stage fetch --source linkedin_short" + dbarg);
+  INFO(replay.out);
+  REQUIRE(replay.code == 0);
+  CHECK_THAT(replay.out,
+             Catch::StartsWith("1 dead letter(s) replayed: 1 lead(s) to fetch again, 0 payload(s)"));
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM source_record WHERE delivery_key = '" + kLeadC + "'", "1") ==
+          "1");
+  CHECK(db.Scalar("SELECT state FROM fetch_job WHERE lead_id = $1", {kLeadC}) == "done");
+  const int c_after = count(kLeadC);
+  auto second = RunCanonctl("dead-letters replay --stage fetch --source linkedin_short" + dbarg);
+  CHECK_THAT(second.out, Catch::StartsWith("0 dead letter(s) replayed"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(db.Count(lead_records, {kLeadC}) == 1);
+  CHECK(count(kLeadC) == c_after);
+  CHECK(db.Count("SELECT count(*) FROM contact") == 3);
+  CHECK(count(kLeadA) == 1);
+  CHECK(count(kLeadB) == 6);
 }

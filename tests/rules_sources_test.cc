@@ -2,6 +2,9 @@
 // its posts are authenticated. Literal rule texts in, the error (or the set) out.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -82,6 +85,21 @@ TEST_CASE("sources: the vendor examples are checked but not in force", "[rules][
     CHECK((*shipped)->FindSource(vendor) == nullptr);
   Status s = ParseWith("r/examples/sources/x.toml", "[x]\nkind = \"typeform\"\nsecret_env = \"T\"\nsecert = 1\n");
   CHECK(s.where() == "r/examples/sources/x.toml:4:1");
+}
+
+// docs/connectors.md is how an operator adds a vendor with rules only: it names every worked example.
+TEST_CASE("sources: docs/connectors.md names every vendor example", "[rules][sources]") {
+  std::ifstream in(CANON_SOURCE_DIR "/docs/connectors.md");
+  const std::string guide((std::istreambuf_iterator<char>(in)), {});
+  REQUIRE_FALSE(guide.empty());
+  int examples = 0;
+  for (const auto& e : std::filesystem::directory_iterator(CANON_SOURCE_DIR "/rules/examples/sources")) {
+    const std::string file = e.path().filename().string();
+    INFO(file);
+    CHECK(guide.find("`" + file + "`") != std::string::npos);
+    ++examples;
+  }
+  CHECK(examples >= 17);
 }
 
 TEST_CASE("every rule file refuses an unknown key with file:line:col", "[rules]") {

@@ -128,4 +128,41 @@ inline std::string SignTypeform(const std::string& secret, const std::string& bo
   return "sha256=" + Base64Encode(HmacSha256(secret, body));
 }
 
+// ---- LinkedIn Lead Gen: notification https://learn.microsoft.com/linkedin/marketing/lead-sync/leadsync
+// ("type", "leadGenFormResponse", "leadGenForm", "owner", "leadType", "leadAction", "occurredAt"); signature
+// https://learn.microsoft.com/linkedin/shared/api-guide/webhook-validation (X-LI-Signature: hex HMAC-SHA256, under
+// the app's client secret, of "hmacsha256=" + the body); the lead form response as GET
+// /rest/leadFormResponses/{id} answers it.
+
+// A lead notification for `lead` (a leadGenFormResponse id); `action` is CREATED or DELETED.
+inline std::string LinkedInNotice(const std::string& lead, const std::string& action = "CREATED") {
+  return R"({"type":"LEAD_ACTION","leadGenFormResponse":"urn:li:leadGenFormResponse:)" + lead +
+         R"J(","leadGenForm":"urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5432,1)",)J"
+         R"("owner":{"sponsoredAccount":"urn:li:sponsoredAccount:522529623"},"leadType":"SPONSORED",)"
+         R"("leadAction":")" +
+         action + R"(","occurredAt":1733220000000})";
+}
+
+// The lead form response for lead `id`: `answers` are the text answers to questions 1, 2, ... in order (JSON
+// string contents, escaped by the caller), then question 9 as a multiple choice and consent checkbox 7 accepted.
+inline std::string LinkedInLead(const std::string& id, const std::vector<std::string>& answers) {
+  std::string list;
+  for (size_t i = 0; i < answers.size(); ++i)
+    list += R"({"answerDetails":{"textQuestionAnswer":{"answer":")" + answers[i] + R"("}},"questionId":)" +
+            std::to_string(i + 1) + "},";
+  list += R"({"answerDetails":{"multipleChoiceAnswer":{"options":[2]}},"questionId":9})";
+  return R"({"owner":{"sponsoredAccount":"urn:li:sponsoredAccount:522529623"},"leadType":"SPONSORED",)"
+         R"("leadMetadata":{"sponsoredLeadMetadata":{"campaign":"urn:li:sponsoredCampaign:1234567"}},)"
+         R"J("versionedLeadGenFormUrn":"urn:li:versionedLeadGenForm:(urn:li:leadGenForm:5432,1)","id":")J" +
+         id + R"(","submittedAt":1733220000000,"testLead":false,)"
+              R"("associatedEntity":{"associatedCreative":"urn:li:sponsoredCreative:998877"},)"
+              R"("formResponse":{"consentResponses":[{"accepted":true,"consentId":7}],"answers":[)" +
+         list + "]}}";
+}
+
+// The X-LI-Signature header value for `body`.
+inline std::string SignLinkedIn(const std::string& secret, const std::string& body) {
+  return HexEncode(HmacSha256(secret, "hmacsha256=" + body));
+}
+
 }  // namespace canon::test
