@@ -902,6 +902,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto rules = canon::LoadRuleDir(rules_dir);
+  if (const std::string notice = canon::SchemaNotice(rules_dir); !notice.empty())
+    std::fprintf(stderr, "bench_match_quality: warning: %s\n", notice.c_str());
   if (!rules.ok()) {
     std::fprintf(stderr, "bench_match_quality: %s\n", rules.status().ToString().c_str());
     return 2;

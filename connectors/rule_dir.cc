@@ -25,6 +25,13 @@ std::string DefaultSchemasDir(const std::string& dir) {
   return (p.parent_path() / "schemas").string();
 }
 
+std::string SchemaNotice(const std::string& dir) {
+  const std::filesystem::path f = std::filesystem::path(DefaultSchemasDir(dir)) / "fields.toml";
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(f, ec)) return {};
+  return "no " + f.string() + " beside the rules: the built-in field schema is in force (keep schemas/ next to rules/)";
+}
+
 Result<std::vector<RuleFile>> ReadRuleFiles(const std::string& dir, const std::string& schemas_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

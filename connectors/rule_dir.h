@@ -20,5 +20,9 @@ Result<std::shared_ptr<const RuleSet>> LoadRuleDir(const std::string& dir, const
 Result<std::vector<RuleFile>> ReadRuleFiles(const std::string& dir, const std::string& schemas_dir);
 // `<dir>/../schemas` (the repository layout: rules/ and schemas/ side by side).
 std::string DefaultSchemasDir(const std::string& dir);
+// "" when `<dir>/../schemas/fields.toml` exists; otherwise one line saying that the built-in field schema is in
+// force and where fields.toml was looked for. A rules copy without its schemas/ normalizes differently (other
+// required fields and types), so the daemon and canonctl say so instead of switching silently.
+std::string SchemaNotice(const std::string& dir);
 
 }  // namespace canon

@@ -57,6 +57,7 @@ Status App::ReloadRules() {
   metrics_.rules_info.SetOnly({(*rules)->version()}, 1);
   log_->info("rules loaded from {}: version {}, {} sources", config_.rules_dir, (*rules)->version(),
              (*rules)->sources().size());
+  if (const std::string notice = SchemaNotice(config_.rules_dir); !notice.empty()) log_->warn("{}", notice);
   return Status::Ok();
 }
 

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <string>
 
+#include "connectors/rule_dir.h"
 #include "tests/support.h"
 
 namespace fs = std::filesystem;
@@ -223,4 +224,26 @@ TEST_CASE("canond will not start while a LinkedIn source's token variable is uns
   start = RunCanond(s.dir(), "env CANON_LINKEDIN_ACCESS_TOKEN=t " + secret);
   CHECK(start.code != 0);
   CHECK(start.out.find(s.dir() + "/sources.toml:" + line + ":1") != std::string::npos);
+}
+
+TEST_CASE("a rules copy without its schemas/ is named: the built-in field schema is in force", "[rules]") {
+  CHECK(canon::SchemaNotice(CANON_SOURCE_DIR "/rules").empty());
+  ScratchRules s;
+  const std::string notice = canon::SchemaNotice(s.dir());
+  CHECK(notice.find((s.root / "schemas" / "fields.toml").string()) != std::string::npos);
+  CHECK(notice.find("built-in field schema") != std::string::npos);
+  // canonctl dedupe on the shipped rules copied without schemas/ says so, and still runs.
+  fs::remove_all(s.root / "rules");
+  fs::copy(fs::path(CANON_SOURCE_DIR) / "rules", s.root / "rules", fs::copy_options::recursive);
+  s.Write("in.csv", "id,first_name,last_name,email\n1,Ann,Lee,ann@lee.example\n2,Ann,Lee,ann@lee.example\n");
+  const std::string in = (s.root / "rules" / "in.csv").string(), out = (s.root / "out.csv").string();
+  CliRun bare = RunCanonctl("dedupe " + in + " --out " + out + " --id-column id --rules " + s.dir());
+  CHECK(bare.code == 0);
+  CHECK(bare.out.find("canonctl dedupe: warning: no " + (s.root / "schemas" / "fields.toml").string()) !=
+        std::string::npos);
+  // With schemas/ beside the rules the warning is gone.
+  fs::copy(fs::path(CANON_SOURCE_DIR) / "schemas", s.root / "schemas", fs::copy_options::recursive);
+  CliRun full = RunCanonctl("dedupe " + in + " --out " + out + " --id-column id --rules " + s.dir());
+  CHECK(full.code == 0);
+  CHECK(full.out.find("warning") == std::string::npos);
 }

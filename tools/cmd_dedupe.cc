@@ -48,6 +48,8 @@ int CmdDedupe(const Args& args) {
     return 2;
   }
   auto rules = LoadRuleDir(dir);
+  if (const std::string notice = SchemaNotice(dir); !notice.empty())
+    std::fprintf(stderr, "canonctl dedupe: warning: %s\n", notice.c_str());
   if (!rules.ok()) {
     std::fprintf(stderr, "canonctl dedupe: %s\n", rules.status().ToString().c_str());
     return 2;

@@ -190,6 +190,8 @@ int Train(const Args& args) {
     return 2;
   }
   auto rules = LoadRuleDir(dir);
+  if (const std::string notice = SchemaNotice(dir); !notice.empty())
+    std::fprintf(stderr, "canonctl match train: warning: %s\n", notice.c_str());
   if (!rules.ok()) return Fail(rules.status(), 2);
   auto match = LoadMatchRules(dir);
   if (!match.ok()) return Fail(match.status(), 2);
