@@ -16,7 +16,9 @@
 // inbox rows' (none failed), the dead letters (none), the source records (one per accepted POST).
 //
 //   bench_pipeline --db CONNINFO [--people 50000] [--prefill 1000000] [--connections 64] [--canond PATH]
-//                  [--cases empty,prefilled] [--timeout SECONDS] [--perf DIR]
+//                  [--nodes N] [--cases empty,prefilled] [--timeout SECONDS] [--perf DIR]
+// --nodes N starts N canond processes (each on etc/canond.toml's settings) against the one database and spreads the
+// connections over them: the combined rate of N nodes, with the machine's busy share to tell what bound it.
 // --perf DIR records `perf record -g` profiles of canond and of its PostgreSQL backends during the run into DIR.
 // The database must be a scratch one: the bench drops and recreates its public schema.
 #include <libpq-fe.h>
@@ -287,6 +289,20 @@ double CpuSeconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// (busy, total) jiffies of all CPUs from /proc/stat: what share of the machine a run used, whoever used it.
+std::pair<double, double> MachineJiffies() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  f >> cpu;
+  double v[10] = {0}, total = 0;
+  for (double& x : v) {
+    f >> x;
+    total += x;
+  }
+  double idle = v[3] + v[4];  // idle + iowait
+  return {total - idle, total};
+}
+
 // The machine's 1-minute load average: other work on a shared machine moves the figures.
 std::string LoadAverage() {
   std::ifstream f("/proc/loadavg");
@@ -410,6 +426,7 @@ struct Args {
   std::string db, canond, perf_dir;
   long people = 50000, prefill = 1000000;
   int connections = 64;
+  int nodes = 1;  // canond processes against the one database; connection i posts to node i % nodes
   double timeout = 1800;
   bool run_empty = true, run_prefilled = true;
 };
@@ -470,19 +487,29 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
       if (st.query.rfind("COPY bench_copy", 0) == 0) copy_server_ms += st.ms;
   Must(*c, "DROP TABLE bench_copy");
 
-  Daemon d = StartCanond(a.canond, a.db);
+  std::vector<Daemon> nodes;
+  for (int i = 0; i < a.nodes; ++i) nodes.push_back(StartCanond(a.canond, a.db));
+  std::string node_pids;
+  for (const Daemon& d : nodes) node_pids += (node_pids.empty() ? "" : ",") + std::to_string(d.pid);
+  auto nodes_cpu = [&] {
+    double s = 0;
+    for (const Daemon& d : nodes) s += CpuSeconds(d.pid);
+    return s;
+  };
   std::vector<pid_t> perf;
   if (!a.perf_dir.empty()) {
     auto backends = Must(*c, "SELECT /* bench */ string_agg(pid::text, ',') FROM pg_stat_activity "
                              "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
     std::string tag = prefill ? "prefilled" : "empty";
-    perf.push_back(StartPerf(a.perf_dir + "/canond-" + tag + ".data", std::to_string(d.pid)));
+    if (a.nodes > 1) tag += "-" + std::to_string(a.nodes) + "nodes";
+    perf.push_back(StartPerf(a.perf_dir + "/canond-" + tag + ".data", node_pids));
     perf.push_back(StartPerf(a.perf_dir + "/postgres-" + tag + ".data", backends.Str(0, 0)));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   if (stats) ResetStatements(*c);
-  double canond_cpu0 = CpuSeconds(d.pid);
+  double canond_cpu0 = nodes_cpu();
   std::map<int, double> backends0 = BackendCpu(*c);
+  auto machine0 = MachineJiffies();
   rusage self0{};
   getrusage(RUSAGE_SELF, &self0);
 
@@ -492,7 +519,8 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   auto t0 = Clock::now();
   std::thread driver([&] {
     net::io_context ioc;
-    for (int i = 0; i < a.connections; ++i) std::make_shared<Conn>(ioc, d.port, load)->Start();
+    for (int i = 0; i < a.connections; ++i)
+      std::make_shared<Conn>(ioc, nodes[static_cast<size_t>(i % a.nodes)].port, load)->Start();
     ioc.run();
     posted = true;
   });
@@ -509,7 +537,8 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
     if (Since(t0) > a.timeout) Fail("timed out with " + std::to_string(pending) + " inbox rows pending");
   }
   driver.join();
-  double canond_cpu = CpuSeconds(d.pid) - canond_cpu0;
+  double canond_cpu = nodes_cpu() - canond_cpu0;
+  auto machine1 = MachineJiffies();
   double backend_cpu = 0;  // a backend that started during the run counts from zero
   for (const auto& [pid, seconds] : BackendCpu(*c)) backend_cpu += seconds - (backends0.count(pid) ? backends0[pid] : 0);
   rusage self1{};
@@ -520,8 +549,10 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   for (pid_t p : perf) StopProcess(p, SIGINT);
   std::vector<StatementTime> statements;
   if (stats) statements = ReadStatements(*c);
-  int code = StopProcess(d.pid, SIGTERM);
-  if (code != 0) Fail("canond exited " + std::to_string(code) + "; see " + d.log);
+  for (const Daemon& d : nodes) {
+    int code = StopProcess(d.pid, SIGTERM);
+    if (code != 0) Fail("canond exited " + std::to_string(code) + "; see " + d.log);
+  }
 
   if (load.failed) Fail(std::to_string(load.failed) + " POSTs failed; the first: " + load.first_failure);
   long long failed = Count(*c, "SELECT count(*) FROM inbox WHERE status <> 'done'");
@@ -532,7 +563,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   if (failed || dead) Fail(std::to_string(failed) + " inbox rows not done, " + std::to_string(dead) + " dead letters");
   if (records != load.accepted)
     Fail(std::to_string(records) + " source records for " + std::to_string(load.accepted) + " accepted POSTs");
-  std::filesystem::remove_all(d.dir);
+  for (const Daemon& d : nodes) std::filesystem::remove_all(d.dir);
 
   double e2e_s = Since(t0, done), intake_s = Since(t0, load.last_accept);
   double n = static_cast<double>(records);
@@ -546,10 +577,18 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   std::printf("  outcome:    %lld new contacts, %lld review pairs (the posted rows hold %ld people and %ld second "
               "records); 0 failed, 0 dead letters\n",
               contacts, reviews, w.people, w.seconds);
-  std::printf("  CPU:        canond %.1f s (%.0f us/record), PostgreSQL's backends of canond %.1f s (%.0f us/record), "
+  std::printf("  CPU:        canond %.1f s (%.0f us/record)%s, PostgreSQL's backends of canond %.1f s (%.0f us/record), "
               "load generator %.1f s, over %.1f s on %u cores (load average after: %s)\n",
-              canond_cpu, canond_cpu * 1e6 / n, backend_cpu, backend_cpu * 1e6 / n, cpu(self1) - cpu(self0), e2e_s,
+              canond_cpu, canond_cpu * 1e6 / n, a.nodes > 1 ? (", " + std::to_string(a.nodes) + " nodes together").c_str() : "",
+              backend_cpu, backend_cpu * 1e6 / n, cpu(self1) - cpu(self0), e2e_s,
               std::thread::hardware_concurrency(), LoadAverage().c_str());
+  // The machine's busy share over the run (every process, the bench's own included): near 100% the run was bound
+  // by the CPU, whatever else it waited for; well below, by waits (locks, round trips, the WAL flush).
+  double busy = (machine1.first - machine0.first) / std::max(1.0, machine1.second - machine0.second);
+  std::printf("  machine:    %.0f%% of %u cores busy from first POST to last row (every process; /proc/stat); "
+              "canond + its backends + load generator = %.0f us of CPU per record\n",
+              busy * 100, std::thread::hardware_concurrency(),
+              (canond_cpu + backend_cpu + cpu(self1) - cpu(self0)) * 1e6 / n);
   if (!stats) {
     std::printf("  server time: pg_stat_statements is not loaded (shared_preload_libraries); scripts/bench loads it\n");
     return;
@@ -591,6 +630,7 @@ int main(int argc, char** argv) {
     else if (k == "--people") a.people = std::atol(v.c_str());
     else if (k == "--prefill") a.prefill = std::atol(v.c_str());
     else if (k == "--connections") a.connections = std::atoi(v.c_str());
+    else if (k == "--nodes") a.nodes = std::atoi(v.c_str());
     else if (k == "--canond") a.canond = std::filesystem::absolute(v);  // canond runs in a directory of its own
     else if (k == "--timeout") a.timeout = std::atof(v.c_str());
     else if (k == "--perf") a.perf_dir = v;
@@ -603,15 +643,16 @@ int main(int argc, char** argv) {
     }
   }
   if (a.db.empty() && std::getenv("CANON_DB")) a.db = std::getenv("CANON_DB");
-  if (a.db.empty() || a.people <= 0) {
+  if (a.db.empty() || a.people <= 0 || a.nodes < 1 || a.nodes > a.connections) {
     std::fprintf(stderr, "usage: bench_pipeline --db CONNINFO [--people N] [--prefill N] [--connections N] "
-                         "[--canond PATH] [--cases empty,prefilled] [--timeout S] [--perf DIR]\n");
+                         "[--canond PATH] [--nodes N] [--cases empty,prefilled] [--timeout S] [--perf DIR]\n");
     return 2;
   }
   Workload w = MakeWorkload(a.people);
   std::printf("bench/pipeline: %ld web forms (%ld people, %ld second records) over %d keep-alive connections to "
-              "canond on its default setup, %u cores\n",
-              a.people, w.people, w.seconds, a.connections, std::thread::hardware_concurrency());
+              "%d canond node%s on its default setup, %u cores\n",
+              a.people, w.people, w.seconds, a.connections, a.nodes, a.nodes > 1 ? "s (connections spread evenly)" : "",
+              std::thread::hardware_concurrency());
   if (a.run_empty) RunCase(a, w, 0);
   if (a.run_prefilled && a.prefill > 0) RunCase(a, w, a.prefill);
   return 0;
