@@ -27,3 +27,17 @@ TEST_CASE("bench_pipeline writes every posted record and prints its figures", "[
     CHECK((part.find("sum of") != std::string::npos || part.find("is not loaded") != std::string::npos));
   }
 }
+
+TEST_CASE("bench_pipeline --nodes 2 writes every record through two canond processes", "[pg]") {
+  TestDb db;
+  CommandRun run = RunCommand(BinaryDir() + "/bench_pipeline --db '" + db.conninfo() +
+                              "' --people 300 --cases empty --nodes 2 --connections 8 --timeout 60");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  CHECK(run.out.find("to 2 canond nodes") != std::string::npos);
+  // The bench itself fails unless every POST got its 202, every inbox row is done and there is one source record
+  // per accepted POST; these lines say it ran to the end.
+  CHECK(run.out.find("end to end: 300 records") != std::string::npos);
+  CHECK(run.out.find("2 nodes together") != std::string::npos);
+  CHECK(run.out.find("cores busy from first POST") != std::string::npos);
+}
