@@ -11,7 +11,9 @@
 //     it: shared_preload_libraries = 'pg_stat_statements', as scripts/bench starts its cluster), beside COPY's,
 //     with the shared buffers each touched and the WAL it wrote per record (its work, which the machine's load
 //     does not move as it moves the time);
-//   - the CPU time of canond and of the PostgreSQL backends serving it, per record.
+//   - the CPU time of canond and of the PostgreSQL backends serving it, per record;
+//   - (empty store) the write floor: the rows the run stored written again by the server alone (INSERT … SELECT
+//     into empty tables of the same indexes), the least server time and WAL that storing those rows costs.
 // Every status is checked: the POSTs' (503s are retried after a pause, other answers fail the run), COPY's, the
 // inbox rows' (none failed), the dead letters (none), the source records (one per accepted POST).
 //
@@ -420,6 +422,34 @@ std::map<int, double> BackendCpu(canon::store::PgConn& c) {
 
 void ResetStatements(canon::store::PgConn& c) { Must(c, "SELECT /* bench */ pg_stat_statements_reset()"); }
 
+// The write floor: the rows this run stored (inbox, source records, contacts, members, keys, term counts), written
+// again by the server alone, one INSERT … SELECT per table into an empty table of the same columns and indexes. No
+// parsing, no round trips, no matching, no locks: what storing those rows with those indexes costs at the least.
+// A write path that must store them cannot spend less server time per record than this; it says how much of the
+// rest is lookups, matching and statements. Run on the empty-store case, where every row is the run's.
+void PrintWriteFloor(canon::store::PgConn& c, double n) {
+  const char* tables[] = {"inbox", "source_record", "contact", "entity_member", "match_key", "term_count"};
+  std::string parts;
+  double total_ms = 0;
+  long long wal0 = Count(c, "SELECT /* bench */ pg_current_wal_lsn() - '0/0'::pg_lsn");
+  for (const char* t : tables) {
+    std::string floor = std::string("bench_floor_") + t;
+    Must(c, "CREATE TABLE " + floor + " (LIKE " + t + " INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING STORAGE)");
+    auto t0 = Clock::now();
+    Must(c, "INSERT /* bench */ INTO " + floor + " SELECT * FROM " + t);
+    double ms = Since(t0) * 1000;
+    total_ms += ms;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s%s %.1f", parts.empty() ? "" : ", ", t, ms * 1000 / n);
+    parts += buf;
+    Must(c, "DROP TABLE " + floor);
+  }
+  long long wal = Count(c, "SELECT /* bench */ pg_current_wal_lsn() - '0/0'::pg_lsn") - wal0;
+  std::printf("  write floor: the run's rows written again by INSERT … SELECT into empty tables of the same indexes: "
+              "%.1f us per record (%s), %.0f WAL bytes per record\n",
+              total_ms * 1000 / n, parts.c_str(), static_cast<double>(wal) / n);
+}
+
 // --- one case ---
 
 struct Args {
@@ -589,6 +619,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
               "canond + its backends + load generator = %.0f us of CPU per record\n",
               busy * 100, std::thread::hardware_concurrency(),
               (canond_cpu + backend_cpu + cpu(self1) - cpu(self0)) * 1e6 / n);
+  if (!prefill) PrintWriteFloor(*c, n);
   if (!stats) {
     std::printf("  server time: pg_stat_statements is not loaded (shared_preload_libraries); scripts/bench loads it\n");
     return;

@@ -26,6 +26,9 @@ TEST_CASE("bench_pipeline writes every posted record and prints its figures", "[
       CHECK(part.find(line) != std::string::npos);
     CHECK((part.find("sum of") != std::string::npos || part.find("is not loaded") != std::string::npos));
   }
+  // The write floor is measured on the empty store's rows only.
+  CHECK(run.out.substr(0, second).find("write floor:") != std::string::npos);
+  CHECK(run.out.substr(second).find("write floor:") == std::string::npos);
 }
 
 TEST_CASE("bench_pipeline --nodes 2 writes every record through two canond processes", "[pg]") {
