@@ -125,11 +125,12 @@ bool Copy(store::PgConn& c, const std::string& sql, const std::string& data) {
 // Adds people [from, to) as one-member entities: contact, source_record, entity_member, match_key, term_count.
 bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
   const uint64_t kChunk = 50000;
-  static int shard = 0;
+  // Term counts as the writers' folds leave them (store::FoldTermCounts): one row per value, in shard 0, summed over
+  // the whole load and added to what earlier loads counted.
+  std::map<std::pair<std::string, std::string>, long long> counts;
   for (uint64_t lo = from; lo < to; lo += kChunk) {
     uint64_t hi = std::min(to, lo + kChunk);
-    std::string contacts, records, members, keys, terms;
-    std::map<std::pair<std::string, std::string>, long long> counts;
+    std::string contacts, records, members, keys;
     for (uint64_t i = lo; i < hi; ++i) {
       NormalizedRecord n = Person(i);
       std::string id = std::to_string(i + 1);
@@ -148,19 +149,23 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
           ++counts[{MatchFieldName(f), ""}];
         }
     }
-    for (const auto& [fv, count] : counts)
-      terms += fv.first + "\t" + CopyEscape(fv.second) + "\t" + std::to_string(shard) + "\t" +
-               std::to_string(count) + "\n";
-    counts.clear();
-    ++shard;  // each chunk's counts are rows of their own (readers sum the shards)
     if (!Copy(c, "COPY contact (id, first_name, last_name, phone, email, original_source, latest_source) FROM STDIN",
               contacts) ||
         !Copy(c, "COPY source_record (id, source, raw, normalized, rules_version, received_at) FROM STDIN", records) ||
         !Copy(c, "COPY entity_member (source_record_id, contact_id) FROM STDIN", members) ||
-        !Copy(c, "COPY match_key (key, contact_id) FROM STDIN", keys) ||
-        !Copy(c, "COPY term_count (field, value, shard, n) FROM STDIN", terms))
+        !Copy(c, "COPY match_key (key, contact_id) FROM STDIN", keys))
       return false;
   }
+  std::string terms;
+  for (const auto& [fv, count] : counts)
+    terms += fv.first + "\t" + CopyEscape(fv.second) + "\t" + std::to_string(count) + "\n";
+  if (!c.Exec("CREATE TEMP TABLE bench_terms (field text, value text, n bigint)").ok() ||
+      !Copy(c, "COPY bench_terms (field, value, n) FROM STDIN", terms) ||
+      !c.Exec("INSERT INTO term_count (field, value, shard, n) SELECT field, value, 0, n FROM bench_terms "
+              "ON CONFLICT (field, value, shard) DO UPDATE SET n = term_count.n + excluded.n")
+           .ok() ||
+      !c.Exec("DROP TABLE bench_terms").ok())
+    return false;
   auto r = c.Exec("SELECT setval('contact_id_seq', $1), setval('source_record_id_seq', $1)", {std::to_string(to)});
   if (!r.ok()) return false;
   // The store as it stands in service, not straight after a bulk load: vacuumed (hint bits and the visibility

@@ -6,6 +6,9 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -119,4 +122,52 @@ TEST_CASE("term frequencies are exact counts, and the store's match weight uses 
     REQUIRE(store::FoldTermCounts(*conn).ok());  // as the writer does after its batches
   }
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == kPeople + 2);
+}
+
+TEST_CASE("folds from different backends keep one row per value; migration 016 folds old shards", "[pg][tf]") {
+  TestDb db;
+  auto conn = db.Connect();
+  REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
+  auto rules = LoadRuleDir(SourceDir() + "/rules");
+  REQUIRE(rules.ok());
+  // Two connections whose backends fall in different shards (pid % 16), as two writers or two nodes.
+  auto pid_shard = [](store::PgConn& c) { return c.Exec("SELECT pg_backend_pid() % 16")->Int(0, 0); };
+  std::unique_ptr<store::PgConn> other;
+  for (int i = 0; i < 64 && !other; ++i) {
+    auto c = db.Connect();
+    if (pid_shard(*c) != pid_shard(*conn)) other = std::move(c);
+  }
+  REQUIRE(other);
+  int n = 0;
+  for (store::PgConn* c : {conn.get(), other.get(), conn.get()}) {
+    Record r = Person("Robert", "Springer", "Springfield", "+1212555" + std::to_string(1000 + 7 * n++));
+    r.fields["email"] = "robert" + std::to_string(n) + "@example" + std::to_string(n) + ".org";
+    NormalizedRecord norm = Normalize(r, **rules);
+    std::vector<store::WriteItem> items{{{0, ""}, &r, &norm}};
+    store::Tx tx(*c);
+    REQUIRE(tx.Begin().ok());
+    REQUIRE(store::WriteBatch(*c, items, **rules).ok());
+    REQUIRE(tx.Commit().ok());
+    REQUIRE(store::FoldTermCounts(*c).ok());
+  }
+  // One row per value whichever backend folded it; the field's total is spread over the folders' shards.
+  CHECK(db.Count("SELECT count(*) FROM term_count WHERE field = 'city' AND value = 'springfield'") == 1);
+  CHECK(db.Count("SELECT n FROM term_count WHERE field = 'city' AND value = 'springfield' AND shard = 0") == 3);
+  CHECK(db.Count("SELECT count(*) FROM term_count WHERE value <> '' AND shard <> 0") == 0);
+  CHECK(db.Count("SELECT count(*) FROM term_count WHERE field = 'city' AND value = ''") == 2);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == 3);
+
+  // A store written before 016: a value spread over shards. The migration's statement folds them into shard 0
+  // without changing any count, and leaves the totals' shards alone.
+  REQUIRE(conn->Exec("INSERT INTO term_count (field, value, shard, n) VALUES ('city', 'springfield', 5, 4), "
+                     "('city', 'shelbyville', 3, 2), ('city', 'shelbyville', 9, 5)")
+              .ok());
+  std::ifstream f(SourceDir() + "/schemas/migrations/016_term_count_value_shard.sql");
+  std::string sql((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  REQUIRE(!sql.empty());
+  REQUIRE(conn->Exec(sql).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_count WHERE value <> '' AND shard <> 0") == 0);
+  CHECK(db.Count("SELECT n FROM term_count WHERE field = 'city' AND value = 'springfield' AND shard = 0") == 7);
+  CHECK(db.Count("SELECT n FROM term_count WHERE field = 'city' AND value = 'shelbyville' AND shard = 0") == 7);
+  CHECK(db.Count("SELECT count(*) FROM term_count WHERE field = 'city' AND value = ''") == 2);
 }
