@@ -27,6 +27,7 @@
 
 #include "connectors/rule_dir.h"
 #include "hygiene/normalize.h"
+#include "store/candidates.h"
 #include "store/entities.h"
 #include "store/migrate.h"
 #include "store/pg.h"
@@ -139,7 +140,7 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
       std::string norm = "{\"fields\":" + MapJson(n.fields) + ",\"keys\":" + MapJson(n.keys) + "}";
       records += id + "\tbench\t{}\t" + CopyEscape(norm) + "\tbench\t2026-01-01 00:00:00+00\n";
       members += id + "\t" + id + "\n";
-      for (const auto& k : store::StoreKeys(n, rules)) keys += CopyEscape(k) + "\t" + id + "\n";
+      for (const auto& k : store::StoreKeys(n, rules)) keys += std::to_string(store::KeyHash(k)) + "\t" + id + "\n";
       MatchInput in = MatchInputFromNormalized(n, id);
       for (MatchField f : rules.match()->model->TfFields())
         if (!in.Get(f).empty()) {
@@ -153,7 +154,7 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
               contacts) ||
         !Copy(c, "COPY source_record (id, source, raw, normalized, rules_version, received_at) FROM STDIN", records) ||
         !Copy(c, "COPY entity_member (source_record_id, contact_id) FROM STDIN", members) ||
-        !Copy(c, "COPY match_key (key, contact_id) FROM STDIN", keys))
+        !Copy(c, "COPY match_key (key_hash, contact_id) FROM STDIN", keys))
       return false;
   }
   std::string terms;

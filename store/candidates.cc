@@ -1,24 +1,52 @@
 #include "store/candidates.h"
 
+#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <unordered_map>
 
 namespace canon::store {
 
-Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit) {
-  // The primary key (key, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
-  // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per
-  // key, and most keys of new people are held by nobody.
-  return {"SELECT k, m.contact_id FROM unnest($1::text[]) AS k, "
-          "LATERAL (SELECT contact_id FROM match_key WHERE key = k ORDER BY contact_id LIMIT $2) m",
-          {TextArray(keys), std::to_string(limit)}};
+long long KeyHash(std::string_view key) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), md);
+  uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | md[i];
+  return static_cast<long long>(h);  // two's complement, as PostgreSQL's bit(64)::bigint reads it
 }
 
-KeyHolderMap ParseKeyHolders(const PgResult& r) {
+std::vector<long long> KeyHashes(const std::vector<std::string>& keys) {
+  std::vector<long long> out;
+  out.reserve(keys.size());
+  for (const auto& k : keys) out.push_back(KeyHash(k));
+  return out;
+}
+
+Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit) {
+  // The primary key (key_hash, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
+  // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per
+  // key, and most keys of new people are held by nobody.
+  return {"SELECT k, m.contact_id FROM unnest($1::bigint[]) AS k, "
+          "LATERAL (SELECT contact_id FROM match_key WHERE key_hash = k ORDER BY contact_id LIMIT $2) m",
+          {IntArray(KeyHashes(keys)), std::to_string(limit)}};
+}
+
+KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys) {
+  // Each hash back to its keys (two keys of a batch with one hash both get its holders: extra candidates only).
+  std::unordered_multimap<long long, const std::string*> by_hash;
+  by_hash.reserve(keys.size());
+  for (const auto& k : keys) by_hash.emplace(KeyHash(k), &k);
   KeyHolderMap out;
-  for (int i = 0; i < r.rows(); ++i) out[r.Str(i, 0)].push_back(r.Int(i, 1));
-  for (auto& [key, ids] : out) std::sort(ids.begin(), ids.end());
+  for (int i = 0; i < r.rows(); ++i) {
+    auto [from, to] = by_hash.equal_range(r.Int(i, 0));
+    for (auto it = from; it != to; ++it) out[*it->second].push_back(r.Int(i, 1));
+  }
+  for (auto& [key, ids] : out) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  }
   return out;
 }
 

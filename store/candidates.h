@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hygiene/normalize.h"
@@ -28,13 +29,20 @@ struct Member {
   NormalizedRecord normalized;  // fields and keys only
 };
 
+// match_key files a key by KeyHash(key): the first 8 bytes of the SHA-256 of its UTF-8 text, big-endian, as a
+// signed bigint; migration 015's SQL function canon_key_hash(text) computes the same. A collision (two keys, one
+// hash) only makes an entity a candidate it was not: it is then scored like any candidate, so it changes no
+// decision a shared key would not. The advisory locks (LockKeys) take the same value.
+long long KeyHash(std::string_view key);
+std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
+
 // The holders of a batch's keys: for each key, the contacts holding it (lowest ids first), at most `limit` of
 // them; a key with more holders than its cap (BlockingRules::CapFor) is over-common, so `limit` is the largest
-// cap + 1. One query for all keys (`keys` not empty), built as a statement for the record writer's pipeline
-// (PgConn::ExecPipeline); ParseKeyHolders reads its result.
+// cap + 1. One query for all keys (`keys` not empty, distinct), built as a statement for the record writer's
+// pipeline (PgConn::ExecPipeline); ParseKeyHolders reads its result, given the same keys.
 using KeyHolderMap = std::map<std::string, std::vector<long long>>;
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit);
-KeyHolderMap ParseKeyHolders(const PgResult& r);
+KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys);
 
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).

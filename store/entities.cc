@@ -89,8 +89,9 @@ Result<long long> LockLive(PgConn& c, long long id) {
 Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& keys) {
   if (keys.empty()) return Status::Ok();
   auto mk = c.Exec(
-      "INSERT INTO match_key (key, contact_id) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING",
-      {TextArray(keys), std::to_string(contact)});
+      "INSERT INTO match_key (key_hash, contact_id) SELECT k, $2 FROM unnest($1::bigint[]) AS k "
+      "ON CONFLICT DO NOTHING",
+      {IntArray(KeyHashes(keys)), std::to_string(contact)});
   return mk.ok() ? Status::Ok() : mk.status();
 }
 
@@ -215,14 +216,14 @@ const std::vector<std::string>& ContactColumns() {
   return kColumns;
 }
 
-Status LockKeys(PgConn& c, std::vector<std::string> keys) {
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  if (keys.empty()) return Status::Ok();
+Status LockKeys(PgConn& c, const std::vector<std::string>& keys) {
+  // The key's match_key hash is its lock (a collision only serializes two batches that need not wait).
+  std::vector<long long> locks = KeyHashes(keys);
+  std::sort(locks.begin(), locks.end());
+  locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
+  if (locks.empty()) return Status::Ok();
   // One round trip for the whole batch; ORDER BY keeps the lock order the same for every locker.
-  auto r = c.Exec(
-      "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k",
-      {TextArray(keys)});
+  auto r = c.Exec("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k ORDER BY k", {IntArray(locks)});
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -480,7 +481,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   }
   if (mc)
     for (size_t i = 0; i < n; ++i) inputs[i].id = std::to_string(record_ids[i]);
-  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back()) : KeyHolderMap{};
+  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back(), all_keys) : KeyHolderMap{};
   std::set<long long> db_candidates;
   for (const auto& [key, hs] : holders)
     if (hs.size() <= cap_of(key)) db_candidates.insert(hs.begin(), hs.end());
@@ -756,12 +757,12 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
                        "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
                        {IntArray(m_record), IntArray(m_contact), TextArray(m_weight)}});
     if (!k_key.empty())
-      batch_c.push_back({"INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[])",
-                         {TextArray(k_key), IntArray(k_contact)}});
+      batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])",
+                         {IntArray(KeyHashes(k_key)), IntArray(k_contact)}});
     if (!j_key.empty())
-      batch_c.push_back({"INSERT INTO match_key (key, contact_id) SELECT * FROM unnest($1::text[], $2::bigint[]) "
+      batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
                          "ON CONFLICT DO NOTHING",
-                         {TextArray(j_key), IntArray(j_contact)}});
+                         {IntArray(KeyHashes(j_key)), IntArray(j_contact)}});
     if (!q_item.empty()) {
       std::vector<long long> q_record;
       for (long long i : q_item) q_record.push_back(record_ids[static_cast<size_t>(i)]);
@@ -839,10 +840,10 @@ Result<std::string> FindContactJsonByEmail(PgConn& c, const std::string& email) 
       "     'normalized', sr.normalized) ORDER BY sr.id) "
       "   FROM entity_member em JOIN source_record sr ON sr.id = em.source_record_id "
       "   WHERE em.contact_id = ct.id), '[]'::jsonb))::text "
-      "FROM contact ct WHERE ct.id = (SELECT min(contact_id) FROM match_key WHERE key = $1) "
+      "FROM contact ct WHERE ct.id = (SELECT min(contact_id) FROM match_key WHERE key_hash = $1::bigint) "
       "   OR (lower(ct.email) = lower($2) AND ct.merged_into IS NULL) "
       "ORDER BY ct.id LIMIT 1",
-      {"email:" + email, email});
+      {std::to_string(KeyHash("email:" + email)), email});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return std::string();
   return r->Str(0, 0);

@@ -30,8 +30,9 @@ namespace canon::store {
 // input).
 const std::vector<std::string>& ContactColumns();
 
-// Takes transaction-scoped advisory locks on the keys, in sorted order (no deadlock between batches).
-Status LockKeys(PgConn& conn, std::vector<std::string> keys);
+// Takes transaction-scoped advisory locks on the keys (on their KeyHash, store/candidates.h), in sorted order (no
+// deadlock between batches).
+Status LockKeys(PgConn& conn, const std::vector<std::string>& keys);
 
 // The keys the store indexes for a normalized record: "email:<email_key>" and, when the rules have a match.toml,
 // every blocking key (hygiene/blocking.h), deduplicated.
@@ -101,7 +102,7 @@ Status RecomputeContacts(PgConn& conn, std::vector<long long> contacts, const Ru
 // Recomputes a contact's canonical columns, lineage and sources from its members (locks the row).
 Status RecomputeContact(PgConn& conn, long long contact_id, const RuleSet& rules);
 
-// Rebuilds a contact's match_key rows from its members.
+// Rebuilds a contact's match_key rows (KeyHash of each key) from its members.
 Status RebuildKeys(PgConn& conn, long long contact_id, const RuleSet& rules);
 
 // For canonctl and tests: the contact with this normalized e-mail, with its source records, as one JSON object;

@@ -72,7 +72,7 @@ Status NoteOverCommonKeys(PgConn& conn, const std::vector<std::string>& keys) {
 Result<std::vector<OverCommonKeyRow>> OverCommonKeys(PgConn& conn, int limit) {
   auto r = conn.Exec(
       "SELECT o.key, o.kind, "
-      "  (SELECT count(*) FROM (SELECT 1 FROM match_key m WHERE m.key = o.key LIMIT $2) h), o.hits, "
+      "  (SELECT count(*) FROM (SELECT 1 FROM match_key m WHERE m.key_hash = canon_key_hash(o.key) LIMIT $2) h), o.hits, "
       "  to_char(o.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
       "  to_char(o.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
       "FROM over_common_key o ORDER BY o.hits DESC, o.key LIMIT $1",

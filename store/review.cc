@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "store/candidates.h"
 #include "store/entities.h"
 
 namespace canon::store {
@@ -163,7 +164,7 @@ Result<long long> MergeContacts(PgConn& c, long long a, long long b, const std::
   std::string w = std::to_string(winner), l = std::to_string(loser);
   const std::vector<std::pair<const char*, std::vector<Param>>> steps = {
       {"UPDATE entity_member SET contact_id = $1, decided_by = $3 WHERE contact_id = $2", {w, l, actor}},
-      {"INSERT INTO match_key (key, contact_id) SELECT key, $1 FROM match_key WHERE contact_id = $2 "
+      {"INSERT INTO match_key (key_hash, contact_id) SELECT key_hash, $1 FROM match_key WHERE contact_id = $2 "
        "ON CONFLICT DO NOTHING",
        {w, l}},
       {"DELETE FROM match_key WHERE contact_id = $1", {l}},
@@ -348,8 +349,9 @@ Result<long long> EditEntity(PgConn& c, long long contact, const Record& raw, co
                     {rec, cid, actor});
   if (!mem.ok()) return mem.status();
   if (!keys.empty()) {
-    auto k = c.Exec("INSERT INTO match_key (key, contact_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
-                    {TextArray(keys), cid});
+    auto k = c.Exec("INSERT INTO match_key (key_hash, contact_id) SELECT unnest($1::bigint[]), $2 "
+                    "ON CONFLICT DO NOTHING",
+                    {IntArray(KeyHashes(keys)), cid});
     if (!k.ok()) return k.status();
   }
   if (Status s = RecomputeContact(c, contact, rules); !s.ok()) return s;

@@ -2,6 +2,7 @@
 
 #include "hygiene/normalize.h"
 #include "hygiene/survivorship.h"
+#include "store/candidates.h"
 #include "store/entities.h"
 
 namespace canon::store {
@@ -92,7 +93,7 @@ Result<std::string> SearchContactsJson(PgConn& conn, const SearchRequest& reques
   int limit = request.limit < 1 ? 1 : request.limit > kMaxSearchResults ? kMaxSearchResults : request.limit;
   // One row more than asked says whether there were more.
   auto r = conn.Exec(
-      "WITH hit AS (SELECT contact_id AS id, 'key' AS how FROM match_key WHERE key = ANY($1::text[]) " +
+      "WITH hit AS (SELECT contact_id AS id, 'key' AS how FROM match_key WHERE key_hash = ANY($1::bigint[]) " +
           column_branch +
           "), found AS ("
           "  SELECT ct.id, min(hit.how) AS how FROM hit JOIN contact ct ON ct.id = hit.id "
@@ -107,7 +108,7 @@ Result<std::string> SearchContactsJson(PgConn& conn, const SearchRequest& reques
           "  'members', (SELECT count(*) FROM entity_member em WHERE em.contact_id = ranked.id)) "
           "  ORDER BY n) FILTER (WHERE n <= $3::int), '[]'::jsonb)::text, count(*) > $3::int "
           "FROM ranked",
-      {TextArray(t.keys), compared, std::to_string(limit)});
+      {IntArray(KeyHashes(t.keys)), compared, std::to_string(limit)});
   if (!r.ok()) return r.status();
   return "{\"query\":{\"kind\":\"" + std::string(KindName(request.kind)) +
          "\",\"text\":" + JsonEscape(Trim(request.text)) + ",\"normalized\":" + JsonEscape(t.value) +
