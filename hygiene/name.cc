@@ -74,7 +74,10 @@ std::string CapitalizeLower(std::string_view s) {
     int32_t n = U16_LENGTH(c);
     if (u_isalpha(c)) {
       icu::UnicodeString first(c);
-      first.toTitle(nullptr, icu::Locale::getRoot(), U_TITLECASE_NO_LOWERCASE | U_TITLECASE_NO_BREAK_ADJUSTMENT);
+      // One code point is one segment whatever the break rules: titled as a whole string, which spares ICU
+      // building a word BreakIterator per call (tests/norm_name_test.cc checks every letter gives the same).
+      first.toTitle(nullptr, icu::Locale::getRoot(),
+                    U_TITLECASE_WHOLE_STRING | U_TITLECASE_NO_LOWERCASE | U_TITLECASE_NO_BREAK_ADJUSTMENT);
       u.replace(i, n, first);
       break;
     }

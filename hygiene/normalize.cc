@@ -42,6 +42,8 @@ class Normalizer {
   Normalizer(const Record& record, const RuleSet& rules, NormalizedRecord* out)
       : record_(record), rules_(rules), schema_(rules.fields()), out_(out) {
     source_ = rules.FindSource(record.source);
+    const RuleSet::NormalizerData& data = rules.normalizer_data();
+    if (data.schema == &schema_) field_index_ = &data.field_index;
   }
 
   void Run() {
@@ -53,7 +55,7 @@ class Normalizer {
         Flag(field + ":null_value");
         continue;
       }
-      const FieldDef* def = schema_.Find(field);
+      const FieldDef* def = Def(field);
       if (!def) {
         Quarantine(field, v, "no field definition: the value is not governed");
         continue;
@@ -112,7 +114,7 @@ class Normalizer {
   void RegionFromCountry() {
     auto in = input_.find("country");
     const std::string country = Country();
-    const FieldDef* def = schema_.Find("region");
+    const FieldDef* def = Def("region");
     if (in == input_.end() || country.empty() || input_.count("region") || !def || def->type != FieldType::kRegion)
       return;
     const Vocabulary* vocab = rules_.FindVocabulary(def->vocabulary);
@@ -157,7 +159,7 @@ class Normalizer {
         if (it != out_->fields.end() && country.empty()) {
           const Vocabulary* vocab = rules_.FindVocabulary(def.vocabulary);
           const VocabularyValue* val = vocab ? vocab->Find(it->second) : nullptr;
-          if (val && !val->scope.empty() && schema_.Find("country")) {
+          if (val && !val->scope.empty() && Def("country")) {
             out_->fields["country"] = val->scope;
             Flag("country:from_region");
           }
@@ -205,7 +207,7 @@ class Normalizer {
     }
     out_->fields[def.name] = r.value;
     if (!r.e164.empty()) out_->keys[def.name + "_key"] = r.e164;
-    if (!r.extension.empty() && schema_.Find(def.name + "_ext")) out_->fields[def.name + "_ext"] = r.extension;
+    if (!r.extension.empty() && Def(def.name + "_ext")) out_->fields[def.name + "_ext"] = r.extension;
     for (const auto& f : r.flags) Flag(def.name + ":" + f);
   }
 
@@ -264,7 +266,7 @@ class Normalizer {
   }
   // Sets a derived field only when the schema defines it (a bare rule set may not).
   void SetDefined(const std::string& field, std::string value) {
-    if (!value.empty() && schema_.Find(field)) out_->fields[field] = std::move(value);
+    if (!value.empty() && Def(field)) out_->fields[field] = std::move(value);
   }
 
   // first_name, last_name and full_name are one person's name: normalized together so a full name fills the
@@ -321,7 +323,7 @@ class Normalizer {
     auto page = input_.find("page_url");
     if (page == input_.end()) return;
     for (auto& [key, value] : UrlQueryParams(page->second.value)) {
-      const FieldDef* def = input_.count(key) ? nullptr : schema_.Find(key);
+      const FieldDef* def = input_.count(key) ? nullptr : Def(key);
       if (!def || !IsAttributionParam(key, rules_)) continue;
       std::string v = Trim(value);
       if (!CleanParamValue(v)) continue;
@@ -332,7 +334,7 @@ class Normalizer {
 
   // The GA4 channel of the record's visit, when the record does not name it and has a visit at all.
   void DeriveChannel() {
-    const FieldDef* def = schema_.Find("channel");
+    const FieldDef* def = Def("channel");
     if (!def || input_.count("channel")) return;
     Touch t = ClassifyTouch([this](std::string_view f) { return Get(f); }, rules_);
     if (t.channel.empty()) return;
@@ -355,7 +357,7 @@ class Normalizer {
   // Definitions that hold for every field whatever its type, then the record-level rules.
   void Check() {
     for (auto it = out_->fields.begin(); it != out_->fields.end();) {
-      const FieldDef* def = schema_.Find(it->first);
+      const FieldDef* def = Def(it->first);
       std::string reason;
       if (def && def->max_length && CodePoints(it->second) > def->max_length)
         reason = "longer than " + std::to_string(def->max_length) + " characters";
@@ -391,9 +393,17 @@ class Normalizer {
     }
   }
 
+  // The field's definition, or nullptr: schema_.Find, by the rule set's hash index when it has one.
+  const FieldDef* Def(std::string_view name) const {
+    if (!field_index_) return schema_.Find(name);
+    auto it = field_index_->find(name);
+    return it == field_index_->end() ? nullptr : it->second;
+  }
+
   const Record& record_;
   const RuleSet& rules_;
   const FieldSchema& schema_;
+  const std::unordered_map<std::string_view, const FieldDef*>* field_index_ = nullptr;
   const SourceConfig* source_ = nullptr;
   NormalizedRecord* out_;
   // Defined fields, trimmed, non-empty, with their definition.
@@ -481,6 +491,8 @@ std::string CheckExample(const RuleExample& ex, const RuleSet& rules) {
 
 Result<std::shared_ptr<const RuleSet::NormalizerData>> BuildNormalizerData(const RuleSet& rules) {
   auto data = std::make_shared<RuleSet::NormalizerData>();
+  data->schema = &rules.fields();
+  for (const auto& [name, def] : rules.fields().fields) data->field_index.emplace(name, &def);
   data->email = DefaultEmailRules();
   if (const RuleList* l = rules.FindList("free_mail")) data->email.free_mail.insert(l->entries.begin(), l->entries.end());
   if (const RuleList* l = rules.FindList("disposable"))

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "hygiene/company.h"
@@ -19,6 +21,11 @@ struct RuleSet::NormalizerData {
   EmailRules email;
   NameRules names;          // names.toml, else DefaultNameRules()
   CompanyRules companies;   // companies.toml, else DefaultCompanyRules()
+  // The rule set's field definitions by name, for Normalize's many lookups per record (a hash lookup instead of a
+  // walk of the ordered map). They point into `schema`, the FieldSchema they were built from: a caller holding
+  // another one uses its own Find.
+  const FieldSchema* schema = nullptr;
+  std::unordered_map<std::string_view, const FieldDef*> field_index;
 };
 
 // Builds the normalizers' data from a parsed rule set (lists, names.toml, companies.toml). Errors name the file.

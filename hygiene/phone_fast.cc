@@ -49,7 +49,7 @@ long PrefixMatch(const RE2& re, std::string_view s) {
 }
 
 bool FullMatch(const RE2* re, std::string_view s) {
-  return re && RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *re);
+  return re && re->Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), RE2::ANCHOR_BOTH, nullptr, 0);
 }
 
 struct Desc {
@@ -91,28 +91,48 @@ struct Region {
     std::call_once(once, [this] { Compile(); });
     return *this;
   }
-  // GetNumberTypeHelper(nsn) != UNKNOWN: the general description, then any number type.
+  // GetNumberTypeHelper(nsn) != UNKNOWN: the general description, then any number type. Only whether some type
+  // matches counts, so the common types are tried first.
   bool AnyType(std::string_view nsn) const {
     if (!general.Matches(nsn)) return false;
+    if (fixed_line.Matches(nsn)) return true;
+    if (!md->same_mobile_and_fixed_line_pattern() && mobile.Matches(nsn)) return true;
     for (const Desc& d : special)
       if (d.Matches(nsn)) return true;
-    if (fixed_line.Matches(nsn)) return true;
-    return !md->same_mobile_and_fixed_line_pattern() && mobile.Matches(nsn);
+    return false;
   }
-  // Whether libphonenumber keeps a national prefix stripped off, leaving `n` digits: TestNumberLength (any number
-  // type) says possible or too long, not too short, possible only locally, or a length between possible ones.
-  // Empty when the metadata gives no lengths to judge by.
-  std::optional<bool> KeepsStripped(size_t n) const {
+  // MaybeStripNationalPrefixAndCarrierCode: `nsn` without the national prefix, unless it was a viable national
+  // number (the general pattern) and the rest is not; empty when the region rewrites the prefix (a transform
+  // rule), which the fast path does not follow.
+  std::optional<std::string_view> StripNationalPrefix(std::string_view nsn) const {
+    if (!national_prefix || nsn.empty()) return nsn;
+    long len = PrefixMatch(*national_prefix, nsn);
+    if (len <= 0) return nsn;
+    if (!md->national_prefix_transform_rule().empty()) return std::nullopt;
+    std::string_view rest = nsn.substr(static_cast<size_t>(len));
+    if (FullMatch(general.pattern.get(), nsn) && !FullMatch(general.pattern.get(), rest)) return nsn;
+    return rest;
+  }
+  // libphonenumber's TestNumberLength for any number type; empty when the metadata gives no lengths to judge by.
+  std::optional<PhoneNumberUtil::ValidationResult> TestLength(size_t n) const {
     const auto& l = md->general_desc().possible_length();
     if (l.empty()) return std::nullopt;
-    if (l.Get(0) == -1) return false;
+    if (l.Get(0) == -1) return PhoneNumberUtil::INVALID_LENGTH;
     const int len = static_cast<int>(n);
     const auto& local = md->general_desc().possible_length_local_only();
-    if (std::find(local.begin(), local.end(), len) != local.end()) return false;
-    if (l.Get(0) == len) return true;
-    if (l.Get(0) > len) return false;
-    if (l.Get(l.size() - 1) < len) return true;
-    return std::find(l.begin() + 1, l.end(), len) != l.end();
+    if (std::find(local.begin(), local.end(), len) != local.end()) return PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY;
+    if (l.Get(0) == len) return PhoneNumberUtil::IS_POSSIBLE;
+    if (l.Get(0) > len) return PhoneNumberUtil::TOO_SHORT;
+    if (l.Get(l.size() - 1) < len) return PhoneNumberUtil::TOO_LONG;
+    return std::find(l.begin() + 1, l.end(), len) != l.end() ? PhoneNumberUtil::IS_POSSIBLE
+                                                              : PhoneNumberUtil::INVALID_LENGTH;
+  }
+  // Whether libphonenumber keeps a national prefix stripped off, leaving `n` digits: the length is possible or too
+  // long, not too short, possible only locally, or between possible ones.
+  std::optional<bool> KeepsStripped(size_t n) const {
+    auto r = TestLength(n);
+    if (!r) return std::nullopt;
+    return *r == PhoneNumberUtil::IS_POSSIBLE || *r == PhoneNumberUtil::TOO_LONG;
   }
 };
 
@@ -216,13 +236,25 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
       if (!international(digits.substr(static_cast<size_t>(idd)))) return FastPhone::kUndecided;
     } else {
       if (idd == 0) return FastPhone::kUndecided;
-      // The region's own country code written first ("49 30 ...", "1 212 ..."): libphonenumber weighs both
-      // readings; leave those to it.
-      std::string own = std::to_string(own_region.md->country_code());
-      if (digits.substr(0, own.size()) == own) return FastPhone::kUndecided;
       home = &own_region;
       code = own_region.md->country_code();
       nsn = digits;
+      // The region's own country code written first ("1 212 ...", "49 30 ..."): libphonenumber reads it as the
+      // country code when the rest, its national prefix stripped, matches the general pattern and the whole does
+      // not, or when the whole is too long (MaybeExtractCountryCode); then the number is read as after "+".
+      std::string own = std::to_string(code);
+      if (digits.substr(0, own.size()) == own) {
+        std::string_view rest = digits.substr(own.size());
+        std::optional<std::string_view> stripped = own_region.StripNationalPrefix(rest);
+        if (!stripped) return FastPhone::kUndecided;
+        const RE2* general = own_region.general.pattern.get();
+        auto length = own_region.TestLength(digits.size());
+        if (!length) return FastPhone::kUndecided;
+        if ((!FullMatch(general, digits) && FullMatch(general, *stripped)) || *length == PhoneNumberUtil::TOO_LONG) {
+          nsn = *stripped;
+          home = m.by_code.at(code).front();
+        }
+      }
     }
   }
   home->Ready();
@@ -230,17 +262,13 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
 
   // The national prefix ("0" in "030 ...", also read after "+49 0 ..."): stripped unless the number was a viable
   // national number and the rest is not, or the rest has a length libphonenumber refuses to strip to.
-  if (home->national_prefix) {
-    long len = PrefixMatch(*home->national_prefix, nsn);
-    if (len > 0) {
-      if (!home->md->national_prefix_transform_rule().empty()) return FastPhone::kUndecided;
-      std::string_view rest = nsn.substr(static_cast<size_t>(len));
-      const RE2* general = home->general.pattern.get();
-      if (!(FullMatch(general, nsn) && !FullMatch(general, rest))) {
-        std::optional<bool> keep = home->KeepsStripped(rest.size());
-        if (!keep) return FastPhone::kUndecided;
-        if (*keep) nsn = rest;
-      }
+  {
+    std::optional<std::string_view> rest = home->StripNationalPrefix(nsn);
+    if (!rest) return FastPhone::kUndecided;
+    if (rest->size() != nsn.size()) {
+      std::optional<bool> keep = home->KeepsStripped(rest->size());
+      if (!keep) return FastPhone::kUndecided;
+      if (*keep) nsn = *rest;
     }
   }
   if (nsn.size() < kMinNsn || nsn.size() > kMaxNsn) return FastPhone::kUndecided;
@@ -248,13 +276,14 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
   // GetRegionCodeForNumber, then IsValidNumberForRegion.
   const std::vector<Region*>& candidates = m.by_code.at(code);
   Region* found = nullptr;
+  bool typed = false;  // found by its number types: valid already
   if (candidates.size() == 1) {
     found = &candidates.front()->Ready();
   } else {
     for (Region* c : candidates) {
       c->Ready();
       if (!c->ok) return FastPhone::kUndecided;
-      if (c->leading_digits ? PrefixMatch(*c->leading_digits, nsn) >= 0 : c->AnyType(nsn)) {
+      if (c->leading_digits ? PrefixMatch(*c->leading_digits, nsn) >= 0 : (typed = c->AnyType(nsn))) {
         found = c;
         break;
       }
@@ -262,7 +291,7 @@ FastPhone TryFastPhone(std::string_view compact, const std::string& region, Phon
   }
   if (!found) return FastPhone::kInvalid;
   if (!found->ok) return FastPhone::kUndecided;
-  if (!found->AnyType(nsn)) return FastPhone::kInvalid;
+  if (!typed && !found->AnyType(nsn)) return FastPhone::kInvalid;
   r->e164 = "+" + std::to_string(code);
   r->e164.append(nsn);
   r->value = r->e164;

@@ -7,9 +7,10 @@
 // PhoneMetadataCollection) with its patterns compiled once by RE2: country code extraction, national prefix
 // stripping, the region among those sharing the country code (leading digits, else the first region whose number
 // types match), and validity (possible lengths, then the general and per-type patterns). The default region's own
-// international call prefix ("00 49 ...", "011 44 ...") is read as libphonenumber reads it. Whenever the input
-// takes a branch the fast path does not follow (a national prefix with a transform rule, the region's own country
-// code written first without "+", a 0 after the call prefix, any pattern RE2 cannot compile) it answers kUndecided and the caller runs libphonenumber.
+// international call prefix ("00 49 ...", "011 44 ...") and the region's own country code written first without
+// "+" ("1 415 ...") are read as libphonenumber reads them. Whenever the input takes a branch the fast path does
+// not follow (a national prefix with a transform rule, a 0 after the call prefix, any pattern RE2 cannot compile)
+// it answers kUndecided and the caller runs libphonenumber.
 // tests/norm_phone_fast_test.cc compares both paths on numbers of every region, valid and invalid.
 //
 // Thread-safety: TryFastPhone may be called from any thread; each region's patterns are compiled once, on first

@@ -2,6 +2,8 @@
 
 #include <unicode/utf8.h>
 
+#include <cstdint>
+#include <cstring>
 #include <map>
 
 namespace canon {
@@ -30,7 +32,22 @@ std::optional<FieldIssue> PoisonInMap(const std::map<std::string, std::string>& 
 size_t FirstPoisonByte(std::string_view s) {
   const auto* b = reinterpret_cast<const uint8_t*>(s.data());
   const auto len = static_cast<int32_t>(s.size());
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
   for (int32_t i = 0; i < len;) {
+    // ASCII other than NUL is a code point of its own and never poison: skipped without decoding, eight bytes at
+    // a time while none of them has its high bit set or is zero.
+    if (len - i >= 8) {
+      uint64_t w;
+      std::memcpy(&w, b + i, 8);
+      if (((w | ((w - kOnes) & ~w)) & kHighs) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (b[i] - 1u < 0x7fu) {
+      ++i;
+      continue;
+    }
     int32_t start = i;
     UChar32 c;
     U8_NEXT(b, i, len, c);

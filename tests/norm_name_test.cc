@@ -1,4 +1,7 @@
 #include <catch2/catch.hpp>
+#include <unicode/locid.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
 
 #include <algorithm>
 #include <fstream>
@@ -214,4 +217,23 @@ TEST_CASE("names: rule file errors name file:line:column", "[norm][name]") {
   auto ok = ParseNameRules("particles = [\"VAN\"]\n[[example]]\nfield = \"x\"\n", "names.toml");
   REQUIRE(ok.ok());
   CHECK(ok->particles.count("van") == 1);
+}
+
+// name.cc titles a name's first letter as a whole string (no word BreakIterator per call): for one code point
+// that must be what the word-break titling gives, for every letter Unicode has.
+TEST_CASE("name: one letter titled as a whole string as by word breaks", "[norm][name]") {
+  const uint32_t opts = U_TITLECASE_NO_LOWERCASE | U_TITLECASE_NO_BREAK_ADJUSTMENT;
+  size_t letters = 0;
+  for (UChar32 c = 0; c <= 0x10FFFF; ++c) {
+    if (!u_isalpha(c)) continue;
+    ++letters;
+    icu::UnicodeString by_words(c), whole(c);
+    by_words.toTitle(nullptr, icu::Locale::getRoot(), opts);
+    whole.toTitle(nullptr, icu::Locale::getRoot(), opts | U_TITLECASE_WHOLE_STRING);
+    if (by_words != whole) {
+      INFO("U+" << std::hex << c);
+      CHECK(by_words == whole);
+    }
+  }
+  CHECK(letters > 100000);
 }

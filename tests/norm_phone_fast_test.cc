@@ -7,6 +7,8 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <iterator>
+#include <list>
 #include <random>
 #include <set>
 #include <string>
@@ -41,7 +43,10 @@ void Compare(const std::string& text, const std::string& region, Tally& t) {
   }
   PhoneResult unused;
   std::string upper = region.size() == 2 ? region : "ZZ";
-  switch (TryFastPhone(text, upper, &unused)) {
+  std::string compact;  // what phone.cc hands the fast path: the text without spaces, dots and dashes
+  for (char c : text)
+    if (c != ' ' && c != '-' && c != '.') compact.push_back(c);
+  switch (TryFastPhone(compact, upper, &unused)) {
     case FastPhone::kValid: ++t.fast_valid; break;
     case FastPhone::kInvalid: ++t.fast_invalid; break;
     case FastPhone::kUndecided: break;
@@ -147,4 +152,62 @@ TEST_CASE("phone fast path: libphonenumber's answers for every region, valid and
   CHECK(t.fast_valid > 10000);
   CHECK(t.fast_invalid > 10000);
   CHECK(t.fast_valid + t.fast_invalid > t.compared / 2);
+}
+
+// Numbers as web-form visitors type them (bench/normalize's shapes and more): grouped with spaces, dashes or dots,
+// "+cc", "+cc (0)", "00cc", "011 cc", the country code without "+" (with and without the national prefix after
+// it), national with the prefix, an area code in parentheses; numbers near every region's example numbers (the
+// last digits random, so most stay valid, plus a digit dropped or added), read in their own region, in regions
+// sharing their country code, in the US, and in none.
+TEST_CASE("phone fast path: libphonenumber's answers for numbers written as on web forms", "[norm][phone]") {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  std::mt19937_64 rng(4018);
+  auto digit = [&] { return static_cast<char>('0' + rng() % 10); };
+  Tally t;
+  const char* kSeps[] = {" ", "-", ".", ""};
+  for (const std::string& region : regions) {
+    std::list<std::string> sharing;
+    const int code = util.GetCountryCodeForRegion(region);
+    util.GetRegionCodesForCountryCallingCode(code, &sharing);
+    const std::string cc = std::to_string(code);
+    std::string prefix;
+    util.GetNddPrefixForRegion(region, true, &prefix);
+    for (auto type : {PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE, PhoneNumberUtil::TOLL_FREE}) {
+      PhoneNumber example;
+      if (!util.GetExampleNumberForType(region, type, &example)) continue;
+      std::string nsn;
+      util.GetNationalSignificantNumber(example, &nsn);
+      for (int k = 0; k < 8; ++k) {
+        std::string v = nsn;
+        for (size_t i = std::min<size_t>(3, v.size()); i < v.size(); ++i) v[i] = digit();
+        if (k == 6) v.pop_back();
+        if (k == 7) v.push_back(digit());
+        const std::string sep = kSeps[rng() % 4];
+        std::string grouped;
+        for (size_t i = 0; i < v.size(); i += 3) grouped += (i ? sep : "") + v.substr(i, 3);
+        const std::string reader = sharing.size() > 1 ? *std::next(sharing.begin(), rng() % sharing.size()) : region;
+        for (const std::string& in : {region, reader, std::string("US"), std::string("")}) {
+          Compare("+" + cc + v, in, t);
+          Compare("+" + cc + " " + grouped, in, t);
+          Compare(prefix + sep + grouped, in, t);
+          Compare(cc + sep + grouped, in, t);
+        }
+        Compare("+" + cc + " (0) " + grouped, region, t);
+        Compare("+" + cc + " (" + prefix + ")" + grouped, region, t);
+        Compare("00" + cc + " " + grouped, region, t);
+        Compare("011 " + cc + " " + grouped, "US", t);
+        Compare(cc + prefix + v, region, t);
+        Compare(cc + " " + prefix + sep + grouped, reader, t);
+        if (v.size() > 6) Compare("(" + v.substr(0, 3) + ") " + v.substr(3, 3) + "-" + v.substr(6), region, t);
+      }
+    }
+  }
+  INFO("compared " << t.compared << ", fast path decided " << t.fast_valid << " valid and " << t.fast_invalid
+                   << " invalid");
+  CHECK(t.compared > 50000);
+  CHECK(t.fast_valid > 20000);
+  CHECK(t.fast_invalid > 5000);
+  CHECK(t.fast_valid + t.fast_invalid > t.compared * 3 / 4);
 }

@@ -3,6 +3,7 @@
 #include <random>
 #include <string>
 
+#include "hygiene/poison.h"
 #include "hygiene/text.h"
 
 using namespace canon;
@@ -41,6 +42,28 @@ TEST_CASE("UTF-8 helpers", "[norm][text]") {
   CHECK(TruncateCodePoints("日本語", 2) == "日本");
   CHECK(TruncateCodePoints("ab", 5) == "ab");
   CHECK(TruncateCodePoints("ab", 0) == "");
+}
+
+// FirstPoisonByte skips ASCII eight bytes at a time: it must still name the first NUL or invalid UTF-8 byte
+// wherever it falls (inside a block of eight, after one, in the tail), as the byte-by-byte definition does.
+TEST_CASE("FirstPoisonByte: the first NUL or invalid UTF-8 byte, wherever it falls", "[norm][text]") {
+  CHECK(FirstPoisonByte("plain ascii text, longer than eight") == std::string_view::npos);
+  CHECK(FirstPoisonByte("M\xC3\xBCller 日本 😀") == std::string_view::npos);
+  CHECK(FirstPoisonByte(std::string_view("abcdefghij\0k", 12)) == 10);
+  CHECK(FirstPoisonByte("abcdefgh\xFFijk") == 8);
+  std::mt19937_64 rng(30);
+  const std::string pieces[] = {"a", "Z", " ", "~", "\x7F", std::string(1, '\0'), "\xC3\xBC", "\xE6\x97\xA5",
+                                "\xF0\x9F\x98\x80", "\xC3", "\x80", "\xFF", "\xED\xA0\x80"};
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    size_t len = rng() % 40;
+    bool ascii_only = rng() % 2;
+    for (size_t k = 0; k < len; ++k) s += ascii_only && rng() % 16 ? std::string(1, static_cast<char>('a' + rng() % 26))
+                                                                  : pieces[rng() % std::size(pieces)];
+    size_t want = std::min(s.find('\0'), FirstInvalidUtf8(s));
+    INFO("'" << EscapeBytes(s) << "'");
+    REQUIRE(FirstPoisonByte(s) == want);
+  }
 }
 
 TEST_CASE("free text: controls removed, whitespace collapsed, NFC", "[norm][text]") {
