@@ -4,7 +4,7 @@
 CANON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CANON_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libboost-dev libsimdjson-dev libre2-dev libpq-dev libspdlog-dev catch2 libphonenumber-dev
-  libtomlplusplus-dev libicu-dev libssl-dev postgresql-15 curl)
+  libtomlplusplus-dev libicu-dev libssl-dev libjemalloc-dev postgresql-15 curl)
 # (Debian 12's postgresql-15 ships the contrib modules itself.)
 # What only scripts/test needs: chromium for the [browser] test of the steward page, which also needs Node.js 20+
 # and npm on PATH (not listed: they may come from outside Debian).
