@@ -19,6 +19,8 @@
 //
 //   bench_pipeline --db CONNINFO [--people 50000] [--prefill 1000000] [--connections 64] [--canond PATH]
 //                  [--nodes N] [--cases empty,prefilled] [--timeout SECONDS] [--perf DIR]
+// --set 'key = value' adds a line to each canond's config after the defaults (e.g. --set 'worker_batch = 128'),
+// for tuning runs; the settings are printed in the header.
 // --nodes N starts N canond processes (each on etc/canond.toml's settings) against the one database and spreads the
 // connections over them: the combined rate of N nodes, with the machine's busy share to tell what bound it.
 // --perf DIR records `perf record -g` profiles of canond and of its PostgreSQL backends during the run into DIR.
@@ -240,7 +242,7 @@ struct Daemon {
   std::string dir, log;
 };
 
-Daemon StartCanond(const std::string& bin, const std::string& db) {
+Daemon StartCanond(const std::string& bin, const std::string& db, const std::vector<std::string>& settings) {
   Daemon d;
   d.port = FreePort();
   char tmpl[] = "/tmp/canon-bench-pipeline.XXXXXX";
@@ -253,8 +255,20 @@ Daemon StartCanond(const std::string& bin, const std::string& db) {
     f << "listen = \"127.0.0.1:" << d.port << "\"\n"
       << "database = \"" << db << "\"\n"
       << "rules_dir = \"" << CANON_SOURCE_DIR << "/rules\"\n"
-      << "migrations_dir = \"" << CANON_SOURCE_DIR << "/schemas/migrations\"\n"
-      << "workers = 2\nwriter_connections = 2\nmax_body_bytes = 1048576\n";
+      << "migrations_dir = \"" << CANON_SOURCE_DIR << "/schemas/migrations\"\n";
+    // The defaults below, each replaced by a --set line of the same key (TOML refuses a key given twice).
+    std::vector<std::string> lines = {"workers = 2", "writer_connections = 2", "max_body_bytes = 1048576"};
+    auto key = [](const std::string& line) {
+      std::string k = line.substr(0, line.find('='));
+      k.erase(k.find_last_not_of(" \t") + 1);
+      return k.substr(k.find_first_not_of(" \t") == std::string::npos ? 0 : k.find_first_not_of(" \t"));
+    };
+    for (const std::string& set : settings) {
+      auto same = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return key(l) == key(set); });
+      if (same != lines.end()) *same = set;
+      else lines.push_back(set);
+    }
+    for (const std::string& line : lines) f << line << "\n";
   }
   d.pid = fork();
   if (d.pid < 0) Fail("fork failed");
@@ -454,6 +468,7 @@ void PrintWriteFloor(canon::store::PgConn& c, double n) {
 
 struct Args {
   std::string db, canond, perf_dir;
+  std::vector<std::string> settings;  // --set "key = value": canond.toml lines after the defaults (a tuning run)
   long people = 50000, prefill = 1000000;
   int connections = 64;
   int nodes = 1;  // canond processes against the one database; connection i posts to node i % nodes
@@ -518,7 +533,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   Must(*c, "DROP TABLE bench_copy");
 
   std::vector<Daemon> nodes;
-  for (int i = 0; i < a.nodes; ++i) nodes.push_back(StartCanond(a.canond, a.db));
+  for (int i = 0; i < a.nodes; ++i) nodes.push_back(StartCanond(a.canond, a.db, a.settings));
   std::string node_pids;
   for (const Daemon& d : nodes) node_pids += (node_pids.empty() ? "" : ",") + std::to_string(d.pid);
   auto nodes_cpu = [&] {
@@ -662,6 +677,7 @@ int main(int argc, char** argv) {
     else if (k == "--prefill") a.prefill = std::atol(v.c_str());
     else if (k == "--connections") a.connections = std::atoi(v.c_str());
     else if (k == "--nodes") a.nodes = std::atoi(v.c_str());
+    else if (k == "--set") a.settings.push_back(v);
     else if (k == "--canond") a.canond = std::filesystem::absolute(v);  // canond runs in a directory of its own
     else if (k == "--timeout") a.timeout = std::atof(v.c_str());
     else if (k == "--perf") a.perf_dir = v;
@@ -676,7 +692,7 @@ int main(int argc, char** argv) {
   if (a.db.empty() && std::getenv("CANON_DB")) a.db = std::getenv("CANON_DB");
   if (a.db.empty() || a.people <= 0 || a.nodes < 1 || a.nodes > a.connections) {
     std::fprintf(stderr, "usage: bench_pipeline --db CONNINFO [--people N] [--prefill N] [--connections N] "
-                         "[--canond PATH] [--nodes N] [--cases empty,prefilled] [--timeout S] [--perf DIR]\n");
+                         "[--canond PATH] [--nodes N] [--set 'key = value'] [--cases empty,prefilled] [--timeout S] [--perf DIR]\n");
     return 2;
   }
   Workload w = MakeWorkload(a.people);
@@ -684,6 +700,7 @@ int main(int argc, char** argv) {
               "%d canond node%s on its default setup, %u cores\n",
               a.people, w.people, w.seconds, a.connections, a.nodes, a.nodes > 1 ? "s (connections spread evenly)" : "",
               std::thread::hardware_concurrency());
+  for (const std::string& line : a.settings) std::printf("  canond setting: %s\n", line.c_str());
   if (a.run_empty) RunCase(a, w, 0);
   if (a.run_prefilled && a.prefill > 0) RunCase(a, w, a.prefill);
   return 0;
