@@ -39,12 +39,20 @@ std::string NetnsLab::Unavailable() {
 
 NetnsLab::NetnsLab(int nodes) {
   const std::string id = std::to_string(getpid());
-  block_ = 200 + static_cast<int>(getpid() % 50);
   // While a node's link is down its /30 route is gone, and the host would send to its address by the default
   // route, off the machine (seen: an answer from the network). This route catches the whole block instead: a cut
-  // node is unreachable at once, and nothing leaves the machine.
-  Ip("route add unreachable " + block() + " metric 4096");
-  routed_ = true;
+  // node is unreachable at once, and nothing leaves the machine. The block is one of 10.200/16 .. 10.249/16 that no
+  // other lab holds: a run beside this one, or one killed before it cleaned up, leaves its route in place, and
+  // `ip route add` then answers "File exists" (seen: two test runs at once failed here in 0.03 s).
+  std::string last_error;
+  for (int k = 0; k < 50 && !routed_; ++k) {
+    block_ = 200 + static_cast<int>((getpid() + k) % 50);
+    CommandRun r = RunCommand("ip route add unreachable " + block() + " metric 4096");
+    if (r.code == 0) routed_ = true;
+    else last_error = "ip route add unreachable " + block() + ": " + r.out;
+  }
+  INFO("no free 10.x.0.0/16 block for the lab among 10.200-249; the last answer: " << last_error);
+  REQUIRE(routed_);
   for (int i = 0; i < nodes; ++i) {
     std::string name = "cnf" + id + "-" + std::to_string(i);
     std::string host_if = "cnf" + id + "h" + std::to_string(i), node_if = "cnf" + id + "n" + std::to_string(i);
