@@ -18,36 +18,53 @@
 namespace canon::store {
 namespace {
 
-std::string MapJson(const std::map<std::string, std::string>& m) {
-  std::string out = "{";
+void AppendMapJson(std::string* out, const std::map<std::string, std::string>& m) {
+  out->push_back('{');
   bool first = true;
   for (const auto& [k, v] : m) {
-    if (!first) out += ',';
+    if (!first) out->push_back(',');
     first = false;
-    out += JsonEscape(k);
-    out += ':';
-    out += JsonEscape(v);
+    AppendJsonString(out, k);
+    out->push_back(':');
+    AppendJsonString(out, v);
   }
-  out += '}';
+  out->push_back('}');
+}
+
+std::string MapJson(const std::map<std::string, std::string>& m) {
+  std::string out;
+  AppendMapJson(&out, m);
   return out;
 }
 
-std::string IssuesJson(const std::vector<FieldIssue>& issues) {
-  std::string out = "[";
-  for (size_t i = 0; i < issues.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"field\":" + JsonEscape(issues[i].field) + ",\"value\":" + JsonEscape(issues[i].value) +
-           ",\"reason\":" + JsonEscape(issues[i].reason) + "}";
-  }
-  return out + "]";
-}
-
 std::string NormalizedJson(const NormalizedRecord& n) {
-  std::string flags = "[";
-  for (size_t i = 0; i < n.flags.size(); ++i) flags += (i ? "," : "") + JsonEscape(n.flags[i]);
-  flags += "]";
-  return "{\"fields\":" + MapJson(n.fields) + ",\"keys\":" + MapJson(n.keys) + ",\"flags\":" + flags +
-         ",\"quarantined\":" + IssuesJson(n.quarantined) + "}";
+  size_t size = 64;
+  for (const auto& [k, v] : n.fields) size += k.size() + v.size() + 6;
+  for (const auto& [k, v] : n.keys) size += k.size() + v.size() + 6;
+  std::string out;
+  out.reserve(size + size / 8);
+  out += "{\"fields\":";
+  AppendMapJson(&out, n.fields);
+  out += ",\"keys\":";
+  AppendMapJson(&out, n.keys);
+  out += ",\"flags\":[";
+  for (size_t i = 0; i < n.flags.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendJsonString(&out, n.flags[i]);
+  }
+  out += "],\"quarantined\":[";
+  for (size_t i = 0; i < n.quarantined.size(); ++i) {
+    if (i) out.push_back(',');
+    out += "{\"field\":";
+    AppendJsonString(&out, n.quarantined[i].field);
+    out += ",\"value\":";
+    AppendJsonString(&out, n.quarantined[i].value);
+    out += ",\"reason\":";
+    AppendJsonString(&out, n.quarantined[i].reason);
+    out.push_back('}');
+  }
+  out += "]}";
+  return out;
 }
 
 std::string Num(double d) {
@@ -154,10 +171,17 @@ void FinishTermFrequencies(const TfLookup& lookup, const PgResult* result, TermF
 }
 
 std::string LineageJson(const Survivor& s) {
-  std::string lineage = "{";
-  for (const auto& [col, id] : s.lineage)
-    lineage += (lineage.size() > 1 ? "," : "") + JsonEscape(col) + ":" + std::to_string(id);
-  return lineage + "}";
+  std::string lineage;
+  lineage.reserve(2 + s.lineage.size() * 32);
+  lineage.push_back('{');
+  for (const auto& [col, id] : s.lineage) {
+    if (lineage.size() > 1) lineage.push_back(',');
+    AppendJsonString(&lineage, col);
+    lineage.push_back(':');
+    lineage += std::to_string(id);
+  }
+  lineage.push_back('}');
+  return lineage;
 }
 
 std::string BoolArray(const std::vector<bool>& v) {
@@ -181,9 +205,19 @@ struct ContactRows {
     latest.push_back(s.latest_source);
     lineage.push_back(LineageJson(s));
     is_test.push_back(test);
-    for (size_t i = 0; i < ContactColumns().size(); ++i) {
-      auto it = s.values.find(ContactColumns()[i]);
-      columns[i].push_back(it == s.values.end() ? std::nullopt : std::optional<std::string>(it->second));
+    // The columns in name order beside the survivor's (sorted) values: one walk, not a map lookup per column.
+    static const std::vector<size_t> kByName = [] {
+      std::vector<size_t> order(ContactColumns().size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [](size_t a, size_t b) { return ContactColumns()[a] < ContactColumns()[b]; });
+      return order;
+    }();
+    auto it = s.values.begin();
+    for (size_t column : kByName) {
+      const std::string& name = ContactColumns()[column];
+      while (it != s.values.end() && it->first < name) ++it;
+      if (it != s.values.end() && it->first == name) columns[column].emplace_back(it->second);
+      else columns[column].emplace_back(std::nullopt);
     }
   }
   // "$first::text[], ..." for the columns, and "c0, c1, ..." names.

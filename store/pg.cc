@@ -307,35 +307,49 @@ Status Tx::Commit() {
   return r.ok() ? Status::Ok() : r.status();
 }
 
+namespace {
+
+// One element of a text[] literal, quoted: runs without '"' or '\\' are appended whole.
+void AppendArrayElement(std::string* out, std::string_view v) {
+  out->push_back('"');
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '"' || v[i] == '\\') {
+      out->append(v.data() + start, i - start);
+      out->push_back('\\');
+      start = i;  // the character itself goes out with the next run
+    }
+  }
+  out->append(v.data() + start, v.size() - start);
+  out->push_back('"');
+}
+
+}  // namespace
+
 std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
+  size_t size = 2;
+  for (const auto& v : values) size += v.size() + 3;
+  std::string out;
+  out.reserve(size + size / 8);
+  out.push_back('{');
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
+    AppendArrayElement(&out, values[i]);
   }
   out.push_back('}');
   return out;
 }
 
 std::string TextArray(const std::vector<std::optional<std::string>>& values) {
-  std::string out = "{";
+  size_t size = 2;
+  for (const auto& v : values) size += (v ? v->size() : 1) + 3;
+  std::string out;
+  out.reserve(size + size / 8);
+  out.push_back('{');
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) out.push_back(',');
-    if (!values[i]) {
-      out += "NULL";
-      continue;
-    }
-    out.push_back('"');
-    for (char c : *values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
+    if (!values[i]) out += "NULL";
+    else AppendArrayElement(&out, *values[i]);
   }
   out.push_back('}');
   return out;
@@ -371,28 +385,35 @@ std::vector<long long> ParseIntArray(std::string_view text) {
   return out;
 }
 
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + start, i - start);
+    start = i + 1;
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default: {
+        static const char kHex[] = "0123456789abcdef";
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, sizeof esc);
+      }
+    }
+  }
+  out->append(s.data() + start, s.size() - start);
+  out->push_back('"');
+}
+
 std::string JsonEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
+  AppendJsonString(&out, s);
   return out;
 }
 

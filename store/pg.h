@@ -145,7 +145,9 @@ std::string IntArray(const std::vector<long long>& values);
 // Parses an int[]/bigint[] in PostgreSQL's text form ("{1,2,3}", "{}").
 std::vector<long long> ParseIntArray(std::string_view text);
 
-// Minimal JSON string escaping for building jsonb parameters.
+// Minimal JSON string escaping for building jsonb parameters: the quoted string.
 std::string JsonEscape(std::string_view s);
+// The same, appended to *out.
+void AppendJsonString(std::string* out, std::string_view s);
 
 }  // namespace canon::store
