@@ -54,7 +54,7 @@ Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit
   // key, and most keys of new people are held by nobody.
   return {"SELECT k, m.contact_id FROM unnest($1::bigint[]) AS k, "
           "LATERAL (SELECT contact_id FROM match_key WHERE key_hash = k ORDER BY contact_id LIMIT $2) m",
-          {IntArray(KeyHashes(keys)), std::to_string(limit)}};
+          {IntArrayParam(KeyHashes(keys)), std::to_string(limit)}};
 }
 
 KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys) {
@@ -122,7 +122,7 @@ Statement MembersStatement(const std::vector<long long>& contacts, int newest_pe
           "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
           "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
           "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
-          {IntArray(contacts), std::to_string(newest_per_contact), exclude_source}};
+          {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
 }
 
 Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit) {
@@ -167,7 +167,7 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
 
 Statement RejectedStatement(const std::vector<std::string>& fps) {
   return {"SELECT fp_a, fp_b FROM rejected_pair WHERE fp_a = ANY($1::text[]) OR fp_b = ANY($1::text[])",
-          {TextArray(fps)}};
+          {TextArrayParam(fps)}};
 }
 
 RejectedMap ParseRejected(const PgResult& r) {

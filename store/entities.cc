@@ -108,7 +108,7 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
   auto mk = c.Exec(
       "INSERT INTO match_key (key_hash, contact_id) SELECT k, $2 FROM unnest($1::bigint[]) AS k "
       "ON CONFLICT DO NOTHING",
-      {IntArray(KeyHashes(keys)), std::to_string(contact)});
+      {IntArrayParam(KeyHashes(keys)), std::to_string(contact)});
   return mk.ok() ? Status::Ok() : mk.status();
 }
 
@@ -148,7 +148,7 @@ TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const Ma
   out.query = Statement{
       "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
       "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
-      {TextArray(fields), TextArray(values)}};
+      {TextArrayParam(fields), TextArrayParam(values)}};
   return out;
 }
 
@@ -184,12 +184,6 @@ std::string LineageJson(const Survivor& s) {
   return lineage;
 }
 
-std::string BoolArray(const std::vector<bool>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::string(v[i] ? "t" : "f");
-  return out + "}";
-}
-
 // Column arrays for an unnest() over contact rows: id, original_source, latest_source, lineage, then every
 // ContactColumns() column (NULL when the survivor has no value).
 struct ContactRows {
@@ -223,7 +217,7 @@ struct ContactRows {
   // "$first::text[], ..." for the columns, and "c0, c1, ..." names.
   void Bind(std::vector<Param>* params, std::string* arrays, std::string* names) const {
     for (size_t i = 0; i < columns.size(); ++i) {
-      params->push_back(TextArray(columns[i]));
+      params->push_back(TextArrayParam(columns[i]));
       *arrays += ", $" + std::to_string(params->size()) + "::text[]";
       *names += ", c" + std::to_string(i);
     }
@@ -257,7 +251,7 @@ Status LockKeys(PgConn& c, const std::vector<std::string>& keys) {
   locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
   if (locks.empty()) return Status::Ok();
   // One round trip for the whole batch; ORDER BY keeps the lock order the same for every locker.
-  auto r = c.Exec("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k ORDER BY k", {IntArray(locks)});
+  auto r = c.Exec("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k ORDER BY k", {IntArrayParam(locks)});
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -308,8 +302,8 @@ Status RecomputeLockedContacts(PgConn& c, const std::vector<long long>& contacts
   for (const auto& [contact, s] : *survivors) rows.Add(contact, s, false);
   if (rows.ids.empty()) return Status::Ok();
   // original_source is set once (coalesce) and never rewritten; latest_source follows the newest member.
-  std::vector<Param> params = {IntArray(rows.ids), TextArray(rows.original), TextArray(rows.latest),
-                               TextArray(rows.lineage)};
+  std::vector<Param> params = {IntArrayParam(rows.ids), TextArrayParam(rows.original), TextArrayParam(rows.latest),
+                               TextArrayParam(rows.lineage)};
   std::string arrays, names, sets;
   rows.Bind(&params, &arrays, &names);
   for (size_t i = 0; i < ContactColumns().size(); ++i)
@@ -330,7 +324,7 @@ Status RecomputeContacts(PgConn& c, std::vector<long long> contacts, const RuleS
   contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
   if (contacts.empty()) return Status::Ok();
   // Row locks in id order (the order stewards' merges take them too), then every member of every contact.
-  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", {IntArray(contacts)});
+  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", {IntArrayParam(contacts)});
   if (!lock.ok()) return lock.status();
   return RecomputeLockedContacts(c, contacts, rules);
 }
@@ -448,11 +442,11 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
          "rules_version, received_at) "
          "SELECT nextval('source_record_id_seq'), nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, "
          "       norm::jsonb, rv, coalesce(nullif(ra, '')::timestamptz, now()) "
-         "FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::text[], "
+         "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bool[], $6::text[], "
          "            $7::text[], $8::text[], $9::text[]) AS u(inbox, src, idx, dk, t, raw, norm, rv, ra) "
          "RETURNING id, fingerprint",
-         {IntArray(inbox), TextArray(source), IntArray(index), TextArray(delivery), BoolArray(test),
-          TextArray(raw), TextArray(norm), TextArray(version), TextArray(received)}});
+         {IntArrayParam(inbox), TextArrayParam(source), IntArrayParam(index), TextArrayParam(delivery), BoolArrayParam(test),
+          TextArrayParam(raw), TextArrayParam(norm), TextArrayParam(version), TextArrayParam(received)}});
   }
 
   // 3. Keys and term counts (a delta row; '' counts the records that have the field).
@@ -481,7 +475,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
         t_n.push_back(count);
       }
       batch_a.push_back({"INSERT INTO term_delta (fields, vals, ns) VALUES ($1::text[], $2::text[], $3::bigint[])",
-                         {TextArray(t_field), TextArray(t_value), IntArray(t_n)}});
+                         {TextArrayParam(t_field), TextArrayParam(t_value), IntArrayParam(t_n)}});
     }
   }
   std::sort(all_keys.begin(), all_keys.end());
@@ -720,7 +714,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   for (const auto& [survivor, loser] : db_merges) joined.insert(survivor);
   if (!joined.empty()) {
     auto lock = c.Exec("SELECT id, merged_into FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-                       {IntArray(std::vector<long long>(joined.begin(), joined.end()))});
+                       {IntArrayParam(std::vector<long long>(joined.begin(), joined.end()))});
     if (!lock.ok()) return lock.status();
     for (int r = 0; r < lock->rows(); ++r) {
       if (lock->IsNull(r, 1)) continue;
@@ -753,8 +747,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   // and keys refer to the contacts).
   std::vector<Statement> batch_c;
   if (!created.ids.empty()) {
-    std::vector<Param> params = {IntArray(created.ids), TextArray(created.original), TextArray(created.latest),
-                                 TextArray(created.lineage), BoolArray(created.is_test)};
+    std::vector<Param> params = {IntArrayParam(created.ids), TextArrayParam(created.original), TextArrayParam(created.latest),
+                                 TextArrayParam(created.lineage), BoolArrayParam(created.is_test)};
     std::string arrays, names, cols;
     created.Bind(&params, &arrays, &names);
     for (const auto& col : ContactColumns()) cols += ", " + col;
@@ -789,21 +783,21 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     }
     batch_c.push_back({"INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
                        "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
-                       {IntArray(m_record), IntArray(m_contact), TextArray(m_weight)}});
+                       {IntArrayParam(m_record), IntArrayParam(m_contact), TextArrayParam(m_weight)}});
     if (!k_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])",
-                         {IntArray(KeyHashes(k_key)), IntArray(k_contact)}});
+                         {IntArrayParam(KeyHashes(k_key)), IntArrayParam(k_contact)}});
     if (!j_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
                          "ON CONFLICT DO NOTHING",
-                         {IntArray(KeyHashes(j_key)), IntArray(j_contact)}});
+                         {IntArrayParam(KeyHashes(j_key)), IntArrayParam(j_contact)}});
     if (!q_item.empty()) {
       std::vector<long long> q_record;
       for (long long i : q_item) q_record.push_back(record_ids[static_cast<size_t>(i)]);
       batch_c.push_back(
           {"INSERT INTO quarantine (source_record_id, source, field, value, reason) "
            "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
-           {IntArray(q_record), TextArray(q_source), TextArray(q_field), TextArray(q_value), TextArray(q_reason)}});
+           {IntArrayParam(q_record), TextArrayParam(q_source), TextArrayParam(q_field), TextArrayParam(q_value), TextArrayParam(q_reason)}});
     }
     // Over-common keys are remembered for the blocking-keys report: one entry per record that met a key (hits).
     std::vector<std::string> over_common;
@@ -846,7 +840,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
           "SELECT c, o, r, m, s::float8, e::jsonb "
           "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) "
           "     WITH ORDINALITY AS u(c, o, r, m, s, e, nth) ORDER BY nth RETURNING id, source_record_id",
-          {IntArray(rc), IntArray(ro), IntArray(rr), IntArray(rm), TextArray(rs), TextArray(re)});
+          {IntArrayParam(rc), IntArrayParam(ro), IntArrayParam(rr), IntArrayParam(rm), TextArrayParam(rs), TextArrayParam(re)});
       if (!ins.ok()) return ins.status();
       std::map<long long, long long> by_record;
       for (int r = 0; r < ins->rows(); ++r) by_record[ins->Int(r, 1)] = ins->Int(r, 0);

@@ -115,7 +115,7 @@ Result<std::vector<InboxRow>> ClaimPending(PgConn& c, int limit) {
 Result<std::vector<InboxRow>> ClaimRows(PgConn& c, const std::vector<long long>& ids) {
   return ClaimedRows(c.Exec(
       std::string(kClaimColumns) + "WHERE id = ANY($1::bigint[]) AND status = 'pending' FOR UPDATE SKIP LOCKED",
-      {IntArray(ids)}));
+      {IntArrayParam(ids)}));
 }
 
 Result<long long> CountPending(PgConn& c, long long cap) {
@@ -129,7 +129,7 @@ Result<std::set<std::pair<long long, int>>> StoredRecordIndexes(PgConn& c, const
   std::set<std::pair<long long, int>> out;
   if (inbox_ids.empty()) return out;
   auto r = c.Exec("SELECT inbox_id, record_index FROM source_record WHERE inbox_id = ANY($1::bigint[])",
-                  {IntArray(inbox_ids)});
+                  {IntArrayParam(inbox_ids)});
   if (!r.ok()) return r.status();
   for (int i = 0; i < r->rows(); ++i) out.insert({r->Int(i, 0), static_cast<int>(r->Int(i, 1))});
   return out;
@@ -163,7 +163,7 @@ Status MarkInboxRows(PgConn& c, const std::vector<InboxMark>& marks) {
   auto r = c.Exec(
       "UPDATE inbox i SET status = u.s, processed_at = now(), error = nullif(u.e, ''), attempts = i.attempts + 1 "
       "FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, s, e) WHERE i.id = u.id",
-      {IntArray(ids), TextArray(status), TextArray(error)});
+      {IntArrayParam(ids), TextArrayParam(status), TextArrayParam(error)});
   return r.ok() ? Status::Ok() : r.status();
 }
 

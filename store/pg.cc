@@ -1,6 +1,7 @@
 #include "store/pg.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "hygiene/pii_mask.h"
@@ -164,6 +165,8 @@ struct WireParams {
         values[i] = v.data();
         lengths[i] = static_cast<int>(v.size());
         formats[i] = 1;
+      } else if (params[i].terminated()) {
+        values[i] = v.data();
       } else {
         copies[i] = std::string(v);
         values[i] = copies[i].c_str();
@@ -353,6 +356,86 @@ std::string TextArray(const std::vector<std::optional<std::string>>& values) {
   }
   out.push_back('}');
   return out;
+}
+
+namespace {
+
+// array_send's layout: ndim, has-nulls flag, element type OID, then per dimension its length and lower bound (1),
+// then per element a length (-1: NULL) and the element's binary form; all integers big-endian.
+constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kBoolOid = 16;
+
+void PutU32(std::string* out, uint32_t v) {
+  const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                     static_cast<char>(v)};
+  out->append(b, 4);
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  PutU32(out, static_cast<uint32_t>(v >> 32));
+  PutU32(out, static_cast<uint32_t>(v));
+}
+
+std::string ArrayHeader(size_t n, bool has_nulls, uint32_t oid, size_t payload) {
+  std::string out;
+  out.reserve(20 + payload);
+  PutU32(&out, n ? 1 : 0);
+  PutU32(&out, has_nulls ? 1 : 0);
+  PutU32(&out, oid);
+  if (n) {
+    PutU32(&out, static_cast<uint32_t>(n));
+    PutU32(&out, 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+Param TextArrayParam(const std::vector<std::string>& values) {
+  size_t payload = 0;
+  for (const auto& v : values) payload += 4 + v.size();
+  std::string out = ArrayHeader(values.size(), false, kTextOid, payload);
+  for (const auto& v : values) {
+    PutU32(&out, static_cast<uint32_t>(v.size()));
+    out += v;
+  }
+  return Param::Binary(std::move(out));
+}
+
+Param TextArrayParam(const std::vector<std::optional<std::string>>& values) {
+  size_t payload = 0;
+  bool nulls = false;
+  for (const auto& v : values) {
+    payload += 4 + (v ? v->size() : 0);
+    nulls = nulls || !v;
+  }
+  std::string out = ArrayHeader(values.size(), nulls, kTextOid, payload);
+  for (const auto& v : values) {
+    if (!v) {
+      PutU32(&out, 0xFFFFFFFFu);
+      continue;
+    }
+    PutU32(&out, static_cast<uint32_t>(v->size()));
+    out += *v;
+  }
+  return Param::Binary(std::move(out));
+}
+
+Param IntArrayParam(const std::vector<long long>& values) {
+  std::string out = ArrayHeader(values.size(), false, kInt8Oid, values.size() * 12);
+  for (long long v : values) {
+    PutU32(&out, 8);
+    PutU64(&out, static_cast<uint64_t>(v));
+  }
+  return Param::Binary(std::move(out));
+}
+
+Param BoolArrayParam(const std::vector<bool>& values) {
+  std::string out = ArrayHeader(values.size(), false, kBoolOid, values.size() * 5);
+  for (bool v : values) {
+    PutU32(&out, 1);
+    out.push_back(v ? 1 : 0);
+  }
+  return Param::Binary(std::move(out));
 }
 
 std::string IntArray(const std::vector<long long>& values) {

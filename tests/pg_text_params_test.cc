@@ -1,9 +1,10 @@
 // The literals the writer builds for its parameters, read back by PostgreSQL itself: a text[] literal
 // (store::TextArray, with and without NULL elements) and a JSON string (store::JsonEscape / AppendJsonString, as
 // jsonb takes it) give back exactly the strings put in, for quotes, backslashes, braces, commas, every control
-// character, NULL-looking text and multi-byte UTF-8, alone and in runs.
+// character, NULL-looking text and multi-byte UTF-8, alone and in runs; and the binary array parameters
+// (TextArrayParam, IntArrayParam, BoolArrayParam) give back the same values, NULLs and empty arrays.
 #include <catch2/catch.hpp>
-
+#include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
@@ -103,4 +104,51 @@ TEST_CASE("text[] and JSON string literals round-trip through PostgreSQL", "[pg]
   CHECK(JsonEscape("\x01") == "\"\\u0001\"");
   CHECK(JsonEscape("\x1f") == "\"\\u001f\"");
   CHECK(JsonEscape("a\"b\\c\nd") == "\"a\\\"b\\\\c\\nd\"");
+}
+
+TEST_CASE("binary array parameters round-trip through PostgreSQL", "[pg]") {
+  TestDb db;
+  auto conn = db.Connect();
+  const std::vector<std::string> values = Awkward();
+  auto t = conn->Exec("SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS u(v, ord) ORDER BY ord",
+                      {canon::store::TextArrayParam(values)});
+  REQUIRE(t.ok());
+  REQUIRE(t->rows() == static_cast<int>(values.size()));
+  for (size_t i = 0; i < values.size(); ++i) CHECK(t->Str(static_cast<int>(i), 0) == values[i]);
+
+  std::vector<std::optional<std::string>> with_nulls = {std::nullopt, "a", "", std::nullopt, "{\"x\":1}"};
+  auto n = conn->Exec("SELECT v IS NULL, coalesce(v, '') FROM unnest($1::text[]) WITH ORDINALITY AS u(v, o) ORDER BY o",
+                      {canon::store::TextArrayParam(with_nulls)});
+  REQUIRE(n.ok());
+  REQUIRE(n->rows() == 5);
+  for (int i = 0; i < 5; ++i) {
+    CHECK((n->Get(i, 0) == "t") == !with_nulls[i].has_value());
+    if (with_nulls[i]) CHECK(n->Str(i, 1) == *with_nulls[i]);
+  }
+
+  const std::vector<long long> ints = {0, 1, -1, 255, 256, -256, 4294967296LL, INT64_MAX, INT64_MIN, 123456789012345LL};
+  auto i = conn->Exec("SELECT v::text FROM unnest($1::bigint[]) WITH ORDINALITY AS u(v, o) ORDER BY o",
+                      {canon::store::IntArrayParam(ints)});
+  REQUIRE(i.ok());
+  REQUIRE(i->rows() == static_cast<int>(ints.size()));
+  for (size_t k = 0; k < ints.size(); ++k) CHECK(i->Str(static_cast<int>(k), 0) == std::to_string(ints[k]));
+
+  auto b = conn->Exec("SELECT string_agg(CASE WHEN v THEN 't' ELSE 'f' END, '' ORDER BY o) "
+                      "FROM unnest($1::boolean[]) WITH ORDINALITY AS u(v, o)",
+                      {canon::store::BoolArrayParam({true, false, false, true})});
+  REQUIRE(b.ok());
+  CHECK(b->Str(0, 0) == "tfft");
+
+  // Empty arrays are arrays of no dimension, as PostgreSQL sends them.
+  auto e = conn->Exec("SELECT cardinality($1::text[]), cardinality($2::bigint[]), cardinality($3::boolean[])",
+                      {canon::store::TextArrayParam(std::vector<std::string>{}), canon::store::IntArrayParam({}),
+                       canon::store::BoolArrayParam({})});
+  REQUIRE(e.ok());
+  CHECK(e->Str(0, 0) == "0");
+  CHECK(e->Str(0, 1) == "0");
+  CHECK(e->Str(0, 2) == "0");
+
+  // A binary parameter is read as the type the statement names: the wrong element type is refused, not misread.
+  auto wrong = conn->Exec("SELECT cardinality($1::int[])", {canon::store::IntArrayParam({1, 2})});
+  CHECK_FALSE(wrong.ok());
 }
