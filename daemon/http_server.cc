@@ -11,6 +11,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -39,11 +42,34 @@ std::string RequestIdFor(std::string_view sent) {
   for (unsigned char c : sent)
     ok = ok && (std::isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-');
   if (ok) return std::string(sent);
+  // An id tells requests apart in the logs; it guards nothing. Per thread: 8 random bytes drawn once, then a
+  // counter mixed by SplitMix64 (a bijection, so one thread never repeats an id). RAND_bytes per request was 1.8%
+  // of canond's CPU under load (OpenSSL 3 takes the DRBG's lock and looks up its provider on every call).
+  thread_local struct IdState {
+    uint64_t prefix = 0, counter = 0;
+    bool seeded = false;
+  } state;
+  if (!state.seeded) {
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+      // No randomness to take: the thread's address and the clock still set threads apart.
+      uint64_t t = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+      uint64_t a = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&state));
+      std::memcpy(raw, &t, 8);
+      std::memcpy(raw + 8, &a, 8);
+    }
+    std::memcpy(&state.prefix, raw, 8);
+    std::memcpy(&state.counter, raw + 8, 8);
+    state.seeded = true;
+  }
+  uint64_t z = (state.counter += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
   unsigned char raw[16];
-  if (RAND_bytes(raw, sizeof raw) != 1) {
-    // No randomness left to take: a process-wide counter still tells requests apart.
-    static std::atomic<unsigned long long> counter{0};
-    return "req-" + std::to_string(++counter);
+  for (int i = 0; i < 8; ++i) {
+    raw[i] = static_cast<unsigned char>(state.prefix >> (56 - 8 * i));
+    raw[8 + i] = static_cast<unsigned char>(z >> (56 - 8 * i));
   }
   return HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
 }

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -40,6 +41,10 @@ TEST_CASE("X-Request-Id is returned, logged and audited; log_format json writes 
   CHECK(refused.headers["x-request-id"] == "trace-42.a:b");
   auto made = HttpRequest(d.port(), "GET", "/healthz");
   CHECK(IsHex32(made.headers["x-request-id"]));
+  // Made ids differ from request to request (on one connection or another, one I/O thread or the other).
+  std::set<std::string> ids = {made.headers["x-request-id"]};
+  for (int i = 0; i < 20; ++i) ids.insert(HttpRequest(d.port(), "GET", "/healthz").headers["x-request-id"]);
+  CHECK(ids.size() == 21);
   auto hostile =
       HttpRequest(d.port(), "GET", "/admin/rules", "", "", {{"X-Request-Id", "evil\"},{\"level\":\"x"}});
   CHECK(IsHex32(hostile.headers["x-request-id"]));
