@@ -11,32 +11,13 @@
 #include "connectors/json_line.h"
 #include "connectors/rule_dir.h"
 #include "hygiene/normalize.h"
+#include "store/pg.h"
 #include "tools/commands.h"
 
 namespace canon::tools {
 namespace {
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
+using store::AppendJsonString;
 
 void AppendMap(std::string* out, const std::map<std::string, std::string>& m) {
   out->push_back('{');
