@@ -1,11 +1,12 @@
 // bench/csv_import: a generated contacts CSV imported end to end (parse, normalize, match, write) through the
-// same pipeline as the drop folder, next to a plain PostgreSQL COPY of the same file into a bare table (its status
-// and row count checked), in the same run. Prints rows/s for both, their ratio, and peak memory (max RSS) after
-// the 100k-row import and after the N-row one; the contacts the store holds after both, beside the people the
-// generator wrote (counted as it wrote them), and how many contacts hold two generated people (wrong merges). Also the rate of the pure stages (CSV parse, record mapping,
-// normalization, the writer's pure preparation) on one thread with no store, over a file of other people: what
-// one core does before the store is involved. And the CPU steal of the run: on a contended virtual machine the
-// rates move between runs.
+// same pipeline as the drop folder, next to a plain PostgreSQL COPY of the same file into a bare table (its
+// status and row count checked), in the same run. Prints rows/s for both, their ratio, and peak memory (max
+// RSS) after the 100k-row import and after the N-row one; the contacts the store holds after both, beside the
+// people the generator wrote (counted as it wrote them), and how many contacts hold two generated people
+// (wrong merges). Also the rate of the pure stages (CSV parse, record mapping, normalization, the writer's
+// pure preparation) on one thread with no store, over a file of other people: what one core does before the
+// store is involved. And the CPU steal of the run: on a contended virtual machine the rates move between
+// runs.
 //
 //   bench_csv_import --db CONNINFO [--rows 1000000] [--small 100000]
 // Uses a scratch database: applies migrations, truncates the tables it writes.
@@ -185,7 +186,8 @@ int main(int argc, char** argv) {
   // The generator gives every person an address of their own and second records none: a contact whose records
   // carry two addresses holds two people, a wrong merge (namesakes at one postcode, mostly).
   auto two = (*conn)->Exec(
-      "SELECT count(*) FROM (SELECT e.contact_id FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+      "SELECT count(*) FROM (SELECT e.contact_id FROM entity_member e "
+      "JOIN source_record s ON s.id = e.source_record_id "
       "WHERE s.normalized -> 'fields' ->> 'email' IS NOT NULL GROUP BY e.contact_id "
       "HAVING count(DISTINCT lower(s.normalized -> 'fields' ->> 'email')) > 1) w");
   if (two.ok())

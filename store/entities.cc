@@ -203,7 +203,8 @@ struct ContactRows {
     static const std::vector<size_t> kByName = [] {
       std::vector<size_t> order(ContactColumns().size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [](size_t a, size_t b) { return ContactColumns()[a] < ContactColumns()[b]; });
+      std::sort(order.begin(), order.end(),
+                [](size_t a, size_t b) { return ContactColumns()[a] < ContactColumns()[b]; });
       return order;
     }();
     auto it = s.values.begin();
@@ -324,7 +325,8 @@ Status RecomputeContacts(PgConn& c, std::vector<long long> contacts, const RuleS
   contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
   if (contacts.empty()) return Status::Ok();
   // Row locks in id order (the order stewards' merges take them too), then every member of every contact.
-  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", {IntArrayParam(contacts)});
+  auto lock = c.Exec("SELECT id FROM contact WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+                     {IntArrayParam(contacts)});
   if (!lock.ok()) return lock.status();
   return RecomputeLockedContacts(c, contacts, rules);
 }
@@ -445,8 +447,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
          "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bool[], $6::text[], "
          "            $7::text[], $8::text[], $9::text[]) AS u(inbox, src, idx, dk, t, raw, norm, rv, ra) "
          "RETURNING id, fingerprint",
-         {IntArrayParam(inbox), TextArrayParam(source), IntArrayParam(index), TextArrayParam(delivery), BoolArrayParam(test),
-          TextArrayParam(raw), TextArrayParam(norm), TextArrayParam(version), TextArrayParam(received)}});
+         {IntArrayParam(inbox), TextArrayParam(source), IntArrayParam(index), TextArrayParam(delivery),
+          BoolArrayParam(test), TextArrayParam(raw), TextArrayParam(norm), TextArrayParam(version),
+          TextArrayParam(received)}});
   }
 
   // 3. Keys and term counts (a delta row; '' counts the records that have the field).
@@ -747,8 +750,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   // and keys refer to the contacts).
   std::vector<Statement> batch_c;
   if (!created.ids.empty()) {
-    std::vector<Param> params = {IntArrayParam(created.ids), TextArrayParam(created.original), TextArrayParam(created.latest),
-                                 TextArrayParam(created.lineage), BoolArrayParam(created.is_test)};
+    std::vector<Param> params = {IntArrayParam(created.ids), TextArrayParam(created.original),
+                                 TextArrayParam(created.latest), TextArrayParam(created.lineage),
+                                 BoolArrayParam(created.is_test)};
     std::string arrays, names, cols;
     created.Bind(&params, &arrays, &names);
     for (const auto& col : ContactColumns()) cols += ", " + col;
@@ -797,7 +801,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       batch_c.push_back(
           {"INSERT INTO quarantine (source_record_id, source, field, value, reason) "
            "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])",
-           {IntArrayParam(q_record), TextArrayParam(q_source), TextArrayParam(q_field), TextArrayParam(q_value), TextArrayParam(q_reason)}});
+           {IntArrayParam(q_record), TextArrayParam(q_source), TextArrayParam(q_field),
+            TextArrayParam(q_value), TextArrayParam(q_reason)}});
     }
     // Over-common keys are remembered for the blocking-keys report: one entry per record that met a key (hits).
     std::vector<std::string> over_common;
@@ -840,7 +845,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
           "SELECT c, o, r, m, s::float8, e::jsonb "
           "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) "
           "     WITH ORDINALITY AS u(c, o, r, m, s, e, nth) ORDER BY nth RETURNING id, source_record_id",
-          {IntArrayParam(rc), IntArrayParam(ro), IntArrayParam(rr), IntArrayParam(rm), TextArrayParam(rs), TextArrayParam(re)});
+          {IntArrayParam(rc), IntArrayParam(ro), IntArrayParam(rr), IntArrayParam(rm), TextArrayParam(rs),
+           TextArrayParam(re)});
       if (!ins.ok()) return ins.status();
       std::map<long long, long long> by_record;
       for (int r = 0; r < ins->rows(); ++r) by_record[ins->Int(r, 1)] = ins->Int(r, 0);
