@@ -24,6 +24,9 @@
 // --nodes N starts N canond processes (each on etc/canond.toml's settings) against the one database and spreads the
 // connections over them: the combined rate of N nodes, with the machine's busy share to tell what bound it.
 // --perf DIR records `perf record -g` profiles of canond and of its PostgreSQL backends during the run into DIR.
+// Tuning runs at 1,000,000 stored without a 5-minute prefill each: `--prefill-only 1` resets the store, prefills it
+// and exits; copy that database (`createdb -T`) and give the copy to `--reuse-store 1`, whose prefilled case takes
+// the store as it finds it (migrated to this build's schema, vacuumed, analyzed and checkpointed as after a prefill).
 // The database must be a scratch one: the bench drops and recreates its public schema.
 #include <libpq-fe.h>
 #include <fcntl.h>
@@ -219,7 +222,8 @@ uint16_t FreePort() {
   return a.local_endpoint().port();
 }
 
-int HttpGet(uint16_t port, const std::string& target) {
+// A blocking GET on loopback: the status (0 when the request failed) and, when asked, the body.
+int HttpGet(uint16_t port, const std::string& target, std::string* body = nullptr) {
   try {
     net::io_context ioc;
     beast::tcp_stream s(ioc);
@@ -230,6 +234,7 @@ int HttpGet(uint16_t port, const std::string& target) {
     beast::flat_buffer buf;
     http::response<http::string_body> res;
     http::read(s, buf, res);
+    if (body) *body = std::move(res.body());
     return static_cast<int>(res.result_int());
   } catch (const std::exception&) {
     return 0;
@@ -293,6 +298,14 @@ Daemon StartCanond(const std::string& bin, const std::string& db, const std::vec
 }
 
 // user + system CPU seconds of a process so far.
+// One counter of a node's /metrics; -1 when it cannot be read.
+double MetricValue(uint16_t port, const std::string& name) {
+  std::string body;
+  if (HttpGet(port, "/metrics", &body) != 200) return -1;
+  size_t at = body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atof(body.c_str() + at + name.size() + 2);
+}
+
 double CpuSeconds(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -475,6 +488,7 @@ struct Args {
   int nodes = 1;  // canond processes against the one database; connection i posts to node i % nodes
   double timeout = 1800;
   bool run_empty = true, run_prefilled = true;
+  bool prefill_only = false, reuse_store = false;
 };
 
 void ResetStore(canon::store::PgConn& c, bool statements) {
@@ -483,6 +497,14 @@ void ResetStore(canon::store::PgConn& c, bool statements) {
   if (statements) Must(c, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   auto m = canon::store::Migrate(c, CANON_SOURCE_DIR "/schemas/migrations");
   if (!m.ok()) Fail("migrate: " + m.status().ToString());
+}
+
+// What autovacuum would do over the next minutes, done now so the measured run does not pay for the import. Not
+// the inbox, which the CSV path leaves empty: analyzed empty, the planner would take it for empty while the run
+// fills it, and the foreign key check of every source record would scan it (seen: 2.4 ms per record).
+void Settle(canon::store::PgConn& c) {
+  Must(c, "VACUUM ANALYZE source_record, contact, entity_member, match_key, term_count, quarantine, csv_import");
+  Must(c, "CHECKPOINT");
 }
 
 void Prefill(canon::store::PgConn& c, long rows, long offset) {
@@ -504,11 +526,7 @@ void Prefill(canon::store::PgConn& c, long rows, long offset) {
   if (r->progress.rows_ok != rows) Fail("prefill wrote " + std::to_string(r->progress.rows_ok) + " rows of " +
                                         std::to_string(rows));
   auto t1 = Clock::now();
-  // What autovacuum would do over the next minutes, done now so the measured run does not pay for the import. Not
-  // the inbox, which the CSV path leaves empty: analyzed empty, the planner would take it for empty while the run
-  // fills it, and the foreign key check of every source record would scan it (seen: 2.4 ms per record).
-  Must(c, "VACUUM ANALYZE source_record, contact, entity_member, match_key, term_count, quarantine, csv_import");
-  Must(c, "CHECKPOINT");
+  Settle(c);
   std::printf("  prefill: %ld rows through the CSV import path (pipeline::ImportCsvFile, as canonctl import) in "
               "%.1f s = %.0f rows/s; %lld contacts; VACUUM ANALYZE + CHECKPOINT %.1f s\n",
               rows, s, rows / s, Count(c, "SELECT count(*) FROM contact WHERE merged_into IS NULL"), Since(t1));
@@ -517,11 +535,23 @@ void Prefill(canon::store::PgConn& c, long rows, long offset) {
 void RunCase(const Args& a, const Workload& w, long prefill) {
   auto c = Connect(a.db);
   bool stats = HaveStatements(*c);
-  ResetStore(*c, stats);
+  const bool reuse = prefill && a.reuse_store;
+  if (!reuse) ResetStore(*c, stats);
   std::printf("case: %s (load average before: %s)\n",
-              prefill ? ("store holding " + std::to_string(prefill) + " records").c_str() : "empty store",
+              prefill ? ("store holding " + std::to_string(prefill) + " records" + (reuse ? ", reused" : "")).c_str()
+                      : "empty store",
               LoadAverage().c_str());
-  if (prefill) Prefill(*c, prefill, 100000000);  // other people than the posted ones
+  if (reuse) {
+    auto m = canon::store::Migrate(*c, CANON_SOURCE_DIR "/schemas/migrations");
+    if (!m.ok()) Fail("migrate: " + m.status().ToString());
+    Settle(*c);
+    if (Count(*c, "SELECT count(*) FROM source_record") != prefill || Count(*c, "SELECT count(*) FROM inbox") != 0)
+      Fail("--reuse-store: the store does not hold exactly " + std::to_string(prefill) +
+           " prefilled records and an empty inbox (give it a copy of a --prefill-only store)");
+  } else if (prefill) {
+    Prefill(*c, prefill, 100000000);  // other people than the posted ones
+  }
+  if (a.prefill_only) return;
   long long contacts0 = Count(*c, "SELECT count(*) FROM contact WHERE merged_into IS NULL");
 
   // COPY of the same rows first, on a quiet server.
@@ -593,6 +623,8 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
     return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
   };
   for (pid_t p : perf) StopProcess(p, SIGINT);
+  double deferred = 0;  // rows a worker stepped aside (a key another batch held) and claimed again
+  for (const Daemon& d : nodes) deferred += MetricValue(d.port, "canon_worker_deferred_total");
   std::vector<StatementTime> statements;
   if (stats) statements = ReadStatements(*c);
   for (const Daemon& d : nodes) {
@@ -623,6 +655,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   std::printf("  outcome:    %lld new contacts, %lld review pairs (the posted rows hold %ld people and %ld second "
               "records); 0 failed, 0 dead letters\n",
               contacts, reviews, w.people, w.seconds);
+  std::printf("  deferred:   %.0f inbox rows stepped aside (another batch held a key) and claimed again\n", deferred);
   std::printf("  CPU:        canond %.1f s (%.0f us/record)%s, PostgreSQL's backends of canond %.1f s (%.0f us/record), "
               "load generator %.1f s, over %.1f s on %u cores (load average after: %s)\n",
               canond_cpu, canond_cpu * 1e6 / n, a.nodes > 1 ? (", " + std::to_string(a.nodes) + " nodes together").c_str() : "",
@@ -682,6 +715,8 @@ int main(int argc, char** argv) {
     else if (k == "--canond") a.canond = std::filesystem::absolute(v);  // canond runs in a directory of its own
     else if (k == "--timeout") a.timeout = std::atof(v.c_str());
     else if (k == "--perf") a.perf_dir = v;
+    else if (k == "--prefill-only") a.prefill_only = v == "1";
+    else if (k == "--reuse-store") a.reuse_store = v == "1";
     else if (k == "--cases") {
       a.run_empty = v.find("empty") != std::string::npos;
       a.run_prefilled = v.find("prefilled") != std::string::npos;
@@ -693,7 +728,8 @@ int main(int argc, char** argv) {
   if (a.db.empty() && std::getenv("CANON_DB")) a.db = std::getenv("CANON_DB");
   if (a.db.empty() || a.people <= 0 || a.nodes < 1 || a.nodes > a.connections) {
     std::fprintf(stderr, "usage: bench_pipeline --db CONNINFO [--people N] [--prefill N] [--connections N] "
-                         "[--canond PATH] [--nodes N] [--set 'key = value'] [--cases empty,prefilled] [--timeout S] [--perf DIR]\n");
+                         "[--canond PATH] [--nodes N] [--set 'key = value'] [--cases empty,prefilled] [--timeout S] [--perf DIR] "
+                         "[--prefill-only 1] [--reuse-store 1]\n");
     return 2;
   }
   Workload w = MakeWorkload(a.people);
@@ -702,6 +738,10 @@ int main(int argc, char** argv) {
               a.people, w.people, w.seconds, a.connections, a.nodes, a.nodes > 1 ? "s (connections spread evenly)" : "",
               std::thread::hardware_concurrency());
   for (const std::string& line : a.settings) std::printf("  canond setting: %s\n", line.c_str());
+  if (a.prefill_only) {
+    RunCase(a, w, a.prefill);
+    return 0;
+  }
   if (a.run_empty) RunCase(a, w, 0);
   if (a.run_prefilled && a.prefill > 0) RunCase(a, w, a.prefill);
   return 0;
