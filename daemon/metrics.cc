@@ -91,7 +91,7 @@ DaemonMetrics::DaemonMetrics()
     : all_{&http_requests,    &http_duration,       &intake,         &intake_accepted,  &intake_refused,
            &intake_in_flight, &intake_queued,       &intake_overload, &intake_commit_latency, &inbox_backlog,
            &http_timeouts,    &http_open_connections, &store_up,       &inbox_pending,    &inbox_oldest,
-           &review_queue,     &review_oldest,       &worker_batch,   &worker_processed, &worker_failed,
+           &review_queue,     &review_oldest,       &worker_batch,   &worker_processed, &worker_deferred, &worker_failed,
            &records,          &records_quarantined, &dead_letters,   &over_common,      &suppressed,
            &fetches,          &fetch_retries,       &fetch_failures, &fetch_leads,      &csv_rows,         &csv_bytes,
            &csv_files,        &csv_file_bytes,      &csv_file_done,  &rules_info,       &rules_reloads,

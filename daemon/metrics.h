@@ -260,6 +260,13 @@ class DaemonMetrics {
                                false,
                                kBatchSeconds};
   Family<Counter> worker_processed{"canon_worker_processed_total", "Inbox rows done.", "counter", {}, false};
+  Family<Counter> worker_deferred{
+      "canon_worker_deferred_total",
+      "Inbox rows a batch stepped aside because another transaction held one of their blocking keys (claimed "
+      "again later; a row stepped aside twice is then written in a batch that waits for its keys).",
+      "counter",
+      {},
+      false};
   Family<Counter> worker_failed{
       "canon_worker_failed_total", "Inbox rows marked failed.", "counter", {}, false};
   Family<Counter> records{

@@ -208,7 +208,17 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
     }
     bool go_on = drain(
         options_.batch,
-        [&](int limit, std::vector<long long>* claimed) { return ProcessBatch(conn, limit, {}, claimed); },
+        [&](int limit, std::vector<long long>* claimed) {
+          std::vector<long long> wait;
+          Result<int> n = ProcessBatch(conn, limit, {}, claimed, &wait);
+          if (!n.ok() || wait.empty()) return n;
+          // Rows that stepped aside twice: now, alone, waiting for their keys. Its failure is theirs to retry.
+          std::vector<long long> again;
+          Result<int> m = ProcessBatch(conn, static_cast<int>(wait.size()), wait, &again, nullptr);
+          if (m.ok()) return n;
+          *claimed = std::move(again);
+          return m;
+        },
         [&](const std::vector<long long>& ids) { return RetryOneByOne(index, conn, ids); });
     if (!go_on) return;
     {
@@ -389,7 +399,7 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
 }
 
 Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
-                                     std::vector<long long>* claimed) {
+                                     std::vector<long long>* claimed, std::vector<long long>* wait) {
   store::Tx tx(conn);
   if (Status s = tx.Begin(); !s.ok()) return s;
   auto rows = only.empty() ? store::ClaimPending(conn, limit) : store::ClaimRows(conn, only);
@@ -443,6 +453,12 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
     }
     prepared.push_back(std::move(p));
   }
+  if (wait) {
+    // The keys are locked here, not in WritePrepared: a row whose key another batch holds steps aside (DeferBusy).
+    auto aside = DeferBusy(conn, prepared, wait);
+    if (!aside.ok()) return aside.status();
+    keys.clear();
+  }
   if (Status s = store::EnqueueFetchJobs(conn, fetches); !s.ok()) return s;
   auto written = WritePrepared(conn, prepared, *rules, keys, tally);
   if (!written.ok()) return written.status();
@@ -463,6 +479,45 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   if (Status s = tx.Commit(); !s.ok()) return s;
   Count(tally);
   return static_cast<int>(rows->size());
+}
+
+Result<int> WorkerPool::DeferBusy(store::PgConn& conn, std::vector<Prepared>& prepared,
+                                  std::vector<long long>* wait) {
+  std::vector<std::string> keys;
+  std::vector<size_t> owner;
+  for (size_t pi = 0; pi < prepared.size(); ++pi)
+    for (const store::WritePrep& prep : prepared[pi].preps)
+      for (const std::string& k : prep.keys) {
+        keys.push_back(k);
+        owner.push_back(pi);
+      }
+  auto held = store::TryLockKeys(conn, keys);
+  if (!held.ok()) return held.status();
+  std::vector<bool> aside(prepared.size(), false);
+  for (size_t j = 0; j < keys.size(); ++j)
+    if (!(*held)[j]) aside[owner[j]] = true;
+  std::vector<Prepared> kept;
+  kept.reserve(prepared.size());
+  int n = 0;
+  {
+    std::lock_guard<std::mutex> lock(deferred_mu_);
+    if (deferred_.size() > kMaxDeferred) deferred_.clear();  // ids other nodes took: forgotten, never wrong
+    for (size_t pi = 0; pi < prepared.size(); ++pi) {
+      const long long id = prepared[pi].row->id;
+      if (!aside[pi]) {
+        deferred_.erase(id);
+        kept.push_back(std::move(prepared[pi]));
+        continue;
+      }
+      ++n;
+      // The second time: written next, alone, waiting for its keys (no row is put off for ever).
+      if (deferred_.erase(id)) wait->push_back(id);
+      else deferred_.insert(id);
+    }
+  }
+  prepared = std::move(kept);
+  if (n) metrics_.worker_deferred.With().Inc(static_cast<uint64_t>(n));
+  return n;
 }
 
 Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared,

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/backoff.h"
@@ -74,8 +75,10 @@ class WorkerPool {
   // Claims up to `limit` pending rows or, when `only` is not empty, those of its rows still pending and unlocked;
   // `claimed` gets their ids, also when the batch then fails. Returns how many rows it claimed; an error means the
   // batch rolled back.
+  // With `wait` (a claim of pending rows), the keys are tried rather than waited for (DeferBusy) and `wait` gets the
+  // rows to write next by id; without it (`only`), the batch waits for its keys.
   Result<int> ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
-                           std::vector<long long>* claimed);
+                           std::vector<long long>* claimed, std::vector<long long>* wait = nullptr);
   // After a failed batch: each of its rows again, alone and by id; a row that fails alone is poison and is marked
   // failed with a dead letter. Rows another worker claimed meanwhile are left to it. False when the connection
   // was lost (the rest stay pending).
@@ -91,6 +94,13 @@ class WorkerPool {
   // canon_fetch_failures_total).
   Result<Record> FetchLead(const SourceConfig& source, const store::FetchJob& job);
   static void PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<std::string>& keys);
+  // Locks the keys of a claimed batch's records without waiting behind another batch: a row one of whose keys
+  // another transaction holds is taken out of `prepared` (left pending, unmarked, its attempts unchanged) for a
+  // later batch. A row this node put aside before goes to `wait` instead: the caller writes those rows next, in a
+  // batch of their own that waits for their keys (ProcessBatch with `only`), so none is put off for ever and no
+  // wait holds other rows back. Waiting held a whole batch, and its locks, behind the other batch's commit: with
+  // 1,000,000 contacts stored, three workers spent 284 us per record in it. Returns how many rows stepped aside.
+  Result<int> DeferBusy(store::PgConn& conn, std::vector<Prepared>& prepared, std::vector<long long>* wait);
   // The writing half shared by inbox rows and fetched leads: locks the keys, drops suppressed people, dead-letters
   // refusals, writes every accepted record (skipping those of `stored`); returns the records handled per item.
   // Counts go to `tally`.
@@ -109,6 +119,10 @@ class WorkerPool {
   ThreadGroup threads_;  // one worker thread per connection
   DaemonMetrics& metrics_;
   std::atomic<int> busy_{0};
+  // Inbox rows this node stepped aside (DeferBusy), to be waited for when claimed again.
+  static constexpr size_t kMaxDeferred = 100000;
+  std::mutex deferred_mu_;
+  std::unordered_set<long long> deferred_;
   Heartbeats heartbeats_;  // one slot per worker thread: busy from the start of each batch
 };
 

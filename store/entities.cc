@@ -256,6 +256,19 @@ Status LockKeys(PgConn& c, const std::vector<std::string>& keys) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Result<std::vector<bool>> TryLockKeys(PgConn& c, const std::vector<std::string>& keys) {
+  std::vector<bool> held(keys.size(), false);
+  if (keys.empty()) return held;
+  auto r = c.Exec("SELECT pg_try_advisory_xact_lock(k) FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, i) ORDER BY i",
+                  {IntArrayParam(KeyHashes(keys))});
+  if (!r.ok()) return r.status();
+  if (r->rows() != static_cast<int>(keys.size()))
+    return Status::Internal("key try-lock returned " + std::to_string(r->rows()) + " rows for " +
+                            std::to_string(keys.size()) + " keys");
+  for (int i = 0; i < r->rows(); ++i) held[static_cast<size_t>(i)] = r->Get(i, 0) == "t";
+  return held;
+}
+
 std::vector<std::pair<std::string, std::string>> TermCountRows(const MatchModel& model, const MatchInput& in) {
   std::vector<std::pair<std::string, std::string>> out;
   for (MatchField f : model.TfFields())

@@ -34,6 +34,12 @@ const std::vector<std::string>& ContactColumns();
 // deadlock between batches).
 Status LockKeys(PgConn& conn, const std::vector<std::string>& keys);
 
+// Tries each key's lock without waiting (a batch whose records may step aside instead: the workers'), in one round
+// trip. Returns, per key, whether this transaction now holds it (a key asked twice is held both times: the locks are
+// re-entrant). A record whose keys are not all held must not be written by this transaction. Taking no lock with a
+// wait, it cannot deadlock with LockKeys.
+Result<std::vector<bool>> TryLockKeys(PgConn& conn, const std::vector<std::string>& keys);
+
 // The keys the store indexes for a normalized record: "email:<email_key>" and, when the rules have a match.toml,
 // every blocking key (hygiene/blocking.h), deduplicated.
 std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rules);
