@@ -48,13 +48,13 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys) {
   return out;
 }
 
-Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit) {
+Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits) {
   // The primary key (key_hash, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
   // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per
   // key, and most keys of new people are held by nobody.
-  return {"SELECT k, m.contact_id FROM unnest($1::bigint[]) AS k, "
-          "LATERAL (SELECT contact_id FROM match_key WHERE key_hash = k ORDER BY contact_id LIMIT $2) m",
-          {IntArrayParam(KeyHashes(keys)), std::to_string(limit)}};
+  return {"SELECT u.k, m.contact_id FROM unnest($1::bigint[], $2::bigint[]) AS u(k, lim), "
+          "LATERAL (SELECT contact_id FROM match_key WHERE key_hash = u.k ORDER BY contact_id LIMIT u.lim) m",
+          {IntArrayParam(KeyHashes(keys)), IntArrayParam(limits)}};
 }
 
 KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys) {

@@ -36,12 +36,14 @@ struct Member {
 long long KeyHash(std::string_view key);
 std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
 
-// The holders of a batch's keys: for each key, the contacts holding it (lowest ids first), at most `limit` of
-// them; a key with more holders than its cap (BlockingRules::CapFor) is over-common, so `limit` is the largest
-// cap + 1. One query for all keys (`keys` not empty, distinct), built as a statement for the record writer's
-// pipeline (PgConn::ExecPipeline); ParseKeyHolders reads its result, given the same keys.
+// The holders of a batch's keys: for each key, the contacts holding it (lowest ids first), at most its `limits`
+// entry of them; a key with more holders than its cap (BlockingRules::CapFor) is over-common, so a key's limit is
+// its cap + 1 (with 1,000,000 contacts stored the largest cap + 1 for every key read 27.6 holders per record, most
+// of them of name keys whose own cap is lower). One query for all keys (`keys` not empty, distinct), built as a
+// statement for the record writer's pipeline (PgConn::ExecPipeline); ParseKeyHolders reads its result, given the
+// same keys.
 using KeyHolderMap = std::map<std::string, std::vector<long long>>;
-Statement KeyHoldersStatement(const std::vector<std::string>& keys, size_t limit);
+Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits);
 KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys);
 
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that

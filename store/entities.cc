@@ -499,13 +499,18 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
 
   // 4. Candidates: the holders of every key of the batch (in the pipeline above), then the members of every
   // candidate entity, the rejected pairs of the batch's fingerprints and the term frequencies (one round trip).
-  // Each key's cap is its blocking rule's (BlockingRules::CapFor); the lookup reads one holder past the largest.
-  // Without a match model every key is followed (kNoCap).
+  // Each key's cap is its blocking rule's (BlockingRules::CapFor); the lookup reads one holder past it. Without a
+  // match model every key is followed (kNoCap).
   constexpr size_t kNoCap = 1000000;
   auto cap_of = [&](const std::string& k) -> size_t { return mc ? mc->blocking.CapFor(k) : kNoCap; };
   const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
   const bool any_keys = !all_keys.empty();
-  if (any_keys) batch_a.push_back(KeyHoldersStatement(all_keys, (mc ? mc->blocking.LargestCap() : kNoCap) + 1));
+  if (any_keys) {
+    std::vector<long long> limits;
+    limits.reserve(all_keys.size());
+    for (const auto& k : all_keys) limits.push_back(static_cast<long long>(cap_of(k)) + 1);
+    batch_a.push_back(KeyHoldersStatement(all_keys, limits));
+  }
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
   std::vector<long long> record_ids, contact_pool;
