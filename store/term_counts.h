@@ -19,6 +19,11 @@ namespace canon::store {
 // One statement: every term_delta row this transaction can see is deleted and summed into term_count.
 Status FoldTermCounts(PgConn& conn);
 
+// The same, unless another session is folding now: then it folds nothing and returns false (that fold takes the
+// deltas committed before it began; the caller tries again later for the rest). Writers fold with this, so two
+// workers do not fold the same moment's deltas in turns, the second waiting on the first's rows.
+Result<bool> TryFoldTermCounts(PgConn& conn);
+
 // A writer's fold schedule: after a batch that wrote deltas, fold when kFoldEvery has passed since the last fold;
 // when the writer goes idle (and when it stops), fold at once. So counts lag by at most kFoldEvery under load,
 // and by one poll interval at rest.
@@ -28,7 +33,8 @@ class TermFolder {
   // deltas go in one statement.
   static constexpr std::chrono::milliseconds kFoldEvery{2000};
 
-  // After a committed batch; `wrote`: it appended deltas. A failed fold leaves the deltas for the next one.
+  // After a committed batch; `wrote`: it appended deltas. A failed fold leaves the deltas for the next one; so
+  // does a fold that found another writer folding (TryFoldTermCounts): this writer stays due.
   Status AfterBatch(PgConn& conn, bool wrote);
   // When the writer has nothing to do.
   Status Idle(PgConn& conn);

@@ -171,3 +171,43 @@ TEST_CASE("folds from different backends keep one row per value; migration 016 f
   CHECK(db.Count("SELECT n FROM term_count WHERE field = 'city' AND value = 'shelbyville' AND shard = 0") == 7);
   CHECK(db.Count("SELECT count(*) FROM term_count WHERE field = 'city' AND value = ''") == 2);
 }
+
+TEST_CASE("a writer's fold steps aside while another session folds, and the counts stay exact", "[pg][tf]") {
+  TestDb db;
+  auto a = db.Connect();
+  auto b = db.Connect();
+  REQUIRE(store::Migrate(*a, SourceDir() + "/schemas/migrations").ok());
+  auto rules = LoadRuleDir(SourceDir() + "/rules");
+  REQUIRE(rules.ok());
+  auto write = [&](store::PgConn& c, const std::string& family, const std::string& phone) {
+    Record r = Person("Robert", family, "Springfield", phone);
+    NormalizedRecord norm = Normalize(r, **rules);
+    std::vector<store::WriteItem> items{{{0, ""}, &r, &norm}};
+    store::Tx tx(c);
+    REQUIRE(tx.Begin().ok());
+    REQUIRE(store::WriteBatch(c, items, **rules).ok());
+    REQUIRE(tx.Commit().ok());
+  };
+  write(*a, "Quenneville", "+12125550101");
+  // Session a folds inside a transaction it keeps open: its fold holds the folders' lock until it commits.
+  store::Tx open(*a);
+  REQUIRE(open.Begin().ok());
+  auto first = store::TryFoldTermCounts(*a);
+  REQUIRE(first.ok());
+  CHECK(*first);
+  write(*b, "Quarterman", "+12125550202");
+  // b finds a folding: it folds nothing, and its delta waits (a's is deleted by a's fold, not yet committed).
+  auto second = store::TryFoldTermCounts(*b);
+  REQUIRE(second.ok());
+  CHECK_FALSE(*second);
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 2);
+  store::TermFolder folder;
+  REQUIRE(folder.Idle(*b).ok());  // due, stepped aside, still due
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 2);
+  REQUIRE(open.Commit().ok());
+  REQUIRE(folder.Idle(*b).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 0);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = 'springfield'") == 2);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'family_name' AND value = 'quarterman'") == 1);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == 2);
+}
