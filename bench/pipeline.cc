@@ -600,17 +600,20 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
     ioc.run();
     posted = true;
   });
-  // The clock runs until no inbox row is pending once every POST is answered.
+  // The clock runs until no inbox row is pending once every POST is answered. The count is asked only then, and
+  // seldom while many rows remain: each count walks the pending index's entries of rows done since the last vacuum
+  // (counting every 20 ms from the first POST took 1.8 s of server CPU in a 13.5 s run, 1,640 buffers a count).
   Clock::time_point done;
+  long long pending = -1;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    bool all_posted = posted.load();
-    long long pending = Count(*c, "SELECT /* bench */ count(*) FROM inbox WHERE status = 'pending'");
-    if (all_posted && pending == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pending > 2000 ? 200 : 10));
+    if (Since(t0) > a.timeout) Fail("timed out with " + std::to_string(pending) + " inbox rows pending");
+    if (!posted.load()) continue;
+    pending = Count(*c, "SELECT /* bench */ count(*) FROM inbox WHERE status = 'pending'");
+    if (pending == 0) {
       done = Clock::now();
       break;
     }
-    if (Since(t0) > a.timeout) Fail("timed out with " + std::to_string(pending) + " inbox rows pending");
   }
   driver.join();
   double canond_cpu = nodes_cpu() - canond_cpu0;
