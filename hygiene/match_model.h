@@ -118,9 +118,14 @@ class NicknameTable {
   size_t sexes() const { return sex_.size(); }
 
  private:
+  // Sex of a name not in the list, from the listed names one edit away.
+  uint8_t InferSex(const std::string& folded_name) const;
   std::unordered_map<std::string, std::vector<uint32_t>> groups_;
   std::unordered_map<std::string, uint8_t> sex_;
   std::unordered_map<std::string, uint8_t> sex_deletes_;  // each listed name less one letter -> sex bits (1|2)
+  // This table's content, for Sex's per-thread memo of the names it inferred: new on every change of the sexes (a
+  // copy has its original's content, and id).
+  uint64_t sexes_id_ = 0;
 };
 
 // Term frequencies per field: value (as the matcher sees it: case-folded) -> share of records, in (0, 1].
