@@ -1,5 +1,5 @@
 // bench/pipeline: the write path end to end, HTTP to canonical contact. Starts canond (the binary beside this one)
-// on its default setup (etc/canond.toml's settings: 2 I/O threads, 2 inbox writers, 3 workers of 128 rows) against
+// on its default setup (etc/canond.toml's settings: 2 I/O threads, 2 inbox writers, 2 workers of 256 rows) against
 // the database given, posts distinct generated people (every tenth a second record of an earlier one, written
 // otherwise: tests/contacts_gen.h) as web forms to /ingest/website over keep-alive connections, and runs the clock
 // until the last inbox row is processed. Prints, for an empty store and for a store already holding --prefill
@@ -262,7 +262,7 @@ Daemon StartCanond(const std::string& bin, const std::string& db, const std::vec
       << "rules_dir = \"" << CANON_SOURCE_DIR << "/rules\"\n"
       << "migrations_dir = \"" << CANON_SOURCE_DIR << "/schemas/migrations\"\n";
     // The defaults below, each replaced by a --set line of the same key (TOML refuses a key given twice).
-    std::vector<std::string> lines = {"workers = 3", "worker_batch = 128", "writer_connections = 2",
+    std::vector<std::string> lines = {"workers = 2", "worker_batch = 256", "writer_connections = 2",
                                       "max_body_bytes = 1048576"};
     auto key = [](const std::string& line) {
       std::string k = line.substr(0, line.find('='));

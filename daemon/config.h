@@ -37,12 +37,14 @@ struct Config {
   std::string migrations_dir = "schemas/migrations";
   bool migrate_on_start = true;
   int64_t io_threads = 2;
-  // Three workers of 128 rows on two cores (bench_pipeline, 50,000 people, empty store, interleaved runs): about
-  // 5,400 records/s against about 4,800 for two of 64. A larger batch costs less CPU per record (fewer round trips
-  // and statements per record: 32 rows 362 us, 64 rows 333 us, 128 rows 303 us of canond + backends), and the
-  // third worker runs while another waits on a key lock or its commit's WAL flush.
-  int64_t workers = 3;
-  int64_t worker_batch = 128;
+  // Two workers of 256 rows on two cores. A larger batch costs less CPU per record (fewer round trips and
+  // statements per record: 32 rows 362 us, 64 rows 333 us, 128 rows 303 us of canond + backends). While a batch
+  // waited for every key it locked, a third worker ran while another waited, and a larger batch waited longer;
+  // since batches step aside instead of waiting (WorkerPool::DeferBusy), two of 256 beat three of 128
+  // (bench_pipeline, 50,000 people, interleaved: 6,227, 6,270 -> 6,542, 6,557 records/s on an empty store; 4,103,
+  // 4,255, 4,039 -> 4,381, 4,336, 4,337 with 1,000,000 contacts stored).
+  int64_t workers = 2;
+  int64_t worker_batch = 256;
   int64_t writer_connections = 2;
   int64_t max_body_bytes = 1 << 20;
   int64_t max_queue = 20000;
