@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -242,60 +243,226 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       t.join();
     }
   } joiner{h, producer};
-  store::TermFolder folder;
-  for (;;) {
-    Batch b;
+  // Writers: the caller's connection and, with options.writers > 1, more of the same database. Batch k goes to
+  // whichever writer is free; batches commit in file order, so the committed progress is always a prefix of the
+  // file (a crash or stop resumes exactly there). Two rules keep writers from waiting on each other in a cycle:
+  //   - a batch takes its key locks only after the batch before it holds all of its own (so an earlier batch never
+  //     waits for a later one's keys);
+  //   - before it saves its progress and commits, a batch waits for the one before it to end, on that batch's
+  //     transaction-scoped advisory lock (a wait PostgreSQL sees, so the rare remaining cycle, two batches joining
+  //     one stored contact by different keys, is a deadlock it detects and breaks).
+  // A batch that fails on a deadlock, or finds the batch before it rolled back, rolls back, waits for that batch's
+  // outcome and is written again; any other failure ends the import (the batches after it roll back).
+  std::vector<std::unique_ptr<store::PgConn>> extra;
+  for (int i = 1; i < options.writers; ++i) {
+    auto more = store::PgConn::Connect(conn.conninfo());
+    if (!more.ok()) break;  // fewer writers, same result
+    extra.push_back(std::move(*more));
+  }
+  std::vector<store::PgConn*> writers = {&conn};
+  for (auto& e : extra) writers.push_back(e.get());
+  const bool ordered = writers.size() > 1;
+  // The batches' marker locks: (namespace of this import, batch number). Negative first keys: other int4-pair
+  // advisory locks of Canon (the term-count folders') use positive ones.
+  const int marker_ns = -static_cast<int>(state->id % 2147483647) - 1;
+
+  enum class Phase { kWaiting, kLocked, kCommitted, kRolledBack, kFailed };
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    long long next_seq = 0;
+    long long reported = 0;  // batches whose progress was reported
+    std::map<long long, Phase> phase;  // per batch number, while a later batch may ask
+    Status failure;                     // the first failure that ends the import
+    bool stopped = false;
+    bool done = false;
+  } sh;
+  auto phase_of = [&](long long seq) {  // under sh.mu
+    auto it = sh.phase.find(seq);
+    return it == sh.phase.end() ? Phase::kCommitted : it->second;  // forgotten: long committed
+  };
+  auto set_phase = [&](long long seq, Phase p) {
     {
-      std::unique_lock<std::mutex> lk(h.mu);
-      h.cv.wait(lk, [&] { return h.ready.has_value(); });
-      b = std::move(*h.ready);
-      h.ready.reset();
+      std::lock_guard<std::mutex> lk(sh.mu);
+      sh.phase[seq] = p;
+      // Keep the last few: only the next batch asks about this one.
+      while (sh.phase.size() > 16) sh.phase.erase(sh.phase.begin());
     }
-    if (options.stop && options.stop->load()) {
-      result.status = "stopped";  // this batch was not written: the resume point is the last committed one
-      return result;
+    sh.cv.notify_all();
+  };
+  auto fail = [&](Status s) {
+    {
+      std::lock_guard<std::mutex> lk(sh.mu);
+      if (sh.failure.ok()) sh.failure = std::move(s);
     }
-    if (!b.failed.ok()) return b.failed;
-    if (!b.read_status.ok()) {
-      store::FinishImport(conn, state->id, "failed", b.read_status.ToString());
-      result.status = "failed";
-      result.error = b.read_status.ToString();
-      return result;
-    }
-    if (b.more) {
-      {
-        std::lock_guard<std::mutex> lk(h.mu);
-        h.want = options.rules();
-      }
-      h.cv.notify_all();
-    }
-    store::Tx tx(conn);
+    sh.cv.notify_all();
+  };
+  std::mutex progress_mu;  // result and on_progress, in commit order
+
+  // One batch on one writer. Returns Ok, or a Status with where() "retry" when it must be written again.
+  auto write_batch = [&](store::PgConn& c, store::TermFolder& folder, Batch& b, long long seq) -> Status {
+    const Status retry(Code::kUnavailable, "written again", "retry");
+    store::Tx tx(c);
     if (Status s = tx.Begin(); !s.ok()) return s;
-    if (Status s = store::LockKeys(conn, b.keys); !s.ok()) return s;
+    if (ordered) {
+      auto mark = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                         {std::to_string(marker_ns), std::to_string(seq % 2147483647)});
+      if (!mark.ok()) return mark.status();
+      // Keys after the batch before holds its own, or has ended for good (not while it is being written again).
+      std::unique_lock<std::mutex> lk(sh.mu);
+      sh.cv.wait(lk, [&] {
+        const Phase p = seq == 0 ? Phase::kCommitted : phase_of(seq - 1);
+        return p == Phase::kLocked || p == Phase::kCommitted || p == Phase::kFailed || !sh.failure.ok();
+      });
+      if (!sh.failure.ok()) return Status(Code::kFailedPrecondition, "an earlier batch failed");
+    }
+    Status locked = store::LockKeys(c, b.keys);
+    set_phase(seq, Phase::kLocked);
+    if (!locked.ok()) return locked.where() == "sqlstate 40P01" ? retry : locked;
     std::vector<store::WriteItem> items;
     items.reserve(b.records.size());
     for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
-    auto written = store::WriteBatch(conn, items, *b.rules);
-    if (!written.ok()) return written.status();
-    if (Status s = store::InsertImportErrors(conn, state->id, b.errors); !s.ok()) return s;
-    if (Status s = store::SaveImportProgress(conn, state->id, static_cast<long long>(b.next_offset), b.next_line,
+    auto written = store::WriteBatch(c, items, *b.rules);
+    if (!written.ok()) return written.status().where() == "sqlstate 40P01" ? retry : written.status();
+    if (Status s = store::InsertImportErrors(c, state->id, b.errors); !s.ok()) return s;
+    if (ordered && seq > 0) {
+      // The batch before ends first: its lock is free once its transaction is over, committed or not.
+      auto prev = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                         {std::to_string(marker_ns), std::to_string((seq - 1) % 2147483647)});
+      if (!prev.ok()) return prev.status().where() == "sqlstate 40P01" ? retry : prev.status();
+      // Its transaction is over; its thread may not have said how yet. Anything but a commit: this batch rolls back
+      // (releasing that batch's lock, which a second try of it takes again) and is written after it.
+      std::unique_lock<std::mutex> lk(sh.mu);
+      sh.cv.wait(lk, [&] { return phase_of(seq - 1) != Phase::kLocked || !sh.failure.ok(); });
+      if (phase_of(seq - 1) != Phase::kCommitted)
+        return sh.failure.ok() ? retry : Status(Code::kFailedPrecondition, "an earlier batch failed");
+    }
+    if (Status s = store::SaveImportProgress(c, state->id, static_cast<long long>(b.next_offset), b.next_line,
                                              static_cast<long long>(b.records.size()),
                                              static_cast<long long>(b.errors.size()));
         !s.ok())
       return s;
     if (!b.more) {
-      if (Status s = store::FinishImport(conn, state->id, "done"); !s.ok()) return s;
+      if (Status s = store::FinishImport(c, state->id, "done"); !s.ok()) return s;
     }
     if (Status s = tx.Commit(); !s.ok()) return s;
+    set_phase(seq, Phase::kCommitted);
     // A fold that fails leaves its deltas for the next one (the import's or a worker's).
-    (void)folder.AfterBatch(conn, !b.records.empty());
-    if (!b.more) (void)folder.Idle(conn);
+    (void)folder.AfterBatch(c, !b.records.empty());
+    if (!b.more) (void)folder.Idle(c);
+    // Reported in commit order (the next batch's writer may get here first).
+    {
+      std::unique_lock<std::mutex> lk(sh.mu);
+      sh.cv.wait(lk, [&] { return sh.reported == seq; });
+    }
+    std::unique_lock<std::mutex> lk(progress_mu);
     result.progress.bytes_done = b.next_offset;
     result.progress.rows_ok += static_cast<long long>(b.records.size());
     result.progress.rows_refused += static_cast<long long>(b.errors.size());
     result.progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.on_progress) options.on_progress(result.progress);
-    if (!b.more) break;
+    lk.unlock();
+    {
+      std::lock_guard<std::mutex> slk(sh.mu);
+      ++sh.reported;
+    }
+    sh.cv.notify_all();
+    return Status::Ok();
+  };
+
+  auto run_writer = [&](store::PgConn& c) {
+    store::TermFolder folder;
+    for (;;) {
+      Batch b;
+      long long seq = 0;
+      {
+        std::unique_lock<std::mutex> lk(h.mu);
+        h.cv.wait(lk, [&] { return h.ready.has_value() || sh.done; });
+        if (!h.ready) return;
+        b = std::move(*h.ready);
+        h.ready.reset();
+        {
+          std::lock_guard<std::mutex> slk(sh.mu);
+          seq = sh.next_seq++;
+          sh.phase[seq] = Phase::kWaiting;
+          const bool end = !b.more || !b.failed.ok() || !b.read_status.ok() || !sh.failure.ok() || sh.stopped ||
+                           (options.stop && options.stop->load());
+          if (end) sh.done = true;
+          else h.want = options.rules();  // the next batch is read while this one is written
+        }
+      }
+      h.cv.notify_all();
+      // What ends the import at this batch, once the batches before it have ended.
+      auto wait_before = [&] {
+        std::unique_lock<std::mutex> lk(sh.mu);
+        sh.cv.wait(lk, [&] {
+          return seq == 0 || phase_of(seq - 1) == Phase::kCommitted || phase_of(seq - 1) == Phase::kFailed ||
+                 !sh.failure.ok();
+        });
+        return sh.failure.ok() && (seq == 0 || phase_of(seq - 1) == Phase::kCommitted);
+      };
+      if (options.stop && options.stop->load()) {
+        {
+          std::lock_guard<std::mutex> lk(sh.mu);
+          sh.stopped = true;
+        }
+        set_phase(seq, Phase::kFailed);
+        return;
+      }
+      if (!b.failed.ok()) {
+        fail(b.failed);
+        set_phase(seq, Phase::kFailed);
+        return;
+      }
+      if (!b.read_status.ok()) {
+        if (wait_before()) {
+          store::FinishImport(c, state->id, "failed", b.read_status.ToString());
+          std::lock_guard<std::mutex> lk(progress_mu);
+          result.status = "failed";
+          result.error = b.read_status.ToString();
+        }
+        set_phase(seq, Phase::kFailed);
+        return;
+      }
+      for (int attempt = 1;; ++attempt) {
+        Status s = write_batch(c, folder, b, seq);
+        if (s.ok()) break;
+        const bool again = s.where() == "retry" && attempt < 5;
+        set_phase(seq, again ? Phase::kRolledBack : Phase::kFailed);
+        if (!again) {
+          fail(s);
+          return;
+        }
+        // Written again once the batch before it has committed (WriteBatch used up the prepared form).
+        if (!wait_before()) {
+          set_phase(seq, Phase::kFailed);
+          return;
+        }
+        set_phase(seq, Phase::kWaiting);
+        b.keys.clear();
+        for (size_t i = 0; i < b.records.size(); ++i) {
+          b.preps[i] = store::PrepareWrite(b.records[i], b.normalized[i], *b.rules);
+          b.keys.insert(b.keys.end(), b.preps[i].keys.begin(), b.preps[i].keys.end());
+        }
+      }
+      if (!b.more) return;
+    }
+  };
+  std::vector<std::thread> more_writers;
+  for (size_t i = 1; i < writers.size(); ++i) more_writers.emplace_back([&, i] { run_writer(*writers[i]); });
+  run_writer(conn);
+  {
+    std::lock_guard<std::mutex> lk(h.mu);
+    std::lock_guard<std::mutex> slk(sh.mu);
+    sh.done = true;
+  }
+  h.cv.notify_all();
+  for (auto& t : more_writers) t.join();
+  if (!sh.failure.ok()) return sh.failure;
+  if (!result.status.empty()) return result;  // failed: the file could not be read
+  if (sh.stopped) {
+    result.status = "stopped";  // the batch in hand was not written: the resume point is the last committed one
+    return result;
   }
   result.status = "done";
   result.progress.bytes_done = st.st_size;

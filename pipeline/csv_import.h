@@ -7,7 +7,7 @@
 // committed offset. A row can never be written twice (source_record is unique on source + "hash:line").
 //
 // Used by canond's drop-folder watcher and by `canonctl import`. Blocking; one call per file; the connection is
-// the caller's. `stop` (optional) is polled between batches.
+// the caller's (options.writers opens more of the same database). `stop` (optional) is polled between batches.
 #pragma once
 
 #include <atomic>
@@ -42,6 +42,10 @@ struct ImportOptions {
   const std::atomic<bool>* stop = nullptr;
   // Rules are re-read per batch so a reload applies to the rest of a long file.
   std::function<std::shared_ptr<const RuleSet>()> rules;
+  // Connections writing batches at once: the caller's and writers - 1 more of the same database (opened and closed
+  // by the import; fewer when they cannot be opened). Batches still commit in file order. On two cores one writer
+  // left a core idle while it waited for the server and the server for it.
+  int writers = 2;
 };
 
 struct ImportResult {

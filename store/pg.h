@@ -100,6 +100,8 @@ class PgConn {
   // Reconnects when the connection dropped.
   Status EnsureConnected();
   PGconn* raw() { return conn_; }
+  // What it connected with (another connection to the same database).
+  const std::string& conninfo() const { return conninfo_; }
 
  private:
   explicit PgConn(PGconn* c, std::string conninfo) : conn_(c), conninfo_(std::move(conninfo)) {}

@@ -1,0 +1,130 @@
+// The CSV import with two writer connections (ImportOptions::writers): batches written at once still commit in file
+// order, each row is stored once, two records of one person in neighbouring batches make one contact as they do
+// with one writer, and a stop between batches resumes at the committed prefix. Small batches (20 rows) so that
+// most second records land in a batch written beside their first record's.
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "connectors/rule_dir.h"
+#include "pipeline/csv_import.h"
+#include "store/migrate.h"
+#include "tests/contacts_gen.h"
+#include "tests/support.h"
+
+using namespace canon;
+using namespace canon::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Dir {
+  std::string path;
+  Dir() {
+    char tmpl[] = "/tmp/canon-csv-writers.XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~Dir() { fs::remove_all(path); }
+};
+
+struct Imported {
+  pipeline::ImportResult result;
+  long long records = 0, contacts = 0, distinct_keys = 0;
+};
+
+Imported Import(const TestDb& db, const std::string& file, int writers, const std::atomic<bool>* stop = nullptr,
+                std::function<void(const pipeline::ImportProgress&)> on_progress = {}) {
+  auto conn = db.Connect();
+  REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
+  auto rules = LoadRuleDir(SourceDir() + "/rules");
+  REQUIRE(rules.ok());
+  std::shared_ptr<const RuleSet> rs = *rules;
+  pipeline::ImportOptions opts;
+  opts.rules = [rs] { return rs; };
+  opts.batch_rows = 20;
+  opts.writers = writers;
+  opts.stop = stop;
+  opts.on_progress = std::move(on_progress);
+  auto r = pipeline::ImportCsvFile(*conn, "contacts_csv", file, opts);
+  REQUIRE(r.ok());
+  Imported out;
+  out.result = *r;
+  out.records = db.Count("SELECT count(*) FROM source_record");
+  out.contacts = db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL");
+  out.distinct_keys = db.Count("SELECT count(DISTINCT delivery_key) FROM source_record");
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("two CSV writers store each row once, in file order, with the contacts one writer makes", "[pg][csv]") {
+  Dir dir;
+  const std::string file = dir.path + "/people.csv";
+  const long kRows = 3000;
+  contacts_gen::Written w = contacts_gen::WriteContactsCsv(file, kRows, 0);
+  REQUIRE(w.seconds > 100);
+
+  TestDb one_db, two_db;
+  Imported one = Import(one_db, file, 1);
+  // Commits, and their progress reports, in file order: each report is the end of the batch after the last one's.
+  long long last_line = 0;
+  uint64_t last_bytes = 0;
+  bool ordered = true;
+  std::set<std::thread::id> threads;  // the writers that committed (on_progress runs on the committing one)
+  Imported two = Import(two_db, file, 2, nullptr, [&](const pipeline::ImportProgress& p) {
+    const long long line = p.rows_ok + p.rows_refused;
+    ordered = ordered && p.bytes_done >= last_bytes;
+    last_bytes = p.bytes_done;
+    // 20 rows a batch; the file's end comes as one more batch of none.
+    ordered = ordered && (line == last_line + 20 || (line == kRows && last_line == kRows));
+    last_line = line;
+    threads.insert(std::this_thread::get_id());
+  });
+  CHECK(ordered);
+  CHECK(last_line == kRows);
+  CHECK(threads.size() == 2);
+  CHECK(one.result.status == "done");
+  CHECK(two.result.status == "done");
+  CHECK(two.result.progress.rows_ok == kRows);
+  CHECK(two.records == kRows);
+  CHECK(two.distinct_keys == kRows);
+  CHECK(two_db.Count("SELECT rows_ok FROM csv_import") == kRows);
+  // One transaction per batch.
+  CHECK(two_db.Count("SELECT count(DISTINCT xmin::text) FROM source_record") == kRows / 20);
+  // The same entities as one writer makes: two records of one person in neighbouring batches, written at once,
+  // still meet (the later batch waits for the earlier one's keys).
+  CHECK(two.contacts == one.contacts);
+  CHECK(two.contacts < w.people + w.seconds);
+  CHECK(two_db.Count("SELECT count(*) FROM (SELECT contact_id FROM entity_member GROUP BY contact_id "
+                     "HAVING count(*) > 1) s") == one_db.Count("SELECT count(*) FROM (SELECT contact_id FROM "
+                                                             "entity_member GROUP BY contact_id HAVING count(*) > 1) s"));
+}
+
+TEST_CASE("two CSV writers stopped between batches resume at the committed prefix; each row once", "[pg][csv]") {
+  Dir dir;
+  const std::string file = dir.path + "/people.csv";
+  const long kRows = 1000;
+  contacts_gen::WriteContactsCsv(file, kRows, 50000);
+  TestDb db;
+  std::atomic<bool> stop{false};
+  Imported first = Import(db, file, 2, &stop, [&](const pipeline::ImportProgress& p) {
+    if (p.rows_ok >= 300) stop = true;
+  });
+  REQUIRE(first.result.status == "stopped");
+  const long long committed = db.Count("SELECT rows_ok FROM csv_import");
+  CHECK(committed >= 300);
+  CHECK(committed < kRows);
+  CHECK(committed % 20 == 0);
+  CHECK(first.records == committed);
+  Imported rest = Import(db, file, 2);
+  CHECK(rest.result.status == "done");
+  CHECK(rest.records == kRows);
+  CHECK(rest.distinct_keys == kRows);
+  CHECK(db.Count("SELECT rows_ok FROM csv_import") == kRows);
+}
