@@ -206,7 +206,8 @@ bool DropWatcher::Import(const std::string& source, const std::string& path) {
     // Database trouble or a vanished source: leave the file where it is. A dropped connection is tried again
     // once it is back (ImportOne's caller); anything else at the next start.
     log_->error("import {}: {} interrupted: {}", source, name, r.status().ToString());
-    return conn_->Healthy();
+    // Unavailable: one of the import's own writer connections dropped (pipeline/csv_import.h): tried again like ours.
+    return conn_->Healthy() && r.status().code() != Code::kUnavailable;
   }
   if (r->status == "stopped") {
     log_->info("import {}: {} stopped at {} bytes; resumes at the next start", source, name, r->progress.bytes_done);

@@ -430,7 +430,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         const bool again = s.where() == "retry" && attempt < 5;
         set_phase(seq, again ? Phase::kRolledBack : Phase::kFailed);
         if (!again) {
-          fail(s);
+          // A writer's lost connection is the database's trouble, not the file's: the caller tries again.
+          fail(c.Healthy() ? s : Status(Code::kUnavailable, "a writer's connection was lost: " + s.ToString()));
           return;
         }
         // Written again once the batch before it has committed (WriteBatch used up the prepared form).
