@@ -300,7 +300,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   std::mutex progress_mu;  // result and on_progress, in commit order
 
   // One batch on one writer. Returns Ok, or a Status with where() "retry" when it must be written again.
-  auto write_batch = [&](store::PgConn& c, store::TermFolder& folder, Batch& b, long long seq) -> Status {
+  auto write_batch = [&](store::PgConn& c, store::TermFolder& folder, Batch& b, long long seq, int attempt) -> Status {
     const Status retry(Code::kUnavailable, "written again", "retry");
     store::Tx tx(c);
     if (Status s = tx.Begin(); !s.ok()) return s;
@@ -324,6 +324,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
     auto written = store::WriteBatch(c, items, *b.rules);
     if (!written.ok()) return written.status().where() == "sqlstate 40P01" ? retry : written.status();
+    if (options.fail_batch && options.fail_batch(seq, attempt)) return retry;  // as if PostgreSQL broke a deadlock
     if (Status s = store::InsertImportErrors(c, state->id, b.errors); !s.ok()) return s;
     if (ordered && seq > 0) {
       // The batch before ends first: its lock is free once its transaction is over, committed or not.
@@ -425,7 +426,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         return;
       }
       for (int attempt = 1;; ++attempt) {
-        Status s = write_batch(c, folder, b, seq);
+        Status s = write_batch(c, folder, b, seq, attempt);
         if (s.ok()) break;
         const bool again = s.where() == "retry" && attempt < 5;
         set_phase(seq, again ? Phase::kRolledBack : Phase::kFailed);
@@ -459,6 +460,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   }
   h.cv.notify_all();
   for (auto& t : more_writers) t.join();
+  // The last deltas, waiting for a fold another session may be running (the writers' own folds step aside then):
+  // an import run on its own (canonctl import) leaves no count behind. A failure leaves them for the next fold.
+  if (result.progress.rows_ok > result.progress.rows_ok_start) (void)store::FoldTermCounts(conn);
   if (!sh.failure.ok()) return sh.failure;
   if (!result.status.empty()) return result;  // failed: the file could not be read
   if (sh.stopped) {

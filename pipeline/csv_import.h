@@ -46,6 +46,9 @@ struct ImportOptions {
   // by the import; fewer when they cannot be opened). Batches still commit in file order. On two cores one writer
   // left a core idle while it waited for the server and the server for it.
   int writers = 2;
+  // Tests only: true for (batch number from 0, attempt from 1) rolls that attempt back once its rows are written,
+  // as when PostgreSQL breaks a deadlock, so the batch and the one after it are written again.
+  std::function<bool(long long batch, int attempt)> fail_batch;
 };
 
 struct ImportResult {
