@@ -297,7 +297,6 @@ Daemon StartCanond(const std::string& bin, const std::string& db, const std::vec
   Fail(bin + " did not become healthy; see " + d.log);
 }
 
-// user + system CPU seconds of a process so far.
 // One counter of a node's /metrics; -1 when it cannot be read.
 double MetricValue(uint16_t port, const std::string& name) {
   std::string body;
@@ -306,6 +305,7 @@ double MetricValue(uint16_t port, const std::string& name) {
   return at == std::string::npos ? -1 : std::atof(body.c_str() + at + name.size() + 2);
 }
 
+// user + system CPU seconds of a process so far.
 double CpuSeconds(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -302,6 +302,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   // One batch on one writer. Returns Ok, or a Status with where() "retry" when it must be written again.
   auto write_batch = [&](store::PgConn& c, store::TermFolder& folder, Batch& b, long long seq, int attempt) -> Status {
     const Status retry(Code::kUnavailable, "written again", "retry");
+    // PostgreSQL broke a deadlock by rolling this batch back: written again.
+    auto or_retry = [&](const Status& s) { return s.where() == "sqlstate 40P01" ? retry : s; };
     store::Tx tx(c);
     if (Status s = tx.Begin(); !s.ok()) return s;
     if (ordered) {
@@ -318,19 +320,19 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     }
     Status locked = store::LockKeys(c, b.keys);
     set_phase(seq, Phase::kLocked);
-    if (!locked.ok()) return locked.where() == "sqlstate 40P01" ? retry : locked;
+    if (!locked.ok()) return or_retry(locked);
     std::vector<store::WriteItem> items;
     items.reserve(b.records.size());
     for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
     auto written = store::WriteBatch(c, items, *b.rules);
-    if (!written.ok()) return written.status().where() == "sqlstate 40P01" ? retry : written.status();
+    if (!written.ok()) return or_retry(written.status());
     if (options.fail_batch && options.fail_batch(seq, attempt)) return retry;  // as if PostgreSQL broke a deadlock
     if (Status s = store::InsertImportErrors(c, state->id, b.errors); !s.ok()) return s;
     if (ordered && seq > 0) {
       // The batch before ends first: its lock is free once its transaction is over, committed or not.
       auto prev = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
                          {std::to_string(marker_ns), std::to_string((seq - 1) % 2147483647)});
-      if (!prev.ok()) return prev.status().where() == "sqlstate 40P01" ? retry : prev.status();
+      if (!prev.ok()) return or_retry(prev.status());
       // Its transaction is over; its thread may not have said how yet. Anything but a commit: this batch rolls back
       // (releasing that batch's lock, which a second try of it takes again) and is written after it.
       std::unique_lock<std::mutex> lk(sh.mu);
@@ -348,9 +350,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     }
     if (Status s = tx.Commit(); !s.ok()) return s;
     set_phase(seq, Phase::kCommitted);
-    // A fold that fails leaves its deltas for the next one (the import's or a worker's).
+    // A fold that fails leaves its deltas for the next one (the import's or a worker's); the last is after the
+    // writers have ended.
     (void)folder.AfterBatch(c, !b.records.empty());
-    if (!b.more) (void)folder.Idle(c);
     // Reported in commit order (the next batch's writer may get here first).
     {
       std::unique_lock<std::mutex> lk(sh.mu);
