@@ -42,23 +42,11 @@ bool WaitFile(const std::string& path, int ms = 20000) {
   return false;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/canon-csv.XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a dropped CSV with a bad row in the middle is imported; done/ holds it and a report naming the line",
           "[pg][csv]") {
-  TempDir tmp;
+  TempDir tmp("canon-csv");
   std::string folder = tmp.path + "/drop";
   TestDb db;
   RulesCopy rules;
@@ -88,7 +76,7 @@ TEST_CASE("a dropped CSV with a bad row in the middle is imported; done/ holds i
 
 TEST_CASE("Windows-1252 and UTF-16 exports are converted; an unreadable file goes to failed/ with its reason",
           "[pg][csv]") {
-  TempDir tmp;
+  TempDir tmp("canon-csv");
   std::string folder = tmp.path + "/drop";
   TestDb db;
   RulesCopy rules;
@@ -124,7 +112,7 @@ TEST_CASE("Windows-1252 and UTF-16 exports are converted; an unreadable file goe
 
 TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row is in the store exactly once",
           "[pg][csv][crash]") {
-  TempDir tmp;
+  TempDir tmp("canon-csv");
   std::string folder = tmp.path + "/drop";
   fs::create_directories(folder);
   RulesCopy copy;
@@ -172,7 +160,7 @@ TEST_CASE("kill -9 of canond halfway through a file, then a restart: every row i
 
 TEST_CASE("two canond nodes on one drop folder: each file is imported by one node, each row stored once",
           "[pg][csv][nodes]") {
-  TempDir tmp;
+  TempDir tmp("canon-csv");
   std::string folder = tmp.path + "/drop";
   fs::create_directories(folder);
   RulesCopy copy;

@@ -2,12 +2,9 @@
 // order, each row is stored once, two records of one person in neighbouring batches make one contact as they do
 // with one writer, and a stop between batches resumes at the committed prefix. Small batches (20 rows) so that
 // most second records land in a batch written beside their first record's.
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <memory>
 #include <map>
 #include <mutex>
@@ -23,18 +20,8 @@
 
 using namespace canon;
 using namespace canon::test;
-namespace fs = std::filesystem;
 
 namespace {
-
-struct Dir {
-  std::string path;
-  Dir() {
-    char tmpl[] = "/tmp/canon-csv-writers.XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~Dir() { fs::remove_all(path); }
-};
 
 struct Imported {
   pipeline::ImportResult result;
@@ -69,7 +56,7 @@ Imported Import(const TestDb& db, const std::string& file, int writers, const st
 }  // namespace
 
 TEST_CASE("two CSV writers store each row once, in file order, with the contacts one writer makes", "[pg][csv]") {
-  Dir dir;
+  TempDir dir("canon-csv-writers");
   const std::string file = dir.path + "/people.csv";
   const long kRows = 3000;
   contacts_gen::Written w = contacts_gen::WriteContactsCsv(file, kRows, 0);
@@ -112,7 +99,7 @@ TEST_CASE("two CSV writers store each row once, in file order, with the contacts
 }
 
 TEST_CASE("two CSV writers stopped between batches resume at the committed prefix; each row once", "[pg][csv]") {
-  Dir dir;
+  TempDir dir("canon-csv-writers");
   const std::string file = dir.path + "/people.csv";
   const long kRows = 1000;
   contacts_gen::WriteContactsCsv(file, kRows, 50000);
@@ -136,7 +123,7 @@ TEST_CASE("two CSV writers stopped between batches resume at the committed prefi
 
 TEST_CASE("a batch rolled back mid-import (a broken deadlock) is written again, and so is the one after it",
           "[pg][csv]") {
-  Dir dir;
+  TempDir dir("canon-csv-writers");
   const std::string file = dir.path + "/people.csv";
   const long kRows = 1000;
   contacts_gen::WriteContactsCsv(file, kRows, 90000);

@@ -164,26 +164,6 @@ void WriteCsv(const std::string& path, const std::vector<Input>& inputs) {
   REQUIRE(needs_quotes.empty());
 }
 
-// A fresh directory under /tmp, removed with everything in it at the end of the scope.
-class TempDir {
- public:
-  explicit TempDir(const char* prefix) {
-    std::string tmpl = std::string("/tmp/") + prefix + ".XXXXXX";
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The [febrl] source: generic JSON, each canonical field at the JSON Pointer of its column.
 std::string FebrlSource() {
   std::string s = "\n[febrl]\nkind = \"json\"\nauth = \"none\"\ndefault_country = \"AU\"\n[febrl.map]\n";
@@ -269,7 +249,7 @@ TEST_CASE("Febrl dataset1 posted to the daemon clusters as canonctl dedupe does"
 
   // ---- Offline: canonctl dedupe over the same flattened records.
   TempDir tmp_dir("canon-febrl");
-  const std::string& tmp = tmp_dir.path();
+  const std::string& tmp = tmp_dir.path;
   const std::string csv = tmp + "/input.csv", clusters_csv = tmp + "/clusters.csv";
   WriteCsv(csv, inputs);
   std::string args = "dedupe " + csv + " --out " + clusters_csv + " --rules " + rules.rules() +
@@ -402,7 +382,7 @@ TEST_CASE("Febrl dataset1 posted to the daemon clusters as canonctl dedupe does"
 // canond dead-letters it; without, it is matched on what remains. (No database: runs with the unit tests.)
 TEST_CASE("canonctl dedupe --skip-refused leaves refused rows out of matching", "[match][dedupe][febrl]") {
   TempDir tmp_dir("canon-skip-refused");
-  const std::string& tmp = tmp_dir.path();
+  const std::string& tmp = tmp_dir.path;
   const std::string in = tmp + "/in.csv", out = tmp + "/out.csv";
   std::ofstream(in) << "id,first_name,last_name,birth_date,phone\n"
                        "a1,Robert,Smith,1980-02-30,+1 415 555 0100\n"  // no 30 February: the record is refused

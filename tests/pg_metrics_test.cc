@@ -333,18 +333,6 @@ TEST_CASE("the registry writes every family with HELP and TYPE, histograms cumul
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/canon-metrics.XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 bool WaitFile(const std::string& path, int ms = 20000) {
   for (int i = 0; i < ms / 50; ++i) {
     if (fs::exists(path)) return true;
@@ -365,7 +353,7 @@ std::string Token(const std::string& name, const std::string& role, const std::s
 
 TEST_CASE("GET /metrics parses as Prometheus text and counts the traffic a real canond took",
           "[pg][metrics]") {
-  TempDir tmp;
+  TempDir tmp("canon-metrics");
   const std::string folder = tmp.path + "/drop";
   TestDb db;
   RulesCopy rules;

@@ -25,18 +25,6 @@ namespace {
 const char* kJson = "application/json";
 const char* kForm = "application/x-www-form-urlencoded";
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/canon-vendor.XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -89,7 +77,7 @@ bool Duplicate(const std::string& body) { return body.find("\"duplicate\":true")
 
 // A daemon with every vendor secret set and the Graph API on loopback.
 struct Env {
-  TempDir tmp;
+  TempDir tmp{"canon-vendor"};
   Pem pem = MakeSelfSigned();
   CaFile ca{pem};
   ScriptedServer graph;

@@ -331,4 +331,15 @@ std::string WaitFor(const TestDb& db, const std::string& sql, const std::string&
   return last;
 }
 
+TempDir::TempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
+  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+  path = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
 }  // namespace canon::test

@@ -81,6 +81,15 @@ CliRun RunCanonctl(const std::string& args, const std::string& stdin_file = {}, 
 // POSTs a form to /ingest/{source} and requires the 202.
 void PostForm(const Canond& d, const std::string& body, const std::string& source = "website");
 
+// A fresh directory under /tmp (named after `prefix`), removed with what it holds on destruction.
+struct TempDir {
+  explicit TempDir(const std::string& prefix = "canon-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path;
+};
+
 // A copy of the shipped rules/ and schemas/ side by side in a temp dir (as LoadRuleDir expects), for tests that
 // edit rule files; removed on destruction.
 class RulesCopy {
