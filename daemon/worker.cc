@@ -215,6 +215,7 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
           // Rows that stepped aside twice: now, alone, waiting for their keys. Its failure is theirs to retry.
           std::vector<long long> again;
           Result<int> m = ProcessBatch(conn, static_cast<int>(wait.size()), wait, &again, nullptr);
+          Waited(again);
           if (m.ok()) return n;
           *claimed = std::move(again);
           return m;
@@ -502,22 +503,39 @@ Result<int> WorkerPool::DeferBusy(store::PgConn& conn, std::vector<Prepared>& pr
   {
     std::lock_guard<std::mutex> lock(deferred_mu_);
     if (deferred_.size() > kMaxDeferred) deferred_.clear();  // ids other nodes took: forgotten, never wrong
+    if (waiting_.size() > kMaxDeferred) waiting_.clear();
     for (size_t pi = 0; pi < prepared.size(); ++pi) {
       const long long id = prepared[pi].row->id;
       if (!aside[pi]) {
         deferred_.erase(id);
+        waiting_.erase(id);
         kept.push_back(std::move(prepared[pi]));
+        continue;
+      }
+      // Another worker of this node is about to wait for this row: it claimed it between that worker's commit
+      // and its waiting batch. This worker waits for it too (whichever claims it first writes it); not counted again.
+      if (waiting_.count(id)) {
+        wait->push_back(id);
         continue;
       }
       ++n;
       // The second time: written next, alone, waiting for its keys (no row is put off for ever).
-      if (deferred_.erase(id)) wait->push_back(id);
-      else deferred_.insert(id);
+      if (deferred_.erase(id)) {
+        wait->push_back(id);
+        waiting_.insert(id);
+      } else {
+        deferred_.insert(id);
+      }
     }
   }
   prepared = std::move(kept);
   if (n) metrics_.worker_deferred.With().Inc(static_cast<uint64_t>(n));
   return n;
+}
+
+void WorkerPool::Waited(const std::vector<long long>& claimed) {
+  std::lock_guard<std::mutex> lock(deferred_mu_);
+  for (long long id : claimed) waiting_.erase(id);
 }
 
 Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared,

@@ -101,6 +101,8 @@ class WorkerPool {
   // wait holds other rows back. Waiting held a whole batch, and its locks, behind the other batch's commit: with
   // 1,000,000 contacts stored, three workers spent 284 us per record in it. Returns how many rows stepped aside.
   Result<int> DeferBusy(store::PgConn& conn, std::vector<Prepared>& prepared, std::vector<long long>* wait);
+  // The rows a waiting batch claimed: no longer waited for.
+  void Waited(const std::vector<long long>& claimed);
   // The writing half shared by inbox rows and fetched leads: locks the keys, drops suppressed people, dead-letters
   // refusals, writes every accepted record (skipping those of `stored`); returns the records handled per item.
   // Counts go to `tally`.
@@ -123,6 +125,8 @@ class WorkerPool {
   static constexpr size_t kMaxDeferred = 100000;
   std::mutex deferred_mu_;
   std::unordered_set<long long> deferred_;
+  // Rows stepped aside twice, which a worker of this node is about to claim in a batch that waits for their keys.
+  std::unordered_set<long long> waiting_;
   Heartbeats heartbeats_;  // one slot per worker thread: busy from the start of each batch
 };
 

@@ -93,3 +93,29 @@ TEST_CASE("two records of one person, one stepping aside, make one entity", "[pg
   CHECK(Deferred(d) >= 2);
   CHECK(Deferred(d) <= 4);
 }
+
+TEST_CASE("rows of one busy person, claimed by both workers, step aside at most twice each", "[pg]") {
+  TestDb db;
+  Canond d(db);  // two workers by default: either may claim a row the other is about to wait for
+  const std::vector<std::string> email_keys = KeysOf("di.moss@example.com", "Di", "Moss", "email:");
+  REQUIRE(email_keys.size() == 1);
+  auto other = db.Connect();
+  store::Tx tx(*other);
+  REQUIRE(tx.Begin().ok());
+  REQUIRE(store::LockKeys(*other, email_keys).ok());
+  constexpr int kRows = 12;
+  for (int i = 0; i < kRows; ++i)
+    PostForm(d, "email=di.moss%40example.com&first_name=Di&last_name=Moss&company=Acme+" + std::to_string(i));
+  // Rows step aside twice, then a batch of each worker that holds some waits for the key; none is written.
+  REQUIRE(WaitFor(db, "SELECT count(*) >= 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", "t") == "t");
+  CHECK(db.Count("SELECT count(*) FROM source_record") == 0);
+  REQUIRE(tx.Commit().ok());
+  REQUIRE(WaitFor(db, "SELECT count(*) FROM inbox WHERE status = 'done'", std::to_string(kRows)) ==
+          std::to_string(kRows));
+  CHECK(db.Count("SELECT count(*) FROM source_record") == kRows);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 1);
+  CHECK(db.Scalar("SELECT string_agg(DISTINCT attempts::text, ',') FROM inbox") == "1");
+  const double deferred = Deferred(d);
+  CHECK(deferred >= 2);
+  CHECK(deferred <= 2 * kRows);
+}
