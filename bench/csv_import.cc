@@ -72,6 +72,7 @@ double CopyRate(const std::string& db, const std::string& path, long rows) {
 }
 
 int g_writers = canon::pipeline::ImportOptions().writers;
+long long g_waited = 0;  // rows written once the batches before theirs had committed, over the imports
 
 double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet> rules, const std::string& path,
                   long rows) {
@@ -90,6 +91,7 @@ double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet>
                  r->progress.rows_refused);
     std::exit(1);
   }
+  g_waited += r->progress.rows_waited;
   return rows / s;
 }
 
@@ -185,6 +187,9 @@ int main(int argc, char** argv) {
   std::printf("%-10s %12s %12s %8s\n", "rows", "COPY rows/s", "import rows/s", "ratio");
   std::printf("%-10ld %12.0f %12.0f %8.3f\n", small, copy_small, imp_small, imp_small / copy_small);
   std::printf("%-10ld %12.0f %12.0f %8.3f\n", rows, copy_big, imp_big, imp_big / copy_big);
+  std::printf("rows written only once the batches before theirs had committed (a blocking key shared): %lld of %ld "
+              "(%.1f%%)\n",
+              g_waited, small + rows, 100.0 * static_cast<double>(g_waited) / static_cast<double>(small + rows));
   auto people = (*conn)->Exec("SELECT count(*) FROM contact WHERE merged_into IS NULL");
   if (people.ok())
     std::printf("contacts after both imports: %lld (the files hold %ld people and %ld second records of them, as "

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "connectors/csv_reader.h"
 #include "hygiene/normalize.h"
@@ -144,6 +146,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     std::vector<store::WritePrep> preps;
     std::vector<std::pair<long long, std::string>> errors;
     std::vector<std::string> keys;
+    std::shared_ptr<const std::unordered_set<std::string>> key_set;  // the same keys, for the batches after it
     uint64_t next_offset = 0;
     int64_t next_line = 0;
     bool more = true;
@@ -190,6 +193,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       b.records.push_back(std::move(*rec));
       b.normalized.push_back(std::move(n));
     }
+    b.key_set = std::make_shared<const std::unordered_set<std::string>>(b.keys.begin(), b.keys.end());
     return b;
   };
 
@@ -245,9 +249,11 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   } joiner{h, producer};
   // Writers: the caller's connection and, with options.writers > 1, more of the same database. Batch k goes to
   // whichever writer is free; batches commit in file order, so the committed progress is always a prefix of the
-  // file (a crash or stop resumes exactly there). Two rules keep writers from waiting on each other in a cycle:
-  //   - a batch takes its key locks only after the batch before it holds all of its own (so an earlier batch never
-  //     waits for a later one's keys);
+  // file (a crash or stop resumes exactly there). A batch first writes the rows that share no blocking key with the
+  // batches before it still being written (about 99% of rows), and the others once those have committed. Two rules
+  // keep writers from waiting on each other in a cycle:
+  //   - a batch takes its key locks only after the batch before it holds its first group's; that group's keys are
+  //     none of the earlier batches', so an earlier batch never waits for a later one's keys;
   //   - before it saves its progress and commits, a batch waits for the one before it to end, on that batch's
   //     transaction-scoped advisory lock (a wait PostgreSQL sees, so the rare remaining cycle, two batches joining
   //     one stored contact by different keys, is a deadlock it detects and breaks).
@@ -273,6 +279,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     long long next_seq = 0;
     long long reported = 0;  // batches whose progress was reported
     std::map<long long, Phase> phase;  // per batch number, while a later batch may ask
+    // The keys of the batches taken and not yet committed (nor failed for good), by batch number.
+    std::map<long long, std::shared_ptr<const std::unordered_set<std::string>>> inflight;
     Status failure;                     // the first failure that ends the import
     bool stopped = false;
     bool done = false;
@@ -285,6 +293,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     {
       std::lock_guard<std::mutex> lk(sh.mu);
       sh.phase[seq] = p;
+      if (p == Phase::kCommitted || p == Phase::kFailed) sh.inflight.erase(seq);
       // Keep the last few: only the next batch asks about this one.
       while (sh.phase.size() > 16) sh.phase.erase(sh.phase.begin());
     }
@@ -306,6 +315,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     auto or_retry = [&](const Status& s) { return s.where() == "sqlstate 40P01" ? retry : s; };
     store::Tx tx(c);
     if (Status s = tx.Begin(); !s.ok()) return s;
+    // The keys of the batches before this one that may still be written (taken, not yet committed).
+    std::vector<std::shared_ptr<const std::unordered_set<std::string>>> before;
     if (ordered) {
       auto mark = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
                          {std::to_string(marker_ns), std::to_string(seq % 2147483647)});
@@ -317,15 +328,68 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         return p == Phase::kLocked || p == Phase::kCommitted || p == Phase::kFailed || !sh.failure.ok();
       });
       if (!sh.failure.ok()) return Status(Code::kFailedPrecondition, "an earlier batch failed");
+      for (auto it = sh.inflight.begin(); it != sh.inflight.end() && it->first < seq; ++it) before.push_back(it->second);
     }
-    Status locked = store::LockKeys(c, b.keys);
+    // The rows sharing no key with those batches (nor, through one another, with a row that does) are written at
+    // once, while those batches are written; the rest once they have committed, with their contacts to match. The
+    // two groups share no key, so writing them apart decides as writing them together would; the source records
+    // take their ids in file order all the same.
+    const size_t n = b.records.size();
+    std::vector<bool> later(n, false);
+    if (!before.empty()) {
+      std::unordered_map<std::string_view, std::vector<size_t>> rows_of;
+      std::vector<size_t> todo;
+      for (size_t i = 0; i < n; ++i)
+        for (const std::string& k : b.preps[i].keys) {
+          rows_of[k].push_back(i);
+          if (later[i]) continue;
+          for (const auto& keys : before)
+            if (keys->count(k)) {
+              later[i] = true;
+              todo.push_back(i);
+              break;
+            }
+        }
+      while (!todo.empty()) {
+        const size_t i = todo.back();
+        todo.pop_back();
+        for (const std::string& k : b.preps[i].keys)
+          for (size_t j : rows_of[k])
+            if (!later[j]) {
+              later[j] = true;
+              todo.push_back(j);
+            }
+      }
+    }
+    std::vector<store::WriteItem> now, then;
+    std::vector<std::string> now_keys, then_keys;
+    for (size_t i = 0; i < n; ++i) {
+      auto& items = later[i] ? then : now;
+      auto& keys = later[i] ? then_keys : now_keys;
+      items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
+      keys.insert(keys.end(), b.preps[i].keys.begin(), b.preps[i].keys.end());
+    }
+    if (ordered && n > 0) {
+      // Before this batch says it holds its keys, so the batch after it takes its ids after these: the source
+      // records' ids follow the file, as with one writer, whichever batch's INSERT runs first. A batch written again
+      // takes new ones once the batch before it has committed.
+      auto ids = c.Exec("SELECT nextval('source_record_id_seq') FROM generate_series(1, $1)", {std::to_string(n)});
+      if (!ids.ok()) return ids.status();
+      for (size_t i = 0, a = 0, z = 0; i < n; ++i) (later[i] ? then[z++] : now[a++]).record_id = ids->Int(i, 0);
+    }
+    Status locked = store::LockKeys(c, now_keys);
     set_phase(seq, Phase::kLocked);
     if (!locked.ok()) return or_retry(locked);
-    std::vector<store::WriteItem> items;
-    items.reserve(b.records.size());
-    for (size_t i = 0; i < b.records.size(); ++i) items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
-    auto written = store::WriteBatch(c, items, *b.rules);
-    if (!written.ok()) return or_retry(written.status());
+    if (!now.empty()) {
+      auto written = store::WriteBatch(c, now, *b.rules);
+      if (!written.ok()) return or_retry(written.status());
+    }
+    if (!then.empty()) {
+      // Waits for the batches before (their keys), which an earlier batch never does for a later one's.
+      if (Status s = store::LockKeys(c, then_keys); !s.ok()) return or_retry(s);
+      auto written = store::WriteBatch(c, then, *b.rules);
+      if (!written.ok()) return or_retry(written.status());
+    }
     if (options.fail_batch && options.fail_batch(seq, attempt)) return retry;  // as if PostgreSQL broke a deadlock
     if (Status s = store::InsertImportErrors(c, state->id, b.errors); !s.ok()) return s;
     if (ordered && seq > 0) {
@@ -362,6 +426,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     result.progress.bytes_done = b.next_offset;
     result.progress.rows_ok += static_cast<long long>(b.records.size());
     result.progress.rows_refused += static_cast<long long>(b.errors.size());
+    result.progress.rows_waited += static_cast<long long>(then.size());
     result.progress.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.on_progress) options.on_progress(result.progress);
     lk.unlock();
@@ -388,6 +453,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
           std::lock_guard<std::mutex> slk(sh.mu);
           seq = sh.next_seq++;
           sh.phase[seq] = Phase::kWaiting;
+          if (b.key_set) sh.inflight[seq] = b.key_set;
           const bool end = !b.more || !b.failed.ok() || !b.read_status.ok() || !sh.failure.ok() || sh.stopped ||
                            (options.stop && options.stop->load());
           if (end) sh.done = true;

@@ -425,7 +425,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::vector<long long> q_item;
   std::vector<std::string> q_source, q_field, q_value, q_reason;
   {
-    std::vector<long long> inbox, index;
+    std::vector<long long> inbox, index, ids;
     std::vector<std::string> source, delivery, raw, norm, version, received;
     std::vector<bool> test;
     for (size_t i = 0; i < n; ++i) {
@@ -440,6 +440,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       norm.push_back(std::move(prep[i]->normalized_json));
       version.push_back(nr.rules_version);
       received.push_back(items[i].meta.received_at);
+      ids.push_back(items[i].record_id);
       // A test lead's values are not the business's data: no quarantine report counts them.
       if (r.is_test) continue;
       for (const auto& q : nr.quarantined) {
@@ -455,14 +456,15 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     batch_a.push_back(
         {"INSERT INTO source_record (id, inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
          "rules_version, received_at) "
-         "SELECT nextval('source_record_id_seq'), nullif(inbox, 0), src, idx, nullif(dk, ''), t, raw::jsonb, "
-         "       norm::jsonb, rv, coalesce(nullif(ra, '')::timestamptz, now()) "
+         "SELECT coalesce(nullif(rid, 0), nextval('source_record_id_seq')), nullif(inbox, 0), src, idx, "
+         "       nullif(dk, ''), t, raw::jsonb, norm::jsonb, rv, coalesce(nullif(ra, '')::timestamptz, now()) "
          "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bool[], $6::text[], "
-         "            $7::text[], $8::text[], $9::text[]) AS u(inbox, src, idx, dk, t, raw, norm, rv, ra) "
+         "            $7::text[], $8::text[], $9::text[], $10::bigint[]) "
+         "     AS u(inbox, src, idx, dk, t, raw, norm, rv, ra, rid) "
          "RETURNING id, fingerprint",
          {IntArrayParam(inbox), TextArrayParam(source), IntArrayParam(index), TextArrayParam(delivery),
           BoolArrayParam(test), TextArrayParam(raw), TextArrayParam(norm), TextArrayParam(version),
-          TextArrayParam(received)}});
+          TextArrayParam(received), IntArrayParam(ids)}});
   }
 
   // 3. Keys and term counts (a delta row; '' counts the records that have the field).

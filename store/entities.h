@@ -82,6 +82,9 @@ struct WriteItem {
   const Record* raw = nullptr;                  // borrowed for the call
   const NormalizedRecord* normalized = nullptr;  // accepted records only
   WritePrep* prep = nullptr;  // optional, PrepareWrite(*raw, *normalized, rules); WriteBatch moves from it
+  // The source record's id, taken from source_record_id_seq by the caller (a batch written in two calls keeps its
+  // ids in the order of its rows: a higher id is a newer record for survivorship); 0: the next from the sequence.
+  long long record_id = 0;
 };
 
 // Writes a batch of records in a fixed number of statements, whatever the batch size: source records, keys,
