@@ -268,9 +268,11 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   std::vector<store::PgConn*> writers = {&conn};
   for (auto& e : extra) writers.push_back(e.get());
   const bool ordered = writers.size() > 1;
-  // The batches' marker locks: (namespace of this import, batch number). Negative first keys: other int4-pair
-  // advisory locks of Canon (the term-count folders') use positive ones.
+  // The batches' marker locks: (namespace of this import, batch number and attempt). Negative first keys: other
+  // int4-pair advisory locks of Canon (the term-count folders') use positive ones. Each attempt has its own, so the
+  // batch after one that is written again waits for the attempt it saw, not for the next one.
   const int marker_ns = -static_cast<int>(state->id % 2147483647) - 1;
+  auto marker = [](long long seq, int attempt) { return std::to_string((seq % 268435455) * 8 + (attempt & 7)); };
 
   enum class Phase { kWaiting, kLocked, kCommitted, kRolledBack, kFailed };
   struct Shared {
@@ -279,6 +281,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     long long next_seq = 0;
     long long reported = 0;  // batches whose progress was reported
     std::map<long long, Phase> phase;  // per batch number, while a later batch may ask
+    std::map<long long, int> attempt;  // per batch number, the attempt under way or last made
     // The keys of the batches taken and not yet committed (nor failed for good), by batch number.
     std::map<long long, std::shared_ptr<const std::unordered_set<std::string>>> inflight;
     Status failure;                     // the first failure that ends the import
@@ -296,6 +299,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       if (p == Phase::kCommitted || p == Phase::kFailed) sh.inflight.erase(seq);
       // Keep the last few: only the next batch asks about this one.
       while (sh.phase.size() > 16) sh.phase.erase(sh.phase.begin());
+      while (sh.attempt.size() > 16) sh.attempt.erase(sh.attempt.begin());
     }
     sh.cv.notify_all();
   };
@@ -317,9 +321,14 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     if (Status s = tx.Begin(); !s.ok()) return s;
     // The keys of the batches before this one that may still be written (taken, not yet committed).
     std::vector<std::shared_ptr<const std::unordered_set<std::string>>> before;
+    int prev_seen = 0;  // the attempt of the batch before that this one started beside (0: it had committed)
     if (ordered) {
+      {
+        std::lock_guard<std::mutex> lk(sh.mu);
+        sh.attempt[seq] = attempt;
+      }
       auto mark = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
-                         {std::to_string(marker_ns), std::to_string(seq % 2147483647)});
+                         {std::to_string(marker_ns), marker(seq, attempt)});
       if (!mark.ok()) return mark.status();
       // Keys after the batch before holds its own, or has ended for good (not while it is being written again).
       std::unique_lock<std::mutex> lk(sh.mu);
@@ -328,6 +337,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         return p == Phase::kLocked || p == Phase::kCommitted || p == Phase::kFailed || !sh.failure.ok();
       });
       if (!sh.failure.ok()) return Status(Code::kFailedPrecondition, "an earlier batch failed");
+      if (seq > 0 && phase_of(seq - 1) == Phase::kLocked) prev_seen = sh.attempt[seq - 1];
       for (auto it = sh.inflight.begin(); it != sh.inflight.end() && it->first < seq; ++it) before.push_back(it->second);
     }
     // The rows sharing no key with those batches (nor, through one another, with a row that does) are written at
@@ -380,10 +390,12 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     Status locked = store::LockKeys(c, now_keys);
     set_phase(seq, Phase::kLocked);
     if (!locked.ok()) return or_retry(locked);
+    if (options.test_stage) options.test_stage(seq, attempt, 0);
     if (!now.empty()) {
       auto written = store::WriteBatch(c, now, *b.rules);
       if (!written.ok()) return or_retry(written.status());
     }
+    if (options.test_stage) options.test_stage(seq, attempt, 1);
     if (!then.empty()) {
       // Waits for the batches before (their keys), which an earlier batch never does for a later one's.
       if (Status s = store::LockKeys(c, then_keys); !s.ok()) return or_retry(s);
@@ -393,16 +405,29 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     if (options.fail_batch && options.fail_batch(seq, attempt)) return retry;  // as if PostgreSQL broke a deadlock
     if (Status s = store::InsertImportErrors(c, state->id, b.errors); !s.ok()) return s;
     if (ordered && seq > 0) {
-      // The batch before ends first: its lock is free once its transaction is over, committed or not.
-      auto prev = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
-                         {std::to_string(marker_ns), std::to_string((seq - 1) % 2147483647)});
-      if (!prev.ok()) return or_retry(prev.status());
-      // Its transaction is over; its thread may not have said how yet. Anything but a commit: this batch rolls back
-      // (releasing that batch's lock, which a second try of it takes again) and is written after it.
-      std::unique_lock<std::mutex> lk(sh.mu);
-      sh.cv.wait(lk, [&] { return phase_of(seq - 1) != Phase::kLocked || !sh.failure.ok(); });
-      if (phase_of(seq - 1) != Phase::kCommitted)
-        return sh.failure.ok() ? retry : Status(Code::kFailedPrecondition, "an earlier batch failed");
+      const Status earlier_failed(Code::kFailedPrecondition, "an earlier batch failed");
+      bool wait = false;
+      {
+        std::lock_guard<std::mutex> lk(sh.mu);
+        const Phase p = phase_of(seq - 1);
+        // Written again since this batch began (or about to be): this batch rolls back, releasing what it holds
+        // (which that attempt may need), and follows it.
+        if (p != Phase::kLocked && p != Phase::kCommitted) return sh.failure.ok() ? retry : earlier_failed;
+        if (p == Phase::kLocked && sh.attempt[seq - 1] != prev_seen) return retry;
+        wait = p == Phase::kLocked;
+      }
+      if (wait) {
+        // The batch before ends first: its attempt's lock is free once that transaction is over, committed or not.
+        auto prev = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
+                           {std::to_string(marker_ns), marker(seq - 1, prev_seen)});
+        if (!prev.ok()) return or_retry(prev.status());
+        // Its transaction is over; its thread may not have said how yet. Anything but a commit of that attempt:
+        // this batch rolls back and is written after it.
+        std::unique_lock<std::mutex> lk(sh.mu);
+        if (sh.attempt[seq - 1] != prev_seen) return retry;
+        sh.cv.wait(lk, [&] { return phase_of(seq - 1) != Phase::kLocked || !sh.failure.ok(); });
+        if (phase_of(seq - 1) != Phase::kCommitted) return sh.failure.ok() ? retry : earlier_failed;
+      }
     }
     if (Status s = store::SaveImportProgress(c, state->id, static_cast<long long>(b.next_offset), b.next_line,
                                              static_cast<long long>(b.records.size()),

@@ -52,6 +52,9 @@ struct ImportOptions {
   // Tests only: true for (batch number from 0, attempt from 1) rolls that attempt back once its rows are written,
   // as when PostgreSQL breaks a deadlock, so the batch and the one after it are written again.
   std::function<bool(long long batch, int attempt)> fail_batch;
+  // Tests only: called on the writer's thread once an attempt holds its first group's keys (stage 0) and once it
+  // has written that group (stage 1), so a test can order two writers' steps.
+  std::function<void(long long batch, int attempt, int stage)> test_stage;
 };
 
 struct ImportResult {

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
 #include <memory>
 #include <map>
 #include <mutex>
@@ -177,4 +180,74 @@ TEST_CASE("a batch rolled back mid-import (a broken deadlock) is written again, 
   // No term count twice: the rolled-back attempts' deltas went with them.
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'family_name' AND value = ''") ==
         one_db.Count("SELECT sum(n) FROM term_count WHERE field = 'family_name' AND value = ''"));
+}
+
+// A real deadlock, not an injected one: batch 1 joins a stored contact by a key batch 0 does not have (so it writes
+// that row at once), batch 0 then joins the same contact by another key and waits for batch 1's lock on it, while
+// batch 1's other row shares a key with batch 0 and waits for batch 0. PostgreSQL breaks the cycle; the batch it
+// rolls back (and any after it) is written again, and the import ends as one writer's would.
+TEST_CASE("two CSV writers in a real deadlock over one stored contact: broken, written again, nothing lost",
+          "[pg][csv]") {
+  TempDir dir("canon-csv-deadlock");
+  auto write = [&](const std::string& name, const std::string& body) {
+    std::ofstream(dir.path + "/" + name) << body;
+    return dir.path + "/" + name;
+  };
+  const std::string stored = write("stored.csv", "email,first_name,last_name,phone\n"
+                                                 "ann.lee@example.com,Ann,Lee,+1 312 555 0100\n"
+                                                 "ann@lee.org,Ann,Lee,+1 312 555 0100\n");
+  const std::string file = write("people.csv",
+                                 "email,first_name,last_name,phone\n"
+                                 "ann.lee@example.com,,,\n"           // batch 0: joins Ann by e-mail
+                                 "zed.quinn@example.com,Zed,Quinn,\n"  // batch 0
+                                 "ann@lee.org,,,\n"                    // batch 1: joins Ann by her other e-mail
+                                 "zed.quinn@example.com,,,\n"          // batch 1: Zed's key, after batch 0
+                                 "moe.park@example.com,Moe,Park,\n"    // batch 2
+                                 "ivy.cole@example.com,Ivy,Cole,\n");
+  for (int run = 0; run < 2; ++run) {
+    TestDb db;
+    auto conn = db.Connect();
+    REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
+    auto rules = LoadRuleDir(SourceDir() + "/rules");
+    REQUIRE(rules.ok());
+    std::shared_ptr<const RuleSet> rs = *rules;
+    pipeline::ImportOptions opts;
+    opts.rules = [rs] { return rs; };
+    opts.writers = 1;
+    REQUIRE(pipeline::ImportCsvFile(*conn, "contacts_csv", stored, opts).ok());
+    REQUIRE(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 1);
+
+    std::mutex mu;
+    std::condition_variable cv;
+    bool batch1_wrote = false;
+    int max_attempt = 0;
+    opts.batch_rows = 2;
+    opts.writers = 2;
+    opts.test_stage = [&](long long batch, int attempt, int stage) {
+      std::unique_lock<std::mutex> lk(mu);
+      max_attempt = std::max(max_attempt, attempt);
+      if (batch == 1 && stage == 1) {
+        batch1_wrote = true;
+        cv.notify_all();
+      }
+      // Batch 0's first attempt writes only once batch 1 holds Ann's contact (or after 10 s: no deadlock then).
+      if (batch == 0 && attempt == 1 && stage == 0)
+        cv.wait_for(lk, std::chrono::seconds(10), [&] { return batch1_wrote; });
+    };
+    auto r = pipeline::ImportCsvFile(*conn, "contacts_csv", file, opts);
+    REQUIRE(r.ok());
+    CHECK(r->status == "done");
+    CHECK(batch1_wrote);
+    // PostgreSQL broke a deadlock: some batch was written a second time.
+    CHECK(max_attempt >= 2);
+    CHECK(db.Count("SELECT count(*) FROM source_record") == 8);
+    CHECK(db.Count("SELECT count(DISTINCT delivery_key) FROM source_record") == 8);
+    CHECK(db.Scalar("SELECT status || ' ' || rows_ok FROM csv_import ORDER BY id DESC LIMIT 1") == "done 6");
+    // Ann: her two stored records and both rows; Zed: his two rows; Moe; Ivy.
+    CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 4);
+    CHECK(db.Count("SELECT count(*) FROM entity_member m JOIN contact c ON c.id = m.contact_id "
+                   "WHERE c.phone = '+13125550100' AND c.merged_into IS NULL") == 4);
+    CHECK(db.Count("SELECT count(*) FROM entity_member m JOIN contact c ON c.id = m.contact_id "
+                   "WHERE c.email = 'zed.quinn@example.com' AND c.merged_into IS NULL") == 2);
+  }
 }
