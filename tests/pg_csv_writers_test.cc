@@ -31,16 +31,22 @@ struct Imported {
   long long records = 0, contacts = 0, distinct_keys = 0;
 };
 
-Imported Import(const TestDb& db, const std::string& file, int writers, const std::atomic<bool>* stop = nullptr,
-                std::function<void(const pipeline::ImportProgress&)> on_progress = {},
-                std::function<bool(long long, int)> fail_batch = {}) {
+// A migrated store's connection, and import options with the shipped rules.
+std::unique_ptr<store::PgConn> Migrated(const TestDb& db, pipeline::ImportOptions* opts) {
   auto conn = db.Connect();
   REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
   auto rules = LoadRuleDir(SourceDir() + "/rules");
   REQUIRE(rules.ok());
   std::shared_ptr<const RuleSet> rs = *rules;
+  opts->rules = [rs] { return rs; };
+  return conn;
+}
+
+Imported Import(const TestDb& db, const std::string& file, int writers, const std::atomic<bool>* stop = nullptr,
+                std::function<void(const pipeline::ImportProgress&)> on_progress = {},
+                std::function<bool(long long, int)> fail_batch = {}) {
   pipeline::ImportOptions opts;
-  opts.rules = [rs] { return rs; };
+  auto conn = Migrated(db, &opts);
   opts.batch_rows = 20;
   opts.writers = writers;
   opts.stop = stop;
@@ -206,13 +212,8 @@ TEST_CASE("two CSV writers in a real deadlock over one stored contact: broken, w
                                  "ivy.cole@example.com,Ivy,Cole,\n");
   for (int run = 0; run < 2; ++run) {
     TestDb db;
-    auto conn = db.Connect();
-    REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
-    auto rules = LoadRuleDir(SourceDir() + "/rules");
-    REQUIRE(rules.ok());
-    std::shared_ptr<const RuleSet> rs = *rules;
     pipeline::ImportOptions opts;
-    opts.rules = [rs] { return rs; };
+    auto conn = Migrated(db, &opts);
     opts.writers = 1;
     REQUIRE(pipeline::ImportCsvFile(*conn, "contacts_csv", stored, opts).ok());
     REQUIRE(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 1);
