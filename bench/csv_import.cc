@@ -74,6 +74,7 @@ double CopyRate(const std::string& db, const std::string& path, long rows) {
 int g_writers = canon::pipeline::ImportOptions().writers;
 size_t g_batch = canon::pipeline::ImportOptions().batch_rows;  // --batch: ImportOptions::batch_rows
 long long g_waited = 0;  // rows written once the batches before theirs had committed, over the imports
+long long g_retried = 0;  // batch attempts rolled back and written again, over the imports
 
 double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet> rules, const std::string& path,
                   long rows) {
@@ -94,6 +95,7 @@ double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet>
     std::exit(1);
   }
   g_waited += r->progress.rows_waited;
+  g_retried += r->progress.batches_retried;
   return rows / s;
 }
 
@@ -194,6 +196,7 @@ int main(int argc, char** argv) {
   std::printf("rows written only once the batches before theirs had committed (a blocking key shared): %lld of %ld "
               "(%.1f%%)\n",
               g_waited, small + rows, 100.0 * static_cast<double>(g_waited) / static_cast<double>(small + rows));
+  std::printf("batches written again (a deadlock broken, or the batch before rolled back): %lld\n", g_retried);
   auto people = (*conn)->Exec("SELECT count(*) FROM contact WHERE merged_into IS NULL");
   if (people.ok())
     std::printf("contacts after both imports: %lld (the files hold %ld people and %ld second records of them, as "

@@ -523,6 +523,10 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         if (s.ok()) break;
         const bool again = s.where() == "retry" && attempt < 5;
         set_phase(seq, again ? Phase::kRolledBack : Phase::kFailed);
+        if (again) {
+          std::lock_guard<std::mutex> lk(progress_mu);
+          ++result.progress.batches_retried;
+        }
         if (!again) {
           // A writer's lost connection is the database's trouble, not the file's: the caller tries again.
           fail(c.Healthy() ? s : Status(Code::kUnavailable, "a writer's connection was lost: " + s.ToString()));

@@ -29,6 +29,8 @@ struct ImportProgress {
   // Rows written only once the batches before theirs had committed (they shared a blocking key with one of those,
   // or with a row of their own batch that did); the others are written while those batches are.
   long long rows_waited = 0;
+  // Batch attempts rolled back and written again (a deadlock PostgreSQL broke, or the batch before rolled back).
+  long long batches_retried = 0;
   double seconds = 0;
   // Where this run began: 0, or a resumed import's committed progress (so a caller can count this run's work).
   uint64_t bytes_start = 0;

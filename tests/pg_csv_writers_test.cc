@@ -177,6 +177,7 @@ TEST_CASE("a batch rolled back mid-import (a broken deadlock) is written again, 
   CHECK(attempts[3] == 3);
   CHECK(attempts[17] == 3);
   CHECK(attempts[30] == 2);
+  CHECK(two.result.progress.batches_retried >= 5);  // batches 3 and 17 twice, 30 once, and those after them
   CHECK(attempts[5] == 1);
   CHECK(two.records == kRows);
   CHECK(two.distinct_keys == kRows);
@@ -241,6 +242,7 @@ TEST_CASE("two CSV writers in a real deadlock over one stored contact: broken, w
     CHECK(batch1_wrote);
     // PostgreSQL broke a deadlock: some batch was written a second time.
     CHECK(max_attempt >= 2);
+    CHECK(r->progress.batches_retried >= 1);
     CHECK(db.Count("SELECT count(*) FROM source_record") == 8);
     CHECK(db.Count("SELECT count(DISTINCT delivery_key) FROM source_record") == 8);
     CHECK(db.Scalar("SELECT status || ' ' || rows_ok FROM csv_import ORDER BY id DESC LIMIT 1") == "done 6");
