@@ -224,7 +224,7 @@ bool DropWatcher::Import(const std::string& source, const std::string& path) {
   if (!rep.ok()) log_->error("import {}: report for {} not written: {}", source, name, rep.ToString());
   fs::rename(p, folder / "done" / name, ec);
   if (ec) log_->error("import {}: cannot move {} to done/: {}", source, name, ec.message());
-  log_->info("import {}: {} {}: {} rows written, {} refused, {:.1f} s, {} batch attempt(s) rolled back and written again",
+  log_->info("import {}: {} {}: {} rows written, {} refused, {:.1f} s, {} batch attempt(s) written again",
              source, name, r->status, r->progress.rows_ok, r->progress.rows_refused, r->progress.seconds,
              r->progress.batches_retried);
   return true;
