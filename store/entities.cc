@@ -216,10 +216,14 @@ struct ContactRows {
     }
   }
   // "$first::text[], ..." for the columns, and "c0, c1, ..." names.
-  void Bind(std::vector<Param>* params, std::string* arrays, std::string* names) const {
+  // The columns as parameters, `unnests` the select list that reads them (", unnest($6::text[]) AS c0, ...") and
+  // `names` their names (", c0, ..."). Arrays unnested in a select list are read in step; `FROM unnest(a, b, ...)`
+  // would copy each of its 60-odd arrays into a tuplestore first (11.3 against 7.5 µs a row for the contact INSERT,
+  // measured on the server alone).
+  void Bind(std::vector<Param>* params, std::string* unnests, std::string* names) const {
     for (size_t i = 0; i < columns.size(); ++i) {
       params->push_back(TextArrayParam(columns[i]));
-      *arrays += ", $" + std::to_string(params->size()) + "::text[]";
+      *unnests += ", unnest($" + std::to_string(params->size()) + "::text[]) AS c" + std::to_string(i);
       *names += ", c" + std::to_string(i);
     }
   }
@@ -318,15 +322,15 @@ Status RecomputeLockedContacts(PgConn& c, const std::vector<long long>& contacts
   // original_source is set once (coalesce) and never rewritten; latest_source follows the newest member.
   std::vector<Param> params = {IntArrayParam(rows.ids), TextArrayParam(rows.original), TextArrayParam(rows.latest),
                                TextArrayParam(rows.lineage)};
-  std::string arrays, names, sets;
-  rows.Bind(&params, &arrays, &names);
+  std::string unnests, names, sets;
+  rows.Bind(&params, &unnests, &names);
   for (size_t i = 0; i < ContactColumns().size(); ++i)
     sets += ", " + ContactColumns()[i] + " = u.c" + std::to_string(i);
   auto up = c.Exec(
       "UPDATE contact ct SET original_source = coalesce(ct.original_source, nullif(u.os, '')), "
       "latest_source = nullif(u.ls, ''), lineage = u.lin::jsonb, updated_at = now()" + sets +
-      " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]" + arrays + ") AS u(id, os, ls, lin" + names +
-      ") WHERE ct.id = u.id",
+      " FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS os, unnest($3::text[]) AS ls, "
+      "unnest($4::text[]) AS lin" + unnests + ") AS u WHERE ct.id = u.id",
       params);
   return up.ok() ? Status::Ok() : up.status();
 }
@@ -773,13 +777,14 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     std::vector<Param> params = {IntArrayParam(created.ids), TextArrayParam(created.original),
                                  TextArrayParam(created.latest), TextArrayParam(created.lineage),
                                  BoolArrayParam(created.is_test)};
-    std::string arrays, names, cols;
-    created.Bind(&params, &arrays, &names);
+    std::string unnests, names, cols;
+    created.Bind(&params, &unnests, &names);
     for (const auto& col : ContactColumns()) cols += ", " + col;
     batch_c.push_back({"INSERT INTO contact (id, original_source, latest_source, lineage, is_test" + cols +
                            ") SELECT id, nullif(os, ''), nullif(ls, ''), lin::jsonb, t" + names +
-                           " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[]" + arrays +
-                           ") AS u(id, os, ls, lin, t" + names + ")",
+                           " FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS os, "
+                           "unnest($3::text[]) AS ls, unnest($4::text[]) AS lin, unnest($5::bool[]) AS t" + unnests +
+                           ") AS u",
                        std::move(params)});
   }
   {
