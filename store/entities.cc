@@ -455,16 +455,19 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
         q_reason.push_back(q.reason);
       }
     }
-    // 2. The source records take their ids from the sequence row by row in batch order (the function scan of
-    // unnest yields the arrays in order), so a higher id is a newer record for survivorship.
+    // 2. The source records take their ids from the sequence row by row in batch order (unnest in a select list
+    // yields the arrays in step and in order; in a select list, not FROM unnest(a, b, ...), which would first copy
+    // every array, the records' JSON too, into a tuplestore of its own), so a higher id is a newer record for
+    // survivorship.
     batch_a.push_back(
         {"INSERT INTO source_record (id, inbox_id, source, record_index, delivery_key, is_test, raw, normalized, "
          "rules_version, received_at) "
          "SELECT coalesce(nullif(rid, 0), nextval('source_record_id_seq')), nullif(inbox, 0), src, idx, "
          "       nullif(dk, ''), t, raw::jsonb, norm::jsonb, rv, coalesce(nullif(ra, '')::timestamptz, now()) "
-         "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bool[], $6::text[], "
-         "            $7::text[], $8::text[], $9::text[], $10::bigint[]) "
-         "     AS u(inbox, src, idx, dk, t, raw, norm, rv, ra, rid) "
+         "FROM (SELECT unnest($1::bigint[]) AS inbox, unnest($2::text[]) AS src, unnest($3::bigint[]) AS idx, "
+         "             unnest($4::text[]) AS dk, unnest($5::bool[]) AS t, unnest($6::text[]) AS raw, "
+         "             unnest($7::text[]) AS norm, unnest($8::text[]) AS rv, unnest($9::text[]) AS ra, "
+         "             unnest($10::bigint[]) AS rid) AS u "
          "RETURNING id, fingerprint",
          {IntArrayParam(inbox), TextArrayParam(source), IntArrayParam(index), TextArrayParam(delivery),
           BoolArrayParam(test), TextArrayParam(raw), TextArrayParam(norm), TextArrayParam(version),
@@ -811,14 +814,16 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
         }
     }
     batch_c.push_back({"INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
-                       "SELECT r, c, w::float8 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(r, c, w)",
+                       "SELECT r, c, w::float8 FROM (SELECT unnest($1::bigint[]) AS r, unnest($2::bigint[]) AS c, "
+                       "unnest($3::text[]) AS w) AS u",
                        {IntArrayParam(m_record), IntArrayParam(m_contact), TextArrayParam(m_weight)}});
     if (!k_key.empty())
-      batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])",
+      batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
+                         "SELECT unnest($1::bigint[]), unnest($2::bigint[])",
                          {IntArrayParam(KeyHashes(k_key)), IntArrayParam(k_contact)}});
     if (!j_key.empty())
-      batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) "
-                         "ON CONFLICT DO NOTHING",
+      batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
+                         "SELECT unnest($1::bigint[]), unnest($2::bigint[]) ON CONFLICT DO NOTHING",
                          {IntArrayParam(KeyHashes(j_key)), IntArrayParam(j_contact)}});
     if (!q_item.empty()) {
       std::vector<long long> q_record;
