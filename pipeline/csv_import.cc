@@ -145,8 +145,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     std::vector<NormalizedRecord> normalized;
     std::vector<store::WritePrep> preps;
     std::vector<std::pair<long long, std::string>> errors;
-    std::vector<std::string> keys;
-    std::shared_ptr<const std::unordered_set<std::string>> key_set;  // the same keys, for the batches after it
+    // Its rows' keys, for the batches after it (which rows of theirs to write first).
+    std::shared_ptr<const std::unordered_set<std::string>> key_set;
     uint64_t next_offset = 0;
     int64_t next_line = 0;
     bool more = true;
@@ -188,12 +188,13 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         continue;
       }
       // The writer's own pure work on the record (JSON, keys, comparison form) is done here too.
-      store::WritePrep& prep = b.preps.emplace_back(store::PrepareWrite(*rec, n, *b.rules));
-      b.keys.insert(b.keys.end(), prep.keys.begin(), prep.keys.end());
+      b.preps.push_back(store::PrepareWrite(*rec, n, *b.rules));
       b.records.push_back(std::move(*rec));
       b.normalized.push_back(std::move(n));
     }
-    b.key_set = std::make_shared<const std::unordered_set<std::string>>(b.keys.begin(), b.keys.end());
+    auto key_set = std::make_shared<std::unordered_set<std::string>>();
+    for (const store::WritePrep& prep : b.preps) key_set->insert(prep.keys.begin(), prep.keys.end());
+    b.key_set = std::move(key_set);
     return b;
   };
 
@@ -538,11 +539,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
           return;
         }
         set_phase(seq, Phase::kWaiting);
-        b.keys.clear();
-        for (size_t i = 0; i < b.records.size(); ++i) {
+        for (size_t i = 0; i < b.records.size(); ++i)
           b.preps[i] = store::PrepareWrite(b.records[i], b.normalized[i], *b.rules);
-          b.keys.insert(b.keys.end(), b.preps[i].keys.begin(), b.preps[i].keys.end());
-        }
       }
       if (!b.more) return;
     }
