@@ -34,14 +34,6 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-bool WaitFile(const std::string& path, int ms = 20000) {
-  for (int i = 0; i < ms / 50; ++i) {
-    if (fs::exists(path)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("a dropped CSV with a bad row in the middle is imported; done/ holds it and a report naming the line",

@@ -333,14 +333,6 @@ TEST_CASE("the registry writes every family with HELP and TYPE, histograms cumul
 
 namespace {
 
-bool WaitFile(const std::string& path, int ms = 20000) {
-  for (int i = 0; i < ms / 50; ++i) {
-    if (fs::exists(path)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 std::map<std::string, std::string> Bearer(const std::string& secret) {
   return {{"Authorization", "Bearer " + secret}};
 }

@@ -331,6 +331,14 @@ std::string WaitFor(const TestDb& db, const std::string& sql, const std::string&
   return last;
 }
 
+bool WaitFile(const std::string& path, int ms) {
+  for (int i = 0; i < ms / 50; ++i) {
+    if (std::filesystem::exists(path)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 TempDir::TempDir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + ".XXXXXX";
   REQUIRE(mkdtemp(tmpl.data()) != nullptr);

@@ -81,6 +81,9 @@ CliRun RunCanonctl(const std::string& args, const std::string& stdin_file = {}, 
 // POSTs a form to /ingest/{source} and requires the 202.
 void PostForm(const Canond& d, const std::string& body, const std::string& source = "website");
 
+// Polls every 50 ms for `path` to exist, up to `ms`; false when it never did.
+bool WaitFile(const std::string& path, int ms = 20000);
+
 // A fresh directory under /tmp (named after `prefix`), removed with what it holds on destruction.
 struct TempDir {
   explicit TempDir(const std::string& prefix = "canon-test");
