@@ -75,6 +75,7 @@ int g_writers = canon::pipeline::ImportOptions().writers;
 size_t g_batch = canon::pipeline::ImportOptions().batch_rows;  // --batch: ImportOptions::batch_rows
 long long g_waited = 0;  // rows written once the batches before theirs had committed, over the imports
 long long g_retried = 0;  // batch attempts rolled back and written again, over the imports
+long long g_gave_way = 0;  // of those, attempts that gave way to the batch before, waiting for them
 
 double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet> rules, const std::string& path,
                   long rows) {
@@ -96,6 +97,7 @@ double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet>
   }
   g_waited += r->progress.rows_waited;
   g_retried += r->progress.batches_retried;
+  g_gave_way += r->progress.batches_gave_way;
   return rows / s;
 }
 
@@ -196,7 +198,9 @@ int main(int argc, char** argv) {
   std::printf("rows written only once the batches before theirs had committed (a blocking key shared): %lld of %ld "
               "(%.1f%%)\n",
               g_waited, small + rows, 100.0 * static_cast<double>(g_waited) / static_cast<double>(small + rows));
-  std::printf("batches written again (a deadlock broken, or the batch before rolled back): %lld\n", g_retried);
+  std::printf("batches written again (a wait cycle broken, or the batch before rolled back): %lld, of which %lld gave "
+              "way to the batch before on finding it waiting for them\n",
+              g_retried, g_gave_way);
   auto people = (*conn)->Exec("SELECT count(*) FROM contact WHERE merged_into IS NULL");
   if (people.ok())
     std::printf("contacts after both imports: %lld (the files hold %ld people and %ld second records of them, as "

@@ -255,11 +255,14 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   // keep writers from waiting on each other in a cycle:
   //   - a batch takes its key locks only after the batch before it holds its first group's; that group's keys are
   //     none of the earlier batches', so an earlier batch never waits for a later one's keys;
-  //   - before it saves its progress and commits, a batch waits for the one before it to end, on that batch's
-  //     transaction-scoped advisory lock (a wait PostgreSQL sees, so the rare remaining cycle, two batches joining
-  //     one stored contact by different keys, is a deadlock it detects and breaks).
-  // A batch that fails on a deadlock, or finds the batch before it rolled back, rolls back, waits for that batch's
-  // outcome and is written again; any other failure ends the import (the batches after it roll back).
+  //   - a batch waits for the one before it to end (before it writes its rows that share a key with it, and before
+  //     it saves its progress and commits), and while it waits it asks PostgreSQL every 20 ms whether that batch
+  //     waits for a lock of its own. The rare remaining cycle, two batches that join one stored contact by
+  //     different keys, is so seen within one check, not after PostgreSQL's deadlock_timeout (1 s, which only a
+  //     superuser may lower): the later batch gives way.
+  // A batch that gives way, fails on a deadlock PostgreSQL broke (with other sessions), or finds the batch before it
+  // rolled back, rolls back, waits for that batch's outcome and is written again; any other failure ends the import
+  // (the batches after it roll back).
   std::vector<std::unique_ptr<store::PgConn>> extra;
   for (int i = 1; i < options.writers; ++i) {
     auto more = store::PgConn::Connect(conn.conninfo());
@@ -269,12 +272,6 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   std::vector<store::PgConn*> writers = {&conn};
   for (auto& e : extra) writers.push_back(e.get());
   const bool ordered = writers.size() > 1;
-  // The batches' marker locks: (namespace of this import, batch number and attempt). Negative first keys: other
-  // int4-pair advisory locks of Canon (the term-count folders') use positive ones. Each attempt has its own, so the
-  // batch after one that is written again waits for the attempt it saw, not for the next one.
-  const int marker_ns = -static_cast<int>(state->id % 2147483647) - 1;
-  auto marker = [](long long seq, int attempt) { return std::to_string((seq % 268435455) * 8 + (attempt & 7)); };
-
   enum class Phase { kWaiting, kLocked, kCommitted, kRolledBack, kFailed };
   struct Shared {
     std::mutex mu;
@@ -283,6 +280,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     long long reported = 0;  // batches whose progress was reported
     std::map<long long, Phase> phase;  // per batch number, while a later batch may ask
     std::map<long long, int> attempt;  // per batch number, the attempt under way or last made
+    std::map<long long, int> pid;      // per batch number, the server process of the writer it is on
     // The keys of the batches taken and not yet committed (nor failed for good), by batch number.
     std::map<long long, std::shared_ptr<const std::unordered_set<std::string>>> inflight;
     Status failure;                     // the first failure that ends the import
@@ -301,6 +299,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       // Keep the last few: only the next batch asks about this one.
       while (sh.phase.size() > 16) sh.phase.erase(sh.phase.begin());
       while (sh.attempt.size() > 16) sh.attempt.erase(sh.attempt.begin());
+      while (sh.pid.size() > 16) sh.pid.erase(sh.pid.begin());
     }
     sh.cv.notify_all();
   };
@@ -316,6 +315,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   // One batch on one writer. Returns Ok, or a Status with where() "retry" when it must be written again.
   auto write_batch = [&](store::PgConn& c, store::TermFolder& folder, Batch& b, long long seq, int attempt) -> Status {
     const Status retry(Code::kUnavailable, "written again", "retry");
+    const Status give_way(Code::kUnavailable, "gave way to the batch before", "retry");
     // PostgreSQL broke a deadlock by rolling this batch back: written again.
     auto or_retry = [&](const Status& s) { return s.where() == "sqlstate 40P01" ? retry : s; };
     store::Tx tx(c);
@@ -327,10 +327,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       {
         std::lock_guard<std::mutex> lk(sh.mu);
         sh.attempt[seq] = attempt;
+        sh.pid[seq] = c.BackendPid();
       }
-      auto mark = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
-                         {std::to_string(marker_ns), marker(seq, attempt)});
-      if (!mark.ok()) return mark.status();
       // Keys after the batch before holds its own, or has ended for good (not while it is being written again).
       std::unique_lock<std::mutex> lk(sh.mu);
       sh.cv.wait(lk, [&] {
@@ -341,6 +339,31 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       if (seq > 0 && phase_of(seq - 1) == Phase::kLocked) prev_seen = sh.attempt[seq - 1];
       for (auto it = sh.inflight.begin(); it != sh.inflight.end() && it->first < seq; ++it) before.push_back(it->second);
     }
+    // Waits for the batch before this one to end: Ok once the attempt this batch began beside has committed (or
+    // it had before); `retry` when it rolled back or is written again (its records then take ids after this
+    // batch's, so this one is written again after it). While it is being written, every 20 ms: when it waits for a
+    // lock this batch holds, this batch gives way at once (rolls back, releasing it) instead of waiting for it.
+    auto await_prev = [&]() -> Status {
+      if (!ordered || seq == 0) return Status::Ok();
+      for (;;) {
+        int pid = 0;
+        {
+          std::unique_lock<std::mutex> lk(sh.mu);
+          const bool ended = sh.cv.wait_for(lk, std::chrono::milliseconds(20), [&] {
+            return phase_of(seq - 1) != Phase::kLocked || sh.attempt[seq - 1] != prev_seen || !sh.failure.ok();
+          });
+          if (!sh.failure.ok()) return Status(Code::kFailedPrecondition, "an earlier batch failed");
+          if (ended) {
+            const bool same = prev_seen == 0 || sh.attempt[seq - 1] == prev_seen;
+            return phase_of(seq - 1) == Phase::kCommitted && same ? Status::Ok() : retry;
+          }
+          pid = sh.pid[seq - 1];
+        }
+        auto blocked = store::BlocksSession(c, pid);
+        if (!blocked.ok()) return or_retry(blocked.status());
+        if (*blocked) return give_way;
+      }
+    };
     // The rows sharing no key with those batches (nor, through one another, with a row that does) are written at
     // once, while those batches are written; the rest once they have committed, with their contacts to match. The
     // two groups share no key, so writing them apart decides as writing them together would; the source records
@@ -398,38 +421,16 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     }
     if (options.test_stage) options.test_stage(seq, attempt, 1);
     if (!then.empty()) {
-      // Waits for the batches before (their keys), which an earlier batch never does for a later one's.
+      // After the batches before have committed (their keys are free then), which an earlier batch never waits
+      // for a later one to do.
+      if (Status s = await_prev(); !s.ok()) return s;
       if (Status s = store::LockKeys(c, then_keys); !s.ok()) return or_retry(s);
       auto written = store::WriteBatch(c, then, *b.rules);
       if (!written.ok()) return or_retry(written.status());
     }
     if (options.fail_batch && options.fail_batch(seq, attempt)) return retry;  // as if PostgreSQL broke a deadlock
     if (Status s = store::InsertImportErrors(c, state->id, b.errors); !s.ok()) return s;
-    if (ordered && seq > 0) {
-      const Status earlier_failed(Code::kFailedPrecondition, "an earlier batch failed");
-      bool wait = false;
-      {
-        std::lock_guard<std::mutex> lk(sh.mu);
-        const Phase p = phase_of(seq - 1);
-        // Written again since this batch began (or about to be): this batch rolls back, releasing what it holds
-        // (which that attempt may need), and follows it.
-        if (p != Phase::kLocked && p != Phase::kCommitted) return sh.failure.ok() ? retry : earlier_failed;
-        if (p == Phase::kLocked && sh.attempt[seq - 1] != prev_seen) return retry;
-        wait = p == Phase::kLocked;
-      }
-      if (wait) {
-        // The batch before ends first: its attempt's lock is free once that transaction is over, committed or not.
-        auto prev = c.Exec("SELECT pg_advisory_xact_lock($1::int, $2::int)",
-                           {std::to_string(marker_ns), marker(seq - 1, prev_seen)});
-        if (!prev.ok()) return or_retry(prev.status());
-        // Its transaction is over; its thread may not have said how yet. Anything but a commit of that attempt:
-        // this batch rolls back and is written after it.
-        std::unique_lock<std::mutex> lk(sh.mu);
-        if (sh.attempt[seq - 1] != prev_seen) return retry;
-        sh.cv.wait(lk, [&] { return phase_of(seq - 1) != Phase::kLocked || !sh.failure.ok(); });
-        if (phase_of(seq - 1) != Phase::kCommitted) return sh.failure.ok() ? retry : earlier_failed;
-      }
-    }
+    if (Status s = await_prev(); !s.ok()) return s;
     if (Status s = store::SaveImportProgress(c, state->id, static_cast<long long>(b.next_offset), b.next_line,
                                              static_cast<long long>(b.records.size()),
                                              static_cast<long long>(b.errors.size()));
@@ -527,6 +528,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         if (again) {
           std::lock_guard<std::mutex> lk(progress_mu);
           ++result.progress.batches_retried;
+          if (s.message() == "gave way to the batch before") ++result.progress.batches_gave_way;
         }
         if (!again) {
           // A writer's lost connection is the database's trouble, not the file's: the caller tries again.

@@ -31,6 +31,9 @@ struct ImportProgress {
   long long rows_waited = 0;
   // Batch attempts rolled back and written again (a deadlock PostgreSQL broke, or the batch before rolled back).
   long long batches_retried = 0;
+  // Of those, the attempts that gave way to the batch before theirs on finding it waiting for them (the import's
+  // own check; the others were deadlocks PostgreSQL broke after its deadlock_timeout, or followed the batch before).
+  long long batches_gave_way = 0;
   double seconds = 0;
   // Where this run began: 0, or a resumed import's committed progress (so a caller can count this run's work).
   uint64_t bytes_start = 0;

@@ -60,6 +60,12 @@ Status SaveImportHeader(PgConn& c, long long id, const std::vector<std::string>&
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Result<bool> BlocksSession(PgConn& c, int pid) {
+  auto r = c.Exec("SELECT pg_backend_pid() = ANY(pg_blocking_pids($1::int))", {std::to_string(pid)});
+  if (!r.ok()) return r.status();
+  return r->Get(0, 0) == "t";
+}
+
 Status SaveImportProgress(PgConn& c, long long id, long long next_offset, long long next_line, long long add_ok,
                           long long add_refused) {
   auto r = c.Exec(

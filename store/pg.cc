@@ -67,6 +67,8 @@ PgConn::~PgConn() { PQfinish(conn_); }
 
 bool PgConn::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
+int PgConn::BackendPid() const { return PQbackendPID(conn_); }
+
 Status PgConn::EnsureConnected() {
   if (Healthy()) return Status::Ok();
   PQreset(conn_);

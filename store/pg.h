@@ -97,6 +97,7 @@ class PgConn {
   // Runs a script of several statements without parameters (migrations only).
   Status ExecScript(const std::string& sql);
   bool Healthy() const;
+  int BackendPid() const;  // the server process of this session (0 when not connected)
   // Reconnects when the connection dropped.
   Status EnsureConnected();
   PGconn* raw() { return conn_; }
