@@ -257,9 +257,10 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   //     none of the earlier batches', so an earlier batch never waits for a later one's keys;
   //   - a batch waits for the one before it to end (before it writes its rows that share a key with it, and before
   //     it saves its progress and commits), and while it waits it asks PostgreSQL every 20 ms whether that batch
-  //     waits for a lock of its own. The rare remaining cycle, two batches that join one stored contact by
-  //     different keys, is so seen within one check, not after PostgreSQL's deadlock_timeout (1 s, which only a
-  //     superuser may lower): the later batch gives way.
+  //     waits for a lock of its own, directly or through other sessions (a canond worker between them). The rare
+  //     remaining cycle, two batches that join one stored contact by different keys, is so seen within one check,
+  //     not after PostgreSQL's deadlock_timeout (1 s, which only a superuser may lower), and one that passes
+  //     through a worker is seen at all (PostgreSQL does not see this wait): the later batch gives way.
   // A batch that gives way, fails on a deadlock PostgreSQL broke (with other sessions), or finds the batch before it
   // rolled back, rolls back, waits for that batch's outcome and is written again; any other failure ends the import
   // (the batches after it roll back).
@@ -342,7 +343,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     // Waits for the batch before this one to end: Ok once the attempt this batch began beside has committed (or
     // it had before); `retry` when it rolled back or is written again (its records then take ids after this
     // batch's, so this one is written again after it). While it is being written, every 20 ms: when it waits for a
-    // lock this batch holds, this batch gives way at once (rolls back, releasing it) instead of waiting for it.
+    // lock this batch holds (directly or through other sessions), this batch gives way at once (rolls back,
+    // releasing it) instead of waiting for it.
     auto await_prev = [&]() -> Status {
       if (!ordered || seq == 0) return Status::Ok();
       for (;;) {

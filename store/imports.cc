@@ -61,7 +61,11 @@ Status SaveImportHeader(PgConn& c, long long id, const std::vector<std::string>&
 }
 
 Result<bool> BlocksSession(PgConn& c, int pid) {
-  auto r = c.Exec("SELECT pg_backend_pid() = ANY(pg_blocking_pids($1::int))", {std::to_string(pid)});
+  // UNION, not UNION ALL: a cycle among other sessions ends the walk.
+  auto r = c.Exec("WITH RECURSIVE w(pid) AS (SELECT unnest(pg_blocking_pids($1::int)) "
+                  "UNION SELECT unnest(pg_blocking_pids(w.pid)) FROM w) "
+                  "SELECT EXISTS (SELECT 1 FROM w WHERE w.pid = pg_backend_pid())",
+                  {std::to_string(pid)});
   if (!r.ok()) return r.status();
   return r->Get(0, 0) == "t";
 }

@@ -34,8 +34,10 @@ Result<ImportState> BeginImport(PgConn& conn, const std::string& source, const s
                                 const std::string& file_hash, long long file_size);
 Status SaveImportHeader(PgConn& conn, long long id, const std::vector<std::string>& header,
                         const std::string& delimiter, const std::string& encoding);
-// Whether the session of server process `pid` waits for a lock this session holds (pg_blocking_pids): a writer
-// that is about to wait for that session sees the cycle at once, before PostgreSQL's deadlock_timeout would.
+// Whether the session of server process `pid` waits for a lock this session holds, directly or through sessions
+// that wait in turn (pg_blocking_pids, followed): a writer that waits for that session outside PostgreSQL (the
+// import's writers wait for the batch before in the process) sees the cycle it would close, which PostgreSQL,
+// not seeing that wait, never would.
 Result<bool> BlocksSession(PgConn& conn, int pid);
 Status SaveImportProgress(PgConn& conn, long long id, long long next_offset, long long next_line, long long add_ok,
                           long long add_refused);

@@ -17,6 +17,7 @@
 
 #include "connectors/rule_dir.h"
 #include "pipeline/csv_import.h"
+#include "store/imports.h"
 #include "store/migrate.h"
 #include "tests/contacts_gen.h"
 #include "tests/support.h"
@@ -255,4 +256,41 @@ TEST_CASE("two CSV writers in a real deadlock over one stored contact: broken, w
     CHECK(db.Count("SELECT count(*) FROM entity_member m JOIN contact c ON c.id = m.contact_id "
                    "WHERE c.email = 'zed.quinn@example.com' AND c.merged_into IS NULL") == 2);
   }
+}
+
+// What a writer asks while it waits for the batch before it outside PostgreSQL: does that session wait for a lock of
+// mine, directly or through another session that waits in turn (a worker of a canond node between two batches)?
+TEST_CASE("a session that waits for this one through another is seen as blocked by it; others are not",
+          "[pg][csv]") {
+  TestDb db;
+  auto mine = db.Connect(), middle = db.Connect(), last = db.Connect(), other = db.Connect();
+  REQUIRE(mine->Exec("BEGIN").ok());
+  REQUIRE(mine->Exec("SELECT pg_advisory_xact_lock(918273, 1)").ok());
+  // `middle` holds lock 2 and waits for mine (lock 1); `last` waits for middle's lock 2.
+  REQUIRE(middle->Exec("BEGIN").ok());
+  REQUIRE(middle->Exec("SELECT pg_advisory_xact_lock(918273, 2)").ok());
+  std::thread t_middle([&] { CHECK(middle->Exec("SELECT pg_advisory_xact_lock(918273, 1)").ok()); });
+  std::thread t_last([&] { CHECK(last->Exec("SELECT pg_advisory_lock(918273, 2)").ok()); });
+  const std::string waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid IN (" +
+                              std::to_string(middle->BackendPid()) + ", " + std::to_string(last->BackendPid()) + ")";
+  CHECK(WaitFor(db, waiting, "2") == "2");
+  auto direct = store::BlocksSession(*mine, middle->BackendPid());
+  auto through = store::BlocksSession(*mine, last->BackendPid());
+  auto not_mine = store::BlocksSession(*other, last->BackendPid());
+  auto own_lock = store::BlocksSession(*other, mine->BackendPid());
+  REQUIRE(direct.ok());
+  REQUIRE(through.ok());
+  REQUIRE(not_mine.ok());
+  REQUIRE(own_lock.ok());
+  CHECK(*direct);
+  CHECK(*through);
+  CHECK_FALSE(*not_mine);
+  CHECK_FALSE(*own_lock);  // `mine` waits for nobody
+  REQUIRE(mine->Exec("COMMIT").ok());
+  t_middle.join();
+  REQUIRE(middle->Exec("COMMIT").ok());
+  t_last.join();
+  auto after = store::BlocksSession(*mine, last->BackendPid());
+  REQUIRE(after.ok());
+  CHECK_FALSE(*after);
 }
