@@ -258,6 +258,56 @@ TEST_CASE("two CSV writers in a real deadlock over one stored contact: broken, w
   }
 }
 
+// The cycle the second groups made: batch 2's second group (a row sharing Ann's key with batch 1) used to take its
+// key locks while batch 1 was still writing its first group, so it could take Ann's key before batch 1's own second
+// group did, then wait for batch 1 to end, while batch 1 waited for that key. A second group now waits for the batch
+// before it to commit: no cycle, nothing written twice.
+TEST_CASE("a batch's second group waits for the batch before to commit, not only for its key locks", "[pg][csv]") {
+  TempDir dir("canon-csv-second-group");
+  const std::string file = dir.path + "/people.csv";
+  std::ofstream(file) << "email,first_name,last_name,phone\n"
+                         "ann.lee@example.com,Ann,Lee,\n"       // batch 0
+                         "bob.roe@example.com,Bob,Roe,\n"       // batch 0
+                         "ann.lee@example.com,,,\n"             // batch 1, second group: Ann's key, after batch 0
+                         "cat.fox@example.com,Cat,Fox,\n"       // batch 1
+                         "ann.lee@example.com,Ann,,\n"          // batch 2, second group: Ann's key, after batch 1
+                         "dan.ng@example.com,Dan,Ng,\n";        // batch 2
+  TestDb db;
+  pipeline::ImportOptions opts;
+  auto conn = Migrated(db, &opts);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool batch2_first_group = false;
+  opts.batch_rows = 2;
+  opts.writers = 2;
+  opts.test_stage = [&](long long batch, int attempt, int stage) {
+    std::unique_lock<std::mutex> lk(mu);
+    if (batch == 2 && stage == 1) {
+      batch2_first_group = true;
+      cv.notify_all();
+    }
+    // Batch 1 goes on to its second group only once batch 2 has written its first (and 300 ms more, in which batch
+    // 2 would have locked its second group's keys), or after 3 s: batch 2 only starts once batch 0 has committed.
+    if (batch == 1 && attempt == 1 && stage == 1) {
+      if (cv.wait_for(lk, std::chrono::seconds(3), [&] { return batch2_first_group; })) {
+        lk.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      }
+    }
+  };
+  auto r = pipeline::ImportCsvFile(*conn, "contacts_csv", file, opts);
+  REQUIRE(r.ok());
+  CHECK(r->status == "done");
+  CHECK(batch2_first_group);
+  CHECK(r->progress.rows_waited == 2);  // both second groups were there
+  CHECK(r->progress.batches_retried == 0);
+  CHECK(r->progress.batches_gave_way == 0);
+  CHECK(db.Count("SELECT count(*) FROM source_record") == 6);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 4);
+  CHECK(db.Count("SELECT count(*) FROM entity_member m JOIN contact c ON c.id = m.contact_id "
+                 "WHERE c.email = 'ann.lee@example.com' AND c.merged_into IS NULL") == 3);
+}
+
 // What a writer asks while it waits for the batch before it outside PostgreSQL: does that session wait for a lock of
 // mine, directly or through another session that waits in turn (a worker of a canond node between two batches)?
 TEST_CASE("a session that waits for this one through another is seen as blocked by it; others are not",
