@@ -260,7 +260,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   //     waits for a lock of its own, directly or through other sessions (a canond worker between them). The rare
   //     remaining cycle, two batches that join one stored contact by different keys, is so seen within one check,
   //     not after PostgreSQL's deadlock_timeout (1 s, which only a superuser may lower), and one that passes
-  //     through a worker is seen at all (PostgreSQL does not see this wait): the later batch gives way.
+  //     through a worker is seen at all (PostgreSQL does not see this wait): the later batch gives way. A batch
+  //     that has waited ImportOptions::give_way_after (2 s) gives way all the same: a cycle through another
+  //     import's writers, which wait in their process too, would be seen by nobody.
   // A batch that gives way, fails on a deadlock PostgreSQL broke (with other sessions), or finds the batch before it
   // rolled back, rolls back, waits for that batch's outcome and is written again; any other failure ends the import
   // (the batches after it roll back).
@@ -344,9 +346,10 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     // it had before); `retry` when it rolled back or is written again (its records then take ids after this
     // batch's, so this one is written again after it). While it is being written, every 20 ms: when it waits for a
     // lock this batch holds (directly or through other sessions), this batch gives way at once (rolls back,
-    // releasing it) instead of waiting for it.
+    // releasing it) instead of waiting for it; after options.give_way_after, it gives way whatever the reason.
     auto await_prev = [&]() -> Status {
       if (!ordered || seq == 0) return Status::Ok();
+      const auto since = std::chrono::steady_clock::now();
       for (;;) {
         int pid = 0;
         {
@@ -363,7 +366,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         }
         auto blocked = store::BlocksSession(c, pid);
         if (!blocked.ok()) return or_retry(blocked.status());
-        if (*blocked) return give_way;
+        if (*blocked || std::chrono::steady_clock::now() - since >= options.give_way_after) return give_way;
       }
     };
     // The rows sharing no key with those batches (nor, through one another, with a row that does) are written at

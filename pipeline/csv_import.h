@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -54,6 +55,11 @@ struct ImportOptions {
   // by the import; fewer when they cannot be opened). Batches still commit in file order. On two cores one writer
   // left a core idle while it waited for the server and the server for it.
   int writers = 2;
+  // A batch that has waited this long for the batch before it to end gives way (rolls back, and is written again
+  // once that batch has committed), whatever it waits for. The writers wait for each other in their process, where
+  // PostgreSQL does not see it; a cycle that passes through such a wait of another import's writers would be seen
+  // by nobody. The cycles seen (store::BlocksSession) give way within 20 ms.
+  std::chrono::milliseconds give_way_after{2000};
   // Tests only: true for (batch number from 0, attempt from 1) rolls that attempt back once its rows are written,
   // as when PostgreSQL breaks a deadlock, so the batch and the one after it are written again.
   std::function<bool(long long batch, int attempt)> fail_batch;

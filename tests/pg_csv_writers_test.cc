@@ -308,6 +308,50 @@ TEST_CASE("a batch's second group waits for the batch before to commit, not only
                  "WHERE c.email = 'ann.lee@example.com' AND c.merged_into IS NULL") == 3);
 }
 
+// A wait PostgreSQL cannot see (the batch before is held up by what it does not show, as another import's writers
+// waiting for each other in their process would) ends all the same: after give_way_after the later batch gives way,
+// and is written again once the batch before has committed.
+TEST_CASE("a batch that has waited give_way_after for the batch before gives way and is written again after it",
+          "[pg][csv]") {
+  TempDir dir("canon-csv-give-way");
+  const std::string file = dir.path + "/people.csv";
+  std::ofstream(file) << "email,first_name,last_name,phone\n"
+                         "ann.lee@example.com,Ann,Lee,\n"   // batch 0
+                         "bob.roe@example.com,Bob,Roe,\n"   // batch 0
+                         "cat.fox@example.com,Cat,Fox,\n"   // batch 1
+                         "dan.ng@example.com,Dan,Ng,\n"     // batch 1
+                         "eve.ash@example.com,Eve,Ash,\n";  // batch 2
+  TestDb db;
+  pipeline::ImportOptions opts;
+  auto conn = Migrated(db, &opts);
+  std::mutex mu;
+  int batch1_attempts = 0;
+  opts.batch_rows = 2;
+  opts.writers = 2;
+  opts.give_way_after = std::chrono::milliseconds(200);
+  opts.test_stage = [&](long long batch, int attempt, int stage) {
+    if (batch == 1 && stage == 0) {
+      std::lock_guard<std::mutex> lk(mu);
+      batch1_attempts = std::max(batch1_attempts, attempt);
+    }
+    // Batch 0's first attempt is held up for 1.5 s once it has written its rows.
+    if (batch == 0 && attempt == 1 && stage == 1) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  };
+  auto r = pipeline::ImportCsvFile(*conn, "contacts_csv", file, opts);
+  REQUIRE(r.ok());
+  CHECK(r->status == "done");
+  CHECK(r->progress.batches_gave_way >= 1);
+  CHECK(r->progress.batches_retried >= 1);
+  CHECK(batch1_attempts >= 2);
+  CHECK(db.Count("SELECT count(*) FROM source_record") == 5);
+  CHECK(db.Count("SELECT count(DISTINCT delivery_key) FROM source_record") == 5);
+  CHECK(db.Count("SELECT count(*) FROM contact WHERE merged_into IS NULL") == 5);
+  CHECK(db.Scalar("SELECT status || ' ' || rows_ok FROM csv_import") == "done 5");
+  // Ids follow the file all the same: the source records' ids ascend with their lines.
+  CHECK(db.Scalar("SELECT string_agg(split_part(delivery_key, ':', 2), ',' ORDER BY id) FROM source_record") ==
+        "2,3,4,5,6");
+}
+
 // What a writer asks while it waits for the batch before it outside PostgreSQL: does that session wait for a lock of
 // mine, directly or through another session that waits in turn (a worker of a canond node between two batches)?
 TEST_CASE("a session that waits for this one through another is seen as blocked by it; others are not",
