@@ -26,6 +26,9 @@
 namespace canon::pipeline {
 namespace {
 
+// The message of an attempt that gave way to the batch before it (ImportProgress::batches_gave_way counts them).
+constexpr const char* kGaveWay = "gave way to the batch before";
+
 struct Fd {
   int fd = -1;
   ~Fd() {
@@ -282,8 +285,12 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     long long next_seq = 0;
     long long reported = 0;  // batches whose progress was reported
     std::map<long long, Phase> phase;  // per batch number, while a later batch may ask
-    std::map<long long, int> attempt;  // per batch number, the attempt under way or last made
-    std::map<long long, int> pid;      // per batch number, the server process of the writer it is on
+    // Per batch number: the attempt under way or last made, and the server process of the writer it is on.
+    struct Attempt {
+      int n = 0;
+      int pid = 0;
+    };
+    std::map<long long, Attempt> attempt;
     // The keys of the batches taken and not yet committed (nor failed for good), by batch number.
     std::map<long long, std::shared_ptr<const std::unordered_set<std::string>>> inflight;
     Status failure;                     // the first failure that ends the import
@@ -302,7 +309,6 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       // Keep the last few: only the next batch asks about this one.
       while (sh.phase.size() > 16) sh.phase.erase(sh.phase.begin());
       while (sh.attempt.size() > 16) sh.attempt.erase(sh.attempt.begin());
-      while (sh.pid.size() > 16) sh.pid.erase(sh.pid.begin());
     }
     sh.cv.notify_all();
   };
@@ -318,7 +324,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
   // One batch on one writer. Returns Ok, or a Status with where() "retry" when it must be written again.
   auto write_batch = [&](store::PgConn& c, store::TermFolder& folder, Batch& b, long long seq, int attempt) -> Status {
     const Status retry(Code::kUnavailable, "written again", "retry");
-    const Status give_way(Code::kUnavailable, "gave way to the batch before", "retry");
+    const Status give_way(Code::kUnavailable, kGaveWay, "retry");
     // PostgreSQL broke a deadlock by rolling this batch back: written again.
     auto or_retry = [&](const Status& s) { return s.where() == "sqlstate 40P01" ? retry : s; };
     store::Tx tx(c);
@@ -329,8 +335,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     if (ordered) {
       {
         std::lock_guard<std::mutex> lk(sh.mu);
-        sh.attempt[seq] = attempt;
-        sh.pid[seq] = c.BackendPid();
+        sh.attempt[seq] = {attempt, c.BackendPid()};
       }
       // Keys after the batch before holds its own, or has ended for good (not while it is being written again).
       std::unique_lock<std::mutex> lk(sh.mu);
@@ -339,7 +344,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         return p == Phase::kLocked || p == Phase::kCommitted || p == Phase::kFailed || !sh.failure.ok();
       });
       if (!sh.failure.ok()) return Status(Code::kFailedPrecondition, "an earlier batch failed");
-      if (seq > 0 && phase_of(seq - 1) == Phase::kLocked) prev_seen = sh.attempt[seq - 1];
+      if (seq > 0 && phase_of(seq - 1) == Phase::kLocked) prev_seen = sh.attempt[seq - 1].n;
       for (auto it = sh.inflight.begin(); it != sh.inflight.end() && it->first < seq; ++it) before.push_back(it->second);
     }
     // Waits for the batch before this one to end: Ok once the attempt this batch began beside has committed (or
@@ -355,14 +360,14 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         {
           std::unique_lock<std::mutex> lk(sh.mu);
           const bool ended = sh.cv.wait_for(lk, std::chrono::milliseconds(20), [&] {
-            return phase_of(seq - 1) != Phase::kLocked || sh.attempt[seq - 1] != prev_seen || !sh.failure.ok();
+            return phase_of(seq - 1) != Phase::kLocked || sh.attempt[seq - 1].n != prev_seen || !sh.failure.ok();
           });
           if (!sh.failure.ok()) return Status(Code::kFailedPrecondition, "an earlier batch failed");
           if (ended) {
-            const bool same = prev_seen == 0 || sh.attempt[seq - 1] == prev_seen;
+            const bool same = prev_seen == 0 || sh.attempt[seq - 1].n == prev_seen;
             return phase_of(seq - 1) == Phase::kCommitted && same ? Status::Ok() : retry;
           }
-          pid = sh.pid[seq - 1];
+          pid = sh.attempt[seq - 1].pid;
         }
         auto blocked = store::BlocksSession(c, pid);
         if (!blocked.ok()) return or_retry(blocked.status());
@@ -533,7 +538,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
         if (again) {
           std::lock_guard<std::mutex> lk(progress_mu);
           ++result.progress.batches_retried;
-          if (s.message() == "gave way to the batch before") ++result.progress.batches_gave_way;
+          if (s.message() == kGaveWay) ++result.progress.batches_gave_way;
         }
         if (!again) {
           // A writer's lost connection is the database's trouble, not the file's: the caller tries again.

@@ -30,7 +30,8 @@ struct ImportProgress {
   // Rows written only once the batches before theirs had committed (they shared a blocking key with one of those,
   // or with a row of their own batch that did); the others are written while those batches are.
   long long rows_waited = 0;
-  // Batch attempts rolled back and written again (a deadlock PostgreSQL broke, or the batch before rolled back).
+  // Batch attempts rolled back and written again (one gave way to the batch before, PostgreSQL broke a deadlock, or
+  // the batch before rolled back).
   long long batches_retried = 0;
   // Of those, the attempts that gave way to the batch before theirs on finding it waiting for them (the import's
   // own check; the others were deadlocks PostgreSQL broke after its deadlock_timeout, or followed the batch before).
