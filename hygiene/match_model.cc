@@ -128,26 +128,38 @@ std::string PhoneDigits(std::string_view raw) {
 
 }  // namespace
 
-MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id) {
+namespace {
+
+// The normalized fields, keys and flags a MatchInput is built from, by name; the indexes below are into these.
+const MatchInputSources kSources = {
+    {"first_name", "last_name", "email", "birth_date", "street", "street_2", "postal_code", "city", "region",
+     "country", "company", "external_id", "phone"},
+    {"email_key", "phone_e164", "phone_key", "company_key"},
+    {"email:role", "email:free_mail", "email:disposable"}};
+enum SourceField { kFirst, kLast, kEmail, kBirth, kStreetF, kStreet2F, kPostal, kCityF, kRegionF, kCountryF,
+                   kCompanyF, kExternal, kPhoneF };
+enum SourceKey { kEmailKeyK, kPhoneE164K, kPhoneKeyK, kCompanyKeyK };
+enum SourceFlag { kRoleF, kFreeMailF, kDisposableF };
+
+// `field(i)` and `key(i)` give a source's value by its index above ("" when absent), `flagged(i)` a flag.
+template <class Field, class Key, class Flagged>
+MatchInput BuildMatchInput(const Field& field_raw, const Key& key_raw, const Flagged& flagged, std::string id) {
   MatchInput in;
   in.id = std::move(id);
-  auto field = [&](const char* name) -> std::string { return Trim(rec.Get(name)); };
-  auto key = [&](const char* name) -> std::string {
-    auto it = rec.keys.find(name);
-    return it == rec.keys.end() ? std::string() : it->second;
-  };
-  in.Set(MatchField::kGivenName, field("first_name"));
-  in.Set(MatchField::kFamilyName, field("last_name"));
-  std::string email = key("email_key");
-  in.Set(MatchField::kEmailKey, email.empty() ? ToLowerAscii(field("email")) : email);
-  std::string phone = key("phone_e164");
-  if (phone.empty()) phone = key("phone_key");
-  if (phone.empty()) phone = PhoneDigits(field("phone"));
+  auto field = [&](int i) -> std::string { return Trim(field_raw(i)); };
+  auto key = [&](int i) -> std::string { return std::string(key_raw(i)); };
+  in.Set(MatchField::kGivenName, field(kFirst));
+  in.Set(MatchField::kFamilyName, field(kLast));
+  std::string email = key(kEmailKeyK);
+  in.Set(MatchField::kEmailKey, email.empty() ? ToLowerAscii(field(kEmail)) : email);
+  std::string phone = key(kPhoneE164K);
+  if (phone.empty()) phone = key(kPhoneKeyK);
+  if (phone.empty()) phone = PhoneDigits(field(kPhoneF));
   in.Set(MatchField::kPhone, phone);
-  in.Set(MatchField::kDob, field("birth_date"));
+  in.Set(MatchField::kDob, field(kBirth));
   // A leading house number is its own evidence ("44 forbes street" vs "45 forbes street" are two houses), so
   // the street is split into number and name.
-  std::string street = field("street");
+  std::string street = field(kStreetF);
   size_t digits = 0;
   while (digits < street.size() && std::isdigit(static_cast<unsigned char>(street[digits]))) ++digits;
   size_t rest = digits;
@@ -158,21 +170,44 @@ MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id)
   } else {
     in.Set(MatchField::kStreet, street);
   }
-  in.Set(MatchField::kStreet2, field("street_2"));
-  in.Set(MatchField::kPostcode, field("postal_code"));
-  in.Set(MatchField::kCity, field("city"));
-  in.Set(MatchField::kRegion, field("region"));
-  in.Set(MatchField::kCountry, field("country"));
-  std::string company = key("company_key");
-  in.Set(MatchField::kCompanyKey, company.empty() ? field("company") : company);
-  in.Set(MatchField::kExternalId, field("external_id"));
-  auto flagged = [&](const char* flag) { return std::find(rec.flags.begin(), rec.flags.end(), flag) != rec.flags.end(); };
-  if (flagged("email:role")) in.shared |= uint32_t{1} << static_cast<size_t>(MatchField::kEmailKey);
-  const std::string& address = rec.Get("email");
+  in.Set(MatchField::kStreet2, field(kStreet2F));
+  in.Set(MatchField::kPostcode, field(kPostal));
+  in.Set(MatchField::kCity, field(kCityF));
+  in.Set(MatchField::kRegion, field(kRegionF));
+  in.Set(MatchField::kCountry, field(kCountryF));
+  std::string company = key(kCompanyKeyK);
+  in.Set(MatchField::kCompanyKey, company.empty() ? field(kCompanyF) : company);
+  in.Set(MatchField::kExternalId, field(kExternal));
+  if (flagged(kRoleF)) in.shared |= uint32_t{1} << static_cast<size_t>(MatchField::kEmailKey);
+  std::string_view address = field_raw(kEmail);
   const size_t at = address.rfind('@');
-  if (at != std::string::npos && !flagged("email:free_mail") && !flagged("email:disposable"))
-    in.work_domain = ToLowerAscii(address.substr(at + 1));
+  if (at != std::string_view::npos && !flagged(kFreeMailF) && !flagged(kDisposableF))
+    in.work_domain = ToLowerAscii(std::string(address.substr(at + 1)));
   return in;
+}
+
+}  // namespace
+
+const MatchInputSources& MatchInputSourceNames() { return kSources; }
+
+MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id) {
+  auto field = [&](int i) -> const std::string& { return rec.Get(kSources.fields[i]); };
+  auto key = [&](int i) -> std::string_view {
+    auto it = rec.keys.find(kSources.keys[i]);
+    return it == rec.keys.end() ? std::string_view() : std::string_view(it->second);
+  };
+  auto flagged = [&](int i) {
+    return std::find(rec.flags.begin(), rec.flags.end(), kSources.flags[i]) != rec.flags.end();
+  };
+  return BuildMatchInput(field, key, flagged, std::move(id));
+}
+
+MatchInput MatchInputFromValues(const std::vector<std::string_view>& fields, const std::vector<std::string_view>& keys,
+                                uint32_t flags, std::string id) {
+  auto field = [&](int i) { return i < static_cast<int>(fields.size()) ? fields[i] : std::string_view(); };
+  auto key = [&](int i) { return i < static_cast<int>(keys.size()) ? keys[i] : std::string_view(); };
+  auto flagged = [&](int i) { return (flags >> i) & 1u; };
+  return BuildMatchInput(field, key, flagged, std::move(id));
 }
 
 // ----------------------------------------------------------------------------------------------------------

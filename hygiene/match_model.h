@@ -97,6 +97,16 @@ struct MatchInput {
 //   shared; a work e-mail's domain (not flagged free_mail or disposable) goes to work_domain.
 MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id);
 
+// The normalized fields, keys and flags MatchInputFromNormalized reads, by name, so that a store can fetch only
+// those of its records. MatchInputFromValues builds the same MatchInput from their values, given in these orders
+// (a missing one is ""; a short vector counts as missing values) and the flags as bits (bit i: flags[i] is set).
+struct MatchInputSources {
+  std::vector<std::string> fields, keys, flags;
+};
+const MatchInputSources& MatchInputSourceNames();
+MatchInput MatchInputFromValues(const std::vector<std::string_view>& fields, const std::vector<std::string_view>& keys,
+                                uint32_t flags, std::string id);
+
 // Given-name nickname groups from rules/nicknames.toml ([names] canonical = [nicknames]).
 class NicknameTable {
  public:

@@ -109,6 +109,19 @@ Status ParseStringArray(simdjson::ondemand::parser& parser, std::string_view tex
 
 }  // namespace
 
+namespace {
+
+// A member row's first four columns (contact, record id, source, fingerprint) and its is_test column.
+void ReadHead(const PgResult& r, int row, int is_test_col, MemberHead* m) {
+  m->contact_id = r.Int(row, 0);
+  m->id = r.Int(row, 1);
+  m->source = r.Get(row, 2);
+  m->fingerprint = r.Get(row, 3);
+  m->is_test = r.Get(row, is_test_col) == "t";
+}
+
+}  // namespace
+
 Statement MembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
                            const std::string& exclude_source) {
   // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
@@ -129,12 +142,8 @@ Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>&
   simdjson::ondemand::parser parser;
   Member m;
   for (int i = 0; i < r.rows(); ++i) {
-    m.contact_id = r.Int(i, 0);
-    m.id = r.Int(i, 1);
-    m.source = r.Str(i, 2);
-    m.fingerprint = r.Str(i, 3);
+    ReadHead(r, i, 5, &m);
     m.received_at = std::stod(r.Str(i, 4));
-    m.is_test = r.Get(i, 5) == "t";
     m.normalized.fields.clear();
     m.normalized.keys.clear();
     m.normalized.flags.clear();
@@ -163,6 +172,55 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
                            [&out](const Member& m) { out.push_back(m); });
   if (!s.ok()) return s;
   return out;
+}
+
+Statement MatchMembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
+                                const std::string& exclude_source) {
+  // Each value by its path ($4 on: '{fields,first_name}', ...), read from the members that survive the limit;
+  // the names are parameters, so the SQL text is one statement whatever MatchInputSourceNames() holds.
+  const MatchInputSources& names = MatchInputSourceNames();
+  std::vector<Param> params = {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source};
+  std::string cols;
+  auto path = [&](const char* part, const std::string& name) {
+    params.push_back(std::string("{") + part + ",\"" + name + "\"}");
+    cols += ", sr.normalized #>> $" + std::to_string(params.size()) + "::text[]";
+  };
+  for (const auto& f : names.fields) path("fields", f);
+  for (const auto& k : names.keys) path("keys", k);
+  for (const auto& g : names.flags) {
+    params.push_back(g);
+    cols += ", coalesce((sr.normalized -> 'flags') ? $" + std::to_string(params.size()) + "::text, false)";
+  }
+  return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, sr.is_test" + cols +
+              " FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.is_test, s.normalized, "
+              "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
+              "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+              "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
+              "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
+          std::move(params)};
+}
+
+void ParseMatchMembers(const PgResult& r, const std::function<void(MatchMember&)>& visit) {
+  const MatchInputSources& names = MatchInputSourceNames();
+  const int nf = static_cast<int>(names.fields.size()), nk = static_cast<int>(names.keys.size()),
+            ng = static_cast<int>(names.flags.size());
+  int email_key = -1;
+  for (int k = 0; k < nk; ++k)
+    if (names.keys[k] == "email_key") email_key = k;
+  std::vector<std::string_view> fields(nf), keys(nk);
+  MatchMember m;
+  for (int i = 0; i < r.rows(); ++i) {
+    ReadHead(r, i, 4, &m);
+    int col = 5;
+    for (auto& f : fields) f = r.Get(i, col++);  // NULL (no such field) reads as ""
+    for (auto& k : keys) k = r.Get(i, col++);
+    uint32_t flags = 0;
+    for (int g = 0; g < ng; ++g)
+      if (r.Get(i, col++) == "t") flags |= uint32_t{1} << g;
+    m.email_key = email_key >= 0 ? std::string(keys[email_key]) : std::string();
+    m.input = MatchInputFromValues(fields, keys, flags, std::to_string(m.id));
+    visit(m);
+  }
 }
 
 Statement RejectedStatement(const std::vector<std::string>& fps) {

@@ -578,26 +578,24 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     for (const auto& o : out) fps.push_back(o.fingerprint);
     // Steward edits are corrections to an entity, not people: records are never scored against them.
     std::vector<Statement> batch_b = {
-        MembersStatement(std::vector<long long>(db_candidates.begin(), db_candidates.end()), kMembersPerCandidate,
-                         rules.survivorship().steward_source),
+        MatchMembersStatement(std::vector<long long>(db_candidates.begin(), db_candidates.end()),
+                              kMembersPerCandidate, rules.survivorship().steward_source),
         RejectedStatement(fps)};
     if (tf_lookup.query) batch_b.push_back(std::move(*tf_lookup.query));
     auto done = c.ExecPipeline(batch_b);
     if (!done.ok()) return done.status();
     done_b = std::move(*done);
-    // Candidate members go straight into their comparison form (no member's field maps are kept).
-    Status s = ParseMembers(done_b[0], [&](const Member& m) {
+    // Candidate members arrive as their match inputs (no member's field maps are built).
+    ParseMatchMembers(done_b[0], [&](MatchMember& m) {
       PoolEntry& e = pool.emplace_back();
       e.record = m.id;
-      e.fingerprint = m.fingerprint;
+      e.fingerprint = std::move(m.fingerprint);
       e.is_test = m.is_test;
-      e.source = m.source;
-      auto ek = m.normalized.keys.find("email_key");
-      if (ek != m.normalized.keys.end()) e.email_key = ek->second;
-      if (mc) e.input = MatchInputFromNormalized(m.normalized, std::to_string(m.id));
+      e.source = std::move(m.source);
+      e.email_key = std::move(m.email_key);
+      if (mc) e.input = std::move(m.input);
       ents.members[m.contact_id].push_back(pool.size() - 1);
     });
-    if (!s.ok()) return s;
     rejected = ParseRejected(done_b[1]);
     if (done_b.size() > 2) tf_result = &done_b[2];
   }

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <chrono>
 
 #include <memory>
@@ -31,7 +32,14 @@ class PgResult {
     return std::string_view(PQgetvalue(r_.get(), row, col), PQgetlength(r_.get(), row, col));
   }
   std::string Str(int row, int col) const { return std::string(Get(row, col)); }
-  long long Int(int row, int col) const { return std::stoll(Str(row, col)); }
+  // A whole decimal integer without a copy; anything else as std::stoll reads it (and throws as it does).
+  long long Int(int row, int col) const {
+    std::string_view v = Get(row, col);
+    long long out = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec == std::errc() && end == v.data() + v.size()) return out;
+    return std::stoll(std::string(v));
+  }
   int Col(const char* name) const { return PQfnumber(r_.get(), name); }
 
  private:
