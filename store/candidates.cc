@@ -25,9 +25,7 @@ struct Sha256Ctx {
   ~Sha256Ctx() { EVP_MD_CTX_free(ctx); }
 };
 
-}  // namespace
-
-long long KeyHash(std::string_view key) {
+long long KeyHashUncached(std::string_view key) {
   static const Sha256 sha;
   thread_local Sha256Ctx local;
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -39,6 +37,27 @@ long long KeyHash(std::string_view key) {
   uint64_t h = 0;
   for (int i = 0; i < 8; ++i) h = (h << 8) | md[i];
   return static_cast<long long>(h);  // two's complement, as PostgreSQL's bit(64)::bigint reads it
+}
+
+// Hashes per thread by key text: a writer hashes each key of a batch about four times (the holders' lookup and
+// its reading, the key locks, the new keys' rows), and SHA-256 through EVP costs far more than a table lookup.
+// Emptied when full, so it holds at most kKeyHashCacheSize keys (about 3 MB).
+constexpr size_t kKeyHashCacheSize = 32768;
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace
+
+long long KeyHash(std::string_view key) {
+  thread_local std::unordered_map<std::string, long long, StringHash, std::equal_to<>> cache;
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (cache.size() >= kKeyHashCacheSize) cache.clear();
+  long long h = KeyHashUncached(key);
+  cache.emplace(key, h);
+  return h;
 }
 
 std::vector<long long> KeyHashes(const std::vector<std::string>& keys) {

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hygiene/match_model.h"
@@ -47,7 +48,7 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
 // of them of name keys whose own cap is lower). One query for all keys (`keys` not empty, distinct), built as a
 // statement for the record writer's pipeline (PgConn::ExecPipeline); ParseKeyHolders reads its result, given the
 // same keys.
-using KeyHolderMap = std::map<std::string, std::vector<long long>>;
+using KeyHolderMap = std::unordered_map<std::string, std::vector<long long>>;
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits);
 KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys);
 

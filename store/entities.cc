@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "hygiene/blocking.h"
 #include "hygiene/clusterer.h"
@@ -544,7 +545,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     if (hs.size() <= cap_of(key)) db_candidates.insert(hs.begin(), hs.end());
   // Records that share a key with a stored entity or with another record of the batch: only they are scored
   // (a record with no candidate is never compared).
-  std::map<std::string, int> in_batch;
+  std::unordered_map<std::string, int> in_batch;
   for (const auto& ks : keys)
     for (const auto& k : ks) ++in_batch[k];
   std::vector<bool> compared(n, false);
@@ -625,7 +626,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
 
   // 5. Decisions, record by record in batch order, in memory. Entities created or joined earlier in the batch are
   // candidates of later records through the batch's own key index.
-  std::map<std::string, std::vector<long long>> batch_holders;
+  std::unordered_map<std::string, std::vector<long long>> batch_holders;
   size_t next_contact = 0;
   struct Review {
     size_t record;
