@@ -586,7 +586,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     auto done = c.ExecPipeline(batch_b);
     if (!done.ok()) return done.status();
     done_b = std::move(*done);
-    // Candidate members arrive as their match inputs (no member's field maps are built).
+    // Candidate members arrive as their match inputs (no member's field maps are built). The pool is sized once:
+    // an entry holds an input and a prepared form, and growing moved every entry's strings (2% of the import).
+    pool.reserve(static_cast<size_t>(done_b[0].rows()) + n);
     ParseMatchMembers(done_b[0], [&](MatchMember& m) {
       PoolEntry& e = pool.emplace_back();
       e.record = m.id;
