@@ -195,51 +195,84 @@ Result<std::vector<Member>> LoadMembers(PgConn& c, const std::vector<long long>&
 
 Statement MatchMembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
                                 const std::string& exclude_source) {
-  // Each value by its path ($4 on: '{fields,first_name}', ...), read from the members that survive the limit;
-  // the names are parameters, so the SQL text is one statement whatever MatchInputSourceNames() holds.
-  const MatchInputSources& names = MatchInputSourceNames();
-  std::vector<Param> params = {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source};
-  std::string cols;
-  auto path = [&](const char* part, const std::string& name) {
-    params.push_back(std::string("{") + part + ",\"" + name + "\"}");
-    cols += ", sr.normalized #>> $" + std::to_string(params.size()) + "::text[]";
-  };
-  for (const auto& f : names.fields) path("fields", f);
-  for (const auto& k : names.keys) path("keys", k);
-  for (const auto& g : names.flags) {
-    params.push_back(g);
-    cols += ", coalesce((sr.normalized -> 'flags') ? $" + std::to_string(params.size()) + "::text, false)";
-  }
-  return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, sr.is_test" + cols +
-              " FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.is_test, s.normalized, "
-              "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
-              "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
-              "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
-              "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
-          std::move(params)};
+  // The same three JSON texts as MembersStatement (cheaper for the server than reading each value by its path:
+  // with 1,000,000 records stored, 17 `#>>` columns made this statement about 15% slower per member).
+  return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, sr.is_test, "
+          "       coalesce(sr.normalized -> 'fields', '{}')::text, coalesce(sr.normalized -> 'keys', '{}')::text, "
+          "       coalesce(sr.normalized -> 'flags', '[]')::text "
+          "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.is_test, s.normalized, "
+          "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
+          "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+          "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
+          "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
+          {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
 }
 
-void ParseMatchMembers(const PgResult& r, const std::function<void(MatchMember&)>& visit) {
+namespace {
+
+// One JSON text of a member row, parsed in place: copied into a buffer kept for the whole result (simdjson reads
+// past the end), its strings kept in its own parser until the next row.
+class JsonCell {
+ public:
+  simdjson::ondemand::document* Parse(std::string_view text) {
+    buf_.assign(text);
+    buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    if (parser_.iterate(simdjson::padded_string_view(buf_.data(), text.size(), buf_.size())).get(doc_)) return nullptr;
+    return &doc_;
+  }
+
+ private:
+  std::string buf_;
+  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::document doc_;
+};
+
+// A flat object's string values whose keys are in `names` into `out` (by the name's index); others are skipped.
+Status PickValues(JsonCell& cell, std::string_view text, const std::vector<std::string>& names,
+                  std::vector<std::string_view>* out) {
+  std::fill(out->begin(), out->end(), std::string_view());
+  simdjson::ondemand::document* doc = cell.Parse(text);
+  simdjson::ondemand::object obj;
+  if (!doc || doc->get_object().get(obj)) return Status::Internal("stored normalized JSON is not an object");
+  for (auto field : obj) {
+    std::string_view key, value;
+    if (field.unescaped_key().get(key) || field.value().get_string().get(value))
+      return Status::Internal("stored normalized JSON holds a non-string value");
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] == key) (*out)[i] = value;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseMatchMembers(const PgResult& r, const std::function<void(MatchMember&)>& visit) {
   const MatchInputSources& names = MatchInputSourceNames();
-  const int nf = static_cast<int>(names.fields.size()), nk = static_cast<int>(names.keys.size()),
-            ng = static_cast<int>(names.flags.size());
   int email_key = -1;
-  for (int k = 0; k < nk; ++k)
-    if (names.keys[k] == "email_key") email_key = k;
-  std::vector<std::string_view> fields(nf), keys(nk);
+  for (size_t k = 0; k < names.keys.size(); ++k)
+    if (names.keys[k] == "email_key") email_key = static_cast<int>(k);
+  std::vector<std::string_view> fields(names.fields.size()), keys(names.keys.size());
+  JsonCell field_cell, key_cell, flag_cell;
   MatchMember m;
   for (int i = 0; i < r.rows(); ++i) {
     ReadHead(r, i, 4, &m);
-    int col = 5;
-    for (auto& f : fields) f = r.Get(i, col++);  // NULL (no such field) reads as ""
-    for (auto& k : keys) k = r.Get(i, col++);
+    if (Status s = PickValues(field_cell, r.Get(i, 5), names.fields, &fields); !s.ok()) return s;
+    if (Status s = PickValues(key_cell, r.Get(i, 6), names.keys, &keys); !s.ok()) return s;
     uint32_t flags = 0;
-    for (int g = 0; g < ng; ++g)
-      if (r.Get(i, col++) == "t") flags |= uint32_t{1} << g;
+    simdjson::ondemand::document* doc = flag_cell.Parse(r.Get(i, 7));
+    simdjson::ondemand::array arr;
+    if (!doc || doc->get_array().get(arr)) return Status::Internal("stored normalized flags are not an array");
+    for (auto el : arr) {
+      std::string_view flag;
+      if (el.get_string().get(flag)) return Status::Internal("stored normalized flags hold a non-string value");
+      for (size_t g = 0; g < names.flags.size(); ++g)
+        if (names.flags[g] == flag) flags |= uint32_t{1} << g;
+    }
     m.email_key = email_key >= 0 ? std::string(keys[email_key]) : std::string();
     m.input = MatchInputFromValues(fields, keys, flags, std::to_string(m.id));
     visit(m);
   }
+  return Status::Ok();
 }
 
 Statement RejectedStatement(const std::vector<std::string>& fps) {

@@ -70,18 +70,18 @@ Statement MembersStatement(const std::vector<long long>& contacts, int newest_pe
 // Columns: contact id, record id, source, fingerprint, received_at epoch, is_test, normalized fields, keys and
 // flags (JSON text); another query that feeds ParseMembers selects the same nine.
 Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit);
-// For the matcher only: the members' MatchInput (hygiene/match_model.h) instead of their whole normalized JSON.
-// The server sends the fields, keys and flags MatchInputSourceNames() lists as columns of their own, so nothing
-// is parsed here (parsing the JSON into field maps and building the input from them was 14% of the CSV import's
-// CPU). The same members, order and limits as MembersStatement.
+// For the matcher only: the members' MatchInput (hygiene/match_model.h), built straight from their stored JSON
+// (the fields, keys and flags MatchInputSourceNames() lists) without the field maps of a Member (parsing into
+// maps and building the input from them was 14% of the CSV import's CPU). The same members, order and limits as
+// MembersStatement.
 struct MatchMember : MemberHead {
   std::string email_key;  // normalized keys' email_key
   MatchInput input;       // its id is the source record's id
 };
 Statement MatchMembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
                                 const std::string& exclude_source);
-// `visit` may move from the member it is given.
-void ParseMatchMembers(const PgResult& r, const std::function<void(MatchMember&)>& visit);
+// `visit` may move from the member it is given. Errors: stored JSON that is not the writer's (Internal).
+Status ParseMatchMembers(const PgResult& r, const std::function<void(MatchMember&)>& visit);
 
 // Rejected pairs touching any of the fingerprints, both directions: fingerprint -> fingerprints declared different.
 using RejectedMap = std::map<std::string, std::set<std::string>>;

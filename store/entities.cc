@@ -589,7 +589,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     // Candidate members arrive as their match inputs (no member's field maps are built). The pool is sized once:
     // an entry holds an input and a prepared form, and growing moved every entry's strings (2% of the import).
     pool.reserve(static_cast<size_t>(done_b[0].rows()) + n);
-    ParseMatchMembers(done_b[0], [&](MatchMember& m) {
+    Status s = ParseMatchMembers(done_b[0], [&](MatchMember& m) {
       PoolEntry& e = pool.emplace_back();
       e.record = m.id;
       e.fingerprint = std::move(m.fingerprint);
@@ -599,6 +599,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       if (mc) e.input = std::move(m.input);
       ents.members[m.contact_id].push_back(pool.size() - 1);
     });
+    if (!s.ok()) return s;
     rejected = ParseRejected(done_b[1]);
     if (done_b.size() > 2) tf_result = &done_b[2];
   }

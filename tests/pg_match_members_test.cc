@@ -1,5 +1,5 @@
-// The writer's candidate members as match inputs (store::MatchMembersStatement / ParseMatchMembers): the server
-// sends each member's matching values as columns, and the MatchInput built from them is the one
+// The writer's candidate members as match inputs (store::MatchMembersStatement / ParseMatchMembers): the input
+// read straight from each member's stored JSON, without field maps, is the one
 // MatchInputFromNormalized builds from the same record's whole normalized JSON (MembersStatement / ParseMembers),
 // field by field, with the same members, order, newest-per-contact limit and excluded source. Records with every
 // value the input reads or derives (a street number, a work domain, a role mailbox, free mail, a phone kept raw,
@@ -111,7 +111,7 @@ TEST_CASE("candidate members as match inputs equal those built from their whole 
         store::Statement st = store::MatchMembersStatement(contacts, newest, exclude);
         auto r = conn->Exec(st.sql, st.params);
         REQUIRE(r.ok());
-        store::ParseMatchMembers(*r, [&](store::MatchMember& m) { lean.push_back(std::move(m)); });
+        REQUIRE(store::ParseMatchMembers(*r, [&](store::MatchMember& m) { lean.push_back(std::move(m)); }).ok());
       }
       // 6 records in 4 contacts: Zoë's two, the steward's edit beside Bob's record.
       const size_t expected = newest == 1 ? 4 : exclude.empty() ? 6 : 5;
@@ -137,7 +137,7 @@ TEST_CASE("candidate members as match inputs equal those built from their whole 
     store::Statement st = store::MatchMembersStatement(contacts, 0, "");
     auto r = conn->Exec(st.sql, st.params);
     REQUIRE(r.ok());
-    store::ParseMatchMembers(*r, [&](store::MatchMember& m) { by_record[m.id] = m.input; });
+    REQUIRE(store::ParseMatchMembers(*r, [&](store::MatchMember& m) { by_record[m.id] = m.input; }).ok());
   }
   const MatchInput& zoe = by_record.at((*w)[0].source_record_id);
   CHECK(zoe.Get(MatchField::kStreetNumber) == "12a");
