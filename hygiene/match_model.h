@@ -97,8 +97,8 @@ struct MatchInput {
 //   shared; a work e-mail's domain (not flagged free_mail or disposable) goes to work_domain.
 MatchInput MatchInputFromNormalized(const NormalizedRecord& rec, std::string id);
 
-// The normalized fields, keys and flags MatchInputFromNormalized reads, by name, so that a store can fetch only
-// those of its records. MatchInputFromValues builds the same MatchInput from their values, given in these orders
+// The normalized fields, keys and flags MatchInputFromNormalized reads, by name, so that a reader of stored
+// records can pick only those. MatchInputFromValues builds the same MatchInput from their values, given in these orders
 // (a missing one is ""; a short vector counts as missing values) and the flags as bits (bit i: flags[i] is set).
 struct MatchInputSources {
   std::vector<std::string> fields, keys, flags;

@@ -126,10 +126,6 @@ Status ParseStringArray(simdjson::ondemand::parser& parser, std::string_view tex
   return Status::Ok();
 }
 
-}  // namespace
-
-namespace {
-
 // A member row's first four columns (contact, record id, source, fingerprint) and its is_test column.
 void ReadHead(const PgResult& r, int row, int is_test_col, MemberHead* m) {
   m->contact_id = r.Int(row, 0);
@@ -139,22 +135,31 @@ void ReadHead(const PgResult& r, int row, int is_test_col, MemberHead* m) {
   m->is_test = r.Get(row, is_test_col) == "t";
 }
 
+// Members of `contacts`, newest `newest_per_contact` of each (0: all), not of `exclude_source`, by contact then
+// record id. Columns: contact id, record id, source, fingerprint, [the record's received_at as epoch seconds, when
+// `received_at`,] is_test, then the normalized fields, keys and flags as JSON text.
+Statement MembersQuery(bool received_at, const std::vector<long long>& contacts, int newest_per_contact,
+                       const std::string& exclude_source) {
+  return {std::string("SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, ") +
+              (received_at ? "extract(epoch FROM sr.received_at)::float8, " : "") +
+              "sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
+              "coalesce(sr.normalized -> 'keys', '{}')::text, coalesce(sr.normalized -> 'flags', '[]')::text "
+              "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, " +
+              (received_at ? "s.received_at, " : "") +
+              "s.is_test, s.normalized, row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
+              "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+              "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
+              "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
+          {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
+}
+
 }  // namespace
 
 Statement MembersStatement(const std::vector<long long>& contacts, int newest_per_contact,
                            const std::string& exclude_source) {
   // One row per member; its normalized fields and keys come as JSON text and are parsed here (cheaper for the
   // server than expanding them into rows).
-  return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, extract(epoch FROM sr.received_at)::float8, "
-          "       sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
-          "       coalesce(sr.normalized -> 'keys', '{}')::text, "
-          "       coalesce(sr.normalized -> 'flags', '[]')::text "
-          "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.received_at, s.is_test, s.normalized, "
-          "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
-          "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
-          "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
-          "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
-          {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
+  return MembersQuery(true, contacts, newest_per_contact, exclude_source);
 }
 
 Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit) {
@@ -197,15 +202,7 @@ Statement MatchMembersStatement(const std::vector<long long>& contacts, int newe
                                 const std::string& exclude_source) {
   // The same three JSON texts as MembersStatement (cheaper for the server than reading each value by its path:
   // with 1,000,000 records stored, 17 `#>>` columns made this statement about 15% slower per member).
-  return {"SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, sr.is_test, "
-          "       coalesce(sr.normalized -> 'fields', '{}')::text, coalesce(sr.normalized -> 'keys', '{}')::text, "
-          "       coalesce(sr.normalized -> 'flags', '[]')::text "
-          "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, s.is_test, s.normalized, "
-          "             row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
-          "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
-          "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
-          "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
-          {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
+  return MembersQuery(false, contacts, newest_per_contact, exclude_source);
 }
 
 namespace {
