@@ -93,6 +93,22 @@ KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& 
   return out;
 }
 
+WriterState& WriterState::For(PgConn& conn) {
+  std::shared_ptr<void>& state = conn.writer_state();
+  if (!state) state = std::make_shared<WriterState>();
+  return *static_cast<WriterState*>(state.get());
+}
+
+void OverCommonMemo::Note(const std::string& key, size_t held, Clock::time_point now) {
+  if (seen_.size() >= kMaxKeys && !seen_.count(key)) seen_.clear();
+  seen_[key] = Seen{held, now};
+}
+
+bool OverCommonMemo::Over(const std::string& key, size_t cap, Clock::time_point now) const {
+  auto it = seen_.find(key);
+  return it != seen_.end() && it->second.held > cap && now - it->second.at < kTtl;
+}
+
 namespace {
 
 // A flat JSON object of strings (normalized "fields" / "keys", which the writer builds) into a map.

@@ -6,6 +6,7 @@
 // Errors: SQL failures as Status.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
@@ -18,6 +19,7 @@
 #include "hygiene/normalize.h"
 #include "hygiene/survivorship.h"
 #include "store/pg.h"
+#include "store/term_counts.h"
 
 namespace canon::store {
 
@@ -51,6 +53,43 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
 using KeyHolderMap = std::unordered_map<std::string, std::vector<long long>>;
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits);
 KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys);
+
+// Keys a writer has seen held by more entities than their cap, remembered for kTtl so the holder lookup skips
+// them: with 1,000,000 contacts stored, about 70% of the holder rows the lookup read were the cap + 1 holders of
+// keys already known to be over-common (mostly name keys, "given_family", whose cap is 20). A key's holders only
+// grow as records arrive; a merge or an erasure can take one away, and the memo forgets the key within kTtl, so a
+// key back under its cap is followed again at most kTtl later. Each entry keeps how many holders were seen, so a
+// rule file that raises the cap past that makes the key followed again at once. Holds at most kMaxKeys keys
+// (emptied when full). One per connection (WriterState), used by the thread that holds the connection.
+class OverCommonMemo {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kTtl{60};
+  static constexpr size_t kMaxKeys = 65536;
+
+  // `key` was seen with `held` holders (more than its cap), at `now`.
+  void Note(const std::string& key, size_t held, Clock::time_point now);
+  // Whether `key` was seen with more than `cap` holders within kTtl before `now`.
+  bool Over(const std::string& key, size_t cap, Clock::time_point now) const;
+  void Clear() { seen_.clear(); }
+  size_t size() const { return seen_.size(); }
+
+ private:
+  struct Seen {
+    size_t held;
+    Clock::time_point at;
+  };
+  std::unordered_map<std::string, Seen> seen_;
+};
+
+// What a writer's session remembers between batches: kept with its connection (PgConn::writer_state), made on
+// first use, dropped when the connection reconnects.
+struct WriterState {
+  OverCommonMemo over_common;
+  TermCountCache term_counts;
+
+  static WriterState& For(PgConn& conn);
+};
 
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "hygiene/blocking.h"
 #include "hygiene/clusterer.h"
@@ -121,14 +122,17 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
 constexpr int kMembersPerCandidate = 50;
 constexpr long long kTfMinRecords = 1000;
 
-// The term counts a batch needs, and the statement that reads them.
+// The term counts a batch needs, those the session's cache holds, and the statement that reads the others.
 struct TfLookup {
   std::vector<std::pair<std::string, std::string>> wanted;  // (field, folded value); value "" is the field's total
+  std::map<std::pair<std::string, std::string>, long long> known;  // from the cache
+  std::vector<std::pair<std::string, std::string>> asked;          // the query's, in its order
   std::optional<Statement> query;
 };
 
-// `inputs`: every record whose tf values the batch compares.
-TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const MatchInput*>& inputs) {
+// `inputs`: every record whose tf values the batch compares. `cache`: counts read under the batch's epoch.
+TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const MatchInput*>& inputs,
+                             const TermCountCache& cache) {
   TfLookup out;
   std::set<std::pair<std::string, std::string>> seen;
   for (MatchField f : model.TfFields()) {
@@ -143,9 +147,16 @@ TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const Ma
   for (MatchField f : model.TfFields()) out.wanted.emplace_back(MatchFieldName(f), "");
   std::vector<std::string> fields, values;
   for (const auto& fv : out.wanted) {
+    if (const long long* n = cache.Find(fv.first, fv.second)) {
+      out.known[fv] = *n;
+      continue;
+    }
+    out.asked.push_back(fv);
     fields.push_back(fv.first);
     values.push_back(fv.second);
   }
+  if (out.asked.empty()) return out;
+  // One row per asked pair (a value nobody has: 0).
   out.query = Statement{
       "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
       "LEFT JOIN term_count t ON t.field = x.f AND t.value = x.v GROUP BY x.f, x.v",
@@ -153,13 +164,19 @@ TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const Ma
   return out;
 }
 
-// Sets, from the result of `lookup`'s query (when it had one), the frequencies of the fields held by at least
-// kTfMinRecords records.
-void FinishTermFrequencies(const TfLookup& lookup, const PgResult* result, TermFrequencies* tf, bool* used) {
+// Sets, from the cached counts and the result of `lookup`'s query (when it had one), the frequencies of the
+// fields held by at least kTfMinRecords records; the counts read go into `cache`.
+void FinishTermFrequencies(const TfLookup& lookup, const PgResult* result, TermCountCache* cache,
+                           TermFrequencies* tf, bool* used) {
   *used = false;
-  std::map<std::pair<std::string, std::string>, long long> counts;
+  std::map<std::pair<std::string, std::string>, long long> counts = lookup.known;
   if (result)
-    for (int i = 0; i < result->rows(); ++i) counts[{result->Str(i, 0), result->Str(i, 1)}] = result->Int(i, 2);
+    for (int i = 0; i < result->rows(); ++i) {
+      std::pair<std::string, std::string> fv(result->Str(i, 0), result->Str(i, 1));
+      long long n = result->Int(i, 2);
+      cache->Put(fv.first, fv.second, n);
+      counts[std::move(fv)] = n;
+    }
   for (const auto& fv : lookup.wanted) {
     MatchField f;
     if (fv.second.empty() || !MatchFieldFromName(fv.first, &f)) continue;
@@ -513,15 +530,36 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   constexpr size_t kNoCap = 1000000;
   auto cap_of = [&](const std::string& k) -> size_t { return mc ? mc->blocking.CapFor(k) : kNoCap; };
   const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
-  const bool any_keys = !all_keys.empty();
+  // Keys this session saw over their cap in the last minute are not looked up again (OverCommonMemo): they are
+  // over-common now as they were then, unless a merge or an erasure took holders away since.
+  WriterState& state = WriterState::For(c);
+  OverCommonMemo& memo = state.over_common;
+  const auto now = OverCommonMemo::Clock::now();
+  std::unordered_set<std::string_view> known_over;
+  std::vector<std::string> lookup_keys;
+  lookup_keys.reserve(all_keys.size());
+  for (const auto& k : all_keys) {
+    if (mc && memo.Over(k, cap_of(k), now))
+      known_over.insert(k);
+    else
+      lookup_keys.push_back(k);
+  }
+  // The term counts' epoch, before any count is read (TermCountCache).
+  std::optional<size_t> epoch_at;
+  if (mc) {
+    epoch_at = batch_a.size();
+    batch_a.push_back({TermCountCache::EpochSql(), {}});
+  }
+  const bool any_keys = !lookup_keys.empty();
   if (any_keys) {
     std::vector<long long> limits;
-    limits.reserve(all_keys.size());
-    for (const auto& k : all_keys) limits.push_back(static_cast<long long>(cap_of(k)) + 1);
-    batch_a.push_back(KeyHoldersStatement(all_keys, limits));
+    limits.reserve(lookup_keys.size());
+    for (const auto& k : lookup_keys) limits.push_back(static_cast<long long>(cap_of(k)) + 1);
+    batch_a.push_back(KeyHoldersStatement(lookup_keys, limits));
   }
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
+  if (epoch_at) state.term_counts.AtEpoch((*done_a)[*epoch_at].Int(0, 0));
   std::vector<long long> record_ids, contact_pool;
   for (int i = 0; i < (*done_a)[0].rows(); ++i) contact_pool.push_back((*done_a)[0].Int(i, 0));
   std::sort(contact_pool.begin(), contact_pool.end());
@@ -539,10 +577,14 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   }
   if (mc)
     for (size_t i = 0; i < n; ++i) inputs[i].id = std::to_string(record_ids[i]);
-  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back(), all_keys) : KeyHolderMap{};
+  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back(), lookup_keys) : KeyHolderMap{};
   std::set<long long> db_candidates;
-  for (const auto& [key, hs] : holders)
-    if (hs.size() <= cap_of(key)) db_candidates.insert(hs.begin(), hs.end());
+  for (const auto& [key, hs] : holders) {
+    if (hs.size() <= cap_of(key))
+      db_candidates.insert(hs.begin(), hs.end());
+    else if (mc)
+      memo.Note(key, hs.size(), now);
+  }
   // Records that share a key with a stored entity or with another record of the batch: only they are scored
   // (a record with no candidate is never compared).
   std::unordered_map<std::string, int> in_batch;
@@ -566,7 +608,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     std::vector<const MatchInput*> tf_inputs;
     for (size_t i = 0; i < n; ++i)
       if (compared[i]) tf_inputs.push_back(&inputs[i]);
-    if (!tf_inputs.empty()) tf_lookup = PlanTermFrequencies(*mc->model, tf_inputs);
+    if (!tf_inputs.empty()) tf_lookup = PlanTermFrequencies(*mc->model, tf_inputs, state.term_counts);
   }
   // The candidates' members, the rejected pairs of the batch's fingerprints and the term counts: one round trip.
   std::vector<PoolEntry> pool;
@@ -619,7 +661,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     TermFrequencies tf;
     bool use_tf = false;
     // A batch whose candidates all turned out to be steward edits (no member loaded) uses no adjustment.
-    if (base > 0) FinishTermFrequencies(tf_lookup, tf_result, &tf, &use_tf);
+    if (base > 0) FinishTermFrequencies(tf_lookup, tf_result, &state.term_counts, &tf, &use_tf);
     // Prepared forms only for what is scored; the inputs are not needed after it.
     for (size_t p = 0; p < pool.size(); ++p) {
       if (p < base || compared[p - base]) pool[p].prepared = mc->model->Prepare(pool[p].input, use_tf ? &tf : nullptr);
@@ -650,6 +692,10 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     // Candidate entities by the number of keys they share with the record, then by id.
     std::map<long long, int> shared;
     for (const auto& k : keys[i]) {
+      if (known_over.count(k)) {  // over its cap in the store alone
+        o.over_common_keys.push_back(k);
+        continue;
+      }
       std::set<long long> here;
       size_t held = 0;
       if (auto it = holders.find(k); it != holders.end()) {

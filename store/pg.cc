@@ -73,6 +73,7 @@ Status PgConn::EnsureConnected() {
   if (Healthy()) return Status::Ok();
   PQreset(conn_);
   prepared_.clear();  // a new session has none of the old one's prepared statements
+  writer_state_.reset();
   if (Healthy()) return Status::Ok();
   // libpq's reason (refused, timeout expired, the server shutting down): host and port, never row data.
   std::string why = PQerrorMessage(conn_);

@@ -111,6 +111,9 @@ class PgConn {
   PGconn* raw() { return conn_; }
   // What it connected with (another connection to the same database).
   const std::string& conninfo() const { return conninfo_; }
+  // What the record writer remembers for this session (store/candidates.h, WriterState): kept with the
+  // connection and dropped when it reconnects, so what a writer learned of one database never applies to another.
+  std::shared_ptr<void>& writer_state() { return writer_state_; }
 
  private:
   explicit PgConn(PGconn* c, std::string conninfo) : conn_(c), conninfo_(std::move(conninfo)) {}
@@ -140,6 +143,7 @@ class PgConn {
   std::string conninfo_;
   std::unordered_map<std::string, Prepared> prepared_;  // SQL text -> its prepared statement on this connection
   unsigned long prepared_count_ = 0;
+  std::shared_ptr<void> writer_state_;
 };
 
 // A transaction scope: BEGIN on Begin(), ROLLBACK on destruction unless Commit() succeeded.

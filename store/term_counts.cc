@@ -56,4 +56,34 @@ Status TermFolder::Idle(PgConn& c) {
   return Status::Ok();
 }
 
+const char* TermCountCache::EpochSql() {
+  return "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM term_count_epoch";
+}
+
+void TermCountCache::AtEpoch(long long epoch) {
+  if (epoch == epoch_) return;
+  counts_.clear();
+  epoch_ = epoch;
+}
+
+std::string TermCountCache::Key(const std::string& field, const std::string& value) {
+  std::string k;
+  k.reserve(field.size() + 1 + value.size());
+  k += field;
+  k.push_back('\0');  // no field name holds one
+  k += value;
+  return k;
+}
+
+const long long* TermCountCache::Find(const std::string& field, const std::string& value) const {
+  auto it = counts_.find(Key(field, value));
+  return it == counts_.end() ? nullptr : &it->second;
+}
+
+void TermCountCache::Put(const std::string& field, const std::string& value, long long n) {
+  std::string k = Key(field, value);
+  if (counts_.size() >= kMaxValues && !counts_.count(k)) counts_.clear();
+  counts_[std::move(k)] = n;
+}
+
 }  // namespace canon::store

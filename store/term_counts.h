@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <string>
+#include <unordered_map>
 
 #include "hygiene/status.h"
 #include "store/pg.h"
@@ -43,6 +45,36 @@ class TermFolder {
   // True at first: deltas a crashed or stopped writer left are folded at this writer's first idle moment.
   bool dirty_ = true;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+// Term counts one writer session has read, kept while term_count has not changed since. Every statement that
+// changes term_count takes the next value of the sequence term_count_epoch (migration 019, a statement trigger:
+// folds, erasure, a hand edit alike). The writer reads the epoch in each batch's first round trip, before it reads
+// counts: a new epoch empties the cache, so a count it serves is one a read at the epoch's reading would give.
+// One case lags: a count read while a fold was committing (its epoch taken, its rows not yet visible) is the
+// count before that fold until term_count next changes, which under load is the next fold (TermFolder::kFoldEvery),
+// so the frequencies lag by seconds as they do uncached, and never drift.
+// At 1,000,000 entities the term-count read was 13.4 us of server time per record written, and a batch's values
+// (given names, cities, postcodes) are mostly ones the batches of the last seconds asked for.
+// Holds at most kMaxValues counts (emptied when full). Not thread-safe: one per connection (store/candidates.h,
+// WriterState).
+class TermCountCache {
+ public:
+  static constexpr size_t kMaxValues = 65536;
+
+  // The statement that reads the epoch (one row, one bigint; 0 before the first change).
+  static const char* EpochSql();
+  // Empties the cache unless its counts were read under `epoch`.
+  void AtEpoch(long long epoch);
+  // The count of `value` of `field` ("" for the field's total), when cached.
+  const long long* Find(const std::string& field, const std::string& value) const;
+  void Put(const std::string& field, const std::string& value, long long n);
+  size_t size() const { return counts_.size(); }
+
+ private:
+  static std::string Key(const std::string& field, const std::string& value);
+  long long epoch_ = -1;
+  std::unordered_map<std::string, long long> counts_;  // field, NUL, value -> count
 };
 
 }  // namespace canon::store
