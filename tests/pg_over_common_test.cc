@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "store/migrate.h"
+#include "store/reports.h"
 #include "tests/support.h"
 
 using namespace canon;
@@ -100,4 +102,30 @@ TEST_CASE("blocking-keys report: the admin token guards it; empty when nothing i
   auto table = RunCanonctl("report blocking-keys --db '" + db.conninfo() + "'");
   CHECK(table.code == 0);
   CHECK(table.out == "no over-common blocking keys\n");
+}
+
+TEST_CASE("over-common hits are counted in place (HOT updates, no index upkeep), and the report still ranks by hits",
+          "[pg][overcommon]") {
+  TestDb db;
+  auto conn = db.Connect();
+  REQUIRE(store::Migrate(*conn, SourceDir() + "/schemas/migrations").ok());
+  store::Tx tx(*conn);
+  REQUIRE(tx.Begin().ok());
+  REQUIRE(store::NoteOverCommonKeys(*conn, {"phone:+14155550123", "email:info@northwind.example"}).ok());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(store::NoteOverCommonKeys(*conn, {"phone:+14155550123", "phone:+14155550123"}).ok());
+  // This transaction's updates of the table: every one stayed on its page without new index entries.
+  auto hot = conn->Exec("SELECT pg_stat_get_xact_tuples_updated('over_common_key'::regclass), "
+                        "pg_stat_get_xact_tuples_hot_updated('over_common_key'::regclass)");
+  REQUIRE(hot.ok());
+  CHECK(hot->Int(0, 0) == 5);
+  CHECK(hot->Int(0, 1) == 5);
+  REQUIRE(tx.Commit().ok());
+  auto rows = store::OverCommonKeys(*conn, 10);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].key == "phone:+14155550123");
+  CHECK((*rows)[0].hits == 11);
+  CHECK((*rows)[1].key == "email:info@northwind.example");
+  CHECK((*rows)[1].hits == 1);
 }
