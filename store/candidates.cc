@@ -111,33 +111,51 @@ bool OverCommonMemo::Over(const std::string& key, size_t cap, Clock::time_point 
 
 namespace {
 
-// A flat JSON object of strings (normalized "fields" / "keys", which the writer builds) into a map.
-Status ParseFlatObject(simdjson::ondemand::parser& parser, std::string_view text, std::map<std::string, std::string>* out) {
-  simdjson::padded_string padded(text);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc)) return Status::Internal("stored normalized JSON does not parse");
+// One JSON text of a member row, parsed in place: copied into a buffer the cell keeps (simdjson reads past the
+// end), its strings valid in the cell's parser until its next text.
+class JsonCell {
+ public:
+  simdjson::ondemand::document* Parse(std::string_view text) {
+    buf_.assign(text);
+    buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    if (parser_.iterate(simdjson::padded_string_view(buf_.data(), text.size(), buf_.size())).get(doc_)) return nullptr;
+    return &doc_;
+  }
+
+ private:
+  std::string buf_;
+  simdjson::ondemand::parser parser_;
+  simdjson::ondemand::document doc_;
+};
+
+// Each entry of a flat JSON object of strings (normalized "fields" / "keys", which the writer builds), as
+// visit(key, value).
+template <class Visit>
+Status ForEachObjectString(JsonCell& cell, std::string_view text, Visit visit) {
+  simdjson::ondemand::document* doc = cell.Parse(text);
+  if (!doc) return Status::Internal("stored normalized JSON does not parse");
   simdjson::ondemand::object obj;
-  if (doc.get_object().get(obj)) return Status::Internal("stored normalized JSON is not an object");
+  if (doc->get_object().get(obj)) return Status::Internal("stored normalized JSON is not an object");
   for (auto field : obj) {
     std::string_view key, value;
     if (field.unescaped_key().get(key) || field.value().get_string().get(value))
       return Status::Internal("stored normalized JSON holds a non-string value");
-    (*out)[std::string(key)] = std::string(value);
+    visit(key, value);
   }
   return Status::Ok();
 }
 
-// A JSON array of strings (normalized "flags") into a vector.
-Status ParseStringArray(simdjson::ondemand::parser& parser, std::string_view text, std::vector<std::string>* out) {
-  simdjson::padded_string padded(text);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc)) return Status::Internal("stored normalized flags do not parse");
+// Each string of a JSON array (normalized "flags"), as visit(value).
+template <class Visit>
+Status ForEachArrayString(JsonCell& cell, std::string_view text, Visit visit) {
+  simdjson::ondemand::document* doc = cell.Parse(text);
+  if (!doc) return Status::Internal("stored normalized flags do not parse");
   simdjson::ondemand::array arr;
-  if (doc.get_array().get(arr)) return Status::Internal("stored normalized flags are not an array");
+  if (doc->get_array().get(arr)) return Status::Internal("stored normalized flags are not an array");
   for (auto el : arr) {
     std::string_view value;
     if (el.get_string().get(value)) return Status::Internal("stored normalized flags hold a non-string value");
-    out->emplace_back(value);
+    visit(value);
   }
   return Status::Ok();
 }
@@ -179,7 +197,7 @@ Statement MembersStatement(const std::vector<long long>& contacts, int newest_pe
 }
 
 Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>& visit) {
-  simdjson::ondemand::parser parser;
+  JsonCell cell;  // each text's values are copied out before the next is parsed
   Member m;
   for (int i = 0; i < r.rows(); ++i) {
     ReadHead(r, i, 5, &m);
@@ -187,10 +205,14 @@ Status ParseMembers(const PgResult& r, const std::function<void(const Member&)>&
     m.normalized.fields.clear();
     m.normalized.keys.clear();
     m.normalized.flags.clear();
-    if (Status s = ParseFlatObject(parser, r.Get(i, 6), &m.normalized.fields); !s.ok()) return s;
-    if (Status s = ParseFlatObject(parser, r.Get(i, 7), &m.normalized.keys); !s.ok()) return s;
+    auto into = [](std::map<std::string, std::string>& map) {
+      return [&map](std::string_view k, std::string_view v) { map[std::string(k)] = std::string(v); };
+    };
+    if (Status s = ForEachObjectString(cell, r.Get(i, 6), into(m.normalized.fields)); !s.ok()) return s;
+    if (Status s = ForEachObjectString(cell, r.Get(i, 7), into(m.normalized.keys)); !s.ok()) return s;
     // The e-mail's flags (role mailbox, free-mail) decide whether it is a shared contact point or a work domain.
-    if (Status s = ParseStringArray(parser, r.Get(i, 8), &m.normalized.flags); !s.ok()) return s;
+    Status s = ForEachArrayString(cell, r.Get(i, 8), [&m](std::string_view f) { m.normalized.flags.emplace_back(f); });
+    if (!s.ok()) return s;
     visit(m);
   }
   return Status::Ok();
@@ -221,66 +243,32 @@ Statement MatchMembersStatement(const std::vector<long long>& contacts, int newe
   return MembersQuery(false, contacts, newest_per_contact, exclude_source);
 }
 
-namespace {
-
-// One JSON text of a member row, parsed in place: copied into a buffer kept for the whole result (simdjson reads
-// past the end), its strings kept in its own parser until the next row.
-class JsonCell {
- public:
-  simdjson::ondemand::document* Parse(std::string_view text) {
-    buf_.assign(text);
-    buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
-    if (parser_.iterate(simdjson::padded_string_view(buf_.data(), text.size(), buf_.size())).get(doc_)) return nullptr;
-    return &doc_;
-  }
-
- private:
-  std::string buf_;
-  simdjson::ondemand::parser parser_;
-  simdjson::ondemand::document doc_;
-};
-
-// A flat object's string values whose keys are in `names` into `out` (by the name's index); others are skipped.
-Status PickValues(JsonCell& cell, std::string_view text, const std::vector<std::string>& names,
-                  std::vector<std::string_view>* out) {
-  std::fill(out->begin(), out->end(), std::string_view());
-  simdjson::ondemand::document* doc = cell.Parse(text);
-  simdjson::ondemand::object obj;
-  if (!doc || doc->get_object().get(obj)) return Status::Internal("stored normalized JSON is not an object");
-  for (auto field : obj) {
-    std::string_view key, value;
-    if (field.unescaped_key().get(key) || field.value().get_string().get(value))
-      return Status::Internal("stored normalized JSON holds a non-string value");
-    for (size_t i = 0; i < names.size(); ++i)
-      if (names[i] == key) (*out)[i] = value;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status ParseMatchMembers(const PgResult& r, const std::function<void(MatchMember&)>& visit) {
   const MatchInputSources& names = MatchInputSourceNames();
   int email_key = -1;
   for (size_t k = 0; k < names.keys.size(); ++k)
     if (names.keys[k] == "email_key") email_key = static_cast<int>(k);
   std::vector<std::string_view> fields(names.fields.size()), keys(names.keys.size());
-  JsonCell field_cell, key_cell, flag_cell;
+  // A value whose name is in `wanted` into `out`, by the name's index; others are skipped.
+  auto pick = [](const std::vector<std::string>& wanted, std::vector<std::string_view>& out) {
+    std::fill(out.begin(), out.end(), std::string_view());
+    return [&wanted, &out](std::string_view name, std::string_view value) {
+      for (size_t i = 0; i < wanted.size(); ++i)
+        if (wanted[i] == name) out[i] = value;
+    };
+  };
+  JsonCell field_cell, key_cell, flag_cell;  // the picked values point into the first two until the next row
   MatchMember m;
   for (int i = 0; i < r.rows(); ++i) {
     ReadHead(r, i, 4, &m);
-    if (Status s = PickValues(field_cell, r.Get(i, 5), names.fields, &fields); !s.ok()) return s;
-    if (Status s = PickValues(key_cell, r.Get(i, 6), names.keys, &keys); !s.ok()) return s;
+    if (Status s = ForEachObjectString(field_cell, r.Get(i, 5), pick(names.fields, fields)); !s.ok()) return s;
+    if (Status s = ForEachObjectString(key_cell, r.Get(i, 6), pick(names.keys, keys)); !s.ok()) return s;
     uint32_t flags = 0;
-    simdjson::ondemand::document* doc = flag_cell.Parse(r.Get(i, 7));
-    simdjson::ondemand::array arr;
-    if (!doc || doc->get_array().get(arr)) return Status::Internal("stored normalized flags are not an array");
-    for (auto el : arr) {
-      std::string_view flag;
-      if (el.get_string().get(flag)) return Status::Internal("stored normalized flags hold a non-string value");
+    Status s = ForEachArrayString(flag_cell, r.Get(i, 7), [&](std::string_view flag) {
       for (size_t g = 0; g < names.flags.size(); ++g)
         if (names.flags[g] == flag) flags |= uint32_t{1} << g;
-    }
+    });
+    if (!s.ok()) return s;
     m.email_key = email_key >= 0 ? std::string(keys[email_key]) : std::string();
     m.input = MatchInputFromValues(fields, keys, flags, std::to_string(m.id));
     visit(m);

@@ -126,7 +126,6 @@ constexpr long long kTfMinRecords = 1000;
 struct TfLookup {
   std::vector<std::pair<std::string, std::string>> wanted;  // (field, folded value); value "" is the field's total
   std::map<std::pair<std::string, std::string>, long long> known;  // from the cache
-  std::vector<std::pair<std::string, std::string>> asked;          // the query's, in its order
   std::optional<Statement> query;
 };
 
@@ -151,11 +150,10 @@ TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const Ma
       out.known[fv] = *n;
       continue;
     }
-    out.asked.push_back(fv);
     fields.push_back(fv.first);
     values.push_back(fv.second);
   }
-  if (out.asked.empty()) return out;
+  if (fields.empty()) return out;
   // One row per asked pair (a value nobody has: 0).
   out.query = Statement{
       "SELECT x.f, x.v, coalesce(sum(t.n), 0)::bigint FROM unnest($1::text[], $2::text[]) AS x(f, v) "
