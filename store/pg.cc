@@ -22,13 +22,16 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
   // A node cut off from the network mid-transaction must not hold its inbox rows' locks for hours: the server
   // probes an idle client socket after 30 s (every 10 s, 3 times) and ends a session idle inside a transaction
   // after a minute, so the rows go back to the queue and other nodes finish them; the client probes the server
-  // the same way, so a worker waiting on a dead server fails and reconnects instead of hanging. The caller's own
+  // the same way, so a worker waiting on a dead server fails and reconnects instead of hanging. A session caught
+  // sending a result to a client that went away (a large result fills the socket, and the client no longer
+  // acknowledges) is neither idle nor probed: the server gives up on it after a minute of unacknowledged data
+  // (tcp_user_timeout) instead of TCP's retries (about 15 minutes), which held its rows' locks. The caller's own
   // conninfo and options win (they come after these). A connection attempt gives up after 10 s (connect_timeout):
   // a node cut off from the database's network would otherwise wait minutes for TCP to give up on each attempt,
   // and its reconnect backoff (daemon/reconnect.h) could not space anything.
   std::string server_defaults =
       "-c idle_in_transaction_session_timeout=60000 -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 "
-      "-c tcp_keepalives_count=3";
+      "-c tcp_keepalives_count=3 -c tcp_user_timeout=60000";
   std::vector<std::pair<const char*, const char*>> client_defaults = {
       {"keepalives", "1"},         {"keepalives_idle", "30"},    {"keepalives_interval", "10"},
       {"keepalives_count", "3"},   {"connect_timeout", "10"}};

@@ -72,12 +72,16 @@ class Nodes {
     netns_.resize(count);
     for (int i = 0; lab_ && i < count; ++i) {
       // Node i reaches PostgreSQL at its host-side address; its sessions end soon after going idle inside a
-      // transaction, so a node cut off mid-batch gives its rows back within the cut.
+      // transaction, and the server notices a cut-off client within seconds also when a session was waiting for
+      // the rest of a message or sending a result (keepalives, tcp_user_timeout: the product's minute, shortened
+      // like the idle timeout), so a node cut off mid-batch gives its rows back within the cut.
       std::string conninfo = db_.conninfo();
       size_t at = conninfo.find("host=127.0.0.1");
       REQUIRE(at != std::string::npos);
       conninfo.replace(at, std::string("host=127.0.0.1").size(), "host=" + lab_->host_address(i));
-      conninfo += " options='-c idle_in_transaction_session_timeout=" + std::to_string(idle_in_tx_ms) + "'";
+      conninfo += " options='-c idle_in_transaction_session_timeout=" + std::to_string(idle_in_tx_ms) +
+                  " -c tcp_keepalives_idle=3 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3"
+                  " -c tcp_user_timeout=" + std::to_string(2 * idle_in_tx_ms) + "'";
       conninfo_.push_back(conninfo);
     }
     for (int i = 0; i < count; ++i) Start(i);  // one by one: the first applies the migrations
