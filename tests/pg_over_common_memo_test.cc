@@ -65,13 +65,7 @@ Person Make(const RuleSet& rules, const std::string& first, const std::string& l
 
 // Writes one person in its own transaction; the outcome.
 store::WriteOutcome Write(store::PgConn& conn, const RuleSet& rules, const Person& p) {
-  store::Tx tx(conn);
-  REQUIRE(tx.Begin().ok());
-  auto w = store::WriteRecord(conn, {}, p.raw, p.norm, rules);
-  INFO(w.status().ToString());
-  REQUIRE(w.ok());
-  REQUIRE(tx.Commit().ok());
-  return *w;
+  return WriteInTx(conn, p.raw, p.norm, rules);
 }
 
 bool Reports(const store::WriteOutcome& o, const std::string& key) {

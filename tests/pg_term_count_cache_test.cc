@@ -112,14 +112,8 @@ TEST_CASE("the writer serves term counts from its cache until term_count changes
   auto write = [&](const std::string& phone) {
     Record r = Person(phone);
     NormalizedRecord n = Normalize(r, **rules);
-    store::Tx tx(*conn);
-    REQUIRE(tx.Begin().ok());
-    auto w = store::WriteRecord(*conn, {0, ""}, r, n, **rules);
-    INFO(w.status().ToString());
-    REQUIRE(w.ok());
-    REQUIRE(tx.Commit().ok());
     written.push_back(n);
-    return *w;
+    return WriteInTx(*conn, r, n, **rules);
   };
   store::TermCountCache& cache = store::WriterState::For(*conn).term_counts;
 

@@ -84,6 +84,17 @@ long long TestDb::Count(const std::string& sql, const std::vector<store::Param>&
   return s.empty() ? 0 : std::stoll(s);
 }
 
+store::WriteOutcome WriteInTx(store::PgConn& conn, const Record& raw, const NormalizedRecord& normalized,
+                              const RuleSet& rules) {
+  store::Tx tx(conn);
+  REQUIRE(tx.Begin().ok());
+  auto w = store::WriteRecord(conn, {}, raw, normalized, rules);
+  INFO(w.status().ToString());
+  REQUIRE(w.ok());
+  REQUIRE(tx.Commit().ok());
+  return *w;
+}
+
 namespace {
 // One request from `source_ip` (any when empty) to `host`:`port`, the whole exchange within `timeout`.
 HttpResult Exchange(const std::string& source_ip, const std::string& host, uint16_t port,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "store/entities.h"
 #include "store/pg.h"
 
 namespace canon::test {
@@ -29,6 +30,11 @@ class TestDb {
   std::string admin_;
   std::string conninfo_;
 };
+
+// Writes one record with the store's writer (store::WriteRecord) in a transaction of its own; fails the test on
+// an error.
+store::WriteOutcome WriteInTx(store::PgConn& conn, const Record& raw, const NormalizedRecord& normalized,
+                              const RuleSet& rules);
 
 struct HttpResult {
   int status = 0;
