@@ -123,7 +123,8 @@ bool Copy(store::PgConn& c, const std::string& sql, const std::string& data) {
   return ok;
 }
 
-// Adds people [from, to) as one-member entities: contact, source_record, entity_member, match_key, term_count.
+// Adds people [from, to) as one-member entities: contact, source_record, entity_member (with its copy of the
+// record's match form, as the writers fill it), match_key, term_count.
 bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
   const uint64_t kChunk = 50000;
   // Term counts as the writers' folds leave them (store::FoldTermCounts): one row per value, in shard 0, summed over
@@ -131,7 +132,7 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
   std::map<std::pair<std::string, std::string>, long long> counts;
   for (uint64_t lo = from; lo < to; lo += kChunk) {
     uint64_t hi = std::min(to, lo + kChunk);
-    std::string contacts, records, members, keys;
+    std::string contacts, records, keys;
     for (uint64_t i = lo; i < hi; ++i) {
       NormalizedRecord n = Person(i);
       std::string id = std::to_string(i + 1);
@@ -139,7 +140,6 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
                   n.fields["phone"] + "\t" + n.fields["email"] + "\tbench\tbench\n";
       std::string norm = "{\"fields\":" + MapJson(n.fields) + ",\"keys\":" + MapJson(n.keys) + "}";
       records += id + "\tbench\t{}\t" + CopyEscape(norm) + "\tbench\t2026-01-01 00:00:00+00\n";
-      members += id + "\t" + id + "\n";
       for (const auto& k : store::StoreKeys(n, rules)) keys += std::to_string(store::KeyHash(k)) + "\t" + id + "\n";
       MatchInput in = MatchInputFromNormalized(n, id);
       for (MatchField f : rules.match()->model->TfFields())
@@ -153,7 +153,11 @@ bool Load(store::PgConn& c, const RuleSet& rules, uint64_t from, uint64_t to) {
     if (!Copy(c, "COPY contact (id, first_name, last_name, phone, email, original_source, latest_source) FROM STDIN",
               contacts) ||
         !Copy(c, "COPY source_record (id, source, raw, normalized, rules_version, received_at) FROM STDIN", records) ||
-        !Copy(c, "COPY entity_member (source_record_id, contact_id) FROM STDIN", members) ||
+        !c.Exec(std::string("INSERT INTO entity_member (source_record_id, contact_id, ") +
+                    store::kMemberFormColumns + ") SELECT s.id, s.id, " + store::kMemberFormSelect +
+                    " FROM source_record s WHERE s.id > $1 AND s.id <= $2",
+                {std::to_string(lo), std::to_string(hi)})
+             .ok() ||
         !Copy(c, "COPY match_key (key_hash, contact_id) FROM STDIN", keys))
       return false;
   }

@@ -174,16 +174,13 @@ void ReadHead(const PgResult& r, int row, int is_test_col, MemberHead* m) {
 // `received_at`,] is_test, then the normalized fields, keys and flags as JSON text.
 Statement MembersQuery(bool received_at, const std::vector<long long>& contacts, int newest_per_contact,
                        const std::string& exclude_source) {
-  return {std::string("SELECT sr.contact_id, sr.id, sr.source, sr.fingerprint, ") +
-              (received_at ? "extract(epoch FROM sr.received_at)::float8, " : "") +
-              "sr.is_test, coalesce(sr.normalized -> 'fields', '{}')::text, "
-              "coalesce(sr.normalized -> 'keys', '{}')::text, coalesce(sr.normalized -> 'flags', '[]')::text "
-              "FROM (SELECT e.contact_id, s.id, s.source, s.fingerprint, " +
-              (received_at ? "s.received_at, " : "") +
-              "s.is_test, s.normalized, row_number() OVER (PARTITION BY e.contact_id ORDER BY s.id DESC) AS nth "
-              "      FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
-              "      WHERE e.contact_id = ANY($1::bigint[]) AND ($3 = '' OR s.source <> $3)) sr "
-              "WHERE ($2::int = 0 OR sr.nth <= $2::int) ORDER BY sr.contact_id, sr.id",
+  // From entity_member alone: each member row carries its record's match form (kMemberFormColumns).
+  return {std::string("SELECT e.contact_id, e.source_record_id, e.source, e.fingerprint, ") +
+              (received_at ? "extract(epoch FROM e.received_at)::float8, " : "") +
+              "e.is_test, e.fields, e.keys, e.flags "
+              "FROM (SELECT *, row_number() OVER (PARTITION BY contact_id ORDER BY source_record_id DESC) AS nth "
+              "      FROM entity_member WHERE contact_id = ANY($1::bigint[]) AND ($3 = '' OR source <> $3)) e "
+              "WHERE ($2::int = 0 OR e.nth <= $2::int) ORDER BY e.contact_id, e.source_record_id",
           {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
 }
 

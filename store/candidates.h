@@ -91,6 +91,14 @@ struct WriterState {
   static WriterState& For(PgConn& conn);
 };
 
+// A member row holds a copy of what matching reads of its source record (migration 021): these columns of
+// entity_member, filled by kMemberFormSelect over the record as `s` in the statement that inserts the member.
+// Every INSERT INTO entity_member uses the pair, so the copy is always its record's.
+inline constexpr const char* kMemberFormColumns = "source, fingerprint, is_test, received_at, fields, keys, flags";
+inline constexpr const char* kMemberFormSelect =
+    "s.source, s.fingerprint, s.is_test, s.received_at, coalesce(s.normalized -> 'fields', '{}')::text, "
+    "coalesce(s.normalized -> 'keys', '{}')::text, coalesce(s.normalized -> 'flags', '[]')::text";
+
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).
 // `exclude_source` (when not empty) leaves out members of that source: the matcher passes the steward source, as a

@@ -858,9 +858,10 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
           (created_here ? k_contact : j_contact).push_back(contact);
         }
     }
-    batch_c.push_back({"INSERT INTO entity_member (source_record_id, contact_id, match_weight) "
-                       "SELECT r, c, w::float8 FROM (SELECT unnest($1::bigint[]) AS r, unnest($2::bigint[]) AS c, "
-                       "unnest($3::text[]) AS w) AS u",
+    batch_c.push_back({std::string("INSERT INTO entity_member (source_record_id, contact_id, match_weight, ") +
+                           kMemberFormColumns + ") SELECT u.r, u.c, u.w::float8, " + kMemberFormSelect +
+                           " FROM (SELECT unnest($1::bigint[]) AS r, unnest($2::bigint[]) AS c, "
+                           "unnest($3::text[]) AS w) AS u JOIN source_record s ON s.id = u.r",
                        {IntArrayParam(m_record), IntArrayParam(m_contact), TextArrayParam(m_weight)}});
     if (!k_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "

@@ -345,7 +345,9 @@ Result<long long> EditEntity(PgConn& c, long long contact, const Record& raw, co
       {raw.source, "{\"fields\":" + ObjectJson(raw.fields) + ",\"extra\":{}}", StewardNormalizedJson(n), rv, cid});
   if (!ins.ok()) return ins.status();
   std::string rec = std::to_string(ins->Int(0, 0));
-  auto mem = c.Exec("INSERT INTO entity_member (source_record_id, contact_id, decided_by) VALUES ($1, $2, $3)",
+  auto mem = c.Exec(std::string("INSERT INTO entity_member (source_record_id, contact_id, decided_by, ") +
+                        kMemberFormColumns + ") SELECT s.id, $2, $3, " + kMemberFormSelect +
+                        " FROM source_record s WHERE s.id = $1",
                     {rec, cid, actor});
   if (!mem.ok()) return mem.status();
   if (!keys.empty()) {

@@ -13,10 +13,12 @@
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "connectors/rule_dir.h"
+#include "store/candidates.h"
 #include "store/entities.h"
 #include "tests/faults/netns.h"
 #include "tests/faults/private_pg.h"
@@ -163,7 +165,8 @@ std::string FaultTally::Summary() const {
     << unacked_stored << "; inbox rows stuck " << stuck;
   s << "\nentities: live contacts checked " << contacts_checked << " / inconsistent with their members "
     << contacts_inconsistent << "; members of no live contact " << members_not_live
-    << "; source records in no entity " << records_without_entity;
+    << "; source records in no entity " << records_without_entity << "; members whose copy of their record differs "
+    << member_copies_differ;
   if (!first_inconsistent.empty()) s << "\nfirst inconsistent: " << first_inconsistent;
   if (!first_refusal.empty()) s << "\nfirst 4xx: " << first_refusal;
   return s.str();
@@ -186,11 +189,19 @@ void ReconcileEntities(const std::string& conninfo, const std::string& rules_dir
                        " FROM contact WHERE merged_into IS NULL ORDER BY id");
   auto lineage = c.Exec(
       "SELECT ct.id, l.key, l.value FROM contact ct, jsonb_each_text(ct.lineage) l WHERE ct.merged_into IS NULL");
+  // A member's copy of its record's match form, column by column (kMemberFormColumns, each as e.<column>).
+  std::string member_copy = "e.";
+  for (char ch : std::string_view(store::kMemberFormColumns)) {
+    member_copy += ch;
+    if (ch == ' ') member_copy += "e.";
+  }
   auto integrity = c.Exec(
       "SELECT (SELECT count(*) FROM entity_member e LEFT JOIN contact ct ON ct.id = e.contact_id "
       "        WHERE ct.id IS NULL OR ct.merged_into IS NOT NULL), "
       "       (SELECT count(*) FROM source_record s LEFT JOIN entity_member e ON e.source_record_id = s.id "
-      "        WHERE (e.source_record_id IS NULL) <> s.is_test)");
+      "        WHERE (e.source_record_id IS NULL) <> s.is_test), "
+      "       (SELECT count(*) FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
+      "        WHERE (" + member_copy + ") IS DISTINCT FROM (" + store::kMemberFormSelect + "))");
   for (auto* r : {&stored, &lineage, &integrity}) {
     INFO(r->status().ToString());
     REQUIRE(r->ok());
@@ -207,6 +218,7 @@ void ReconcileEntities(const std::string& conninfo, const std::string& rules_dir
 
   tally->members_not_live = integrity->Int(0, 0);
   tally->records_without_entity = integrity->Int(0, 1);
+  tally->member_copies_differ = integrity->Int(0, 2);
   int shown = 0;
   for (int i = 0; i < stored->rows(); ++i) {
     long long id = ids[static_cast<size_t>(i)];

@@ -48,6 +48,7 @@ struct FaultTally {
   std::string first_inconsistent;      // the first few: contact id and the differing column names (no values)
   long long members_not_live = 0;      // entity_member rows whose contact is missing or merged into another
   long long records_without_entity = 0;  // non-test source records in no entity (a test lead in one counts too)
+  long long member_copies_differ = 0;  // entity_member rows whose match form is not their record's (migration 021)
   int kills = 0, fast_restarts = 0, immediate_restarts = 0, network_cuts = 0;
   std::string cut_skipped;             // why a planned cut did not happen ("" when it did, or none was planned)
   long long cut_tx_sessions_before = -1;  // the cut node's sessions inside a transaction as the cut began

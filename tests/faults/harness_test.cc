@@ -31,6 +31,7 @@ void RequireNothingLost(const FaultTally& t, const FaultPlan& plan) {
   CHECK(t.contacts_inconsistent == 0);
   CHECK(t.members_not_live == 0);
   CHECK(t.records_without_entity == 0);
+  CHECK(t.member_copies_differ == 0);
   if (plan.network_cuts > 0 && t.cut_skipped.empty()) {
     CHECK(t.network_cuts == plan.network_cuts);
     // The cut node's sessions were ended by the server within the cut (idle_in_transaction_session_timeout), so
@@ -119,17 +120,21 @@ TEST_CASE("faults: the entity reconciliation finds a contact that differs from i
   CHECK(clean.contacts_inconsistent == 0);
   CHECK(clean.members_not_live == 0);
   CHECK(clean.records_without_entity == 0);
+  CHECK(clean.member_copies_differ == 0);
 
   std::string ada = db.Scalar("SELECT id FROM contact WHERE email = 'ada@recon.test'");
   std::string bo = db.Scalar("SELECT id FROM contact WHERE email = 'bo@recon.test'");
   REQUIRE(conn->Exec("UPDATE contact SET first_name = 'Edited', lineage = lineage - 'last_name' WHERE id = $1",
                      {ada}).ok());
   REQUIRE(conn->Exec("DELETE FROM entity_member WHERE contact_id = $1", {bo}).ok());
+  REQUIRE(conn->Exec("UPDATE entity_member SET keys = '{}' WHERE contact_id = $1 AND source_record_id = "
+                     "(SELECT max(source_record_id) FROM entity_member WHERE contact_id = $1)", {ada}).ok());
   FaultTally t;
   ReconcileEntities(db.conninfo(), SourceDir() + "/rules", &t);
   CHECK(t.contacts_checked == 2);
   CHECK(t.contacts_inconsistent == 2);
   CHECK(t.records_without_entity == 1);
+  CHECK(t.member_copies_differ == 1);
   CHECK(t.first_inconsistent == "contact " + ada + ": first_name lineage; contact " + bo + ": (no members)");
   CHECK(t.Summary().find("Edited") == std::string::npos);
 }
