@@ -67,6 +67,16 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys) {
   return out;
 }
 
+std::string MemberCopiesDifferingSql() {
+  std::string copy = "e.";  // kMemberFormColumns, each as e.<column>
+  for (char ch : std::string_view(kMemberFormColumns)) {
+    copy += ch;
+    if (ch == ' ') copy += "e.";
+  }
+  return "SELECT count(*) FROM entity_member e JOIN source_record s ON s.id = e.source_record_id WHERE (" + copy +
+         ") IS DISTINCT FROM (" + kMemberFormSelect + ")";
+}
+
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits) {
   // The primary key (key_hash, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
   // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per

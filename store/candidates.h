@@ -98,6 +98,9 @@ inline constexpr const char* kMemberFormColumns = "source, fingerprint, is_test,
 inline constexpr const char* kMemberFormSelect =
     "s.source, s.fingerprint, s.is_test, s.received_at, coalesce(s.normalized -> 'fields', '{}')::text, "
     "coalesce(s.normalized -> 'keys', '{}')::text, coalesce(s.normalized -> 'flags', '[]')::text";
+// SQL counting the members whose copy is not what kMemberFormSelect reads of their record now (0 when every copy
+// is right): the fault harness's and the tests' check.
+std::string MemberCopiesDifferingSql();
 
 // Members of the contacts, ordered by contact, then source_record id. `newest_per_contact` > 0 keeps only that
 // many newest members of each contact (scoring a record against a huge entity must not load all of it).

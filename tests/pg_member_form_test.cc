@@ -20,16 +20,7 @@ using namespace canon::test;
 
 namespace {
 
-// entity_member rows whose copy differs from what kMemberFormSelect reads of their record now.
-long long CopiesDiffering(const TestDb& db) {
-  std::string copy = "e.";
-  for (char ch : std::string_view(store::kMemberFormColumns)) {
-    copy += ch;
-    if (ch == ' ') copy += "e.";
-  }
-  return db.Count("SELECT count(*) FROM entity_member e JOIN source_record s ON s.id = e.source_record_id WHERE (" +
-                  copy + ") IS DISTINCT FROM (" + store::kMemberFormSelect + ")");
-}
+long long CopiesDiffering(const TestDb& db) { return db.Count(store::MemberCopiesDifferingSql()); }
 
 Record Lead(const std::string& email, const std::string& first, const std::string& last, const std::string& phone) {
   Record r;

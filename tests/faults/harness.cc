@@ -13,7 +13,6 @@
 #include <mutex>
 #include <random>
 #include <sstream>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -189,19 +188,12 @@ void ReconcileEntities(const std::string& conninfo, const std::string& rules_dir
                        " FROM contact WHERE merged_into IS NULL ORDER BY id");
   auto lineage = c.Exec(
       "SELECT ct.id, l.key, l.value FROM contact ct, jsonb_each_text(ct.lineage) l WHERE ct.merged_into IS NULL");
-  // A member's copy of its record's match form, column by column (kMemberFormColumns, each as e.<column>).
-  std::string member_copy = "e.";
-  for (char ch : std::string_view(store::kMemberFormColumns)) {
-    member_copy += ch;
-    if (ch == ' ') member_copy += "e.";
-  }
   auto integrity = c.Exec(
       "SELECT (SELECT count(*) FROM entity_member e LEFT JOIN contact ct ON ct.id = e.contact_id "
       "        WHERE ct.id IS NULL OR ct.merged_into IS NOT NULL), "
       "       (SELECT count(*) FROM source_record s LEFT JOIN entity_member e ON e.source_record_id = s.id "
       "        WHERE (e.source_record_id IS NULL) <> s.is_test), "
-      "       (SELECT count(*) FROM entity_member e JOIN source_record s ON s.id = e.source_record_id "
-      "        WHERE (" + member_copy + ") IS DISTINCT FROM (" + store::kMemberFormSelect + "))");
+      "       (" + store::MemberCopiesDifferingSql() + ")");
   for (auto* r : {&stored, &lineage, &integrity}) {
     INFO(r->status().ToString());
     REQUIRE(r->ok());
