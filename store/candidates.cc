@@ -188,7 +188,8 @@ Statement MembersQuery(bool received_at, const std::vector<long long>& contacts,
   return {std::string("SELECT e.contact_id, e.source_record_id, e.source, e.fingerprint, ") +
               (received_at ? "extract(epoch FROM e.received_at)::float8, " : "") +
               "e.is_test, e.fields, e.keys, e.flags "
-              "FROM (SELECT *, row_number() OVER (PARTITION BY contact_id ORDER BY source_record_id DESC) AS nth "
+              "FROM (SELECT contact_id, source_record_id, " + kMemberFormColumns +
+              ", row_number() OVER (PARTITION BY contact_id ORDER BY source_record_id DESC) AS nth "
               "      FROM entity_member WHERE contact_id = ANY($1::bigint[]) AND ($3 = '' OR source <> $3)) e "
               "WHERE ($2::int = 0 OR e.nth <= $2::int) ORDER BY e.contact_id, e.source_record_id",
           {IntArrayParam(contacts), std::to_string(newest_per_contact), exclude_source}};
