@@ -8,9 +8,9 @@
 // store is involved. And the CPU steal of the run: on a contended virtual machine the rates move between
 // runs.
 //
-//   bench_csv_import --db CONNINFO [--rows 1000000] [--small 100000] [--writers 2] [--batch 250]
+//   bench_csv_import --db CONNINFO [--rows 1000000] [--small 100000] [--writers 2] [--batch 250] [--async-commit 1]
 // --writers sets ImportOptions::writers (the import's connections writing batches at once; 2 by default, as canond
-// and canonctl import use).
+// and canonctl import use); --async-commit 0 makes every batch commit synchronously (ImportOptions::async_commit).
 // Uses a scratch database: applies migrations, truncates the tables it writes.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -73,6 +73,7 @@ double CopyRate(const std::string& db, const std::string& path, long rows) {
 
 int g_writers = canon::pipeline::ImportOptions().writers;
 size_t g_batch = canon::pipeline::ImportOptions().batch_rows;  // --batch: ImportOptions::batch_rows
+bool g_async_commit = canon::pipeline::ImportOptions().async_commit;  // --async-commit
 long long g_waited = 0;  // rows written once the batches before theirs had committed, over the imports
 long long g_retried = 0;  // batch attempts rolled back and written again, over the imports
 long long g_gave_way = 0;  // of those, attempts that gave way to the batch before, waiting for them
@@ -83,6 +84,7 @@ double ImportRate(canon::store::PgConn& c, std::shared_ptr<const canon::RuleSet>
   opts.rules = [rules] { return rules; };
   opts.writers = g_writers;
   opts.batch_rows = g_batch;
+  opts.async_commit = g_async_commit;
   auto t0 = Clock::now();
   auto r = canon::pipeline::ImportCsvFile(c, "contacts_csv", path, opts);
   double s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -145,10 +147,11 @@ int main(int argc, char** argv) {
     else if (a == "--small") small = std::atol(argv[i + 1]);
     else if (a == "--writers") g_writers = std::atoi(argv[i + 1]);
     else if (a == "--batch") g_batch = static_cast<size_t>(std::atol(argv[i + 1]));
+    else if (a == "--async-commit") g_async_commit = std::atoi(argv[i + 1]) != 0;
   }
   if (db.empty() && std::getenv("CANON_DB")) db = std::getenv("CANON_DB");
   if (db.empty()) {
-    std::fprintf(stderr, "usage: bench_csv_import --db CONNINFO [--rows N] [--small N] [--writers N] [--batch N]\n");
+    std::fprintf(stderr, "usage: bench_csv_import --db CONNINFO [--rows N] [--small N] [--writers N] [--batch N] [--async-commit 0|1]\n");
     return 2;
   }
   auto conn = canon::store::PgConn::Connect(db);
@@ -172,8 +175,9 @@ int main(int argc, char** argv) {
   const contacts_gen::Written small_people = contacts_gen::WriteContactsCsv(small_path, small, 0);
   const contacts_gen::Written big_people = contacts_gen::WriteContactsCsv(big_path, rows, small);  // different people: the big import matches against the small one's store
   std::printf("bench/csv_import: %ld-row and %ld-row generated contacts files, %d writer connection(s), batches of %zu "
-              "rows\n",
-              small, rows, g_writers, g_batch);
+              "rows, %s\n",
+              small, rows, g_writers, g_batch,
+              g_async_commit ? "each but the last committed without waiting for the disk" : "each committed to disk");
   auto steal0 = CpuSteal();
   // The pure stages first, on a quiet server (after a large import, autovacuum works for minutes), over a file of
   // other people than the imports' (phone results are memoized process-wide: a second pass over the same numbers,

@@ -328,7 +328,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     // PostgreSQL broke a deadlock by rolling this batch back: written again.
     auto or_retry = [&](const Status& s) { return s.where() == "sqlstate 40P01" ? retry : s; };
     store::Tx tx(c);
-    if (Status s = tx.Begin(); !s.ok()) return s;
+    if (Status s = options.async_commit && b.more ? tx.BeginAsyncCommit() : tx.Begin(); !s.ok()) return s;
     // The keys of the batches before this one that may still be written (taken, not yet committed).
     std::vector<std::shared_ptr<const std::unordered_set<std::string>>> before;
     int prev_seen = 0;  // the attempt of the batch before that this one started beside (0: it had committed)

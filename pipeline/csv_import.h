@@ -61,6 +61,12 @@ struct ImportOptions {
   // PostgreSQL does not see it; a cycle that passes through such a wait of another import's writers would be seen
   // by nobody. The cycles seen (store::BlocksSession) give way within 20 ms.
   std::chrono::milliseconds give_way_after{2000};
+  // Every batch but the file's last commits without waiting for its WAL to reach the disk (store::Tx::
+  // BeginAsyncCommit). The file is the durable copy and a batch's progress commits with its rows: a server crash
+  // loses the last such batches together with their progress, and the import goes on from the last one kept, no
+  // row lost and none taken twice. The last batch, which marks the import done before the file is moved away,
+  // commits as the server is set to (synchronously by default), which makes every batch before it durable too.
+  bool async_commit = true;
   // Tests only: true for (batch number from 0, attempt from 1) rolls that attempt back once its rows are written,
   // as when PostgreSQL breaks a deadlock, so the batch and the one after it are written again.
   std::function<bool(long long batch, int attempt)> fail_batch;

@@ -310,6 +310,16 @@ Status Tx::Begin() {
   return Status::Ok();
 }
 
+Status Tx::BeginAsyncCommit() {
+  auto r = c_.ExecPipeline({{"BEGIN", {}}, {"SET LOCAL synchronous_commit = off", {}}});
+  if (!r.ok()) {
+    c_.Exec("ROLLBACK");  // BEGIN may have run
+    return r.status();
+  }
+  open_ = true;
+  return Status::Ok();
+}
+
 Status Tx::Commit() {
   auto r = c_.Exec("COMMIT");
   open_ = false;

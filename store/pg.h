@@ -152,6 +152,12 @@ class Tx {
   explicit Tx(PgConn& c) : c_(c) {}
   ~Tx();
   Status Begin();
+  // BEGIN, and this transaction's COMMIT returns before its WAL reaches the disk (SET LOCAL synchronous_commit =
+  // off), in one round trip. Only for work whose durable copy is elsewhere and is done again when the server
+  // loses it: a crash loses a suffix of the WAL, so such a transaction is lost only with every one after it,
+  // and a later transaction that commits synchronously (as any whose result is promised outside the database
+  // must) makes it durable too.
+  Status BeginAsyncCommit();
   Status Commit();
 
  private:
