@@ -401,8 +401,12 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
 
 Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::vector<long long>& only,
                                      std::vector<long long>* claimed, std::vector<long long>* wait) {
+  // The inbox rows are the durable copy (intake committed them before its 2xx), and the batch marks them done in
+  // its own transaction: its commit need not wait for the disk. A server crash loses the last such batches, and
+  // their rows, pending again, are written by the next claim; what a later transaction built on them (a steward's
+  // decision, another node's join) is lost with them or, committed synchronously, made them durable first.
   store::Tx tx(conn);
-  if (Status s = tx.Begin(); !s.ok()) return s;
+  if (Status s = tx.BeginAsyncCommit(); !s.ok()) return s;
   auto rows = only.empty() ? store::ClaimPending(conn, limit) : store::ClaimRows(conn, only);
   if (!rows.ok()) return rows.status();
   for (const store::InboxRow& row : *rows) claimed->push_back(row.id);

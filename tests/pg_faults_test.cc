@@ -199,6 +199,26 @@ TEST_CASE("a canond killed with rows claimed mid-batch: another claims them, eac
   CHECK(db.Count("SELECT count(*) FROM dead_letter") == 0);
 }
 
+TEST_CASE("PostgreSQL crashes (immediate stop) while workers write batches that commit without waiting for the "
+          "disk: after recovery each inbox row is stored once",
+          "[pg][faults]") {
+  PrivatePg pg;
+  TestDb db(pg.admin());
+  constexpr int kRows = 1500;
+  EnqueueOnly(db, kRows, [](int i) {
+    return "email=c" + std::to_string(i) + "@crash.test&first_name=Cara" + std::to_string(i % 7) + "&last_name=Stone";
+  });
+  Canond d(db, {{"workers", "2"}, {"worker_batch", "20"}});
+  // Some batches have committed (and may not be on disk yet), others are being written.
+  CHECK(WaitFor(db, "SELECT count(*) >= 100 FROM inbox WHERE status = 'done'", "t", 30000) == "t");
+  pg.Stop("immediate");
+  pg.Start();
+  RequireEachRowStoredOnce(db, kRows);
+  CHECK(db.Count("SELECT count(*) FROM contact") == kRows);
+  CHECK(db.Count("SELECT count(*) FROM dead_letter") == 0);
+  CHECK(db.Count("SELECT count(*) FROM entity_member") == kRows);
+}
+
 TEST_CASE("sd_notify: READY=1 once serving, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM",
           "[pg][faults][sd_notify]") {
   TestDb db;
