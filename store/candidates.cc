@@ -68,13 +68,13 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys) {
 }
 
 std::string MemberCopiesDifferingSql() {
-  std::string copy = "e.";  // kMemberFormColumns, each as e.<column>
-  for (char ch : std::string_view(kMemberFormColumns)) {
-    copy += ch;
-    if (ch == ' ') copy += "e.";
-  }
-  return "SELECT count(*) FROM entity_member e JOIN source_record s ON s.id = e.source_record_id WHERE (" + copy +
-         ") IS DISTINCT FROM (" + kMemberFormSelect + ")";
+  // The JSON sections by value: the writer's batch copies them as it sent them, which is the same JSON as the
+  // record's, not the same text as PostgreSQL renders it.
+  return "SELECT count(*) FROM entity_member e JOIN source_record s ON s.id = e.source_record_id WHERE "
+         "(e.source, e.fingerprint, e.is_test, e.received_at, e.fields::jsonb, e.keys::jsonb, e.flags::jsonb) "
+         "IS DISTINCT FROM (s.source, s.fingerprint, s.is_test, s.received_at, "
+         "coalesce(s.normalized -> 'fields', '{}'), coalesce(s.normalized -> 'keys', '{}'), "
+         "coalesce(s.normalized -> 'flags', '[]'))";
 }
 
 Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits) {

@@ -92,13 +92,14 @@ struct WriterState {
 };
 
 // A member row holds a copy of what matching reads of its source record (migration 021): these columns of
-// entity_member, filled by kMemberFormSelect over the record as `s` in the statement that inserts the member.
-// Every INSERT INTO entity_member uses the pair, so the copy is always its record's.
+// entity_member. The writer's batch fills them from what it sent for the record (its normalized JSON's sections,
+// as text); every other INSERT INTO entity_member (a steward's edit, the migration) with kMemberFormSelect over the
+// record as `s`. Either way the copy is its record's: the same values, the JSON perhaps not the same text.
 inline constexpr const char* kMemberFormColumns = "source, fingerprint, is_test, received_at, fields, keys, flags";
 inline constexpr const char* kMemberFormSelect =
     "s.source, s.fingerprint, s.is_test, s.received_at, coalesce(s.normalized -> 'fields', '{}')::text, "
     "coalesce(s.normalized -> 'keys', '{}')::text, coalesce(s.normalized -> 'flags', '[]')::text";
-// SQL counting the members whose copy is not what kMemberFormSelect reads of their record now (0 when every copy
+// SQL counting the members whose copy is not their record's now (the JSON compared as jsonb; 0 when every copy
 // is right): the fault harness's and the tests' check.
 std::string MemberCopiesDifferingSql();
 

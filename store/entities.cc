@@ -39,22 +39,37 @@ std::string MapJson(const std::map<std::string, std::string>& m) {
   return out;
 }
 
-std::string NormalizedJson(const NormalizedRecord& n) {
+// The normalized record as the JSON source_record stores; `prep`, when given, learns where its sections are.
+std::string NormalizedJson(const NormalizedRecord& n, WritePrep* prep = nullptr) {
   size_t size = 64;
   for (const auto& [k, v] : n.fields) size += k.size() + v.size() + 6;
   for (const auto& [k, v] : n.keys) size += k.size() + v.size() + 6;
   std::string out;
   out.reserve(size + size / 8);
+  size_t at[6];
   out += "{\"fields\":";
+  at[0] = out.size();
   AppendMapJson(&out, n.fields);
+  at[1] = out.size();
   out += ",\"keys\":";
+  at[2] = out.size();
   AppendMapJson(&out, n.keys);
-  out += ",\"flags\":[";
+  at[3] = out.size();
+  out += ",\"flags\":";
+  at[4] = out.size();
+  out.push_back('[');
   for (size_t i = 0; i < n.flags.size(); ++i) {
     if (i) out.push_back(',');
     AppendJsonString(&out, n.flags[i]);
   }
-  out += "],\"quarantined\":[";
+  out.push_back(']');
+  at[5] = out.size();
+  if (prep) {
+    prep->fields_at[0] = at[0], prep->fields_at[1] = at[1];
+    prep->keys_at[0] = at[2], prep->keys_at[1] = at[3];
+    prep->flags_at[0] = at[4], prep->flags_at[1] = at[5];
+  }
+  out += ",\"quarantined\":[";
   for (size_t i = 0; i < n.quarantined.size(); ++i) {
     if (i) out.push_back(',');
     out += "{\"field\":";
@@ -414,7 +429,7 @@ struct Entities {
 WritePrep PrepareWrite(const Record& r, const NormalizedRecord& nr, const RuleSet& rules) {
   WritePrep p;
   p.raw_json = "{\"fields\":" + MapJson(r.fields) + ",\"extra\":" + MapJson(r.extra) + "}";
-  p.normalized_json = NormalizedJson(nr);
+  p.normalized_json = NormalizedJson(nr, &p);
   p.keys = StoreKeys(nr, rules);
   if (rules.match()) p.input = MatchInputFromNormalized(nr, "");
   return p;
@@ -440,6 +455,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   // batch may create, the source records (2), their term-frequency rows (3) and the holders of their keys (4).
   std::vector<Statement> batch_a;
   batch_a.push_back({"SELECT nextval('contact_id_seq') FROM generate_series(1, $1)", {std::to_string(n)}});
+  // The sections of each record's normalized JSON that its member row copies (kMemberFormColumns), as sent.
+  std::vector<std::string> form_fields(n), form_keys(n), form_flags(n);
   // Quarantined values, for the last round trip (they need the source records' ids).
   std::vector<long long> q_item;
   std::vector<std::string> q_source, q_field, q_value, q_reason;
@@ -450,6 +467,11 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     for (size_t i = 0; i < n; ++i) {
       const Record& r = *items[i].raw;
       const NormalizedRecord& nr = *items[i].normalized;
+      const WritePrep& w = *prep[i];
+      auto section = [&w](const size_t* at) { return w.normalized_json.substr(at[0], at[1] - at[0]); };
+      form_fields[i] = section(w.fields_at);
+      form_keys[i] = section(w.keys_at);
+      form_flags[i] = section(w.flags_at);
       inbox.push_back(items[i].meta.inbox_id);
       index.push_back(r.index);
       source.push_back(r.source);
@@ -837,7 +859,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   }
   {
     std::vector<long long> m_record, m_contact;
-    std::vector<std::optional<std::string>> m_weight;
+    std::vector<std::optional<std::string>> m_weight, m_fingerprint;
+    std::vector<std::string> m_source, m_received, m_fields, m_keys, m_flags;
+    std::vector<bool> m_test;
     // Keys of contacts created by this batch cannot be in the store yet: a plain INSERT. Keys of joined contacts
     // may be (the contact held the key already): ON CONFLICT DO NOTHING, which costs the server a speculative
     // insertion per key.
@@ -851,6 +875,13 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       m_record.push_back(record_ids[i]);
       m_contact.push_back(contact);
       m_weight.push_back(out[i].decision == "new" ? std::nullopt : std::optional<std::string>(Num(out[i].weight)));
+      m_source.push_back(items[i].raw->source);
+      m_fingerprint.push_back(out[i].fingerprint.empty() ? std::nullopt : std::optional<std::string>(out[i].fingerprint));
+      m_test.push_back(items[i].raw->is_test);
+      m_received.push_back(items[i].meta.received_at);
+      m_fields.push_back(std::move(form_fields[i]));
+      m_keys.push_back(std::move(form_keys[i]));
+      m_flags.push_back(std::move(form_flags[i]));
       bool created_here = ents.created.count(contact) > 0;
       for (const auto& k : keys[i])
         if (seen_keys.emplace(k, contact).second) {
@@ -858,11 +889,20 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
           (created_here ? k_contact : j_contact).push_back(contact);
         }
     }
+    // The member's copy of its record's match form from what the batch sent for the record (not read back from
+    // source_record): the same source, fingerprint (the record's, returned by its INSERT), is_test, received_at
+    // (the same text, or now(), which is the transaction's time in both statements) and the same JSON sections.
     batch_c.push_back({std::string("INSERT INTO entity_member (source_record_id, contact_id, match_weight, ") +
-                           kMemberFormColumns + ") SELECT u.r, u.c, u.w::float8, " + kMemberFormSelect +
-                           " FROM (SELECT unnest($1::bigint[]) AS r, unnest($2::bigint[]) AS c, "
-                           "unnest($3::text[]) AS w) AS u JOIN source_record s ON s.id = u.r",
-                       {IntArrayParam(m_record), IntArrayParam(m_contact), TextArrayParam(m_weight)}});
+                           kMemberFormColumns +
+                           ") SELECT r, c, w::float8, src, fp, t, coalesce(nullif(ra, '')::timestamptz, now()), f, k, "
+                           "fl FROM (SELECT unnest($1::bigint[]) AS r, unnest($2::bigint[]) AS c, "
+                           "unnest($3::text[]) AS w, unnest($4::text[]) AS src, unnest($5::text[]) AS fp, "
+                           "unnest($6::bool[]) AS t, unnest($7::text[]) AS ra, unnest($8::text[]) AS f, "
+                           "unnest($9::text[]) AS k, unnest($10::text[]) AS fl) AS u",
+                       {IntArrayParam(m_record), IntArrayParam(m_contact), TextArrayParam(m_weight),
+                        TextArrayParam(m_source), TextArrayParam(m_fingerprint), BoolArrayParam(m_test),
+                        TextArrayParam(m_received), TextArrayParam(m_fields), TextArrayParam(m_keys),
+                        TextArrayParam(m_flags)}});
     if (!k_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
                          "SELECT unnest($1::bigint[]), unnest($2::bigint[])",

@@ -72,6 +72,9 @@ struct SourceMeta {
 struct WritePrep {
   std::string raw_json;
   std::string normalized_json;
+  // Where its "fields" object, "keys" object and "flags" array are in normalized_json ([begin, end) each): a
+  // member row's copy of its record's match form is these three texts (store/candidates.h, kMemberFormColumns).
+  size_t fields_at[2] = {0, 0}, keys_at[2] = {0, 0}, flags_at[2] = {0, 0};
   std::vector<std::string> keys;
   MatchInput input;  // empty without a match.toml
 };
