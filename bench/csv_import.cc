@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
   }
   if (db.empty() && std::getenv("CANON_DB")) db = std::getenv("CANON_DB");
   if (db.empty()) {
-    std::fprintf(stderr, "usage: bench_csv_import --db CONNINFO [--rows N] [--small N] [--writers N] [--batch N] [--async-commit 0|1]\n");
+    std::fprintf(stderr, "usage: bench_csv_import --db CONNINFO [--rows N] [--small N] [--writers N] [--batch N] "
+                         "[--async-commit 0|1]\n");
     return 2;
   }
   auto conn = canon::store::PgConn::Connect(db);

@@ -696,8 +696,8 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   std::printf("    %10s %10.0f %10.2f %8s %8s  COPY of the same rows into a bare table (us/row)\n", "", copy_server_ms,
               copy_server_ms * 1000 / n, "", "");
   // The same sums in words, for whoever reads them by column (the buffers beside the µs were once taken for them).
-  std::printf("  server time: %.1f us per record written, over %zu statements; %.1f shared buffers and %.0f WAL bytes per "
-              "record; COPY %.2f us per row\n",
+  std::printf("  server time: %.1f us per record written, over %zu statements; %.1f shared buffers and %.0f WAL "
+              "bytes per record; COPY %.2f us per row\n",
               sum * 1000 / n, statements.size(), blocks / n, wal / n, copy_server_ms * 1000 / n);
 }
 

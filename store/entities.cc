@@ -876,7 +876,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       m_contact.push_back(contact);
       m_weight.push_back(out[i].decision == "new" ? std::nullopt : std::optional<std::string>(Num(out[i].weight)));
       m_source.push_back(items[i].raw->source);
-      m_fingerprint.push_back(out[i].fingerprint.empty() ? std::nullopt : std::optional<std::string>(out[i].fingerprint));
+      const std::string& fp = out[i].fingerprint;
+      m_fingerprint.push_back(fp.empty() ? std::nullopt : std::optional<std::string>(fp));
       m_test.push_back(items[i].raw->is_test);
       m_received.push_back(items[i].meta.received_at);
       m_fields.push_back(std::move(form_fields[i]));
