@@ -17,27 +17,35 @@ Result<std::vector<InboxReceipt>> InsertInbox(PgConn& c, const std::vector<const
   if (any_refused) {
     if (Status s = tx.Begin(); !s.ok()) return s;
   }
-  std::string sql = "INSERT INTO inbox (source, content_type, headers, query, body, delivery_key, status, error) VALUES ";
-  std::vector<Param> params;
-  params.reserve(items.size() * 6);
-  for (size_t i = 0; i < items.size(); ++i) {
-    const InboxItem& it = *items[i];
-    size_t b = i * 6;
-    if (i) sql += ',';
-    sql += "($" + std::to_string(b + 1) + ",$" + std::to_string(b + 2) + ",$" + std::to_string(b + 3) +
-           "::jsonb,$" + std::to_string(b + 4) + ",$" + std::to_string(b + 5) + "::bytea,$" +
-           std::to_string(b + 6) + (it.refused ? ",'failed','refused at intake')" : ",'pending',NULL)");
-    params.emplace_back(it.source);
-    params.emplace_back(it.content_type);
-    params.emplace_back(it.headers_json.empty() ? std::string_view("{}") : std::string_view(it.headers_json));
-    params.emplace_back(it.query);
-    params.emplace_back(std::string_view(it.body), true);
-    params.push_back(it.delivery_key.empty() ? Param(std::nullopt) : Param(it.delivery_key));
+  // One statement text for any number of rows (prepared once per connection), its columns as binary arrays read
+  // in step by unnest in the select list; the bodies go as bytea[] exactly as received. It had been a VALUES list
+  // of six parameters a row, a statement text (and a prepared statement) per group size.
+  std::vector<std::optional<std::string_view>> source, content_type, headers, query, delivery_key, status, error;
+  std::vector<std::string_view> body;
+  for (auto* v : {&source, &content_type, &headers, &query, &delivery_key, &status, &error}) v->reserve(items.size());
+  body.reserve(items.size());
+  for (const InboxItem* it : items) {
+    source.emplace_back(it->source);
+    content_type.emplace_back(it->content_type);
+    headers.emplace_back(it->headers_json.empty() ? std::string_view("{}") : std::string_view(it->headers_json));
+    query.emplace_back(it->query);
+    body.emplace_back(it->body);
+    delivery_key.push_back(it->delivery_key.empty() ? std::nullopt : std::optional<std::string_view>(it->delivery_key));
+    status.emplace_back(it->refused ? "failed" : "pending");
+    error.push_back(it->refused ? std::optional<std::string_view>("refused at intake") : std::nullopt);
   }
-  // PostgreSQL returns the rows of a multi-row VALUES insert in VALUES order; skipped (conflicting) rows are
-  // simply absent, which the walk below accounts for.
-  sql += " ON CONFLICT (source, delivery_key) WHERE delivery_key IS NOT NULL DO NOTHING"
-         " RETURNING id, source, delivery_key";
+  // RETURNING gives the rows in the order they were inserted, which is the arrays' order; skipped (conflicting)
+  // rows are simply absent, which the walk below accounts for.
+  const std::string sql =
+      "INSERT INTO inbox (source, content_type, headers, query, body, delivery_key, status, error) "
+      "SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[])::jsonb, unnest($4::text[]), "
+      "       unnest($5::bytea[]), unnest($6::text[]), unnest($7::text[]), unnest($8::text[]) "
+      "ON CONFLICT (source, delivery_key) WHERE delivery_key IS NOT NULL DO NOTHING "
+      "RETURNING id, source, delivery_key";
+  std::vector<Param> params = {TextViewArrayParam(source), TextViewArrayParam(content_type),
+                               TextViewArrayParam(headers), TextViewArrayParam(query),
+                               ByteaArrayParam(body),       TextViewArrayParam(delivery_key),
+                               TextViewArrayParam(status),  TextViewArrayParam(error)};
   auto r = c.Exec(sql, params);
   if (!r.ok()) return r.status();
   int row = 0;

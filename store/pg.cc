@@ -378,7 +378,7 @@ namespace {
 
 // array_send's layout: ndim, has-nulls flag, element type OID, then per dimension its length and lower bound (1),
 // then per element a length (-1: NULL) and the element's binary form; all integers big-endian.
-constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kBoolOid = 16;
+constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kBoolOid = 16, kByteaOid = 17;
 
 void PutU32(std::string* out, uint32_t v) {
   const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
@@ -417,7 +417,11 @@ Param TextArrayParam(const std::vector<std::string>& values) {
   return Param::Binary(std::move(out));
 }
 
-Param TextArrayParam(const std::vector<std::optional<std::string>>& values) {
+namespace {
+
+// text[] of optional values (std::optional<std::string> or <std::string_view>): an empty one is a NULL element.
+template <typename Opt>
+Param OptionalTextArray(const std::vector<Opt>& values) {
   size_t payload = 0;
   bool nulls = false;
   for (const auto& v : values) {
@@ -432,6 +436,25 @@ Param TextArrayParam(const std::vector<std::optional<std::string>>& values) {
     }
     PutU32(&out, static_cast<uint32_t>(v->size()));
     out += *v;
+  }
+  return Param::Binary(std::move(out));
+}
+
+}  // namespace
+
+Param TextArrayParam(const std::vector<std::optional<std::string>>& values) { return OptionalTextArray(values); }
+
+Param TextViewArrayParam(const std::vector<std::optional<std::string_view>>& values) {
+  return OptionalTextArray(values);
+}
+
+Param ByteaArrayParam(const std::vector<std::string_view>& values) {
+  size_t payload = 0;
+  for (std::string_view v : values) payload += 4 + v.size();
+  std::string out = ArrayHeader(values.size(), false, kByteaOid, payload);
+  for (std::string_view v : values) {
+    PutU32(&out, static_cast<uint32_t>(v.size()));
+    out += v;
   }
   return Param::Binary(std::move(out));
 }

@@ -182,6 +182,10 @@ Param TextArrayParam(const std::vector<std::string>& values);
 Param TextArrayParam(const std::vector<std::optional<std::string>>& values);
 Param IntArrayParam(const std::vector<long long>& values);
 Param BoolArrayParam(const std::vector<bool>& values);
+// Arrays of views (no copy of each value before the array's own): text[] with NULLs for the empty optionals, and
+// bytea[] of raw bytes (the inbox's bodies, stored exactly).
+Param TextViewArrayParam(const std::vector<std::optional<std::string_view>>& values);
+Param ByteaArrayParam(const std::vector<std::string_view>& values);
 
 // Minimal JSON string escaping for building jsonb parameters: the quoted string.
 std::string JsonEscape(std::string_view s);

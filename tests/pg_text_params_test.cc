@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/pg.h"
@@ -138,6 +139,29 @@ TEST_CASE("binary array parameters round-trip through PostgreSQL", "[pg]") {
                       {canon::store::BoolArrayParam({true, false, false, true})});
   REQUIRE(b.ok());
   CHECK(b->Str(0, 0) == "tfft");
+
+  // Views: text[] with NULLs, and bytea[] of any bytes (NUL, bytes that are not UTF-8, empty), as the inbox's bodies.
+  std::vector<std::optional<std::string_view>> views = {"x", std::nullopt, "", "d\u00e9j\u00e0"};
+  auto tv = conn->Exec("SELECT v IS NULL, coalesce(v, '') FROM unnest($1::text[]) WITH ORDINALITY AS u(v, o) "
+                       "ORDER BY o",
+                       {canon::store::TextViewArrayParam(views)});
+  REQUIRE(tv.ok());
+  REQUIRE(tv->rows() == 4);
+  for (int k = 0; k < 4; ++k) {
+    CHECK((tv->Get(k, 0) == "t") == !views[static_cast<size_t>(k)].has_value());
+    if (views[static_cast<size_t>(k)]) CHECK(tv->Str(k, 1) == *views[static_cast<size_t>(k)]);
+  }
+  const std::string raw_bytes("a\0b\xff\xfe\x80", 6);
+  const std::vector<std::string_view> bodies = {raw_bytes, "", "plain"};
+  auto by = conn->Exec("SELECT encode(v, 'hex'), length(v) FROM unnest($1::bytea[]) WITH ORDINALITY AS u(v, o) "
+                       "ORDER BY o",
+                       {canon::store::ByteaArrayParam(bodies)});
+  REQUIRE(by.ok());
+  REQUIRE(by->rows() == 3);
+  CHECK(by->Str(0, 0) == "610062fffe80");
+  CHECK(by->Str(0, 1) == "6");
+  CHECK(by->Str(1, 1) == "0");
+  CHECK(by->Str(2, 0) == "706c61696e");
 
   // Empty arrays are arrays of no dimension, as PostgreSQL sends them.
   auto e = conn->Exec("SELECT cardinality($1::text[]), cardinality($2::bigint[]), cardinality($3::boolean[])",
