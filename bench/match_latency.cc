@@ -2,11 +2,14 @@
 // survivorship) against stores of 10k, 100k and 1M entities, side by side. Baseline: the 10k store, measured in
 // the same run; the other columns print their ratio to it.
 //
-//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 5000] [--statements]
+//   bench_match_latency --db CONNINFO [--rules DIR] [--sizes 10000,100000,1000000] [--probes 5000] [--rounds 10]
+//                       [--statements]
 // --warmup N (200) probes of other people before each size's measured probes.
-// --keep NAME keeps the store in database NAME for the next run with the same NAME (one size per NAME).
+// --rounds N (10): each size is loaded into a database of its own first; then the probes go round the sizes in N
+// blocks, so every size is measured over the same minutes (the baseline beside the figure, in time too).
+// --keep NAME keeps the stores in databases NAME_<size> for the next run with the same NAME.
 // --statements prints each size's statements by server time (needs pg_stat_statements preloaded).
-// CONNINFO names a server where the bench may CREATE DATABASE canon_bench_match_<pid> (dropped at the end).
+// CONNINFO names a server where the bench may CREATE DATABASE canon_bench_match_<pid>_<size> (dropped at the end).
 // The store is generated in C++ (synthetic people, keys by the real StoreKeys) and loaded with COPY; the set-up
 // time of each size is printed. A probe is one WriteRecord (with LockKeys) in a transaction that is rolled back,
 // so every probe sees the same store (vacuumed and checkpointed after each load, as a store in service is): half
@@ -20,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -220,10 +224,19 @@ double ProcCpuMs(const std::string& pid) {
   return 1e3 * static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// Probes `probes` records; `seed` picks which people (the warm-up uses other people than the measured probes).
-Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probes, uint64_t seed = 0) {
+// One size's probes, accumulated over the rounds.
+struct Samples {
   std::vector<double> ms, ms_stored, ms_new;
-  Figures f;
+  double client_cpu_ms = 0, server_cpu_ms = 0;
+  bool server_cpu_known = true;
+  int merged = 0, reviewed = 0, fresh = 0;
+  size_t over_common = 0;
+};
+
+// Probes `probes` records into *out; `seed` picks which people (the warm-up uses other people than the measured
+// probes, and each round of a size other people than its earlier rounds).
+void Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probes, uint64_t seed, Samples* out) {
+  Samples& f = *out;
   const double cpu0 = CpuMs();
   std::string backend;
   if (auto r = c.Exec("SELECT pg_backend_pid()"); r.ok()) backend = r->Str(0, 0);
@@ -234,7 +247,7 @@ Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probe
       n = Person(Mix(p + seed) % stored);  // a stored person with a typo in the surname and a new e-mail
       std::string& last = n.fields["last_name"];
       std::swap(last[2], last[3]);
-      n.fields["email"] = "other" + std::to_string(p) + "@mail.test";
+      n.fields["email"] = "other" + std::to_string(p + seed) + "@mail.test";
       n.keys["email_key"] = n.fields["email"];
     } else {
       n = Person(50000000 + seed + p);  // nobody stored
@@ -251,27 +264,38 @@ Figures Probe(store::PgConn& c, const RuleSet& rules, uint64_t stored, int probe
       std::exit(2);
     }
     c.Exec("ROLLBACK");
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    (p % 2 == 0 ? ms_stored : ms_new).push_back(ms.back());
+    f.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    (p % 2 == 0 ? f.ms_stored : f.ms_new).push_back(f.ms.back());
     if (w->decision == "merge") ++f.merged;
     else if (w->decision == "review") ++f.reviewed;
     else ++f.fresh;
     f.over_common += w->over_common_keys.size();
   }
-  f.client_cpu_ms = (CpuMs() - cpu0) / probes;
+  f.client_cpu_ms += CpuMs() - cpu0;
   const double server1 = ProcCpuMs(backend);
-  if (server0 >= 0 && server1 >= 0) f.server_cpu_ms = (server1 - server0) / probes;
-  if (ms.empty()) return f;
-  std::sort(ms.begin(), ms.end());
-  f.p50 = ms[ms.size() / 2];
+  if (server0 >= 0 && server1 >= 0) f.server_cpu_ms += server1 - server0;
+  else f.server_cpu_known = false;
+}
+
+Figures Summarize(Samples s) {
+  Figures f;
+  f.merged = s.merged;
+  f.reviewed = s.reviewed;
+  f.fresh = s.fresh;
+  f.over_common = s.over_common;
+  if (s.ms.empty()) return f;
+  const double n = static_cast<double>(s.ms.size());
+  f.client_cpu_ms = s.client_cpu_ms / n;
+  if (s.server_cpu_known) f.server_cpu_ms = s.server_cpu_ms / n;
   auto p99 = [](std::vector<double>& v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[std::min(v.size() - 1, v.size() * 99 / 100)];
   };
-  f.p99 = p99(ms);
-  f.p99_stored = p99(ms_stored);
-  f.p99_new = p99(ms_new);
-  for (double x : ms) f.mean += x / ms.size();
+  for (double x : s.ms) f.mean += x / n;
+  f.p99 = p99(s.ms);
+  f.p50 = s.ms[s.ms.size() / 2];
+  f.p99_stored = p99(s.ms_stored);
+  f.p99_new = p99(s.ms_new);
   return f;
 }
 
@@ -280,6 +304,7 @@ void PrintStatements(store::PgConn& c, uint64_t size, int probes) {
   auto r = c.Exec(
       "SELECT calls, total_exec_time / $1::float8, shared_blks_hit + shared_blks_read, left(regexp_replace(query, "
       "'\\s+', ' ', 'g'), 90) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' "
+      "AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
       "ORDER BY total_exec_time DESC LIMIT 12",
       {std::to_string(probes)});
   if (!r.ok()) {
@@ -330,52 +355,73 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", admin.status().ToString().c_str());
     return 2;
   }
-  // --keep NAME: the store stays in database NAME after the run and a later run with NAME probes it again
-  // instead of loading it (for profiling one change at a time; the probes roll back, so it does not drift).
+  // Each size is its own store, in its own database, loaded before any probe; the probes then go round the sizes
+  // in --rounds blocks (probes / rounds each), so every size is measured over the same minutes. Measured one size
+  // after the other, the large store's probes came after its 90-second load and the small one's after a
+  // 1.5-second load: what the machine did meanwhile (the OS writing back gigabytes, other processes) fell on one
+  // size only, and the same build's p99 ratio ranged from 1.15 to 1.64 in four runs.
+  // --keep NAME: the stores stay in databases NAME_<size> after the run and a later run with NAME probes them
+  // again instead of loading them (for profiling one change at a time; the probes roll back, so they do not drift).
+  const int rounds = std::max(1, std::stoi(Opt(argc, argv, "--rounds", "10")));
   const std::string keep = Opt(argc, argv, "--keep", "");
-  std::string name = keep.empty() ? "canon_bench_match_" + std::to_string(getpid()) : keep;
-  auto exists = (*admin)->Exec("SELECT 1 FROM pg_database WHERE datname = $1", {name});
-  if (!exists.ok()) return 2;
-  if (exists->rows() == 0 && !(*admin)->Exec("CREATE DATABASE " + name).ok()) return 2;
-  auto conn = store::PgConn::Connect(db + " dbname=" + name);
-  if (!conn.ok()) return 2;
-  store::PgConn& c = **conn;
-  auto mig = store::Migrate(c, std::string(CANON_SOURCE_DIR) + "/schemas/migrations");
-  if (!mig.ok()) {
-    std::fprintf(stderr, "migrate: %s\n", mig.status().ToString().c_str());
-    return 2;
-  }
-  if (statements && !c.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").ok()) return 2;
-  std::vector<Figures> figs;
+  const std::string base = keep.empty() ? "canon_bench_match_" + std::to_string(getpid()) : keep;
+  std::vector<std::unique_ptr<store::PgConn>> conns;
+  std::vector<std::string> names;
   std::vector<double> setup;
-  uint64_t stored = 0;
-  if (auto r = c.Exec("SELECT count(*) FROM contact"); r.ok()) stored = static_cast<uint64_t>(r->Int(0, 0));
-  if (stored > sizes.front()) {
-    std::fprintf(stderr, "database %s already holds %llu entities, more than %llu\n", name.c_str(),
-                 static_cast<unsigned long long>(stored), static_cast<unsigned long long>(sizes.front()));
-    return 2;
-  }
   for (uint64_t size : sizes) {
+    const std::string name = base + "_" + std::to_string(size);
+    auto exists = (*admin)->Exec("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+    if (!exists.ok()) return 2;
+    if (exists->rows() == 0 && !(*admin)->Exec("CREATE DATABASE " + name).ok()) return 2;
+    names.push_back(name);
+    auto conn = store::PgConn::Connect(db + " dbname=" + name);
+    if (!conn.ok()) return 2;
+    store::PgConn& c = **conn;
+    auto mig = store::Migrate(c, std::string(CANON_SOURCE_DIR) + "/schemas/migrations");
+    if (!mig.ok()) {
+      std::fprintf(stderr, "migrate: %s\n", mig.status().ToString().c_str());
+      return 2;
+    }
+    if (statements && !c.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").ok()) return 2;
+    uint64_t stored = 0;
+    if (auto r = c.Exec("SELECT count(*) FROM contact"); r.ok()) stored = static_cast<uint64_t>(r->Int(0, 0));
+    if (stored != 0 && stored != size) {
+      std::fprintf(stderr, "database %s holds %llu entities, not %llu\n", name.c_str(),
+                   static_cast<unsigned long long>(stored), static_cast<unsigned long long>(size));
+      return 2;
+    }
     auto t0 = Clock::now();
     // A kept store: the dead rows earlier runs' rolled-back probes left are vacuumed away first.
-    if (stored < size ? !Load(c, **rules, stored, size) : !c.Exec("VACUUM (ANALYZE)").ok()) return 2;
-    stored = size;
+    if (stored == 0 ? !Load(c, **rules, 0, size) : !c.Exec("VACUUM (ANALYZE)").ok()) return 2;
     setup.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    std::fprintf(stderr, "store of %llu entities ready (+%.1f s)\n", static_cast<unsigned long long>(size), setup.back());
-    // Warm-up on other people than the measured probes: a store in service has the upper levels and the hot
-    // pages of its indexes cached, not the pages of the records about to arrive.
-    Probe(c, **rules, stored, warmup, 1000000);
-    if (statements) c.Exec("SELECT pg_stat_statements_reset()");
-    figs.push_back(Probe(c, **rules, stored, probes));
-    if (statements) PrintStatements(c, size, probes);
+    std::fprintf(stderr, "store of %llu entities ready (+%.1f s)\n", static_cast<unsigned long long>(size),
+                 setup.back());
+    conns.push_back(std::move(*conn));
   }
-  c.Exec("SELECT 1");
-  conn->reset();
-  if (keep.empty()) (*admin)->Exec("DROP DATABASE " + name + " WITH (FORCE)");
+  // Warm-up on other people than the measured probes: a store in service has the upper levels and the hot pages
+  // of its indexes cached, not the pages of the records about to arrive.
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    Samples discard;
+    Probe(*conns[i], **rules, sizes[i], warmup, 1000000, &discard);
+  }
+  if (statements) conns.front()->Exec("SELECT pg_stat_statements_reset()");
+  std::vector<Samples> samples(sizes.size());
+  const int block = std::max(2, probes / rounds / 2 * 2);  // even: half typo variants, half new people
+  for (int done = 0; done < probes; done += block)
+    for (size_t i = 0; i < sizes.size(); ++i)
+      Probe(*conns[i], **rules, sizes[i], std::min(block, probes - done), static_cast<uint64_t>(done), &samples[i]);
+  std::vector<Figures> figs;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    figs.push_back(Summarize(samples[i]));
+    if (statements) PrintStatements(*conns[i], sizes[i], probes);
+  }
+  conns.clear();
+  if (keep.empty())
+    for (const auto& name : names) (*admin)->Exec("DROP DATABASE " + name + " WITH (FORCE)");
 
-  std::printf("match latency per record (WriteRecord + LockKeys, rolled back), %d probes per size: half typo "
-              "variants of stored people, half new people\n",
-              probes);
+  std::printf("match latency per record (WriteRecord + LockKeys, rolled back), %d probes per size in %d rounds "
+              "over the sizes: half typo variants of stored people, half new people\n",
+              probes, (probes + block - 1) / block);
   std::printf("%-28s", "entities");
   for (uint64_t s : sizes) std::printf("%14llu", static_cast<unsigned long long>(s));
   std::printf("\n%-28s", "set-up (load, s)");
