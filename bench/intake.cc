@@ -2,7 +2,8 @@
 // time. Prints accepted requests/s and p50/p99 latency for (1) the baseline, the same server answering 202
 // without touching the database, and (2) durable intake (group commit into PostgreSQL), and their ratio.
 //
-//   bench_intake --db CONNINFO [--connections 256] [--seconds 5] [--io-threads 2]
+//   bench_intake --db CONNINFO [--connections 256] [--seconds 5] [--io-threads 2] [--writers N]
+// --writers N: the inbox writer connections (writer_connections; the default is canond's).
 // The database should be a scratch one: the bench applies migrations and truncates inbox. Workers are off, so
 // the figure is intake alone (the worker's cost is measured by the normalize and match benches).
 #include <spdlog/sinks/null_sink.h>
@@ -152,7 +153,7 @@ void Print(const char* name, const LoadResult& r) {
 
 int main(int argc, char** argv) {
   std::string db;
-  int connections = 256, io_threads = 2;
+  int connections = 256, io_threads = 2, writers = 0;
   double seconds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -160,24 +161,29 @@ int main(int argc, char** argv) {
     else if (a == "--connections") connections = std::atoi(argv[i + 1]);
     else if (a == "--seconds") seconds = std::atof(argv[i + 1]);
     else if (a == "--io-threads") io_threads = std::atoi(argv[i + 1]);
+    else if (a == "--writers") writers = std::atoi(argv[i + 1]);
   }
   if (db.empty() && std::getenv("CANON_DB")) db = std::getenv("CANON_DB");
   if (db.empty()) {
-    std::fprintf(stderr, "usage: bench_intake --db CONNINFO [--connections N] [--seconds S] (or set CANON_DB)\n");
+    std::fprintf(stderr,
+                 "usage: bench_intake --db CONNINFO [--connections N] [--seconds S] [--writers N] (or set CANON_DB)\n");
     return 2;
   }
   canon::daemon::Config config;
   config.database = db;
   config.listen = "127.0.0.1:0";
   config.io_threads = io_threads;
+  if (writers > 0) config.writer_connections = writers;
   config.rules_dir = CANON_SOURCE_DIR "/rules";
   config.migrations_dir = CANON_SOURCE_DIR "/schemas/migrations";
   {
     auto c = canon::store::PgConn::Connect(db);
     if (c.ok()) (*c)->Exec("TRUNCATE inbox CASCADE");
   }
-  std::printf("bench/intake: %d keep-alive connections, %.0f s per run, %d server I/O threads, %u cores\n",
-              connections, seconds, io_threads, std::thread::hardware_concurrency());
+  std::printf("bench/intake: %d keep-alive connections, %.0f s per run, %d server I/O threads, %lld inbox writer "
+              "connection(s), %u cores\n",
+              connections, seconds, io_threads, static_cast<long long>(config.writer_connections),
+              std::thread::hardware_concurrency());
   LoadResult base = RunServer(config, false, connections, seconds);
   Print("baseline (202, no database)", base);
   LoadResult durable = RunServer(config, true, connections, seconds);
