@@ -1,5 +1,5 @@
 // bench/pipeline: the write path end to end, HTTP to canonical contact. Starts canond (the binary beside this one)
-// on its default setup (etc/canond.toml's settings: 2 I/O threads, 2 inbox writers, 2 workers of 256 rows) against
+// on its default setup (etc/canond.toml's settings: 2 I/O threads, 1 inbox writer, 2 workers of 256 rows) against
 // the database given, posts distinct generated people (every tenth a second record of an earlier one, written
 // otherwise: tests/contacts_gen.h) as web forms to /ingest/website over keep-alive connections, and runs the clock
 // until the last inbox row is processed. Prints, for an empty store and for a store already holding --prefill

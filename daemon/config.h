@@ -45,7 +45,13 @@ struct Config {
   // 4,255, 4,039 -> 4,381, 4,336, 4,337 with 1,000,000 contacts stored).
   int64_t workers = 2;
   int64_t worker_batch = 256;
-  int64_t writer_connections = 2;
+  // One inbox writer connection: its groups are about 33 payloads where two connections' were about 19, and the
+  // inbox INSERT costs the server about 10 us per payload instead of 15 (bench_pipeline, 50,000 people, two
+  // interleaved pairs each: 7,392, 7,610 against 6,910, 7,024 records/s on an empty store; 5,663, 5,797 against
+  // 5,486, 5,498 with 1,000,000 stored). Intake alone was no slower (bench_intake: 21,402, 22,441 against 20,716,
+  // 21,501 requests/s, p99 11.9-12.4 ms either way). A second connection overlaps one group's WAL flush with the
+  // next group's INSERT, which pays where the disk's flush, not the CPU, bounds intake.
+  int64_t writer_connections = 1;
   int64_t max_body_bytes = 1 << 20;
   int64_t max_queue = 20000;
   int64_t group_commit_max = 512;
