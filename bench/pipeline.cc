@@ -262,14 +262,24 @@ Daemon StartCanond(const std::string& bin, const std::string& db, const std::vec
       << "database = \"" << db << "\"\n"
       << "rules_dir = \"" << CANON_SOURCE_DIR << "/rules\"\n"
       << "migrations_dir = \"" << CANON_SOURCE_DIR << "/schemas/migrations\"\n";
-    // The defaults below, each replaced by a --set line of the same key (TOML refuses a key given twice).
-    std::vector<std::string> lines = {"workers = 2", "worker_batch = 256", "writer_connections = 2",
-                                      "max_body_bytes = 1048576"};
     auto key = [](const std::string& line) {
       std::string k = line.substr(0, line.find('='));
       k.erase(k.find_last_not_of(" \t") + 1);
       return k.substr(k.find_first_not_of(" \t") == std::string::npos ? 0 : k.find_first_not_of(" \t"));
     };
+    // The default setup's tuning lines, read from etc/canond.toml itself (so a default changed there is the one
+    // measured), each replaced by a --set line of the same key (TOML refuses a key given twice).
+    std::vector<std::string> lines;
+    {
+      std::ifstream defaults(CANON_SOURCE_DIR "/etc/canond.toml");
+      for (std::string line; std::getline(defaults, line);) {
+        const std::string k = key(line);
+        if (k == "workers" || k == "worker_batch" || k == "writer_connections" || k == "max_body_bytes")
+          lines.push_back(line);
+      }
+      if (lines.size() != 4)
+        Fail("etc/canond.toml: expected workers, worker_batch, writer_connections and max_body_bytes");
+    }
     for (const std::string& set : settings) {
       auto same = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return key(l) == key(set); });
       if (same != lines.end()) *same = set;
