@@ -143,15 +143,16 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   long long seen = -1;
   Reconnector reconnect(options_.reconnect, "worker", metrics_, log_);
   std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
-  // Term counts: the batches' deltas go into term_count every few seconds and when this worker goes idle.
-  store::TermFolder folder;
+  // Term counts: the batches' deltas go into term_count every few seconds and when this worker goes idle, at most
+  // once a second (TermFolder::kIdleGap).
+  store::TermFolder folder(store::TermFolder::kIdleGap);
   auto fold = [&](Status s) {
     if (!s.ok()) log_->warn("worker {}: term counts not folded yet (kept for the next fold): {}", index, s.ToString());
   };
   struct FoldOnStop {
     store::TermFolder& folder;
     store::PgConn& conn;
-    ~FoldOnStop() { (void)folder.Idle(conn); }  // a failure leaves the deltas for the next start's first fold
+    ~FoldOnStop() { (void)folder.Flush(conn); }  // a failure leaves the deltas for the next start's first fold
   } fold_on_stop{folder, conn};
   // Drain: keep claiming while full batches come back (`process`: one batch, `retry`: its items one by one after
   // it failed). False when the pool is stopping.

@@ -44,11 +44,18 @@ Result<bool> TryFoldTermCounts(PgConn& c) {
 Status TermFolder::AfterBatch(PgConn& c, bool wrote) {
   dirty_ = dirty_ || wrote;
   if (!dirty_ || std::chrono::steady_clock::now() - last_ < kFoldEvery) return Status::Ok();
-  return Idle(c);
+  return Fold(c);
 }
 
 Status TermFolder::Idle(PgConn& c) {
-  if (!dirty_) return Status::Ok();
+  if (!dirty_ || (attempted_ && std::chrono::steady_clock::now() - last_ < idle_gap_)) return Status::Ok();
+  return Fold(c);
+}
+
+Status TermFolder::Flush(PgConn& c) { return dirty_ ? Fold(c) : Status::Ok(); }
+
+Status TermFolder::Fold(PgConn& c) {
+  attempted_ = true;
   Result<bool> folded = TryFoldTermCounts(c);
   last_ = std::chrono::steady_clock::now();
   if (!folded.ok()) return folded.status();

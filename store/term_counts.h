@@ -36,16 +36,33 @@ class TermFolder {
   // with 1,000,000 stored, folding every 5 s instead of 2 s took the import's folds from 12.3 to 10.1 s and its
   // term-count reads from 10.4 to 9.0 s (bench_csv_import, one interleaved pair).
   static constexpr std::chrono::milliseconds kFoldEvery{5000};
+  // The least time between a worker's idle folds. A worker is "idle" after every batch that found fewer rows than
+  // it asked for, which under a steady load short of its capacity is every batch: two canond nodes' four workers
+  // then tried a fold 536-615 times in a 7-second run, and every attempt, even one that found another folder at
+  // work, moved term_count's epoch (its statement trigger fires on zero rows too) and so emptied every writer's
+  // TermCountCache. A gap of 1 s left 20-28 folds a run, 5 s left 4 (bench_pipeline --nodes 2: the folds' server
+  // time 43.7 and 48.2 -> 31-40 -> 17.8 us per record). A quiet node still folds within about five seconds of its
+  // last fold (workers poll every 200 ms): the frequencies lag by seconds, as kFoldEvery lets them.
+  static constexpr std::chrono::milliseconds kIdleGap{5000};
+
+  // `idle_gap`: Idle() does nothing within this long of the last fold attempt (0: it always tries when due).
+  explicit TermFolder(std::chrono::milliseconds idle_gap = std::chrono::milliseconds(0)) : idle_gap_(idle_gap) {}
 
   // After a committed batch; `wrote`: it appended deltas. A failed fold leaves the deltas for the next one; so
   // does a fold that found another writer folding (TryFoldTermCounts): this writer stays due.
   Status AfterBatch(PgConn& conn, bool wrote);
   // When the writer has nothing to do.
   Status Idle(PgConn& conn);
+  // Folds now when due, whatever the gap (a worker stopping).
+  Status Flush(PgConn& conn);
 
  private:
+  Status Fold(PgConn& conn);
+
+  std::chrono::milliseconds idle_gap_;
   // True at first: deltas a crashed or stopped writer left are folded at this writer's first idle moment.
   bool dirty_ = true;
+  bool attempted_ = false;  // the first idle fold (a crashed writer's deltas) waits for no gap
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 

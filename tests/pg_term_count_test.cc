@@ -4,12 +4,14 @@
 // than a rare one). Real PostgreSQL, the store's own WriteBatch, the shipped rules.
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "connectors/rule_dir.h"
@@ -172,6 +174,21 @@ TEST_CASE("folds from different backends keep one row per value; migration 016 f
   CHECK(db.Count("SELECT count(*) FROM term_count WHERE field = 'city' AND value = ''") == 2);
 }
 
+namespace {
+
+// One record of Robert <family> in Springfield, written and committed as a worker's batch of one.
+void WriteRobert(store::PgConn& c, const RuleSet& rules, const std::string& family, const std::string& phone) {
+  Record r = Person("Robert", family, "Springfield", phone);
+  NormalizedRecord norm = Normalize(r, rules);
+  std::vector<store::WriteItem> items{{{0, ""}, &r, &norm}};
+  store::Tx tx(c);
+  REQUIRE(tx.Begin().ok());
+  REQUIRE(store::WriteBatch(c, items, rules).ok());
+  REQUIRE(tx.Commit().ok());
+}
+
+}  // namespace
+
 TEST_CASE("a writer's fold steps aside while another session folds, and the counts stay exact", "[pg][tf]") {
   TestDb db;
   auto a = db.Connect();
@@ -180,13 +197,7 @@ TEST_CASE("a writer's fold steps aside while another session folds, and the coun
   auto rules = LoadRuleDir(SourceDir() + "/rules");
   REQUIRE(rules.ok());
   auto write = [&](store::PgConn& c, const std::string& family, const std::string& phone) {
-    Record r = Person("Robert", family, "Springfield", phone);
-    NormalizedRecord norm = Normalize(r, **rules);
-    std::vector<store::WriteItem> items{{{0, ""}, &r, &norm}};
-    store::Tx tx(c);
-    REQUIRE(tx.Begin().ok());
-    REQUIRE(store::WriteBatch(c, items, **rules).ok());
-    REQUIRE(tx.Commit().ok());
+    WriteRobert(c, **rules, family, phone);
   };
   write(*a, "Quenneville", "+12125550101");
   // Session a folds inside a transaction it keeps open: its fold holds the folders' lock until it commits.
@@ -210,4 +221,40 @@ TEST_CASE("a writer's fold steps aside while another session folds, and the coun
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = 'springfield'") == 2);
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'family_name' AND value = 'quarterman'") == 1);
   CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = ''") == 2);
+}
+
+TEST_CASE("a worker's idle folds keep a gap between them, and a flush folds at once", "[pg][tf]") {
+  TestDb db;
+  auto c = db.Connect();
+  REQUIRE(store::Migrate(*c, SourceDir() + "/schemas/migrations").ok());
+  auto rules = LoadRuleDir(SourceDir() + "/rules");
+  REQUIRE(rules.ok());
+  auto write = [&](const std::string& family, const std::string& phone) { WriteRobert(*c, **rules, family, phone); };
+  auto epoch = [&] { return db.Count("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM term_count_epoch"); };
+  store::TermFolder folder(std::chrono::milliseconds(400));
+  write("Quenneville", "+12125550101");
+  REQUIRE(folder.AfterBatch(*c, true).ok());  // within kFoldEvery of its start: not yet
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 1);
+  REQUIRE(folder.Idle(*c).ok());  // the first idle fold waits for no gap
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 0);
+  const long long after_first = epoch();
+  write("Quarterman", "+12125550202");
+  REQUIRE(folder.AfterBatch(*c, true).ok());
+  // Idle again within the gap: nothing is folded and term_count's epoch (which every fold attempt moves, emptying
+  // the writers' caches) stays where it was.
+  REQUIRE(folder.Idle(*c).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 1);
+  CHECK(epoch() == after_first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  REQUIRE(folder.Idle(*c).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 0);
+  CHECK(epoch() > after_first);
+  // A stopping worker flushes whatever the gap.
+  write("Quist", "+12125550303");
+  REQUIRE(folder.AfterBatch(*c, true).ok());
+  REQUIRE(folder.Idle(*c).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 1);
+  REQUIRE(folder.Flush(*c).ok());
+  CHECK(db.Count("SELECT count(*) FROM term_delta") == 0);
+  CHECK(db.Count("SELECT sum(n) FROM term_count WHERE field = 'city' AND value = 'springfield'") == 3);
 }
