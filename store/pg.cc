@@ -404,20 +404,19 @@ std::string ArrayHeader(size_t n, bool has_nulls, uint32_t oid, size_t payload) 
   return out;
 }
 
-}  // namespace
-
-Param TextArrayParam(const std::vector<std::string>& values) {
+// An array of byte strings (std::string or std::string_view, no NULLs) whose elements' binary form is their bytes:
+// text[] or bytea[] by `oid`.
+template <typename Bytes>
+Param ByteStringArray(const std::vector<Bytes>& values, uint32_t oid) {
   size_t payload = 0;
   for (const auto& v : values) payload += 4 + v.size();
-  std::string out = ArrayHeader(values.size(), false, kTextOid, payload);
+  std::string out = ArrayHeader(values.size(), false, oid, payload);
   for (const auto& v : values) {
     PutU32(&out, static_cast<uint32_t>(v.size()));
     out += v;
   }
   return Param::Binary(std::move(out));
 }
-
-namespace {
 
 // text[] of optional values (std::optional<std::string> or <std::string_view>): an empty one is a NULL element.
 template <typename Opt>
@@ -442,22 +441,15 @@ Param OptionalTextArray(const std::vector<Opt>& values) {
 
 }  // namespace
 
+Param TextArrayParam(const std::vector<std::string>& values) { return ByteStringArray(values, kTextOid); }
+
 Param TextArrayParam(const std::vector<std::optional<std::string>>& values) { return OptionalTextArray(values); }
 
 Param TextViewArrayParam(const std::vector<std::optional<std::string_view>>& values) {
   return OptionalTextArray(values);
 }
 
-Param ByteaArrayParam(const std::vector<std::string_view>& values) {
-  size_t payload = 0;
-  for (std::string_view v : values) payload += 4 + v.size();
-  std::string out = ArrayHeader(values.size(), false, kByteaOid, payload);
-  for (std::string_view v : values) {
-    PutU32(&out, static_cast<uint32_t>(v.size()));
-    out += v;
-  }
-  return Param::Binary(std::move(out));
-}
+Param ByteaArrayParam(const std::vector<std::string_view>& values) { return ByteStringArray(values, kByteaOid); }
 
 Param IntArrayParam(const std::vector<long long>& values) {
   std::string out = ArrayHeader(values.size(), false, kInt8Oid, values.size() * 12);
