@@ -143,8 +143,8 @@ void WorkerPool::Run(int index, store::PgConn& conn) {
   long long seen = -1;
   Reconnector reconnect(options_.reconnect, "worker", metrics_, log_);
   std::mt19937_64 rng(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32));
-  // Term counts: the batches' deltas go into term_count every few seconds and when this worker goes idle, at most
-  // once a second (TermFolder::kIdleGap).
+  // Term counts: the batches' deltas go into term_count every few seconds and when this worker goes idle, with at
+  // least TermFolder::kIdleGap (5 s) between idle folds.
   store::TermFolder folder(store::TermFolder::kIdleGap);
   auto fold = [&](Status s) {
     if (!s.ok()) log_->warn("worker {}: term counts not folded yet (kept for the next fold): {}", index, s.ToString());
