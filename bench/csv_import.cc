@@ -6,9 +6,13 @@
 // (wrong merges). Also the rate of the pure stages (CSV parse, record mapping, normalization, the writer's
 // pure preparation) on one thread with no store, over a file of other people: what one core does before the
 // store is involved. And the CPU steal of the run: on a contended virtual machine the rates move between
-// runs.
+// runs. For the big import: its CPU per row on the machine (the import's process, and the rest: PostgreSQL), beside
+// what 10,000 rows/s allows on these cores; its statements' server time per row (when the server loads
+// pg_stat_statements); and its write floor (bench/write_floor.h: its rows written again by INSERT … SELECT alone,
+// into copies holding the small import's rows), which with the pure stages is what a row costs before any lookup.
 //
 //   bench_csv_import --db CONNINFO [--rows 1000000] [--small 100000] [--writers 2] [--batch 250] [--async-commit 1]
+//                    [--floor 0]
 // --writers sets ImportOptions::writers (the import's connections writing batches at once; 2 by default, as canond
 // and canonctl import use); --async-commit 0 makes every batch commit synchronously (ImportOptions::async_commit).
 // Uses a scratch database: applies migrations, truncates the tables it writes.
@@ -26,6 +30,8 @@
 #include <string>
 
 #include "bench/copy_rows.h"
+#include "bench/machine.h"
+#include "bench/write_floor.h"
 #include "connectors/csv_reader.h"
 #include "connectors/rule_dir.h"
 #include "hygiene/normalize.h"
@@ -54,6 +60,36 @@ std::pair<long long, long long> CpuSteal() {
   return {v[7], total};
 }
 
+// This process's CPU seconds so far (user + system, every thread).
+double SelfCpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// The server time of this database's statements since the last reset, per row of `rows`: the sum, and the
+// costliest `top` statements by the first 60 characters of their text ("/* bench */" ones left out).
+std::string StatementsPerRow(canon::store::PgConn& c, long rows, int top, double* sum_us) {
+  auto r = c.Exec("SELECT /* bench */ left(regexp_replace(query, '\\s+', ' ', 'g'), 60), total_exec_time "
+                  "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                  "WHERE d.datname = current_database() AND query NOT LIKE '%/* bench */%' "
+                  "ORDER BY total_exec_time DESC");
+  *sum_us = 0;
+  if (!r.ok()) return r.status().ToString();
+  std::string out;
+  for (int i = 0; i < r->rows(); ++i) {
+    double us = std::atof(r->Str(i, 1).c_str()) * 1000 / static_cast<double>(rows);
+    *sum_us += us;
+    if (i < top) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%6.1f  ", us);
+      out += "\n    " + std::string(buf) + r->Str(i, 0);
+    }
+  }
+  return out;
+}
+
 long MaxRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -74,6 +110,7 @@ double CopyRate(const std::string& db, const std::string& path, long rows) {
 int g_writers = canon::pipeline::ImportOptions().writers;
 size_t g_batch = canon::pipeline::ImportOptions().batch_rows;  // --batch: ImportOptions::batch_rows
 bool g_async_commit = canon::pipeline::ImportOptions().async_commit;  // --async-commit
+bool g_floor = true;  // --floor 0 leaves the write floor out
 long long g_waited = 0;  // rows written once the batches before theirs had committed, over the imports
 long long g_retried = 0;  // batch attempts rolled back and written again, over the imports
 long long g_gave_way = 0;  // of those, attempts that gave way to the batch before, waiting for them
@@ -148,11 +185,12 @@ int main(int argc, char** argv) {
     else if (a == "--writers") g_writers = std::atoi(argv[i + 1]);
     else if (a == "--batch") g_batch = static_cast<size_t>(std::atol(argv[i + 1]));
     else if (a == "--async-commit") g_async_commit = std::atoi(argv[i + 1]) != 0;
+    else if (a == "--floor") g_floor = std::atoi(argv[i + 1]) != 0;
   }
   if (db.empty() && std::getenv("CANON_DB")) db = std::getenv("CANON_DB");
   if (db.empty()) {
     std::fprintf(stderr, "usage: bench_csv_import --db CONNINFO [--rows N] [--small N] [--writers N] [--batch N] "
-                         "[--async-commit 0|1]\n");
+                         "[--async-commit 0|1] [--floor 0]\n");
     return 2;
   }
   auto conn = canon::store::PgConn::Connect(db);
@@ -194,7 +232,20 @@ int main(int argc, char** argv) {
   double imp_small = ImportRate(**conn, *rules, small_path, small);
   long rss_small = MaxRssKb();
   double copy_big = CopyRate(db, big_path, rows);
+  // The big import's own rows, CPU and statements: row versions from its first transaction id on are its own (the
+  // write floor below), and the machine's CPU is read around it alone.
+  const bool statements = bench::HaveStatements(**conn);
+  if (statements) (*conn)->Exec("SELECT /* bench */ pg_stat_statements_reset()");
+  auto xid = (*conn)->Exec("SELECT /* bench */ txid_current() % 4294967296");
+  if (!xid.ok()) return 2;
+  const long long run_xid = xid->Int(0, 0);
+  const auto machine0 = bench::MachineJiffies();
+  const double self0 = SelfCpu();
   double imp_big = ImportRate(**conn, *rules, big_path, rows);
+  const auto machine1 = bench::MachineJiffies();
+  const double self1 = SelfCpu();
+  double server_us = 0;
+  std::string top = statements ? StatementsPerRow(**conn, rows, 6, &server_us) : std::string();
   long rss_big = MaxRssKb();
   auto steal1 = CpuSteal();
   std::printf("%-10s %12s %12s %8s\n", "rows", "COPY rows/s", "import rows/s", "ratio");
@@ -230,6 +281,32 @@ int main(int argc, char** argv) {
     std::printf("CPU steal during the run: %.1f%% of the machine's CPU time (other guests of the host)\n",
                 100.0 * static_cast<double>(steal1.first - steal0.first) /
                     static_cast<double>(steal1.second - steal0.second));
+  // Where the big import's CPU went, per row, beside what a target rate allows on this machine's cores: the import
+  // is CPU-bound (client, server and the server's helpers share the cores), so a rate needs a CPU budget per row.
+  const double cores = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
+  const double secs = static_cast<double>(rows) / imp_big;
+  const double busy = (machine1.first - machine0.first) / (machine1.second - machine0.second) * cores * secs;
+  const double per_row = 1e6 / static_cast<double>(rows);
+  std::printf("CPU per row of the %ld-row import: %.1f us on the machine (the import's process %.1f, PostgreSQL and "
+              "the rest %.1f), %.0f%% of %.0f cores busy; 10,000 rows/s on %.0f cores allows %.1f us per row\n",
+              rows, busy * per_row, (self1 - self0) * per_row, (busy - (self1 - self0)) * per_row,
+              100.0 * busy / (cores * secs), cores, cores, cores * 1e6 / 10000);
+  if (statements)
+    std::printf("server time per row of the %ld-row import: %.1f us, the costliest statements:%s\n", rows,
+                server_us, top.c_str());
+  else
+    std::printf("server time per row: pg_stat_statements is not loaded by this server\n");
+  if (g_floor) {
+    // The import's rows written again by the server alone, into copies holding the small import's rows (the store
+    // as the big import found it), and the pure stages on one core: what a row costs before any lookup or match.
+    bench::WriteFloor f = bench::MeasureWriteFloor(
+        **conn, {"source_record", "contact", "entity_member", "match_key", "term_count"},
+        static_cast<double>(rows), run_xid, "bench_csv_import");
+    std::printf("%s\n", f.Line().c_str());
+    std::printf("floor per row without lookups or matching: write floor %.1f + pure stages %.1f = %.1f us of CPU "
+                "(the import spent %.1f)\n",
+                f.us_per_record, 1e6 / pure_rate, f.us_per_record + 1e6 / pure_rate, busy * per_row);
+  }
   unlink(small_path.c_str());
   unlink(big_path.c_str());
   rmdir(tmp.c_str());

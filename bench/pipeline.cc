@@ -57,6 +57,8 @@
 #include <vector>
 
 #include "bench/copy_rows.h"
+#include "bench/machine.h"
+#include "bench/write_floor.h"
 #include "connectors/rule_dir.h"
 #include "pipeline/csv_import.h"
 #include "store/migrate.h"
@@ -330,20 +332,6 @@ double CpuSeconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// (busy, total) jiffies of all CPUs from /proc/stat: what share of the machine a run used, whoever used it.
-std::pair<double, double> MachineJiffies() {
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  f >> cpu;
-  double v[10] = {0}, total = 0;
-  for (double& x : v) {
-    f >> x;
-    total += x;
-  }
-  double idle = v[3] + v[4];  // idle + iowait
-  return {total - idle, total};
-}
-
 // The machine's 1-minute load average: other work on a shared machine moves the figures.
 std::string LoadAverage() {
   std::ifstream f("/proc/loadavg");
@@ -396,13 +384,6 @@ double CopyRows(canon::store::PgConn& c, const Workload& w) {
                          "email text, first_name text, last_name text, phone text, company text, city text, "
                          "postal_code text, country text, page_url text",
                          "FORMAT csv", csv, static_cast<long>(w.bodies.size()));
-}
-
-bool HaveStatements(canon::store::PgConn& c) {
-  auto loaded = c.Exec("SELECT 1 FROM pg_settings WHERE name = 'shared_preload_libraries' "
-                       "AND setting ~ 'pg_stat_statements'");
-  if (!loaded.ok() || loaded->rows() == 0) return false;
-  return c.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").ok();
 }
 
 std::string Shorten(const std::string& q, size_t width) {
@@ -461,56 +442,13 @@ std::map<int, double> BackendCpu(canon::store::PgConn& c) {
 
 void ResetStatements(canon::store::PgConn& c) { Must(c, "SELECT /* bench */ pg_stat_statements_reset()"); }
 
-// The write floor: the rows this run stored (inbox, source records, contacts, members, keys, term counts), written
-// again by the server alone, one INSERT … SELECT per table into a table of the same columns and indexes. No
-// parsing, no round trips, no matching, no locks: what storing those rows with those indexes costs at the least.
-// A write path that must store them cannot spend less server time per record than this; it says how much of the
-// rest is lookups, matching and statements. The run's rows are the row versions its transactions wrote (xmin at or
-// after the run's first transaction id, `run_xid`: new rows, and the new versions of rows it updated). The floor
-// table first gets the store's other rows, untimed, then is vacuumed, analyzed and checkpointed as the store was
-// before the run (Settle), so with a store already holding 1,000,000 records the run's rows go into indexes of that
-// size, as the write path's did: an empty store's floor is the floor of an empty store only.
+// The write floor of the run (bench/write_floor.h): the rows it stored in the inbox, source records, contacts,
+// members, keys and term counts, written again by INSERT … SELECT alone.
 void PrintWriteFloor(canon::store::PgConn& c, double n, long long run_xid) {
-  const char* tables[] = {"inbox", "source_record", "contact", "entity_member", "match_key", "term_count"};
-  const std::string ours = "xmin::text::bigint >= " + std::to_string(run_xid);
-  std::string parts;
-  double total_ms = 0, fill_s = 0;
-  long long wal_total = 0, stored = 0;
-  for (const char* t : tables) {
-    std::string floor = std::string("bench_floor_") + t;
-    Must(c, "DROP TABLE IF EXISTS " + floor);
-    Must(c, "CREATE TABLE " + floor + " (LIKE " + t + " INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING STORAGE)");
-    auto f0 = Clock::now();
-    auto filled = Must(c, "WITH i AS (INSERT /* bench */ INTO " + floor + " SELECT * FROM " + t + " WHERE NOT (" +
-                              ours + ") RETURNING 1) SELECT count(*) FROM i");
-    stored += filled.Int(0, 0);
-    if (filled.Int(0, 0) > 0) {
-      Must(c, "VACUUM ANALYZE " + floor);
-      Must(c, "CHECKPOINT");
-    }
-    fill_s += Since(f0);
-    // The predicate must find the run's records exactly: one source record per record written.
-    if (std::string(t) == "source_record" &&
-        static_cast<double>(Count(c, "SELECT count(*) FROM " + std::string(t) + " WHERE " + ours)) != n)
-      Fail("write floor: the run's source records by xmin are not the " + std::to_string(static_cast<long long>(n)) +
-           " written");
-    long long wal0 = Count(c, "SELECT /* bench */ pg_current_wal_lsn() - '0/0'::pg_lsn");
-    auto t0 = Clock::now();
-    Must(c, "INSERT /* bench */ INTO " + floor + " SELECT * FROM " + t + " WHERE " + ours);
-    double ms = Since(t0) * 1000;
-    wal_total += Count(c, "SELECT /* bench */ pg_current_wal_lsn() - '0/0'::pg_lsn") - wal0;
-    total_ms += ms;
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%s%s %.1f", parts.empty() ? "" : ", ", t, ms * 1000 / n);
-    parts += buf;
-    Must(c, "DROP TABLE " + floor);
-  }
-  std::printf("  write floor: the run's rows written again by INSERT … SELECT into tables of the same indexes%s: "
-              "%.1f us per record (%s), %.0f WAL bytes per record\n",
-              stored ? (" already holding the store's other " + std::to_string(stored) +
-                        " rows (filled untimed in " + std::to_string(static_cast<int>(fill_s)) + " s)").c_str()
-                     : " (empty)",
-              total_ms * 1000 / n, parts.c_str(), static_cast<double>(wal_total) / n);
+  bench::WriteFloor f = bench::MeasureWriteFloor(
+      c, {"inbox", "source_record", "contact", "entity_member", "match_key", "term_count"}, n, run_xid,
+      "bench_pipeline");
+  std::printf("  %s\n", f.Line().c_str());
 }
 
 // --- one case ---
@@ -570,7 +508,7 @@ void Prefill(canon::store::PgConn& c, long rows, long offset) {
 
 void RunCase(const Args& a, const Workload& w, long prefill) {
   auto c = Connect(a.db);
-  bool stats = HaveStatements(*c);
+  bool stats = bench::HaveStatements(*c);
   const bool reuse = prefill && a.reuse_store;
   if (!reuse) ResetStore(*c, stats);
   std::printf("case: %s (load average before: %s)\n",
@@ -624,7 +562,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   const long long run_xid = Count(*c, "SELECT /* bench */ txid_current() % 4294967296");
   double canond_cpu0 = nodes_cpu();
   std::map<int, double> backends0 = BackendCpu(*c);
-  auto machine0 = MachineJiffies();
+  auto machine0 = bench::MachineJiffies();
   rusage self0{};
   getrusage(RUSAGE_SELF, &self0);
 
@@ -656,7 +594,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   }
   driver.join();
   double canond_cpu = nodes_cpu() - canond_cpu0;
-  auto machine1 = MachineJiffies();
+  auto machine1 = bench::MachineJiffies();
   double backend_cpu = 0;  // a backend that started during the run counts from zero
   for (const auto& [pid, seconds] : BackendCpu(*c)) backend_cpu += seconds - (backends0.count(pid) ? backends0[pid] : 0);
   rusage self1{};
