@@ -217,6 +217,7 @@ int main(int argc, char** argv) {
               "rows, %s\n",
               small, rows, g_writers, g_batch,
               g_async_commit ? "each but the last committed without waiting for the disk" : "each committed to disk");
+  std::printf("the server's shared memory in huge pages: %s\n", bench::ServerHugePages(**conn).c_str());
   auto steal0 = CpuSteal();
   // The pure stages first, on a quiet server (after a large import, autovacuum works for minutes), over a file of
   // other people than the imports' (phone results are memoized process-wide: a second pass over the same numbers,

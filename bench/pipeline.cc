@@ -511,10 +511,10 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   bool stats = bench::HaveStatements(*c);
   const bool reuse = prefill && a.reuse_store;
   if (!reuse) ResetStore(*c, stats);
-  std::printf("case: %s (load average before: %s)\n",
+  std::printf("case: %s (load average before: %s; the server's shared memory in huge pages: %s)\n",
               prefill ? ("store holding " + std::to_string(prefill) + " records" + (reuse ? ", reused" : "")).c_str()
                       : "empty store",
-              LoadAverage().c_str());
+              LoadAverage().c_str(), bench::ServerHugePages(*c).c_str());
   if (reuse) {
     auto m = canon::store::Migrate(*c, CANON_SOURCE_DIR "/schemas/migrations");
     if (!m.ok()) Fail("migrate: " + m.status().ToString());

@@ -82,6 +82,29 @@ canon_pg_start() {
   canon_as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null
 }
 
+# canon_pg_hugepages DATADIR [settings...]: as root, reserves the huge pages a cluster of DATADIR with
+# CANON_PG_TUNING and the settings would map its shared memory in (PostgreSQL 15's
+# shared_memory_size_in_huge_pages), unless the machine already has as many, and prints the previous count for
+# canon_pg_hugepages_restore. PostgreSQL's huge_pages = try then takes them at its next start. Its shared buffers are
+# read at random by index descents, and with 4 kB pages a large share of that time went to the TLB (docs/operations.md,
+# "Server settings"). Not root, or the kernel cannot find the memory: nothing changes, the server uses 4 kB pages.
+canon_pg_hugepages() {
+  local dir="$1" bin; shift; bin="$(canon_pg_bin)"
+  local now want opts=()
+  now="$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)"
+  echo "$now"
+  [ "$(id -u)" -eq 0 ] || return 0
+  for o in max_connections=200 "${CANON_PG_TUNING[@]}" "$@"; do opts+=(-c "$o"); done
+  want="$(canon_as_pg "$bin/postgres" -D "$dir" "${opts[@]}" -C shared_memory_size_in_huge_pages 2>/dev/null || echo 0)"
+  if [ "${want:-0}" -gt "$now" ] 2>/dev/null; then echo "$want" 2>/dev/null > /proc/sys/vm/nr_hugepages || true; fi
+}
+
+# canon_pg_hugepages_restore COUNT: as root, puts back the machine's huge page count (after the cluster stopped).
+canon_pg_hugepages_restore() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  echo "$1" > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+}
+
 canon_pg_stop() {
   local dir="$1" bin; bin="$(canon_pg_bin)"
   [ -f "$dir/postmaster.pid" ] && canon_as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
