@@ -81,9 +81,22 @@ Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::v
   // The primary key (key_hash, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
   // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per
   // key, and most keys of new people are held by nobody.
+  // In hash order: each descent then starts near where the last one ended, in pages just read (3.66 against 3.90 us
+  // a key, psql, 460,000 keys in batches of 1,150, half held by nobody). The rows are read back by hash.
+  std::vector<std::pair<long long, long long>> by_hash;
+  by_hash.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) by_hash.emplace_back(KeyHash(keys[i]), limits[i]);
+  std::sort(by_hash.begin(), by_hash.end());
+  std::vector<long long> hashes, lims;
+  hashes.reserve(by_hash.size());
+  lims.reserve(by_hash.size());
+  for (const auto& [h, lim] : by_hash) {
+    hashes.push_back(h);
+    lims.push_back(lim);
+  }
   return {"SELECT u.k, m.contact_id FROM unnest($1::bigint[], $2::bigint[]) AS u(k, lim), "
           "LATERAL (SELECT contact_id FROM match_key WHERE key_hash = u.k ORDER BY contact_id LIMIT u.lim) m",
-          {IntArrayParam(KeyHashes(keys)), IntArrayParam(limits)}};
+          {IntArrayParam(hashes), IntArrayParam(lims)}};
 }
 
 KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys) {
