@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "bench/copy_rows.h"
 #include "bench/machine.h"
@@ -66,28 +67,6 @@ double SelfCpu() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// The server time of this database's statements since the last reset, per row of `rows`: the sum, and the
-// costliest `top` statements by the first 60 characters of their text ("/* bench */" ones left out).
-std::string StatementsPerRow(canon::store::PgConn& c, long rows, int top, double* sum_us) {
-  auto r = c.Exec("SELECT /* bench */ left(regexp_replace(query, '\\s+', ' ', 'g'), 60), total_exec_time "
-                  "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
-                  "WHERE d.datname = current_database() AND query NOT LIKE '%/* bench */%' "
-                  "ORDER BY total_exec_time DESC");
-  *sum_us = 0;
-  if (!r.ok()) return r.status().ToString();
-  std::string out;
-  for (int i = 0; i < r->rows(); ++i) {
-    double us = std::atof(r->Str(i, 1).c_str()) * 1000 / static_cast<double>(rows);
-    *sum_us += us;
-    if (i < top) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%6.1f  ", us);
-      out += "\n    " + std::string(buf) + r->Str(i, 0);
-    }
-  }
-  return out;
 }
 
 long MaxRssKb() {
@@ -245,8 +224,8 @@ int main(int argc, char** argv) {
   double imp_big = ImportRate(**conn, *rules, big_path, rows);
   const auto machine1 = bench::MachineJiffies();
   const double self1 = SelfCpu();
-  double server_us = 0;
-  std::string top = statements ? StatementsPerRow(**conn, rows, 6, &server_us) : std::string();
+  std::vector<bench::StatementTime> big_statements;
+  if (statements) big_statements = bench::ReadStatements(**conn);
   long rss_big = MaxRssKb();
   auto steal1 = CpuSteal();
   std::printf("%-10s %12s %12s %8s\n", "rows", "COPY rows/s", "import rows/s", "ratio");
@@ -292,10 +271,20 @@ int main(int argc, char** argv) {
               "the rest %.1f), %.0f%% of %.0f cores busy; 10,000 rows/s on %.0f cores allows %.1f us per row\n",
               rows, busy * per_row, (self1 - self0) * per_row, (busy - (self1 - self0)) * per_row,
               100.0 * busy / (cores * secs), cores, cores, cores * 1e6 / 10000);
-  if (statements)
+  if (statements) {
+    double server_us = 0;
+    std::string top;
+    for (size_t i = 0; i < big_statements.size(); ++i) {
+      const double us = big_statements[i].ms * 1000 / static_cast<double>(rows);
+      server_us += us;
+      if (i >= 6) continue;
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "\n    %6.1f  ", us);
+      top += buf + bench::Shorten(big_statements[i].query, 60);
+    }
     std::printf("server time per row of the %ld-row import: %.1f us, the costliest statements:%s\n", rows,
                 server_us, top.c_str());
-  else
+  } else
     std::printf("server time per row: pg_stat_statements is not loaded by this server\n");
   if (g_floor) {
     // The import's rows written again by the server alone, into copies holding the small import's rows (the store

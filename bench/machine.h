@@ -2,10 +2,14 @@
 // bench/csv_import. Header-only; bench/*.h are not executables.
 #pragma once
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "store/pg.h"
 
@@ -47,6 +51,51 @@ inline std::string ServerHugePages(canon::store::PgConn& c) {
       return kb > 0 ? "yes (" + std::to_string(kb / 1024) + " MB of them mapped by one backend)" : "no (4 kB pages)";
     }
   return "unknown (the server's memory map is not readable here)";
+}
+
+// Statement texts are shown (and grouped) by their first kStatementWidth characters.
+constexpr size_t kStatementWidth = 110;
+
+inline std::string Shorten(const std::string& q, size_t width) {
+  if (q.size() <= width) return q;
+  return q.substr(0, width - 3) + "...";
+}
+
+struct StatementTime {
+  std::string query;
+  long long calls = 0;
+  double ms = 0;
+  double blocks = 0;     // shared buffers hit or read: the statement's work, whatever the machine's load
+  double wal_bytes = 0;  // WAL it wrote
+};
+
+// This database's statements since the last pg_stat_statements reset, slowest first; the bench's own are marked
+// "/* bench */" and left out. Exits with a message if the view cannot be read.
+inline std::vector<StatementTime> ReadStatements(canon::store::PgConn& c) {
+  auto r = c.Exec("SELECT /* bench */ regexp_replace(query, '\\s+', ' ', 'g'), calls, total_exec_time, "
+                  "       shared_blks_hit + shared_blks_read, wal_bytes "
+                  "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+                  "WHERE d.datname = current_database() AND query NOT LIKE '%/* bench */%' "
+                  "ORDER BY total_exec_time DESC");
+  if (!r.ok()) {
+    std::fprintf(stderr, "reading pg_stat_statements: %s\n", r.status().ToString().c_str());
+    std::exit(1);
+  }
+  // One entry per statement shape: a multi-row VALUES list of each length is a statement of its own to
+  // pg_stat_statements, so entries are summed by their text's first kStatementWidth characters.
+  std::vector<StatementTime> out;
+  std::map<std::string, size_t> at;
+  for (int i = 0; i < r->rows(); ++i) {
+    std::string q = Shorten(r->Str(i, 0), kStatementWidth);
+    auto [it, added] = at.emplace(q, out.size());
+    if (added) out.push_back({q, 0, 0, 0, 0});
+    out[it->second].calls += r->Int(i, 1);
+    out[it->second].ms += std::atof(r->Str(i, 2).c_str());
+    out[it->second].blocks += std::atof(r->Str(i, 3).c_str());
+    out[it->second].wal_bytes += std::atof(r->Str(i, 4).c_str());
+  }
+  std::sort(out.begin(), out.end(), [](const StatementTime& a, const StatementTime& b) { return a.ms > b.ms; });
+  return out;
 }
 
 }  // namespace bench

@@ -386,47 +386,6 @@ double CopyRows(canon::store::PgConn& c, const Workload& w) {
                          "FORMAT csv", csv, static_cast<long>(w.bodies.size()));
 }
 
-std::string Shorten(const std::string& q, size_t width) {
-  if (q.size() <= width) return q;
-  return q.substr(0, width - 3) + "...";
-}
-
-// Statement texts are shown (and grouped) by their first kWidth characters.
-constexpr size_t kWidth = 110;
-
-struct StatementTime {
-  std::string query;
-  long long calls = 0;
-  double ms = 0;
-  double blocks = 0;     // shared buffers hit or read: the statement's work, whatever the machine's load
-  double wal_bytes = 0;  // WAL it wrote
-};
-
-// This database's statements since the last reset, slowest first; the bench's own are marked "/* bench */".
-std::vector<StatementTime> ReadStatements(canon::store::PgConn& c) {
-  auto r = Must(c,
-                "SELECT /* bench */ regexp_replace(query, '\\s+', ' ', 'g'), calls, total_exec_time, "
-                "       shared_blks_hit + shared_blks_read, wal_bytes "
-                "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
-                "WHERE d.datname = current_database() AND query NOT LIKE '%/* bench */%' "
-                "ORDER BY total_exec_time DESC");
-  // One entry per statement shape: a multi-row VALUES list of each length is a statement of its own to
-  // pg_stat_statements (the inbox's group INSERT), so entries are summed by their text's first kWidth characters.
-  std::vector<StatementTime> out;
-  std::map<std::string, size_t> at;
-  for (int i = 0; i < r.rows(); ++i) {
-    std::string q = Shorten(r.Str(i, 0), kWidth);
-    auto [it, added] = at.emplace(q, out.size());
-    if (added) out.push_back({q, 0, 0, 0, 0});
-    out[it->second].calls += r.Int(i, 1);
-    out[it->second].ms += std::atof(r.Str(i, 2).c_str());
-    out[it->second].blocks += std::atof(r.Str(i, 3).c_str());
-    out[it->second].wal_bytes += std::atof(r.Str(i, 4).c_str());
-  }
-  std::sort(out.begin(), out.end(), [](const StatementTime& a, const StatementTime& b) { return a.ms > b.ms; });
-  return out;
-}
-
 // CPU seconds so far of every client backend of this database but the bench's own, by pid (the server runs on
 // this machine). Their sum over a run is PostgreSQL's work without the waits total_exec_time counts.
 std::map<int, double> BackendCpu(canon::store::PgConn& c) {
@@ -533,7 +492,7 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   double copy_s = CopyRows(*c, w);
   double copy_server_ms = 0;
   if (stats)
-    for (const auto& st : ReadStatements(*c))
+    for (const auto& st : bench::ReadStatements(*c))
       if (st.query.rfind("COPY bench_copy", 0) == 0) copy_server_ms += st.ms;
   Must(*c, "DROP TABLE bench_copy");
 
@@ -605,8 +564,8 @@ void RunCase(const Args& a, const Workload& w, long prefill) {
   for (pid_t p : perf) StopProcess(p, SIGINT);
   double deferred = 0;  // rows a worker stepped aside (a key another batch held) and claimed again
   for (const Daemon& d : nodes) deferred += MetricValue(d.port, "canon_worker_deferred_total");
-  std::vector<StatementTime> statements;
-  if (stats) statements = ReadStatements(*c);
+  std::vector<bench::StatementTime> statements;
+  if (stats) statements = bench::ReadStatements(*c);
   for (const Daemon& d : nodes) {
     int code = StopProcess(d.pid, SIGTERM);
     if (code != 0) Fail("canond exited " + std::to_string(code) + "; see " + d.log);
