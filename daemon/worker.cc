@@ -100,14 +100,15 @@ struct WorkerPool::Prepared {
   bool check_stored = false;   // the payload may have been written before (a replay): skip records stored
 };
 
-// Normalizes each record of `p` and prepares the accepted ones for the writer; their keys go to `keys`.
-void WorkerPool::PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<std::string>& keys) {
+// Normalizes each record of `p` and prepares the accepted ones for the writer; their keys' hashes (the locks) go
+// to `keys`.
+void WorkerPool::PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<long long>& keys) {
   for (auto& rec : p.records) {
     p.normalized.push_back(Normalize(rec, rules));
     store::WritePrep& prep = p.preps.emplace_back();
     if (!p.normalized.back().accepted()) continue;
     prep = store::PrepareWrite(rec, p.normalized.back(), rules);
-    keys.insert(keys.end(), prep.keys.begin(), prep.keys.end());
+    keys.insert(keys.end(), prep.key_hashes.begin(), prep.key_hashes.end());
   }
 }
 
@@ -349,7 +350,7 @@ Result<int> WorkerPool::ProcessFetchJobs(store::PgConn& conn, int limit, std::mt
   std::shared_ptr<const RuleSet> rules = rules_.Get();
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::vector<Prepared> prepared;
-  std::vector<std::string> keys;
+  std::vector<long long> keys;  // hashes
   std::vector<store::FetchJobUpdate> updates;
   Tally tally;
   for (store::FetchJob& job : *jobs) {
@@ -423,7 +424,7 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
   // Pure stages first (parse, normalize) for the whole batch, so the keys to lock are known up front. A fetch-based
   // source's notification becomes one fetch job per lead instead (written by the fetch half of Run).
   std::vector<Prepared> prepared;
-  std::vector<std::string> keys;
+  std::vector<long long> keys;  // hashes
   std::vector<store::NewFetchJob> fetches;
   for (auto& row : *rows) {
     Prepared p{&row, {}, {}, {}, Status::Ok()};
@@ -489,15 +490,15 @@ Result<int> WorkerPool::ProcessBatch(store::PgConn& conn, int limit, const std::
 
 Result<int> WorkerPool::DeferBusy(store::PgConn& conn, std::vector<Prepared>& prepared,
                                   std::vector<long long>* wait) {
-  std::vector<std::string> keys;
+  std::vector<long long> keys;
   std::vector<size_t> owner;
   for (size_t pi = 0; pi < prepared.size(); ++pi)
     for (const store::WritePrep& prep : prepared[pi].preps)
-      for (const std::string& k : prep.keys) {
+      for (long long k : prep.key_hashes) {
         keys.push_back(k);
         owner.push_back(pi);
       }
-  auto held = store::TryLockKeys(conn, keys);
+  auto held = store::TryLockKeyHashes(conn, keys);
   if (!held.ok()) return held.status();
   std::vector<bool> aside(prepared.size(), false);
   for (size_t j = 0; j < keys.size(); ++j)
@@ -544,9 +545,9 @@ void WorkerPool::Waited(const std::vector<long long>& claimed) {
 }
 
 Result<std::vector<int>> WorkerPool::WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared,
-                                                   const RuleSet& rules, const std::vector<std::string>& keys,
+                                                   const RuleSet& rules, const std::vector<long long>& keys,
                                                    Tally& tally) {
-  if (Status s = store::LockKeys(conn, keys); !s.ok()) return s;
+  if (Status s = store::LockKeyHashes(conn, keys); !s.ok()) return s;
 
   // Records of payloads that may have been written before, already in source_record: handled, not written again.
   std::vector<long long> recheck;

@@ -93,7 +93,7 @@ class WorkerPool {
   // One attempt: fetches the job's lead (counted on canon_fetch_requests_total and, failed, on
   // canon_fetch_failures_total).
   Result<Record> FetchLead(const SourceConfig& source, const store::FetchJob& job);
-  static void PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<std::string>& keys);
+  static void PrepareRecords(Prepared& p, const RuleSet& rules, std::vector<long long>& keys);
   // Locks the keys of a claimed batch's records without waiting behind another batch: a row one of whose keys
   // another transaction holds is taken out of `prepared` (left pending, unmarked, its attempts unchanged) for a
   // later batch. A row this node put aside before goes to `wait` instead: the caller writes those rows next, in a
@@ -107,7 +107,7 @@ class WorkerPool {
   // refusals, writes every accepted record (skipping those of `stored`); returns the records handled per item.
   // Counts go to `tally`.
   Result<std::vector<int>> WritePrepared(store::PgConn& conn, std::vector<Prepared>& prepared, const RuleSet& rules,
-                                         const std::vector<std::string>& keys, Tally& tally);
+                                         const std::vector<long long>& keys, Tally& tally);
   // A committed batch's counts, into the metrics.
   void Count(const Tally& tally);
 

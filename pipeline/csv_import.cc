@@ -148,8 +148,9 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     std::vector<NormalizedRecord> normalized;
     std::vector<store::WritePrep> preps;
     std::vector<std::pair<long long, std::string>> errors;
-    // Its rows' keys, for the batches after it (which rows of theirs to write first).
-    std::shared_ptr<const std::unordered_set<std::string>> key_set;
+    // Its rows' keys (their hashes: a collision only writes a row later), for the batches after it (which rows of
+    // theirs to write first).
+    std::shared_ptr<const std::unordered_set<long long>> key_set;
     uint64_t next_offset = 0;
     int64_t next_line = 0;
     bool more = true;
@@ -195,8 +196,8 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       b.records.push_back(std::move(*rec));
       b.normalized.push_back(std::move(n));
     }
-    auto key_set = std::make_shared<std::unordered_set<std::string>>();
-    for (const store::WritePrep& prep : b.preps) key_set->insert(prep.keys.begin(), prep.keys.end());
+    auto key_set = std::make_shared<std::unordered_set<long long>>();
+    for (const store::WritePrep& prep : b.preps) key_set->insert(prep.key_hashes.begin(), prep.key_hashes.end());
     b.key_set = std::move(key_set);
     return b;
   };
@@ -292,7 +293,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     };
     std::map<long long, Attempt> attempt;
     // The keys of the batches taken and not yet committed (nor failed for good), by batch number.
-    std::map<long long, std::shared_ptr<const std::unordered_set<std::string>>> inflight;
+    std::map<long long, std::shared_ptr<const std::unordered_set<long long>>> inflight;
     Status failure;                     // the first failure that ends the import
     bool stopped = false;
     bool done = false;
@@ -330,7 +331,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     store::Tx tx(c);
     if (Status s = options.async_commit && b.more ? tx.BeginAsyncCommit() : tx.Begin(); !s.ok()) return s;
     // The keys of the batches before this one that may still be written (taken, not yet committed).
-    std::vector<std::shared_ptr<const std::unordered_set<std::string>>> before;
+    std::vector<std::shared_ptr<const std::unordered_set<long long>>> before;
     int prev_seen = 0;  // the attempt of the batch before that this one started beside (0: it had committed)
     if (ordered) {
       {
@@ -381,10 +382,10 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
     const size_t n = b.records.size();
     std::vector<bool> later(n, false);
     if (!before.empty()) {
-      std::unordered_map<std::string_view, std::vector<size_t>> rows_of;
+      std::unordered_map<long long, std::vector<size_t>> rows_of;
       std::vector<size_t> todo;
       for (size_t i = 0; i < n; ++i)
-        for (const std::string& k : b.preps[i].keys) {
+        for (long long k : b.preps[i].key_hashes) {
           rows_of[k].push_back(i);
           if (later[i]) continue;
           for (const auto& keys : before)
@@ -397,7 +398,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       while (!todo.empty()) {
         const size_t i = todo.back();
         todo.pop_back();
-        for (const std::string& k : b.preps[i].keys)
+        for (long long k : b.preps[i].key_hashes)
           for (size_t j : rows_of[k])
             if (!later[j]) {
               later[j] = true;
@@ -406,12 +407,12 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       }
     }
     std::vector<store::WriteItem> now, then;
-    std::vector<std::string> now_keys, then_keys;
+    std::vector<long long> now_keys, then_keys;  // their hashes: the locks
     for (size_t i = 0; i < n; ++i) {
       auto& items = later[i] ? then : now;
       auto& keys = later[i] ? then_keys : now_keys;
       items.push_back({{0, ""}, &b.records[i], &b.normalized[i], &b.preps[i]});
-      keys.insert(keys.end(), b.preps[i].keys.begin(), b.preps[i].keys.end());
+      keys.insert(keys.end(), b.preps[i].key_hashes.begin(), b.preps[i].key_hashes.end());
     }
     if (ordered && n > 0) {
       // Before this batch says it holds its keys, so the batch after it takes its ids after these: the source
@@ -421,7 +422,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       if (!ids.ok()) return ids.status();
       for (size_t i = 0, a = 0, z = 0; i < n; ++i) (later[i] ? then[z++] : now[a++]).record_id = ids->Int(i, 0);
     }
-    Status locked = store::LockKeys(c, now_keys);
+    Status locked = store::LockKeyHashes(c, std::move(now_keys));
     set_phase(seq, Phase::kLocked);
     if (!locked.ok()) return or_retry(locked);
     if (options.test_stage) options.test_stage(seq, attempt, 0);
@@ -434,7 +435,7 @@ Result<ImportResult> ImportCsvFile(store::PgConn& conn, const std::string& sourc
       // After the batches before have committed (their keys are free then), which an earlier batch never waits
       // for a later one to do.
       if (Status s = await_prev(); !s.ok()) return s;
-      if (Status s = store::LockKeys(c, then_keys); !s.ok()) return or_retry(s);
+      if (Status s = store::LockKeyHashes(c, std::move(then_keys)); !s.ok()) return or_retry(s);
       auto written = store::WriteBatch(c, then, *b.rules);
       if (!written.ok()) return or_retry(written.status());
     }

@@ -39,9 +39,10 @@ long long KeyHashUncached(std::string_view key) {
   return static_cast<long long>(h);  // two's complement, as PostgreSQL's bit(64)::bigint reads it
 }
 
-// Hashes per thread by key text: a writer hashes each key of a batch about four times (the holders' lookup and
-// its reading, the key locks, the new keys' rows), and SHA-256 through EVP costs far more than a table lookup.
-// Emptied when full, so it holds at most kKeyHashCacheSize keys (about 3 MB).
+// Hashes per thread by key text: a key held by many records (a common name's keys) is hashed once. The record
+// writer hashes each key once, in PrepareWrite (WritePrep::key_hashes), and passes the hashes on; it had looked
+// each key up here about four times a batch (the holders' lookup and its reading, the key locks, the new keys'
+// rows). Emptied when full, so it holds at most kKeyHashCacheSize keys (about 3 MB).
 constexpr size_t kKeyHashCacheSize = 32768;
 
 struct StringHash {
@@ -77,15 +78,15 @@ std::string MemberCopiesDifferingSql() {
          "coalesce(s.normalized -> 'flags', '[]'))";
 }
 
-Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits) {
+Statement KeyHoldersStatement(const std::vector<long long>& key_hashes, const std::vector<long long>& limits) {
   // The primary key (key_hash, contact_id) gives each key's holders in id order; the LIMIT keeps a key held by a
   // million entities cheap. One row per holder (a key nobody holds gives none): no array is built and printed per
   // key, and most keys of new people are held by nobody.
   // In hash order: each descent then starts near where the last one ended, in pages just read (3.66 against 3.90 us
   // a key, psql, 460,000 keys in batches of 1,150, half held by nobody). The rows are read back by hash.
   std::vector<std::pair<long long, long long>> by_hash;
-  by_hash.reserve(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) by_hash.emplace_back(KeyHash(keys[i]), limits[i]);
+  by_hash.reserve(key_hashes.size());
+  for (size_t i = 0; i < key_hashes.size(); ++i) by_hash.emplace_back(key_hashes[i], limits[i]);
   std::sort(by_hash.begin(), by_hash.end());
   std::vector<long long> hashes, lims;
   hashes.reserve(by_hash.size());
@@ -99,11 +100,12 @@ Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::v
           {IntArrayParam(hashes), IntArrayParam(lims)}};
 }
 
-KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys) {
+KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys,
+                             const std::vector<long long>& hashes) {
   // Each hash back to its keys (two keys of a batch with one hash both get its holders: extra candidates only).
   std::unordered_multimap<long long, const std::string*> by_hash;
   by_hash.reserve(keys.size());
-  for (const auto& k : keys) by_hash.emplace(KeyHash(k), &k);
+  for (size_t i = 0; i < keys.size(); ++i) by_hash.emplace(hashes[i], &keys[i]);
   KeyHolderMap out;
   for (int i = 0; i < r.rows(); ++i) {
     auto [from, to] = by_hash.equal_range(r.Int(i, 0));

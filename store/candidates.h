@@ -48,11 +48,12 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
 // entry of them; a key with more holders than its cap (BlockingRules::CapFor) is over-common, so a key's limit is
 // its cap + 1 (with 1,000,000 contacts stored the largest cap + 1 for every key read 27.6 holders per record, most
 // of them of name keys whose own cap is lower). One query for all keys (`keys` not empty, distinct), built as a
-// statement for the record writer's pipeline (PgConn::ExecPipeline); ParseKeyHolders reads its result, given the
-// same keys.
+// statement for the record writer's pipeline (PgConn::ExecPipeline), given the keys' KeyHash values;
+// ParseKeyHolders reads its result, given the same keys and their hashes (hashes[i] = KeyHash(keys[i])).
 using KeyHolderMap = std::unordered_map<std::string, std::vector<long long>>;
-Statement KeyHoldersStatement(const std::vector<std::string>& keys, const std::vector<long long>& limits);
-KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys);
+Statement KeyHoldersStatement(const std::vector<long long>& hashes, const std::vector<long long>& limits);
+KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys,
+                             const std::vector<long long>& hashes);
 
 // Keys a writer has seen held by more entities than their cap, remembered for kTtl so the holder lookup skips
 // them: with 1,000,000 contacts stored, about 70% of the holder rows the lookup read were the cap + 1 holders of

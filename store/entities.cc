@@ -256,8 +256,7 @@ struct ContactRows {
       *unnests += ", unnest($" + std::to_string(params->size()) + "::text[]) AS c" + std::to_string(i);
       *names += ", c" + std::to_string(i);
     }
-  }
-};
+  }};
 
 }  // namespace
 
@@ -279,9 +278,10 @@ const std::vector<std::string>& ContactColumns() {
   return kColumns;
 }
 
-Status LockKeys(PgConn& c, const std::vector<std::string>& keys) {
+Status LockKeys(PgConn& c, const std::vector<std::string>& keys) { return LockKeyHashes(c, KeyHashes(keys)); }
+
+Status LockKeyHashes(PgConn& c, std::vector<long long> locks) {
   // The key's match_key hash is its lock (a collision only serializes two batches that need not wait).
-  std::vector<long long> locks = KeyHashes(keys);
   std::sort(locks.begin(), locks.end());
   locks.erase(std::unique(locks.begin(), locks.end()), locks.end());
   if (locks.empty()) return Status::Ok();
@@ -291,10 +291,14 @@ Status LockKeys(PgConn& c, const std::vector<std::string>& keys) {
 }
 
 Result<std::vector<bool>> TryLockKeys(PgConn& c, const std::vector<std::string>& keys) {
+  return TryLockKeyHashes(c, KeyHashes(keys));
+}
+
+Result<std::vector<bool>> TryLockKeyHashes(PgConn& c, const std::vector<long long>& keys) {
   std::vector<bool> held(keys.size(), false);
   if (keys.empty()) return held;
   auto r = c.Exec("SELECT pg_try_advisory_xact_lock(k) FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, i) ORDER BY i",
-                  {IntArrayParam(KeyHashes(keys))});
+                  {IntArrayParam(keys)});
   if (!r.ok()) return r.status();
   if (r->rows() != static_cast<int>(keys.size()))
     return Status::Internal("key try-lock returned " + std::to_string(r->rows()) + " rows for " +
@@ -431,6 +435,7 @@ WritePrep PrepareWrite(const Record& r, const NormalizedRecord& nr, const RuleSe
   p.raw_json = "{\"fields\":" + MapJson(r.fields) + ",\"extra\":" + MapJson(r.extra) + "}";
   p.normalized_json = NormalizedJson(nr, &p);
   p.keys = StoreKeys(nr, rules);
+  p.key_hashes = KeyHashes(p.keys);
   if (rules.match()) p.input = MatchInputFromNormalized(nr, "");
   return p;
 }
@@ -513,7 +518,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
 
   // 3. Keys and term counts (a delta row; '' counts the records that have the field).
   std::vector<std::vector<std::string>> keys(n);
-  std::vector<std::string> all_keys;
+  std::vector<std::vector<long long>> hashes(n);  // KeyHash of each of keys[i], hashed once by PrepareWrite
+  std::vector<std::pair<std::string, long long>> all_keys;
   std::vector<MatchInput> inputs(n);  // their ids are set once the source records have theirs
   {
     std::map<std::pair<std::string, std::string>, long long> terms;
@@ -521,7 +527,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       // A vendor's test lead is kept as a source record for audit only: no keys, no term counts, no contact.
       if (items[i].raw->is_test) continue;
       keys[i] = std::move(prep[i]->keys);
-      all_keys.insert(all_keys.end(), keys[i].begin(), keys[i].end());
+      hashes[i] = std::move(prep[i]->key_hashes);
+      if (hashes[i].size() != keys[i].size()) hashes[i] = KeyHashes(keys[i]);
+      for (size_t j = 0; j < keys[i].size(); ++j) all_keys.emplace_back(keys[i][j], hashes[i][j]);
       if (!mc) continue;
       inputs[i] = std::move(prep[i]->input);
       for (auto& fv : TermCountRows(*mc->model, inputs[i])) ++terms[std::move(fv)];
@@ -541,7 +549,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     }
   }
   std::sort(all_keys.begin(), all_keys.end());
-  all_keys.erase(std::unique(all_keys.begin(), all_keys.end()), all_keys.end());
+  all_keys.erase(std::unique(all_keys.begin(), all_keys.end()), all_keys.end());  // one hash per key text
 
   // 4. Candidates: the holders of every key of the batch (in the pipeline above), then the members of every
   // candidate entity, the rejected pairs of the batch's fingerprints and the term frequencies (one round trip).
@@ -557,12 +565,16 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   const auto now = OverCommonMemo::Clock::now();
   std::unordered_set<std::string_view> known_over;
   std::vector<std::string> lookup_keys;
+  std::vector<long long> lookup_hashes;
   lookup_keys.reserve(all_keys.size());
-  for (const auto& k : all_keys) {
-    if (mc && memo.Over(k, cap_of(k), now))
+  lookup_hashes.reserve(all_keys.size());
+  for (const auto& [k, h] : all_keys) {
+    if (mc && memo.Over(k, cap_of(k), now)) {
       known_over.insert(k);
-    else
+    } else {
       lookup_keys.push_back(k);
+      lookup_hashes.push_back(h);
+    }
   }
   // The term counts' epoch, before any count is read (TermCountCache).
   std::optional<size_t> epoch_at;
@@ -575,7 +587,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     std::vector<long long> limits;
     limits.reserve(lookup_keys.size());
     for (const auto& k : lookup_keys) limits.push_back(static_cast<long long>(cap_of(k)) + 1);
-    batch_a.push_back(KeyHoldersStatement(lookup_keys, limits));
+    batch_a.push_back(KeyHoldersStatement(lookup_hashes, limits));
   }
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
@@ -597,7 +609,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   }
   if (mc)
     for (size_t i = 0; i < n; ++i) inputs[i].id = std::to_string(record_ids[i]);
-  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back(), lookup_keys) : KeyHolderMap{};
+  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back(), lookup_keys, lookup_hashes) : KeyHolderMap{};
   std::set<long long> db_candidates;
   for (const auto& [key, hs] : holders) {
     if (hs.size() <= cap_of(key))
@@ -865,9 +877,9 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     // Keys of contacts created by this batch cannot be in the store yet: a plain INSERT. Keys of joined contacts
     // may be (the contact held the key already): ON CONFLICT DO NOTHING, which costs the server a speculative
     // insertion per key.
-    std::vector<std::string> k_key, j_key;
-    std::vector<long long> k_contact, j_contact;
-    std::set<std::pair<std::string, long long>> seen_keys;
+    // By hash: two keys of one contact with one hash are one match_key row.
+    std::vector<long long> k_key, j_key, k_contact, j_contact;
+    std::set<std::pair<long long, long long>> seen_keys;
     for (size_t i = 0; i < n; ++i) {
       if (!contact_of[i]) continue;  // a test lead
       long long contact = ents.Find(contact_of[i]);
@@ -884,7 +896,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       m_keys.push_back(std::move(form_keys[i]));
       m_flags.push_back(std::move(form_flags[i]));
       bool created_here = ents.created.count(contact) > 0;
-      for (const auto& k : keys[i])
+      for (long long k : hashes[i])
         if (seen_keys.emplace(k, contact).second) {
           (created_here ? k_key : j_key).push_back(k);
           (created_here ? k_contact : j_contact).push_back(contact);
@@ -907,11 +919,11 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     if (!k_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
                          "SELECT unnest($1::bigint[]), unnest($2::bigint[])",
-                         {IntArrayParam(KeyHashes(k_key)), IntArrayParam(k_contact)}});
+                         {IntArrayParam(k_key), IntArrayParam(k_contact)}});
     if (!j_key.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
                          "SELECT unnest($1::bigint[]), unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-                         {IntArrayParam(KeyHashes(j_key)), IntArrayParam(j_contact)}});
+                         {IntArrayParam(j_key), IntArrayParam(j_contact)}});
     if (!q_item.empty()) {
       std::vector<long long> q_record;
       for (long long i : q_item) q_record.push_back(record_ids[static_cast<size_t>(i)]);

@@ -33,12 +33,15 @@ const std::vector<std::string>& ContactColumns();
 // Takes transaction-scoped advisory locks on the keys (on their KeyHash, store/candidates.h), in sorted order (no
 // deadlock between batches).
 Status LockKeys(PgConn& conn, const std::vector<std::string>& keys);
+// The same, given the keys' KeyHash values (WritePrep::key_hashes).
+Status LockKeyHashes(PgConn& conn, std::vector<long long> hashes);
 
 // Tries each key's lock without waiting (a batch whose records may step aside instead: the workers'), in one round
 // trip. Returns, per key, whether this transaction now holds it (a key asked twice is held both times: the locks are
 // re-entrant). A record whose keys are not all held must not be written by this transaction. Taking no lock with a
 // wait, it cannot deadlock with LockKeys.
 Result<std::vector<bool>> TryLockKeys(PgConn& conn, const std::vector<std::string>& keys);
+Result<std::vector<bool>> TryLockKeyHashes(PgConn& conn, const std::vector<long long>& hashes);
 
 // The keys the store indexes for a normalized record: "email:<email_key>" and, when the rules have a match.toml,
 // every blocking key (hygiene/blocking.h), deduplicated.
@@ -76,6 +79,7 @@ struct WritePrep {
   // member row's copy of its record's match form is these three texts (store/candidates.h, kMemberFormColumns).
   size_t fields_at[2] = {0, 0}, keys_at[2] = {0, 0}, flags_at[2] = {0, 0};
   std::vector<std::string> keys;
+  std::vector<long long> key_hashes;  // KeyHash of each key (store/candidates.h), hashed once, off the writer
   MatchInput input;  // empty without a match.toml
 };
 WritePrep PrepareWrite(const Record& raw, const NormalizedRecord& normalized, const RuleSet& rules);
