@@ -2,6 +2,7 @@
 // run to the end (the bench exits unless each writes every row), COPY's status is checked, and the big import's
 // CPU, server time and write floor are printed. The figures themselves are not checked: a test never fails on time.
 #include <catch2/catch.hpp>
+#include <regex>
 #include <string>
 
 #include "tests/process.h"
@@ -38,4 +39,22 @@ TEST_CASE("bench_csv_import --floor 0 leaves the write floor out", "[pg]") {
   REQUIRE(run.code == 0);
   CHECK(run.out.find("CPU per row of the 200-row import: ") != std::string::npos);
   CHECK(run.out.find("write floor") == std::string::npos);
+}
+
+TEST_CASE("scripts/ab-import runs two builds interleaved and prints each run's figures and their medians", "[pg]") {
+  // Its own throwaway PostgreSQL, as scripts/bench starts one: the script restarts it before every run. Both builds
+  // are this one; the table is read from the bench's output, so a changed line of the bench shows here as a "-".
+  const std::string bin = BinaryDir() + "/bench_csv_import";
+  CommandRun run = RunCommand(std::string(CANON_SOURCE_DIR) + "/scripts/ab-import -n 1 " + bin + " " + bin +
+                              " --rows 300 --small 200 --floor 0");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  // One line per run (the warm-up is not one): rows/s, COPY/s, CPU per row (machine, process, PostgreSQL and the
+  // rest), server time, then 450 contacts (the files hold 450 people), no wrong merge, and the RSS ratio.
+  const std::string figures = R"( +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +450 +0 +[0-9.]+\n)";
+  CHECK(std::regex_search(run.out, std::regex("\n1 +A" + figures)));
+  CHECK(std::regex_search(run.out, std::regex("\n2 +B" + figures)));
+  CHECK(!std::regex_search(run.out, std::regex("\n3 +")));
+  CHECK(std::regex_search(run.out, std::regex(R"(\nrows/s +[0-9]+ +[0-9]+ +[0-9.]+\n)")));
+  CHECK(std::regex_search(run.out, std::regex(R"(\nprocess +[0-9.]+ +[0-9.]+ +[0-9.]+\n)")));
 }
