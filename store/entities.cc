@@ -256,7 +256,8 @@ struct ContactRows {
       *unnests += ", unnest($" + std::to_string(params->size()) + "::text[]) AS c" + std::to_string(i);
       *names += ", c" + std::to_string(i);
     }
-  }};
+  }
+};
 
 }  // namespace
 
@@ -878,7 +879,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     // may be (the contact held the key already): ON CONFLICT DO NOTHING, which costs the server a speculative
     // insertion per key.
     // By hash: two keys of one contact with one hash are one match_key row.
-    std::vector<long long> k_key, j_key, k_contact, j_contact;
+    std::vector<long long> k_hash, j_hash, k_contact, j_contact;
     std::set<std::pair<long long, long long>> seen_keys;
     for (size_t i = 0; i < n; ++i) {
       if (!contact_of[i]) continue;  // a test lead
@@ -898,7 +899,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       bool created_here = ents.created.count(contact) > 0;
       for (long long k : hashes[i])
         if (seen_keys.emplace(k, contact).second) {
-          (created_here ? k_key : j_key).push_back(k);
+          (created_here ? k_hash : j_hash).push_back(k);
           (created_here ? k_contact : j_contact).push_back(contact);
         }
     }
@@ -916,14 +917,14 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
                         TextArrayParam(m_source), TextArrayParam(m_fingerprint), BoolArrayParam(m_test),
                         TextArrayParam(m_received), TextArrayParam(m_fields), TextArrayParam(m_keys),
                         TextArrayParam(m_flags)}});
-    if (!k_key.empty())
+    if (!k_hash.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
                          "SELECT unnest($1::bigint[]), unnest($2::bigint[])",
-                         {IntArrayParam(k_key), IntArrayParam(k_contact)}});
-    if (!j_key.empty())
+                         {IntArrayParam(k_hash), IntArrayParam(k_contact)}});
+    if (!j_hash.empty())
       batch_c.push_back({"INSERT INTO match_key (key_hash, contact_id) "
                          "SELECT unnest($1::bigint[]), unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-                         {IntArrayParam(j_key), IntArrayParam(j_contact)}});
+                         {IntArrayParam(j_hash), IntArrayParam(j_contact)}});
     if (!q_item.empty()) {
       std::vector<long long> q_record;
       for (long long i : q_item) q_record.push_back(record_ids[static_cast<size_t>(i)]);
