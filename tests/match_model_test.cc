@@ -350,6 +350,31 @@ TEST_CASE("blocking keys from rules", "[match][blocking]") {
   b.Set(canon::MatchField::kGivenName, "");  // an empty part: no key at all
   CHECK(canon::BlockingKeys(b, *rules).empty());
 
+  // Parts shared by several rules are computed once per record (BlockingKeys keeps them by field, transform and
+  // prefix): a part that differs in any of the three is its own, and a shared one spells the same in every rule.
+  auto shared = canon::BlockingRules::FromToml(R"([[blocking]]
+name = "a"
+parts = ["metaphone:family_name", "prefix3:street"]
+[[blocking]]
+name = "b"
+parts = ["family_name", "prefix4:street"]
+[[blocking]]
+name = "c"
+parts = ["metaphone:family_name", "year:dob", "prefix3:street"]
+[[blocking]]
+name = "d"
+parts = ["metaphone:given_name", "dob"]
+)", "s.toml");
+  REQUIRE(shared.ok());
+  canon::MatchInput s;
+  s.Set(canon::MatchField::kFamilyName, " Schmidt ");
+  s.Set(canon::MatchField::kGivenName, "Ann");
+  s.Set(canon::MatchField::kStreet, "Kingsway");
+  s.Set(canon::MatchField::kDob, "1980-02-03");
+  CHECK(canon::BlockingKeys(s, *shared) ==
+        std::vector<std::string>{"a:XMT|kin", "a:SMT|kin", "b:schmidt|king", "c:XMT|1980|kin", "c:SMT|1980|kin",
+                                 "d:AN|1980-02-03"});
+
   auto bad = canon::BlockingRules::FromToml("[[blocking]]\nname = \"x\"\nparts = [\"soundex:family_name\"]\n", "b.toml");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().where() == "b.toml:3:10");
