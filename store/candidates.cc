@@ -100,18 +100,19 @@ Statement KeyHoldersStatement(const std::vector<long long>& key_hashes, const st
           {IntArrayParam(hashes), IntArrayParam(lims)}};
 }
 
-KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys,
-                             const std::vector<long long>& hashes) {
-  // Each hash back to its keys (two keys of a batch with one hash both get its holders: extra candidates only).
-  std::unordered_multimap<long long, const std::string*> by_hash;
-  by_hash.reserve(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) by_hash.emplace(hashes[i], &keys[i]);
-  KeyHolderMap out;
+std::vector<std::vector<long long>> ParseKeyHolders(const PgResult& r, const std::vector<long long>& hashes) {
+  // Each hash back to its index (the statement sent them in hash order; the rows are not assumed to follow it).
+  std::vector<std::pair<long long, size_t>> at;
+  at.reserve(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) at.emplace_back(hashes[i], i);
+  std::sort(at.begin(), at.end());
+  std::vector<std::vector<long long>> out(hashes.size());
   for (int i = 0; i < r.rows(); ++i) {
-    auto [from, to] = by_hash.equal_range(r.Int(i, 0));
-    for (auto it = from; it != to; ++it) out[*it->second].push_back(r.Int(i, 1));
+    const long long h = r.Int(i, 0);
+    auto it = std::lower_bound(at.begin(), at.end(), std::make_pair(h, size_t{0}));
+    for (; it != at.end() && it->first == h; ++it) out[it->second].push_back(r.Int(i, 1));
   }
-  for (auto& [key, ids] : out) {
+  for (auto& ids : out) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   }
@@ -124,13 +125,13 @@ WriterState& WriterState::For(PgConn& conn) {
   return *static_cast<WriterState*>(state.get());
 }
 
-void OverCommonMemo::Note(const std::string& key, size_t held, Clock::time_point now) {
-  if (seen_.size() >= kMaxKeys && !seen_.count(key)) seen_.clear();
-  seen_[key] = Seen{held, now};
+void OverCommonMemo::Note(long long key_hash, size_t held, Clock::time_point now) {
+  if (seen_.size() >= kMaxKeys && !seen_.count(key_hash)) seen_.clear();
+  seen_[key_hash] = Seen{held, now};
 }
 
-bool OverCommonMemo::Over(const std::string& key, size_t cap, Clock::time_point now) const {
-  auto it = seen_.find(key);
+bool OverCommonMemo::Over(long long key_hash, size_t cap, Clock::time_point now) const {
+  auto it = seen_.find(key_hash);
   return it != seen_.end() && it->second.held > cap && now - it->second.at < kTtl;
 }
 

@@ -49,11 +49,10 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
 // its cap + 1 (with 1,000,000 contacts stored the largest cap + 1 for every key read 27.6 holders per record, most
 // of them of name keys whose own cap is lower). One query for all keys (`hashes` not empty, of distinct keys), built as a
 // statement for the record writer's pipeline (PgConn::ExecPipeline), given the keys' KeyHash values;
-// ParseKeyHolders reads its result, given the same keys and their hashes (hashes[i] = KeyHash(keys[i])).
-using KeyHolderMap = std::unordered_map<std::string, std::vector<long long>>;
+// ParseKeyHolders reads its result, given the same hashes: entry i holds the holders of hashes[i] (ascending, none
+// when nobody holds it).
 Statement KeyHoldersStatement(const std::vector<long long>& hashes, const std::vector<long long>& limits);
-KeyHolderMap ParseKeyHolders(const PgResult& r, const std::vector<std::string>& keys,
-                             const std::vector<long long>& hashes);
+std::vector<std::vector<long long>> ParseKeyHolders(const PgResult& r, const std::vector<long long>& hashes);
 
 // Keys a writer has seen held by more entities than their cap, remembered for kTtl so the holder lookup skips
 // them: with 1,000,000 contacts stored, about 70% of the holder rows the lookup read were the cap + 1 holders of
@@ -68,10 +67,10 @@ class OverCommonMemo {
   static constexpr std::chrono::seconds kTtl{60};
   static constexpr size_t kMaxKeys = 65536;
 
-  // `key` was seen with `held` holders (more than its cap), at `now`.
-  void Note(const std::string& key, size_t held, Clock::time_point now);
-  // Whether `key` was seen with more than `cap` holders within kTtl before `now`.
-  bool Over(const std::string& key, size_t cap, Clock::time_point now) const;
+  // The key of hash `key_hash` (KeyHash) was seen with `held` holders (more than its cap), at `now`.
+  void Note(long long key_hash, size_t held, Clock::time_point now);
+  // Whether the key of hash `key_hash` was seen with more than `cap` holders within kTtl before `now`.
+  bool Over(long long key_hash, size_t cap, Clock::time_point now) const;
   void Clear() { seen_.clear(); }
   size_t size() const { return seen_.size(); }
 
@@ -80,7 +79,7 @@ class OverCommonMemo {
     size_t held;
     Clock::time_point at;
   };
-  std::unordered_map<std::string, Seen> seen_;
+  std::unordered_map<long long, Seen> seen_;  // by KeyHash, as match_key files keys
 };
 
 // What a writer's session remembers between batches: kept with its connection (PgConn::writer_state), made on

@@ -520,7 +520,6 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   // 3. Keys and term counts (a delta row; '' counts the records that have the field).
   std::vector<std::vector<std::string>> keys(n);
   std::vector<std::vector<long long>> hashes(n);  // KeyHash of each of keys[i], hashed once by PrepareWrite
-  std::vector<std::pair<std::string, long long>> all_keys;
   std::vector<MatchInput> inputs(n);  // their ids are set once the source records have theirs
   {
     std::map<std::pair<std::string, std::string>, long long> terms;
@@ -530,7 +529,6 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       keys[i] = std::move(prep[i]->keys);
       hashes[i] = std::move(prep[i]->key_hashes);
       if (hashes[i].size() != keys[i].size()) hashes[i] = KeyHashes(keys[i]);
-      for (size_t j = 0; j < keys[i].size(); ++j) all_keys.emplace_back(keys[i][j], hashes[i][j]);
       if (!mc) continue;
       inputs[i] = std::move(prep[i]->input);
       for (auto& fv : TermCountRows(*mc->model, inputs[i])) ++terms[std::move(fv)];
@@ -549,32 +547,63 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
                          {TextArrayParam(t_field), TextArrayParam(t_value), IntArrayParam(t_n)}});
     }
   }
-  std::sort(all_keys.begin(), all_keys.end());
-  all_keys.erase(std::unique(all_keys.begin(), all_keys.end()), all_keys.end());  // one hash per key text
-
   // 4. Candidates: the holders of every key of the batch (in the pipeline above), then the members of every
   // candidate entity, the rejected pairs of the batch's fingerprints and the term frequencies (one round trip).
   // Each key's cap is its blocking rule's (BlockingRules::CapFor); the lookup reads one holder past it. Without a
   // match model every key is followed (kNoCap).
   constexpr size_t kNoCap = 1000000;
-  auto cap_of = [&](const std::string& k) -> size_t { return mc ? mc->blocking.CapFor(k) : kNoCap; };
   const size_t max_cand = mc ? mc->blocking.max_candidates : 1;
+  // The batch's distinct keys by hash, as match_key files them (BatchKey), and each record's keys as indexes into
+  // them: the lookups, counts and holders below go by index, not by a key's text (maps keyed by the texts were 7%
+  // of the import's CPU).
+  struct BatchKey {
+    long long hash;
+    const std::string* text;  // into keys[]: for the over-common report
+    size_t cap;
+  };
+  std::vector<BatchKey> bkeys;
+  std::vector<std::vector<uint32_t>> kidx(n);
+  {
+    std::vector<std::pair<long long, const std::string*>> all;
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < keys[i].size(); ++j) all.emplace_back(hashes[i][j], &keys[i][j]);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    });
+    for (const auto& [h, text] : all)
+      if (bkeys.empty() || bkeys.back().hash != h)
+        bkeys.push_back({h, text, mc ? mc->blocking.CapFor(*text) : kNoCap});
+    auto index_of = [&bkeys](long long h) {
+      return static_cast<uint32_t>(std::lower_bound(bkeys.begin(), bkeys.end(), h, [](const BatchKey& k, long long v) {
+                                     return k.hash < v;
+                                   }) - bkeys.begin());
+    };
+    for (size_t i = 0; i < n; ++i) {
+      kidx[i].reserve(hashes[i].size());
+      for (long long h : hashes[i]) {
+        const uint32_t k = index_of(h);
+        if (std::find(kidx[i].begin(), kidx[i].end(), k) == kidx[i].end()) kidx[i].push_back(k);
+      }
+    }
+  }
   // Keys this session saw over their cap in the last minute are not looked up again (OverCommonMemo): they are
   // over-common now as they were then, unless a merge or an erasure took holders away since.
   WriterState& state = WriterState::For(c);
   OverCommonMemo& memo = state.over_common;
   const auto now = OverCommonMemo::Clock::now();
-  std::unordered_set<std::string_view> known_over;
-  std::vector<std::string> lookup_keys;
-  std::vector<long long> lookup_hashes;
-  lookup_keys.reserve(all_keys.size());
-  lookup_hashes.reserve(all_keys.size());
-  for (const auto& [k, h] : all_keys) {
-    if (mc && memo.Over(k, cap_of(k), now)) {
-      known_over.insert(k);
+  std::vector<char> known_over(bkeys.size(), 0);
+  std::vector<long long> lookup_hashes, limits;
+  std::vector<uint32_t> lookup_at;  // the BatchKey of each looked-up hash
+  lookup_hashes.reserve(bkeys.size());
+  limits.reserve(bkeys.size());
+  lookup_at.reserve(bkeys.size());
+  for (uint32_t k = 0; k < bkeys.size(); ++k) {
+    if (mc && memo.Over(bkeys[k].hash, bkeys[k].cap, now)) {
+      known_over[k] = 1;
     } else {
-      lookup_keys.push_back(k);
-      lookup_hashes.push_back(h);
+      lookup_hashes.push_back(bkeys[k].hash);
+      limits.push_back(static_cast<long long>(bkeys[k].cap) + 1);
+      lookup_at.push_back(k);
     }
   }
   // The term counts' epoch, before any count is read (TermCountCache).
@@ -583,13 +612,8 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     epoch_at = batch_a.size();
     batch_a.push_back({TermCountCache::EpochSql(), {}});
   }
-  const bool any_keys = !lookup_keys.empty();
-  if (any_keys) {
-    std::vector<long long> limits;
-    limits.reserve(lookup_keys.size());
-    for (const auto& k : lookup_keys) limits.push_back(static_cast<long long>(cap_of(k)) + 1);
-    batch_a.push_back(KeyHoldersStatement(lookup_hashes, limits));
-  }
+  const bool any_keys = !lookup_hashes.empty();
+  if (any_keys) batch_a.push_back(KeyHoldersStatement(lookup_hashes, limits));
   auto done_a = c.ExecPipeline(batch_a);
   if (!done_a.ok()) return done_a.status();
   if (epoch_at) state.term_counts.AtEpoch((*done_a)[*epoch_at].Int(0, 0));
@@ -610,25 +634,30 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   }
   if (mc)
     for (size_t i = 0; i < n; ++i) inputs[i].id = std::to_string(record_ids[i]);
-  const KeyHolderMap holders = any_keys ? ParseKeyHolders(done_a->back(), lookup_keys, lookup_hashes) : KeyHolderMap{};
+  // holders[k]: the stored holders of bkeys[k] (none for a key nobody holds or one known over its cap).
+  std::vector<std::vector<long long>> holders(bkeys.size());
+  if (any_keys) {
+    std::vector<std::vector<long long>> read = ParseKeyHolders(done_a->back(), lookup_hashes);
+    for (size_t j = 0; j < read.size(); ++j) holders[lookup_at[j]] = std::move(read[j]);
+  }
   std::set<long long> db_candidates;
-  for (const auto& [key, hs] : holders) {
-    if (hs.size() <= cap_of(key))
+  for (uint32_t k = 0; k < bkeys.size(); ++k) {
+    const auto& hs = holders[k];
+    if (hs.empty()) continue;
+    if (hs.size() <= bkeys[k].cap)
       db_candidates.insert(hs.begin(), hs.end());
     else if (mc)
-      memo.Note(key, hs.size(), now);
+      memo.Note(bkeys[k].hash, hs.size(), now);
   }
   // Records that share a key with a stored entity or with another record of the batch: only they are scored
   // (a record with no candidate is never compared).
-  std::unordered_map<std::string, int> in_batch;
-  for (const auto& ks : keys)
-    for (const auto& k : ks) ++in_batch[k];
+  std::vector<int> in_batch(bkeys.size(), 0);
+  for (const auto& ks : kidx)
+    for (uint32_t k : ks) ++in_batch[k];
   std::vector<bool> compared(n, false);
   for (size_t i = 0; i < n; ++i)
-    for (const auto& k : keys[i]) {
-      auto h = holders.find(k);
-      if (in_batch[k] > 1 || (h != holders.end() && h->second.size() <= cap_of(k))) compared[i] = true;
-    }
+    for (uint32_t k : kidx[i])
+      if (in_batch[k] > 1 || (!holders[k].empty() && holders[k].size() <= bkeys[k].cap)) compared[i] = true;
   // Term frequencies: only the batch's own values, of the records scored. The adjustment applies to exact
   // agreements only, and a member that agrees exactly with a record has the record's value, so it gets the same
   // frequency in Prepare; members' other values are not asked for (at 1,000,000 entities they made this the
@@ -704,7 +733,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
 
   // 5. Decisions, record by record in batch order, in memory. Entities created or joined earlier in the batch are
   // candidates of later records through the batch's own key index.
-  std::unordered_map<std::string, std::vector<long long>> batch_holders;
+  std::vector<std::vector<long long>> batch_holders(bkeys.size());  // by BatchKey: entities of this batch
   size_t next_contact = 0;
   struct Review {
     size_t record;
@@ -724,23 +753,17 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     o.decision = "new";
     // Candidate entities by the number of keys they share with the record, then by id.
     std::map<long long, int> shared;
-    for (const auto& k : keys[i]) {
-      if (known_over.count(k)) {  // over its cap in the store alone
-        o.over_common_keys.push_back(k);
+    for (uint32_t k : kidx[i]) {
+      if (known_over[k]) {  // over its cap in the store alone
+        o.over_common_keys.push_back(*bkeys[k].text);
         continue;
       }
       std::set<long long> here;
-      size_t held = 0;
-      if (auto it = holders.find(k); it != holders.end()) {
-        held += it->second.size();
-        for (long long h : it->second) here.insert(ents.Find(h));
-      }
-      if (auto it = batch_holders.find(k); it != batch_holders.end()) {
-        held += it->second.size();
-        for (long long h : it->second) here.insert(ents.Find(h));
-      }
-      if (held > cap_of(k)) {
-        o.over_common_keys.push_back(k);
+      const size_t held = holders[k].size() + batch_holders[k].size();
+      for (long long h : holders[k]) here.insert(ents.Find(h));
+      for (long long h : batch_holders[k]) here.insert(ents.Find(h));
+      if (held > bkeys[k].cap) {
+        o.over_common_keys.push_back(*bkeys[k].text);
         continue;
       }
       for (long long e : here) ++shared[e];
@@ -813,7 +836,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
     contact = ents.Find(contact);
     contact_of[i] = contact;
     ents.members[contact].push_back(base + i);
-    for (const auto& k : keys[i]) batch_holders[k].push_back(contact);
+    for (uint32_t k : kidx[i]) batch_holders[k].push_back(contact);
   }
 
   // 6. Contacts in the store that the batch joins: lock them (id order) and follow merges a steward made since

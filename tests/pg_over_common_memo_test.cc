@@ -22,27 +22,27 @@ using store::OverCommonMemo;
 TEST_CASE("over-common memo: seen over the cap, for kTtl, while the cap stays under what was seen") {
   OverCommonMemo memo;
   const auto t0 = OverCommonMemo::Clock::now();
-  CHECK_FALSE(memo.Over("phone:+14155550123", 3, t0));
-  memo.Note("phone:+14155550123", 4, t0);
-  CHECK(memo.Over("phone:+14155550123", 3, t0));
-  CHECK(memo.Over("phone:+14155550123", 3, t0 + OverCommonMemo::kTtl - std::chrono::seconds(1)));
-  CHECK_FALSE(memo.Over("phone:+14155550123", 3, t0 + OverCommonMemo::kTtl));  // forgotten
-  CHECK_FALSE(memo.Over("phone:+14155550124", 3, t0));                        // another key
+  CHECK_FALSE(memo.Over(store::KeyHash("phone:+14155550123"), 3, t0));
+  memo.Note(store::KeyHash("phone:+14155550123"), 4, t0);
+  CHECK(memo.Over(store::KeyHash("phone:+14155550123"), 3, t0));
+  CHECK(memo.Over(store::KeyHash("phone:+14155550123"), 3, t0 + OverCommonMemo::kTtl - std::chrono::seconds(1)));
+  CHECK_FALSE(memo.Over(store::KeyHash("phone:+14155550123"), 3, t0 + OverCommonMemo::kTtl));  // forgotten
+  CHECK_FALSE(memo.Over(store::KeyHash("phone:+14155550124"), 3, t0));                        // another key
   // A rule file that raised the cap to what was seen (or past it): followed again.
-  CHECK_FALSE(memo.Over("phone:+14155550123", 4, t0));
-  CHECK(memo.Over("phone:+14155550123", 2, t0));
+  CHECK_FALSE(memo.Over(store::KeyHash("phone:+14155550123"), 4, t0));
+  CHECK(memo.Over(store::KeyHash("phone:+14155550123"), 2, t0));
   // Seen again later: remembered from then.
-  memo.Note("phone:+14155550123", 4, t0 + std::chrono::seconds(50));
-  CHECK(memo.Over("phone:+14155550123", 3, t0 + OverCommonMemo::kTtl + std::chrono::seconds(10)));
+  memo.Note(store::KeyHash("phone:+14155550123"), 4, t0 + std::chrono::seconds(50));
+  CHECK(memo.Over(store::KeyHash("phone:+14155550123"), 3, t0 + OverCommonMemo::kTtl + std::chrono::seconds(10)));
   // Bounded: a full memo is emptied before a new key goes in.
-  for (size_t i = 1; i < OverCommonMemo::kMaxKeys; ++i) memo.Note("k" + std::to_string(i), 2, t0);
+  for (size_t i = 1; i < OverCommonMemo::kMaxKeys; ++i) memo.Note(store::KeyHash("k" + std::to_string(i)), 2, t0);
   CHECK(memo.size() == OverCommonMemo::kMaxKeys);
-  memo.Note("k1", 3, t0);  // already held: no emptying
+  memo.Note(store::KeyHash("k1"), 3, t0);  // already held: no emptying
   CHECK(memo.size() == OverCommonMemo::kMaxKeys);
-  memo.Note("one more", 2, t0);
+  memo.Note(store::KeyHash("one more"), 2, t0);
   CHECK(memo.size() == 1);
-  CHECK(memo.Over("one more", 1, t0));
-  CHECK_FALSE(memo.Over("phone:+14155550123", 3, t0));
+  CHECK(memo.Over(store::KeyHash("one more"), 1, t0));
+  CHECK_FALSE(memo.Over(store::KeyHash("phone:+14155550123"), 3, t0));
 }
 
 namespace {
@@ -92,7 +92,7 @@ TEST_CASE("the writer does not look up a key its session saw over the cap; a new
   REQUIRE(db.Count("SELECT count(*) FROM match_key WHERE key_hash = canon_key_hash($1)", {key}) == 4);
   // The fifth meets it over the cap (the lookup read 4 holders): reported, and the session's memo holds it.
   CHECK(Reports(Write(*conn, **rules, Make(**rules, names[4].first, names[4].second)), key));
-  CHECK(store::WriterState::For(*conn).over_common.Over(key, 3, OverCommonMemo::Clock::now()));
+  CHECK(store::WriterState::For(*conn).over_common.Over(store::KeyHash(key), 3, OverCommonMemo::Clock::now()));
 
   // Three of the five holders go (as a merge or an erasure would take them): 2 holders, under the cap.
   REQUIRE(conn->Exec("DELETE FROM match_key WHERE key_hash = canon_key_hash($1) AND contact_id IN "
