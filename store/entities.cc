@@ -1,6 +1,7 @@
 #include "store/entities.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -137,10 +138,16 @@ Status InsertKeys(PgConn& c, long long contact, const std::vector<std::string>& 
 constexpr int kMembersPerCandidate = 50;
 constexpr long long kTfMinRecords = 1000;
 
-// The term counts a batch needs, those the session's cache holds, and the statement that reads the others.
+// The term counts a batch needs, those the session's cache holds, and the statement that reads the others. Counts
+// go by TermCountCache::Key (field name, NUL, value), one string per pair.
 struct TfLookup {
-  std::vector<std::pair<std::string, std::string>> wanted;  // (field, folded value); value "" is the field's total
-  std::map<std::pair<std::string, std::string>, long long> known;  // from the cache
+  struct Want {
+    MatchField field;
+    std::string value;  // case-folded; "" is the field's total
+    std::string key;    // TermCountCache::Key(MatchFieldName(field), value)
+  };
+  std::vector<Want> wanted;
+  std::unordered_map<std::string, long long> counts;  // by key: from the cache here, then from the query's rows
   std::optional<Statement> query;
 };
 
@@ -148,25 +155,30 @@ struct TfLookup {
 TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const MatchInput*>& inputs,
                              const TermCountCache& cache) {
   TfLookup out;
-  std::set<std::pair<std::string, std::string>> seen;
-  for (MatchField f : model.TfFields()) {
+  const std::vector<MatchField>& tf_fields = model.TfFields();
+  out.wanted.reserve((inputs.size() + 1) * tf_fields.size());
+  std::unordered_set<std::string> seen;
+  seen.reserve(inputs.size() * tf_fields.size());
+  for (MatchField f : tf_fields) {
+    const std::string name = MatchFieldName(f);
     for (const MatchInput* in : inputs) {
       if (in->Get(f).empty()) continue;
-      std::pair<std::string, std::string> fv(MatchFieldName(f), EncodeUtf8(FoldCase(in->Get(f))));
-      if (seen.insert(fv).second) out.wanted.push_back(std::move(fv));
+      std::string value = EncodeUtf8(FoldCase(in->Get(f)));
+      std::string key = TermCountCache::Key(name, value);
+      if (seen.insert(key).second) out.wanted.push_back({f, std::move(value), std::move(key)});
     }
   }
   if (out.wanted.empty()) return out;
   // Each field's total is its '' row.
-  for (MatchField f : model.TfFields()) out.wanted.emplace_back(MatchFieldName(f), "");
+  for (MatchField f : tf_fields) out.wanted.push_back({f, "", TermCountCache::Key(MatchFieldName(f), "")});
   std::vector<std::string> fields, values;
-  for (const auto& fv : out.wanted) {
-    if (const long long* n = cache.Find(fv.first, fv.second)) {
-      out.known[fv] = *n;
+  for (const auto& w : out.wanted) {
+    if (const long long* n = cache.Find(w.key)) {
+      out.counts.emplace(w.key, *n);
       continue;
     }
-    fields.push_back(fv.first);
-    values.push_back(fv.second);
+    fields.push_back(MatchFieldName(w.field));
+    values.push_back(w.value);
   }
   if (fields.empty()) return out;
   // One row per asked pair (a value nobody has: 0).
@@ -179,24 +191,27 @@ TfLookup PlanTermFrequencies(const MatchModel& model, const std::vector<const Ma
 
 // Sets, from the cached counts and the result of `lookup`'s query (when it had one), the frequencies of the
 // fields held by at least kTfMinRecords records; the counts read go into `cache`.
-void FinishTermFrequencies(const TfLookup& lookup, const PgResult* result, TermCountCache* cache,
-                           TermFrequencies* tf, bool* used) {
+void FinishTermFrequencies(TfLookup& lookup, const PgResult* result, TermCountCache* cache, TermFrequencies* tf,
+                           bool* used) {
   *used = false;
-  std::map<std::pair<std::string, std::string>, long long> counts = lookup.known;
+  std::unordered_map<std::string, long long>& counts = lookup.counts;
   if (result)
     for (int i = 0; i < result->rows(); ++i) {
-      std::pair<std::string, std::string> fv(result->Str(i, 0), result->Str(i, 1));
-      long long n = result->Int(i, 2);
-      cache->Put(fv.first, fv.second, n);
-      counts[std::move(fv)] = n;
+      std::string key = TermCountCache::Key(result->Str(i, 0), result->Str(i, 1));
+      const long long n = result->Int(i, 2);
+      cache->Put(key, n);
+      counts[std::move(key)] = n;
     }
-  for (const auto& fv : lookup.wanted) {
-    MatchField f;
-    if (fv.second.empty() || !MatchFieldFromName(fv.first, &f)) continue;
-    auto total = counts.find({fv.first, ""});
-    if (total == counts.end() || total->second < kTfMinRecords) continue;
-    long long n = std::max<long long>(1, counts[fv]);
-    tf->Set(f, fv.second, static_cast<double>(n) / static_cast<double>(total->second));
+  std::array<long long, kMatchFieldCount> total{};  // each field's '' row (0: not read)
+  for (const auto& w : lookup.wanted)
+    if (w.value.empty())
+      if (auto it = counts.find(w.key); it != counts.end()) total[static_cast<size_t>(w.field)] = it->second;
+  for (const auto& w : lookup.wanted) {
+    const long long all = total[static_cast<size_t>(w.field)];
+    if (w.value.empty() || all < kTfMinRecords) continue;
+    auto it = counts.find(w.key);
+    const long long n = std::max<long long>(1, it == counts.end() ? 0 : it->second);
+    tf->Set(w.field, w.value, static_cast<double>(n) / static_cast<double>(all));
     *used = true;
   }
 }

@@ -73,7 +73,7 @@ void TermCountCache::AtEpoch(long long epoch) {
   epoch_ = epoch;
 }
 
-std::string TermCountCache::Key(const std::string& field, const std::string& value) {
+std::string TermCountCache::Key(std::string_view field, std::string_view value) {
   std::string k;
   k.reserve(field.size() + 1 + value.size());
   k += field;
@@ -82,15 +82,14 @@ std::string TermCountCache::Key(const std::string& field, const std::string& val
   return k;
 }
 
-const long long* TermCountCache::Find(const std::string& field, const std::string& value) const {
-  auto it = counts_.find(Key(field, value));
+const long long* TermCountCache::Find(const std::string& key) const {
+  auto it = counts_.find(key);
   return it == counts_.end() ? nullptr : &it->second;
 }
 
-void TermCountCache::Put(const std::string& field, const std::string& value, long long n) {
-  std::string k = Key(field, value);
-  if (counts_.size() >= kMaxValues && !counts_.count(k)) counts_.clear();
-  counts_[std::move(k)] = n;
+void TermCountCache::Put(std::string key, long long n) {
+  if (counts_.size() >= kMaxValues && !counts_.count(key)) counts_.clear();
+  counts_[std::move(key)] = n;
 }
 
 }  // namespace canon::store

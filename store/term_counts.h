@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "hygiene/status.h"
@@ -86,12 +87,15 @@ class TermCountCache {
   // Empties the cache unless its counts were read under `epoch`.
   void AtEpoch(long long epoch);
   // The count of `value` of `field` ("" for the field's total), when cached.
-  const long long* Find(const std::string& field, const std::string& value) const;
-  void Put(const std::string& field, const std::string& value, long long n);
+  const long long* Find(const std::string& field, const std::string& value) const { return Find(Key(field, value)); }
+  void Put(const std::string& field, const std::string& value, long long n) { Put(Key(field, value), n); }
+  // The same by the pair's Key (a caller that looks a pair up more than once builds it once).
+  static std::string Key(std::string_view field, std::string_view value);
+  const long long* Find(const std::string& key) const;
+  void Put(std::string key, long long n);
   size_t size() const { return counts_.size(); }
 
  private:
-  static std::string Key(const std::string& field, const std::string& value);
   long long epoch_ = -1;
   std::unordered_map<std::string, long long> counts_;  // field, NUL, value -> count
 };
