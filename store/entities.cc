@@ -333,15 +333,26 @@ std::vector<std::pair<std::string, std::string>> TermCountRows(const MatchModel&
   return out;
 }
 
-std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rules) {
+namespace {
+
+// StoreKeys, given the record's MatchInput when the rules have a match model (MatchInputFromNormalized(n, "")).
+std::vector<std::string> StoreKeysOf(const NormalizedRecord& n, const MatchInput* input, const RuleSet& rules) {
   std::vector<std::string> keys;
   auto it = n.keys.find("email_key");
   if (it != n.keys.end() && !it->second.empty()) keys.push_back("email:" + it->second);
   if (const MatchConfig* mc = rules.match()) {
-    for (auto& k : BlockingKeys(MatchInputFromNormalized(n, ""), mc->blocking))
+    for (auto& k : BlockingKeys(*input, mc->blocking))
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
   }
   return keys;
+}
+
+}  // namespace
+
+std::vector<std::string> StoreKeys(const NormalizedRecord& n, const RuleSet& rules) {
+  if (!rules.match()) return StoreKeysOf(n, nullptr, rules);
+  const MatchInput input = MatchInputFromNormalized(n, "");
+  return StoreKeysOf(n, &input, rules);
 }
 
 Result<std::map<long long, Survivor>> ComputeSurvivors(PgConn& c, const std::vector<long long>& contacts,
@@ -450,9 +461,10 @@ WritePrep PrepareWrite(const Record& r, const NormalizedRecord& nr, const RuleSe
   WritePrep p;
   p.raw_json = "{\"fields\":" + MapJson(r.fields) + ",\"extra\":" + MapJson(r.extra) + "}";
   p.normalized_json = NormalizedJson(nr, &p);
-  p.keys = StoreKeys(nr, rules);
-  p.key_hashes = KeyHashes(p.keys);
+  // The record's MatchInput once, for its keys and for the writer's scoring.
   if (rules.match()) p.input = MatchInputFromNormalized(nr, "");
+  p.keys = StoreKeysOf(nr, &p.input, rules);
+  p.key_hashes = KeyHashes(p.keys);
   return p;
 }
 
@@ -537,7 +549,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
   std::vector<std::vector<long long>> hashes(n);  // KeyHash of each of keys[i], hashed once by PrepareWrite
   std::vector<MatchInput> inputs(n);  // their ids are set once the source records have theirs
   {
-    std::map<std::pair<std::string, std::string>, long long> terms;
+    std::unordered_map<std::string, long long> terms;  // by TermCountCache::Key(field, value)
     for (size_t i = 0; i < n; ++i) {
       // A vendor's test lead is kept as a source record for audit only: no keys, no term counts, no contact.
       if (items[i].raw->is_test) continue;
@@ -546,16 +558,21 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       if (hashes[i].size() != keys[i].size()) hashes[i] = KeyHashes(keys[i]);
       if (!mc) continue;
       inputs[i] = std::move(prep[i]->input);
-      for (auto& fv : TermCountRows(*mc->model, inputs[i])) ++terms[std::move(fv)];
+      for (const auto& [field, value] : TermCountRows(*mc->model, inputs[i]))
+        ++terms[TermCountCache::Key(field, value)];
     }
     if (!terms.empty()) {
       // One delta row for the batch, committed with its records; FoldTermCounts (store/term_counts.h) adds it to
       // term_count.
       std::vector<std::string> t_field, t_value;
       std::vector<long long> t_n;
-      for (auto& [fv, count] : terms) {
-        t_field.push_back(fv.first);
-        t_value.push_back(fv.second);
+      t_field.reserve(terms.size());
+      t_value.reserve(terms.size());
+      t_n.reserve(terms.size());
+      for (const auto& [key, count] : terms) {
+        const size_t nul = key.find('\0');
+        t_field.push_back(key.substr(0, nul));
+        t_value.push_back(key.substr(nul + 1));
         t_n.push_back(count);
       }
       batch_a.push_back({"INSERT INTO term_delta (fields, vals, ns) VALUES ($1::text[], $2::text[], $3::bigint[])",
