@@ -105,8 +105,8 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
   const SurvivorMember* latest = nullptr;
   for (const SurvivorMember* m : sourced) {
     bool touch = std::any_of(rules.touch_fields.begin(), rules.touch_fields.end(), [m](const std::string& f) {
-      auto it = m->fields.find(f);
-      return it != m->fields.end() && !it->second.empty();
+      auto it = m->Fields().find(f);
+      return it != m->Fields().end() && !it->second.empty();
     });
     if (!touch) continue;
     if (!latest) latest = m;
@@ -124,8 +124,8 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
   // A touch column's value from one member, or nothing.
   auto from_touch = [&out](const std::string& col, const SurvivorMember* m, const std::string& field) {
     if (!m) return;
-    auto it = m->fields.find(field);
-    if (it == m->fields.end() || it->second.empty()) return;
+    auto it = m->Fields().find(field);
+    if (it == m->Fields().end() || it->second.empty()) return;
     out.values[col] = it->second;
     out.lineage[col] = m->id;
   };
@@ -142,8 +142,8 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
     if (is_touch_field(col)) {
       const SurvivorMember* steward = nullptr;
       for (const SurvivorMember* m : by_age) {
-        auto it = m->fields.find(col);
-        if (m->source == rules.steward_source && it != m->fields.end() && !it->second.empty()) {
+        auto it = m->Fields().find(col);
+        if (m->source == rules.steward_source && it != m->Fields().end() && !it->second.empty()) {
           steward = m;
           break;
         }
@@ -155,8 +155,8 @@ Survivor Recompute(const SurvivorshipRules& rules, const std::vector<SurvivorMem
     std::vector<std::pair<const SurvivorMember*, const std::string*>> cand;
     bool any_valid = false;
     for (const SurvivorMember* m : by_age) {
-      auto it = m->fields.find(col);
-      if (it == m->fields.end() || it->second.empty()) continue;
+      auto it = m->Fields().find(col);
+      if (it == m->Fields().end() || it->second.empty()) continue;
       cand.emplace_back(m, &it->second);
       any_valid = any_valid || !m->unvalidated.count(col);
     }

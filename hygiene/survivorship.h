@@ -54,6 +54,11 @@ struct SurvivorMember {
   double received_at = 0;     // seconds since the epoch; ties broken by id (higher = newer)
   std::map<std::string, std::string> fields;
   std::set<std::string> unvalidated;  // fields whose value is kept as given, not valid (UnvalidatedFields, normalize.h)
+  // When set, the member's fields are these and `fields` is not read: the record writer lends its records'
+  // normalized fields instead of copying them. They must outlive the Recompute call.
+  const std::map<std::string, std::string>* fields_ref = nullptr;
+
+  const std::map<std::string, std::string>& Fields() const { return fields_ref ? *fields_ref : fields; }
 };
 
 struct Survivor {

@@ -327,7 +327,7 @@ SurvivorMember ToSurvivorMember(const Member& m, const FieldSchema& schema) {
   s.id = m.id;
   s.source = m.source;
   s.received_at = m.received_at;
-  s.fields = m.normalized.fields;
+  s.fields_ref = &m.normalized.fields;
   s.unvalidated = UnvalidatedFields(m.normalized, schema);
   return s;
 }

@@ -141,7 +141,8 @@ Result<RejectedMap> RejectedAmong(PgConn& conn, const std::vector<std::string>& 
 Statement RejectedStatement(const std::vector<std::string>& fingerprints);
 RejectedMap ParseRejected(const PgResult& r);
 
-// `schema`: the rules' fields, to tell which stored values were kept unvalidated (UnvalidatedFields).
+// `schema`: the rules' fields, to tell which stored values were kept unvalidated (UnvalidatedFields). The result
+// borrows m's normalized fields (SurvivorMember::fields_ref): `m` must outlive it.
 SurvivorMember ToSurvivorMember(const Member& m, const FieldSchema& schema);
 
 }  // namespace canon::store

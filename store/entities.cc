@@ -901,7 +901,7 @@ Result<std::vector<WriteOutcome>> WriteBatch(PgConn& c, const std::vector<WriteI
       SurvivorMember m;
       m.id = pool[p].record;
       m.source = pool[p].source;
-      m.fields = items[p - base].normalized->fields;
+      m.fields_ref = &items[p - base].normalized->fields;  // lent: the items outlive Recompute
       m.unvalidated = UnvalidatedFields(*items[p - base].normalized, rules.fields());
       test = pool[p].is_test;
       sm.push_back(std::move(m));

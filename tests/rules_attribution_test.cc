@@ -270,4 +270,20 @@ TEST_CASE("attribution survives as whole touches: first for original_*, newest f
   CHECK(t.lineage["lead_source"] == 5);
   CHECK(t.values["original_channel"] == "paid_search");
   CHECK(t.values["latest_channel"] == "direct");
+  // Members whose fields are lent (SurvivorMember::fields_ref, as the record writer passes them) survive the same
+  // way; their own `fields` are not read.
+  std::vector<std::map<std::string, std::string>> lent;
+  for (const auto& x : m) lent.push_back(x.fields);
+  std::vector<SurvivorMember> borrowed = m;
+  for (size_t i = 0; i < borrowed.size(); ++i) {
+    borrowed[i].fields = {{"lead_source", "not read"}, {"first_name", "not read"}};
+    borrowed[i].fields_ref = &lent[i];
+  }
+  Survivor u = Recompute(rules, borrowed, cols);
+  CHECK(u.values == t.values);
+  CHECK(u.lineage == t.lineage);
+  CHECK(u.original_touch == t.original_touch);
+  CHECK(u.latest_touch == t.latest_touch);
+  CHECK(u.original_source == t.original_source);
+  CHECK(u.latest_source == t.latest_source);
 }
