@@ -47,8 +47,8 @@ std::vector<long long> KeyHashes(const std::vector<std::string>& keys);
 // The holders of a batch's keys: for each key, the contacts holding it (lowest ids first), at most its `limits`
 // entry of them; a key with more holders than its cap (BlockingRules::CapFor) is over-common, so a key's limit is
 // its cap + 1 (with 1,000,000 contacts stored the largest cap + 1 for every key read 27.6 holders per record, most
-// of them of name keys whose own cap is lower). One query for all keys (`hashes` not empty, of distinct keys), built as a
-// statement for the record writer's pipeline (PgConn::ExecPipeline), given the keys' KeyHash values;
+// of them of name keys whose own cap is lower). One query for all keys (`hashes` not empty, of distinct keys), built
+// as a statement for the record writer's pipeline (PgConn::ExecPipeline), given the keys' KeyHash values;
 // ParseKeyHolders reads its result, given the same hashes: entry i holds the holders of hashes[i] (ascending, none
 // when nobody holds it).
 Statement KeyHoldersStatement(const std::vector<long long>& hashes, const std::vector<long long>& limits);
